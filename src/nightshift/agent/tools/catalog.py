@@ -74,9 +74,7 @@ KUBECTL_TOP = ToolSpec(
     name="kubectl_top",
     description="kubectl top pods|nodes [-n NS]",
     domain=Domain.KUBERNETES,
-    parameters=_schema(
-        ["kind"], kind={"type": "string", "enum": ["pods", "nodes"]}, namespace=_NS
-    ),
+    parameters=_schema(["kind"], kind={"type": "string", "enum": ["pods", "nodes"]}, namespace=_NS),
 )
 LIST_ALERTS = ToolSpec(
     name="list_alerts",
