@@ -1,0 +1,34 @@
+"""``python -m nightshift``: the CLI, with a fast path for the agent worker.
+
+Workers start once per investigation, so their start-up is on the
+submission-to-running path: they skip importing the CLI framework.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def _worker_args(argv: list[str]) -> tuple[str, str] | None:
+    if argv[:2] != ["agent", "run"]:
+        return None
+    opts = dict(zip(argv[2::2], argv[3::2], strict=False))
+    inv, api = opts.get("--investigation"), opts.get("--api")
+    if inv and api and len(argv) == 6:
+        return inv, api
+    return None
+
+
+def main() -> None:
+    fast = _worker_args(sys.argv[1:])
+    if fast is not None:
+        from nightshift.runtime.worker import main as worker_main
+
+        sys.exit(worker_main(*fast))
+    from nightshift.cli.main import app
+
+    app(prog_name="nightshift")
+
+
+if __name__ == "__main__":
+    main()

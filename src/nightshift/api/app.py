@@ -1,0 +1,69 @@
+"""FastAPI application factory; the lifespan runs dispatcher and reconciler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+import nightshift
+from nightshift.api import errors
+from nightshift.api.routes import agents, health, investigations, worker
+from nightshift.bootstrap import Container
+
+log = logging.getLogger(__name__)
+_RECONCILE_SECONDS = 5.0
+
+
+def create_app(container: Container, *, background: bool = True) -> ASGIApp:
+    """The ASGI app. ``background=False`` leaves dispatching and reconciling to
+    the caller (tests drive them step by step)."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        await asyncio.to_thread(container.reconciler.recover_after_restart)
+        tasks = (
+            [
+                asyncio.create_task(container.dispatcher.run(stop), name="dispatcher"),
+                asyncio.create_task(_reconcile_forever(container, stop), name="reconciler"),
+            ]
+            if background
+            else []
+        )
+        container.started = True
+        try:
+            yield
+        finally:
+            container.started = False
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            container.close()
+
+    app = FastAPI(
+        title="Nightshift",
+        version=nightshift.__version__,
+        description="Governed autonomous diagnostic agents: control-plane API.",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    errors.install(app)
+    for module in (health, agents, investigations, worker):
+        app.include_router(module.router)
+    return errors.BodyLimit(app, container.settings.max_body_bytes)
+
+
+async def _reconcile_forever(container: Container, stop: asyncio.Event) -> None:
+    retention = container.settings.log_retention_days * 86400
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(container.reconciler.enforce_deadlines)
+            await asyncio.to_thread(container.executor.purge_logs, retention)
+        except Exception:
+            log.exception("reconcile pass failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), _RECONCILE_SECONDS)

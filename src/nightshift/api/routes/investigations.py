@@ -1,0 +1,179 @@
+"""/v1/investigations: submit, list, read, follow (SSE), cancel, logs."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, status
+from fastapi.responses import PlainTextResponse, StreamingResponse
+
+from nightshift.api.auth import require
+from nightshift.api.schemas import (
+    CancelRequest,
+    InvestigationCreate,
+    InvestigationOut,
+    InvestigationPage,
+)
+from nightshift.domain.access import Caller
+from nightshift.domain.vocabulary import Domain, InvestigationStatus, Role, Tier
+from nightshift.services.errors import NotFound
+from nightshift.services.investigations import (
+    InvestigationService,
+    InvestigationView,
+    SubmitRequest,
+)
+from nightshift.services.ports import EventStream
+
+router = APIRouter(prefix="/v1/investigations", tags=["investigations"])
+_HEARTBEAT_SECONDS = 15.0
+
+
+def service(request: Request) -> InvestigationService:
+    svc: InvestigationService = request.app.state.container.investigations
+    return svc
+
+
+def to_out(view: InvestigationView, *, with_result: bool = True) -> InvestigationOut:
+    return InvestigationOut(
+        id=view.id,
+        agent=view.agent,
+        title=view.title,
+        scenario=view.scenario,
+        tier=view.tier,
+        priority=view.priority,
+        status=view.status,
+        reason=view.reason,
+        trust_phase=view.trust_phase,
+        chain_id=view.chain_id,
+        depth=view.depth,
+        created_at=view.created_at,
+        started_at=view.started_at,
+        finished_at=view.finished_at,
+        deadline_at=view.deadline_at,
+        event_count=view.event_count,
+        resources=dict(view.resources) if view.resources else None,
+        result=dict(view.result) if (with_result and view.result) else None,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=InvestigationOut)
+def submit(
+    body: InvestigationCreate,
+    request: Request,
+    who: Caller = Depends(require(Role.OPERATOR)),
+) -> InvestigationOut:
+    view = service(request).submit(
+        SubmitRequest(
+            agent=body.agent,
+            title=body.title,
+            tier=body.tier,
+            priority=body.priority,
+            scenario=body.scenario,
+            domains=tuple(Domain(d) for d in body.domains),
+            namespace=body.namespace,
+            alert=body.alert,
+            deadline_seconds=body.deadline_seconds,
+        ),
+        who,
+    )
+    return to_out(view)
+
+
+@router.get("", response_model=InvestigationPage)
+def list_investigations(
+    request: Request,
+    _: Caller = Depends(require(Role.VIEWER)),
+    status_: Annotated[InvestigationStatus | None, Query(alias="status")] = None,
+    agent: Annotated[str | None, Query(max_length=63)] = None,
+    tier: Tier | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=64, pattern=r"^[0-9a-f]+$")] = None,
+) -> InvestigationPage:
+    page = service(request).search(
+        status=status_, agent=agent, tier=tier, limit=limit, cursor=cursor
+    )
+    return InvestigationPage(
+        items=[to_out(v, with_result=False) for v in page.items], next_cursor=page.next_cursor
+    )
+
+
+@router.get("/{inv_id}", response_model=InvestigationOut)
+def get_investigation(
+    inv_id: str, request: Request, _: Caller = Depends(require(Role.VIEWER))
+) -> InvestigationOut:
+    return to_out(service(request).get(inv_id))
+
+
+@router.post("/{inv_id}/cancel", response_model=InvestigationOut)
+def cancel(
+    inv_id: str,
+    request: Request,
+    body: CancelRequest | None = None,
+    who: Caller = Depends(require(Role.OPERATOR)),
+) -> InvestigationOut:
+    return to_out(service(request).cancel(inv_id, who, body.reason if body else ""))
+
+
+@router.get("/{inv_id}/logs", response_class=PlainTextResponse)
+def worker_log(
+    inv_id: str,
+    request: Request,
+    _: Caller = Depends(require(Role.VIEWER)),
+    tail_bytes: Annotated[int, Query(ge=1, le=10_000_000)] = 1_000_000,
+) -> str:
+    service(request).get(inv_id)  # 404 for unknown ids
+    text = request.app.state.container.executor.read_log(inv_id, tail_bytes)
+    if text is None:
+        raise NotFound(f"investigation {inv_id!r} has no worker log (yet)")
+    return str(text)
+
+
+@router.get("/{inv_id}/events")
+async def events(
+    inv_id: str,
+    request: Request,
+    _: Caller = Depends(require(Role.VIEWER)),
+    after: Annotated[int, Query(ge=0)] = 0,
+    follow: bool = True,
+    last_event_id: Annotated[str | None, Header()] = None,
+) -> StreamingResponse:
+    """Server-sent events: the history after ``after`` (or Last-Event-ID), then live."""
+    svc = service(request)
+    await asyncio.to_thread(svc.get, inv_id)  # 404 before the stream starts
+    if last_event_id and last_event_id.isdigit():
+        after = max(after, int(last_event_id))
+    bus = request.app.state.container.bus
+    return StreamingResponse(
+        _stream(svc, bus, request, inv_id, after, follow),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _stream(
+    svc: InvestigationService,
+    bus: EventStream,
+    request: Request,
+    inv_id: str,
+    after: int,
+    follow: bool,
+) -> AsyncIterator[bytes]:
+    while True:
+        batch = await asyncio.to_thread(svc.events, inv_id, after)
+        for ev in batch:
+            after = ev.seq
+            payload = json.dumps(
+                {"seq": ev.seq, "kind": ev.kind, "at": ev.created_at.isoformat(), "data": ev.data}
+            )
+            yield f"id: {ev.seq}\nevent: {ev.kind}\ndata: {payload}\n\n".encode()
+            if ev.kind == "status" and InvestigationStatus(ev.data["status"]).terminal:
+                return
+        if batch:
+            continue
+        if not follow or await request.is_disconnected():
+            return
+        if not await bus.wait(inv_id, _HEARTBEAT_SECONDS):
+            yield b": keep-alive\n\n"

@@ -1,0 +1,132 @@
+"""API schemas (pydantic). Kept apart from table rows and domain objects."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from nightshift.domain.investigations import MAX_PRIORITY
+from nightshift.domain.vocabulary import (
+    AuthorityClass,
+    Domain,
+    InvestigationStatus,
+    Tier,
+    TrustPhase,
+)
+
+_LABEL_KEY = r"^[A-Za-z0-9_.:/-]{1,128}$"
+_NAMESPACE = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class InvestigationCreate(Strict):
+    agent: str = Field(min_length=1, max_length=63, description="registered agent name")
+    title: str = Field(min_length=1, max_length=512, description="the question or alert summary")
+    tier: Tier = Tier.SINGLE_DOMAIN
+    priority: int = Field(default=2, ge=0, le=MAX_PRIORITY, description="0 = most urgent")
+    scenario: str | None = Field(default=None, max_length=128)
+    domains: list[Domain] = Field(default_factory=list, max_length=len(Domain))
+    namespace: str | None = Field(default=None, pattern=_NAMESPACE)
+    alert: dict[str, str] = Field(default_factory=dict, max_length=64)
+    deadline_seconds: int | None = Field(default=None, ge=10, le=6 * 3600)
+
+    @field_validator("alert")
+    @classmethod
+    def _alert_labels(cls, value: dict[str, str]) -> dict[str, str]:
+        import re
+
+        for key, val in value.items():
+            if not re.match(_LABEL_KEY, key):
+                raise ValueError(f"alert label key {key!r} is not a valid label name")
+            if len(val) > 2048:
+                raise ValueError(f"alert label {key!r} is longer than 2048 characters")
+        return value
+
+
+class InvestigationOut(BaseModel):
+    id: str
+    agent: str
+    title: str
+    scenario: str | None
+    tier: Tier
+    priority: int
+    status: InvestigationStatus
+    reason: str
+    trust_phase: str
+    chain_id: str
+    depth: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    deadline_at: datetime | None
+    event_count: int
+    resources: dict[str, Any] | None
+    result: dict[str, Any] | None = None
+
+
+class InvestigationPage(BaseModel):
+    items: list[InvestigationOut]
+    next_cursor: str | None
+
+
+class CancelRequest(Strict):
+    reason: str = Field(default="", max_length=1000)
+
+
+class WorkerSpecOut(BaseModel):
+    id: str
+    agent: str
+    trust_phase: str
+    spec: dict[str, Any]
+
+
+class WorkerEvent(Strict):
+    kind: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_.]*$")
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class WorkerEvents(Strict):
+    events: list[WorkerEvent] = Field(min_length=1, max_length=500)
+
+
+class WorkerResult(Strict):
+    status: Literal["succeeded", "escalated", "failed"]
+    reason: str = Field(default="", max_length=4000)
+    result: dict[str, Any] | None = None
+
+
+class Accepted(BaseModel):
+    event_count: int
+
+
+class AgentCreate(Strict):
+    name: str = Field(min_length=1, max_length=63)
+    owner: str = Field(min_length=1, max_length=128)
+    authority_class: AuthorityClass
+    trust_phase: TrustPhase = TrustPhase.SHADOW
+    description: str = Field(default="", max_length=2000)
+
+
+class AgentOut(BaseModel):
+    id: str
+    name: str
+    owner: str
+    owner_contact: str
+    owner_active: bool
+    authority_class: AuthorityClass
+    trust_phase: TrustPhase
+    status: str
+    status_reason: str
+    description: str
+    created_at: datetime
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str
+    details: list[dict[str, Any]] | None = None

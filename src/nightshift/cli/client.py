@@ -1,0 +1,98 @@
+"""HTTP client for CLI commands that talk to a running control plane."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
+
+import httpx
+import typer
+from rich.console import Console
+
+from nightshift.settings import Settings
+
+err = Console(stderr=True)
+EXIT_API = 4
+TOKEN_FILE = "cli-token"  # noqa: S105 - a file name, not a secret
+
+
+def token_path(settings: Settings) -> Path:
+    return settings.data_dir / TOKEN_FILE
+
+
+def save_token(settings: Settings, token: str) -> Path:
+    path = token_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token + "\n")
+    return path
+
+
+def resolve_token(settings: Settings, explicit: str | None) -> str:
+    if explicit:
+        return explicit
+    path = token_path(settings)
+    if path.exists():
+        return path.read_text().strip()
+    fail(
+        "no API token: pass --token, set NIGHTSHIFT_TOKEN, or run `nightshift up` once "
+        "(it saves a token for this user)"
+    )
+
+
+def fail(message: str, code: int = EXIT_API) -> NoReturn:
+    err.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+class Api:
+    def __init__(self, base_url: str, token: str) -> None:
+        self._client = httpx.Client(
+            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+        )
+        self.base_url = base_url
+
+    def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            resp = self._client.request(method, path, **kwargs)
+        except httpx.ConnectError:
+            fail(f"cannot reach the control plane at {self.base_url}; is `nightshift up` running?")
+        except httpx.HTTPError as exc:
+            fail(f"request to {self.base_url}{path} failed: {exc}")
+        if resp.status_code >= 400:
+            try:
+                body = resp.json()
+                message = body.get("message") or body
+            except ValueError:
+                message = resp.text[:500]
+            extra = ""
+            if resp.status_code == 429 and "retry-after" in resp.headers:
+                extra = f" (retry after {resp.headers['retry-after']}s)"
+            fail(f"{resp.status_code}: {message}{extra}")
+        if resp.headers.get("content-type", "").startswith("application/json"):
+            return resp.json()
+        return resp.text
+
+    def sse(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(event kind, payload) pairs from a server-sent event stream."""
+        import json
+
+        try:
+            with self._client.stream("GET", path, timeout=None) as resp:
+                if resp.status_code >= 400:
+                    resp.read()
+                    fail(f"{resp.status_code}: {resp.text[:500]}")
+                kind, data = "message", ""
+                for line in resp.iter_lines():
+                    if line.startswith("event:"):
+                        kind = line[6:].strip()
+                    elif line.startswith("data:"):
+                        data += line[5:].strip()
+                    elif line == "" and data:
+                        yield kind, json.loads(data)
+                        kind, data = "message", ""
+        except httpx.ConnectError:
+            fail(f"cannot reach the control plane at {self.base_url}")

@@ -1,0 +1,173 @@
+"""``nightshift investigate`` and ``nightshift investigations ...`` (API clients)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nightshift.cli.client import Api, fail, resolve_token
+from nightshift.cli.render import EventPrinter, print_result
+from nightshift.settings import Settings
+
+out = Console()
+inv_app = typer.Typer(help="List, inspect and cancel investigations.", no_args_is_help=True)
+
+# Exit codes of `investigate --follow`, for scripts.
+EXIT_CODES = {"succeeded": 0, "escalated": 3, "failed": 1, "cancelled": 1, "deadline_exceeded": 1}
+
+TokenOpt = Annotated[
+    str | None, typer.Option("--token", envvar="NIGHTSHIFT_TOKEN", help="API token")
+]
+ApiOpt = Annotated[
+    str | None, typer.Option("--api", envvar="NIGHTSHIFT_API_URL", help="control-plane URL")
+]
+
+
+def _api(api: str | None, token: str | None) -> Api:
+    cfg = Settings()
+    return Api(api or cfg.public_url, resolve_token(cfg, token))
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(investigate)
+    app.add_typer(inv_app, name="investigations")
+
+
+def investigate(
+    scenario: Annotated[str | None, typer.Option(help="simulated scenario to investigate")] = None,
+    title: Annotated[str | None, typer.Option(help="question or alert summary")] = None,
+    agent: Annotated[str, typer.Option(help="agent that runs it")] = "triage",
+    tier: Annotated[str | None, typer.Option(help="single-domain | multi-domain")] = None,
+    priority: Annotated[int, typer.Option(min=0, max=4, help="0 = most urgent")] = 2,
+    namespace: Annotated[str | None, typer.Option(help="namespace hint")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="stream events")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Submit an investigation; with --follow, stream it to its end."""
+    if not scenario and not title:
+        fail("give --scenario NAME (see `nightshift scenarios`) or --title TEXT", code=2)
+    body: dict[str, Any] = {"agent": agent, "priority": priority}
+    if scenario:
+        from nightshift.scenarios import load_scenario
+
+        try:
+            meta = load_scenario(scenario)
+        except Exception as exc:
+            fail(f"{exc}", code=2)
+        body["scenario"] = scenario
+        body["title"] = title or meta.alert_text()
+        body["tier"] = tier or str(meta.tier)
+        body["domains"] = [str(d) for d in meta.domains]
+        body["namespace"] = namespace or meta.primary_namespace()
+    else:
+        body["title"] = title
+        if tier:
+            body["tier"] = tier
+        if namespace:
+            body["namespace"] = namespace
+    client = _api(api, token)
+    created = client.request("POST", "/v1/investigations", json=body)
+    inv_id = created["id"]
+    if not follow:
+        if as_json:
+            out.print_json(json.dumps(created))
+        else:
+            out.print(f"submitted [bold]{inv_id}[/bold] ({created['status']})")
+            out.print(f"follow it: nightshift investigations events {inv_id}")
+        return
+    _follow(client, inv_id, as_json)
+
+
+def _follow(client: Api, inv_id: str, as_json: bool) -> None:
+    printer = EventPrinter(out)
+    final = "failed"
+    for kind, event in client.sse(f"/v1/investigations/{inv_id}/events"):
+        if as_json:
+            print(json.dumps(event), flush=True)
+        elif kind != "result":
+            printer(kind, event)
+        if kind == "status":
+            final = str(event["data"]["status"])
+    view = client.request("GET", f"/v1/investigations/{inv_id}")
+    if not as_json and view.get("result"):
+        print_result(out, view["result"])
+    if not as_json:
+        out.print(f"\ninvestigation {inv_id} ended [bold]{final}[/bold]: {view.get('reason', '')}")
+    raise typer.Exit(EXIT_CODES.get(final, 1))
+
+
+@inv_app.command("list")
+def list_(
+    status: Annotated[str | None, typer.Option(help="filter by status")] = None,
+    agent: Annotated[str | None, typer.Option(help="filter by agent")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Newest investigations first."""
+    params = {k: v for k, v in {"status": status, "agent": agent, "limit": limit}.items() if v}
+    page = _api(api, token).request("GET", "/v1/investigations", params=params)
+    if as_json:
+        out.print_json(json.dumps(page))
+        return
+    table = Table("id", "agent", "status", "tier", "title", "reason")
+    for item in page["items"]:
+        table.add_row(item["id"], item["agent"], item["status"], item["tier"],
+                      item["title"][:50], item["reason"][:60])  # fmt: skip
+    out.print(table)
+
+
+@inv_app.command("show")
+def show(
+    inv_id: str,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """One investigation with its result."""
+    view = _api(api, token).request("GET", f"/v1/investigations/{inv_id}")
+    if as_json:
+        out.print_json(json.dumps(view))
+        return
+    out.print(f"[bold]{view['id']}[/bold] {view['status']} - {view['reason']}")
+    out.print(f"agent {view['agent']} (phase {view['trust_phase']}), tier {view['tier']}")
+    if view.get("result"):
+        print_result(out, view["result"])
+
+
+@inv_app.command("events")
+def events(
+    inv_id: str,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Replay an investigation's events, then follow it live until it ends."""
+    _follow(_api(api, token), inv_id, as_json)
+
+
+@inv_app.command("cancel")
+def cancel(
+    inv_id: str,
+    reason: Annotated[str, typer.Option(help="why")] = "",
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Cancel a queued or running investigation."""
+    view = _api(api, token).request(
+        "POST", f"/v1/investigations/{inv_id}/cancel", json={"reason": reason}
+    )
+    out.print(f"{view['id']} {view['status']}: {view['reason']}")
+
+
+@inv_app.command("logs")
+def logs(inv_id: str, api: ApiOpt = None, token: TokenOpt = None) -> None:
+    """The worker log of one investigation."""
+    print(_api(api, token).request("GET", f"/v1/investigations/{inv_id}/logs"), end="")

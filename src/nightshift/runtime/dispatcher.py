@@ -1,0 +1,155 @@
+"""Admission to execution: picks queued investigations in priority then FIFO
+order, within the global and per-agent concurrency caps, and starts a unit.
+
+The queue itself is the investigations table (status ``queued``), so it is
+durable: a restart loses nothing. The dispatcher wakes on submissions and
+terminations, with a slow timer as a safety net.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from nightshift.domain.investigations import ACTIVE_STATUSES
+from nightshift.domain.vocabulary import InvestigationStatus, Tier
+from nightshift.runtime.executors.protocol import Executor, UnitLimits, WorkerLaunch
+from nightshift.services.investigations import InvestigationService
+from nightshift.services.principals import issue_worker_token
+from nightshift.store.database import Database
+from nightshift.store.tables import AgentRow, InvestigationRow
+
+log = logging.getLogger(__name__)
+S = InvestigationStatus
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchPolicy:
+    max_running: int
+    max_running_per_agent: int
+    limits: Mapping[Tier, UnitLimits]
+    api_url: str
+    interval_seconds: float = 1.0
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        investigations: InvestigationService,
+        executor: Executor,
+        policy: DispatchPolicy,
+    ) -> None:
+        self._db = db
+        self._investigations = investigations
+        self._executor = executor
+        self._policy = policy
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # EventNotifier-compatible: any change to an investigation may free a slot.
+    def publish(self, investigation_id: str) -> None:
+        self.wake()
+
+    def investigation_ended(self, investigation_id: str, status: str, reason: str) -> None:
+        self._executor.stop(investigation_id, reason)
+        self.wake()
+
+    def wake(self) -> None:
+        loop, event = self._loop, self._wake
+        if loop is not None and event is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(event.set)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.dispatch_once)
+            except Exception:  # keep dispatching; the error is logged with its trace
+                log.exception("dispatch pass failed")
+            self._wake.clear()
+            waiter = asyncio.ensure_future(self._wake.wait())
+            stopper = asyncio.ensure_future(stop.wait())
+            await asyncio.wait(
+                {waiter, stopper},
+                timeout=self._policy.interval_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            waiter.cancel()
+            stopper.cancel()
+
+    def dispatch_once(self) -> int:
+        """Start as many queued investigations as the caps allow; returns how many."""
+        launches = self._claim()
+        for launch in launches:
+            try:
+                ref = self._executor.start(launch)
+            except Exception as exc:
+                log.exception("could not start worker for %s", launch.investigation_id)
+                self._investigations.terminate(
+                    launch.investigation_id,
+                    S.FAILED,
+                    f"executor could not start the worker: {exc}",
+                    only_if_active=True,
+                )
+                continue
+            with self._db.transaction() as s:
+                row = s.get(InvestigationRow, launch.investigation_id)
+                if row is not None:
+                    row.worker_ref = ref
+        return len(launches)
+
+    def _claim(self) -> list[WorkerLaunch]:
+        p = self._policy
+        now = datetime.now(UTC)
+        active = [st.value for st in ACTIVE_STATUSES]
+        with self._db.transaction() as s:
+            per_agent = dict(
+                s.execute(
+                    select(InvestigationRow.agent_id, func.count())
+                    .where(InvestigationRow.status.in_(active))
+                    .group_by(InvestigationRow.agent_id)
+                ).all()
+            )
+            free = p.max_running - sum(per_agent.values())
+            if free <= 0:
+                return []
+            candidates = s.execute(
+                select(InvestigationRow, AgentRow.name)
+                .join(AgentRow, AgentRow.id == InvestigationRow.agent_id)
+                .where(InvestigationRow.status == S.QUEUED.value)
+                .order_by(InvestigationRow.priority, InvestigationRow.id)
+                .limit(free + 10 * p.max_running_per_agent)
+            ).all()
+            launches: list[WorkerLaunch] = []
+            for row, agent_name in candidates:
+                if len(launches) >= free:
+                    break
+                if per_agent.get(row.agent_id, 0) >= p.max_running_per_agent:
+                    continue
+                per_agent[row.agent_id] = per_agent.get(row.agent_id, 0) + 1
+                tier = Tier(row.tier)
+                base = p.limits[tier]
+                deadline = int(row.spec.get("deadline_seconds") or base.deadline_seconds)
+                limits = UnitLimits(base.memory_mb, base.cpu_seconds, deadline)
+                row.deadline_at = now + timedelta(seconds=deadline)
+                self._investigations.transition(s, row, S.DISPATCHED)
+                token = issue_worker_token(s, row.id, row.deadline_at + timedelta(seconds=30))
+                launches.append(
+                    WorkerLaunch(
+                        investigation_id=row.id,
+                        agent=agent_name,
+                        trust_phase=row.trust_phase,
+                        tier=tier,
+                        api_url=p.api_url,
+                        token=token,
+                        limits=limits,
+                    )
+                )
+        return launches

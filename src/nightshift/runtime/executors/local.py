@@ -1,0 +1,247 @@
+"""Local executor: one OS process per investigation.
+
+Each worker gets its own process group (so a kill takes its children too),
+address-space and CPU-time limits by tier, a wall-clock deadline enforced
+from outside, a fresh temp dir as cwd and HOME (removed afterwards), a
+minimal environment (the control plane's own settings and secrets are not
+inherited) and its own log file. One watcher thread per worker blocks in
+wait4() so exit status and resource usage are exact, not polled.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nightshift.domain.vocabulary import InvestigationStatus
+from nightshift.runtime.executors.protocol import ExitHandler, WorkerExit, WorkerLaunch
+
+EXIT_OUT_OF_MEMORY = 3  # the worker's own code when it catches MemoryError
+_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
+_TERM_GRACE_SECONDS = 5.0
+
+
+@dataclass
+class _Unit:
+    launch: WorkerLaunch
+    proc: subprocess.Popen[bytes]
+    workdir: Path
+    started: float
+    deadline_timer: threading.Timer
+    log_path: Path
+    stop_reason: str | None = None
+    deadline_hit: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class LocalExecutor:
+    def __init__(self, logs_dir: Path, on_exit: ExitHandler, *, python: str | None = None) -> None:
+        self._logs_dir = logs_dir
+        self._logs_dir.mkdir(parents=True, exist_ok=True)
+        self._on_exit = on_exit
+        self._python = python or sys.executable
+        self._units: dict[str, _Unit] = {}
+        self._lock = threading.Lock()
+
+    def log_path(self, investigation_id: str) -> Path:
+        return self._logs_dir / f"{investigation_id}.log"
+
+    def start(self, launch: WorkerLaunch) -> str:
+        workdir = Path(tempfile.mkdtemp(prefix=f"nightshift-{launch.investigation_id[-8:]}-"))
+        env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
+        env.update(
+            HOME=str(workdir),
+            TMPDIR=str(workdir),
+            PYTHONUNBUFFERED="1",
+            NIGHTSHIFT_WORKER_TOKEN=launch.token,
+        )
+        argv = [
+            self._python, "-m", "nightshift", "agent", "run",
+            "--investigation", launch.investigation_id,
+            "--api", launch.api_url,
+        ]  # fmt: skip
+        with open(self.log_path(launch.investigation_id), "ab") as log:
+            proc = subprocess.Popen(
+                argv,
+                cwd=workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                close_fds=True,
+            )
+        _apply_limits(proc.pid, launch)
+        timer = threading.Timer(launch.limits.deadline_seconds, self._deadline, [launch])
+        timer.daemon = True
+        unit = _Unit(
+            launch, proc, workdir, time.monotonic(), timer, self.log_path(launch.investigation_id)
+        )
+        with self._lock:
+            self._units[launch.investigation_id] = unit
+        timer.start()
+        threading.Thread(
+            target=self._watch, args=(unit,), name=f"watch-{proc.pid}", daemon=True
+        ).start()
+        return f"pid:{proc.pid}:{_start_ticks(proc.pid)}"
+
+    def stop(self, investigation_id: str, reason: str) -> None:
+        with self._lock:
+            unit = self._units.get(investigation_id)
+        if unit is None:
+            return
+        with unit.lock:
+            if unit.stop_reason is None:
+                unit.stop_reason = reason
+        _signal_group(unit.proc.pid, signal.SIGTERM)
+        killer = threading.Timer(
+            _TERM_GRACE_SECONDS, _signal_group, [unit.proc.pid, signal.SIGKILL]
+        )
+        killer.daemon = True
+        killer.start()
+
+    def adopt_or_kill_orphan(self, worker_ref: str) -> bool:
+        """A worker outlived a control-plane crash: nobody watches it, so end it."""
+        try:
+            _, pid_s, ticks = worker_ref.split(":")
+            pid = int(pid_s)
+        except ValueError:
+            return False
+        if _start_ticks(pid) != ticks or ticks == "":
+            return False  # gone, or the pid now belongs to someone else
+        _signal_group(pid, signal.SIGKILL)
+        return True
+
+    def read_log(self, investigation_id: str, tail_bytes: int = 1_000_000) -> str | None:
+        path = self.log_path(investigation_id)
+        if not path.exists():
+            return None
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - tail_bytes))
+            return fh.read().decode("utf-8", errors="replace")
+
+    def running(self) -> int:
+        with self._lock:
+            return len(self._units)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            units = list(self._units.values())
+        for unit in units:
+            self.stop(unit.launch.investigation_id, "control plane shutting down")
+
+    def purge_logs(self, older_than_seconds: float) -> int:
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for path in self._logs_dir.glob("*.log"):
+            if path.stat().st_mtime < cutoff:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+    # -- internals -----------------------------------------------------------
+
+    def _deadline(self, launch: WorkerLaunch) -> None:
+        with self._lock:
+            unit = self._units.get(launch.investigation_id)
+        if unit is None:
+            return
+        with unit.lock:
+            unit.deadline_hit = True
+        _signal_group(unit.proc.pid, signal.SIGKILL)
+
+    def _watch(self, unit: _Unit) -> None:
+        pid = unit.proc.pid
+        _, status, usage = os.wait4(pid, 0)
+        unit.proc.returncode = os.waitstatus_to_exitcode(status)
+        unit.deadline_timer.cancel()
+        _signal_group(pid, signal.SIGKILL)  # reap stragglers left in the group
+        wall = time.monotonic() - unit.started
+        with self._lock:
+            self._units.pop(unit.launch.investigation_id, None)
+        shutil.rmtree(unit.workdir, ignore_errors=True)
+        resources = {
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
+            "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "wall_seconds": round(wall, 3),
+        }
+        self._on_exit(_classify(unit, status, resources))
+
+
+def _classify(unit: _Unit, status: int, resources: dict[str, float]) -> WorkerExit:
+    limits = unit.launch.limits
+    inv = unit.launch.investigation_id
+    S = InvestigationStatus  # noqa: N806 - the enum under a short name
+    if unit.deadline_hit:
+        return WorkerExit(
+            inv,
+            S.DEADLINE_EXCEEDED,
+            f"wall-clock deadline of {limits.deadline_seconds}s exceeded; worker killed",
+            resources,
+        )
+    if unit.stop_reason is not None:
+        return WorkerExit(inv, S.CANCELLED, unit.stop_reason, resources)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGXCPU or (
+            sig == signal.SIGKILL and resources["cpu_seconds"] >= limits.cpu_seconds
+        ):
+            why = f"CPU-time limit of {limits.cpu_seconds}s exceeded"
+        else:
+            why = f"worker killed by signal {signal.Signals(sig).name}"
+        return WorkerExit(inv, S.FAILED, why, resources)
+    code = os.WEXITSTATUS(status)
+    if code == EXIT_OUT_OF_MEMORY or (code != 0 and _log_mentions_memory_error(unit)):
+        why = f"worker ran out of memory (limit {limits.memory_mb} MB)"
+    elif code == 0:
+        why = "worker exited without reporting a result"
+    else:
+        why = f"worker crashed with exit code {code}; see its log"
+    return WorkerExit(inv, S.FAILED, why, resources)
+
+
+def _log_mentions_memory_error(unit: _Unit) -> bool:
+    # A MemoryError raised before the worker's own handler is installed (at
+    # import time, say) still ends as a plain traceback in the log.
+    log = unit.log_path
+    try:
+        with open(log, "rb") as fh:
+            fh.seek(max(0, fh.seek(0, os.SEEK_END) - 4096))
+            return b"MemoryError" in fh.read()
+    except OSError:
+        return False
+
+
+def _apply_limits(pid: int, launch: WorkerLaunch) -> None:
+    # Set from outside right after spawn (prlimit is thread-safe, unlike a
+    # preexec_fn in a threaded server); limits survive the exec.
+    mem = launch.limits.memory_mb * 1024 * 1024
+    cpu = launch.limits.cpu_seconds
+    with contextlib.suppress(ProcessLookupError):
+        resource.prlimit(pid, resource.RLIMIT_AS, (mem, mem))
+        resource.prlimit(pid, resource.RLIMIT_CPU, (cpu, cpu + 5))
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+def _start_ticks(pid: int) -> str:
+    """Process start time (clock ticks since boot), to tell a pid's reuse apart."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[1].split()[19]

@@ -1,0 +1,69 @@
+"""The executor protocol: how one investigation gets its own isolated unit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from nightshift.domain.vocabulary import InvestigationStatus, Tier
+
+
+@dataclass(frozen=True, slots=True)
+class UnitLimits:
+    memory_mb: int
+    cpu_seconds: int
+    deadline_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerLaunch:
+    investigation_id: str
+    agent: str
+    trust_phase: str
+    tier: Tier
+    api_url: str
+    token: str = field(repr=False)  # never logged, never in argv
+    limits: UnitLimits
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerExit:
+    """How a unit ended, as the executor saw it.
+
+    ``status`` is None for a clean exit (the worker reported its own result);
+    otherwise it is the terminal status the investigation should get if the
+    worker did not report one.
+    """
+
+    investigation_id: str
+    status: InvestigationStatus | None
+    reason: str
+    resources: Mapping[str, Any] = field(default_factory=dict)
+
+
+ExitHandler = Callable[[WorkerExit], None]
+
+
+class Executor(Protocol):
+    def start(self, launch: WorkerLaunch) -> str:
+        """Start the unit; returns a reference that survives restarts (pid, Job name)."""
+        ...
+
+    def stop(self, investigation_id: str, reason: str) -> None:
+        """Stop the unit if it runs; idempotent."""
+        ...
+
+    def adopt_or_kill_orphan(self, worker_ref: str) -> bool:
+        """After a control-plane restart: stop a unit nobody watches. True if one ran."""
+        ...
+
+    def read_log(self, investigation_id: str, tail_bytes: int = 1_000_000) -> str | None: ...
+
+    def running(self) -> int: ...
+
+    def shutdown(self) -> None: ...
+
+    def purge_logs(self, older_than_seconds: float) -> int:
+        """Remove worker logs older than the retention period; returns how many."""
+        ...

@@ -1,0 +1,157 @@
+"""The agent worker: one process (or pod) per investigation.
+
+It starts with only the investigation id, the control-plane URL and a
+per-investigation token (from the environment, never argv). It fetches its
+spec, builds its read-only toolset, runs the agent loop, streams events back
+in small batches, posts its result and exits. It holds no write credentials:
+its token can only touch its own investigation's worker endpoints.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from nightshift.agent.api import stream_investigation
+from nightshift.agent.events import AgentEvent, EventKind
+from nightshift.agent.request import InvestigationRequest
+from nightshift.agent.tools.protocol import Toolset
+from nightshift.domain.diagnosis import Diagnosis
+from nightshift.domain.vocabulary import Domain, Tier
+from nightshift.runtime.executors.local import EXIT_OUT_OF_MEMORY
+
+log = logging.getLogger("nightshift.worker")
+TOKEN_ENV = "NIGHTSHIFT_WORKER_TOKEN"  # noqa: S105 - a variable name
+_FLUSH_KINDS = frozenset({EventKind.CYCLE_FINISHED, EventKind.RESULT, EventKind.BREAKER_TRIPPED})
+_BATCH = 32
+_FLUSH_SECONDS = 0.25
+
+
+class WorkerError(RuntimeError):
+    pass
+
+
+def build_toolset(spec: Mapping[str, Any]) -> Toolset:
+    scenario = spec.get("scenario")
+    if not scenario:
+        raise WorkerError(
+            "no toolset for this investigation: the embedded mode answers only "
+            "simulated scenarios (submit with a scenario)"
+        )
+    from nightshift.scenarios import SimulatedWorld, load_scenario
+
+    return SimulatedWorld(load_scenario(str(scenario)))
+
+
+def build_request(spec: Mapping[str, Any]) -> InvestigationRequest:
+    alert = spec.get("alert") or {}
+    return InvestigationRequest(
+        question=str(spec.get("title") or ""),
+        alert_labels={str(k): str(v) for k, v in alert.items()},
+        namespace=spec.get("namespace"),
+        domains=tuple(Domain(d) for d in spec.get("domains") or ()),
+        tier=Tier(spec.get("tier", Tier.SINGLE_DOMAIN.value)),
+        scenario=spec.get("scenario"),
+    )
+
+
+class _Uplink:
+    """Batches events to the control plane (one POST per cycle, not per event)."""
+
+    def __init__(self, client: httpx.AsyncClient, inv_id: str) -> None:
+        self._client = client
+        self._inv = inv_id
+        self._buffer: list[dict[str, Any]] = []
+        self._last = time.monotonic()
+
+    async def add(self, event: AgentEvent) -> None:
+        self._buffer.append(event.to_dict())
+        due = time.monotonic() - self._last > _FLUSH_SECONDS
+        if event.kind in _FLUSH_KINDS or len(self._buffer) >= _BATCH or due:
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self._buffer:
+            return
+        batch, self._buffer = self._buffer, []
+        resp = await self._client.post(
+            f"/v1/investigations/{self._inv}/worker/events", json={"events": batch}
+        )
+        resp.raise_for_status()
+        self._last = time.monotonic()
+
+
+async def run_worker(inv_id: str, api_url: str, token: str) -> int:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=30) as client:
+        resp = await client.get(f"/v1/investigations/{inv_id}/worker/spec")
+        resp.raise_for_status()
+        spec = resp.json()["spec"]
+        uplink = _Uplink(client, inv_id)
+        try:
+            toolset = build_toolset(spec)
+            request = build_request(spec)
+            diagnosis: Diagnosis | None = None
+            async for item in stream_investigation(request, toolset):
+                if isinstance(item, Diagnosis):
+                    diagnosis = item
+                else:
+                    await uplink.add(item)
+            await uplink.flush()
+            if diagnosis is None:
+                raise WorkerError("the agent loop ended without a diagnosis")
+            status = "escalated" if diagnosis.escalate else "succeeded"
+            reason = diagnosis.summary or diagnosis.outcome.value
+            body: dict[str, Any] = {
+                "status": status,
+                "reason": reason,
+                "result": diagnosis.to_dict(),
+            }
+        except MemoryError:
+            raise
+        except Exception as exc:
+            log.exception("investigation failed")
+            await _best_effort_flush(uplink)
+            body = {"status": "failed", "reason": f"worker error: {type(exc).__name__}: {exc}"}
+        resp = await client.post(f"/v1/investigations/{inv_id}/worker/result", json=body)
+        resp.raise_for_status()
+        return 0 if body["status"] != "failed" else 1
+
+
+async def _best_effort_flush(uplink: _Uplink) -> None:
+    try:
+        await uplink.flush()
+    except httpx.HTTPError:
+        log.warning("could not flush the last events")
+
+
+def main(inv_id: str, api_url: str) -> int:
+    logging.basicConfig(
+        level=logging.INFO,
+        format='{"ts":"%(asctime)s","level":"%(levelname)s","investigation":"'
+        + inv_id
+        + '","logger":"%(name)s","msg":"%(message)s"}',
+    )
+    token = os.environ.pop(TOKEN_ENV, "")
+    if not token:
+        log.error("no worker token in %s", TOKEN_ENV)
+        return 2
+    try:
+        return asyncio.run(run_worker(inv_id, api_url, token))
+    except MemoryError:
+        os.write(2, b"out of memory\n")
+        os._exit(EXIT_OUT_OF_MEMORY)
+    except httpx.HTTPError as exc:
+        log.error("control plane unreachable or refused: %s", exc)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main(sys.argv[1], sys.argv[2]))

@@ -1,0 +1,147 @@
+"""Agent registry use cases: register, read, and the owner checks around them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from nightshift.domain.access import Caller
+from nightshift.domain.agents import (
+    AGENT_NAME,
+    AgentConfigError,
+    Principal,
+    class_ceiling,
+    parse_authority_class,
+    parse_trust_phase,
+    require_owner,
+)
+from nightshift.domain.ids import new_id
+from nightshift.domain.vocabulary import AuthorityClass, PrincipalKind, Role, TrustPhase
+from nightshift.services.errors import Conflict, Invalid, NotFound
+from nightshift.store.database import Database
+from nightshift.store.tables import AgentRow, UserRow
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    id: str
+    name: str
+    owner: str
+    owner_contact: str
+    owner_active: bool
+    authority_class: AuthorityClass
+    trust_phase: TrustPhase
+    status: str
+    status_reason: str
+    description: str
+    boundaries: Mapping[str, Any]
+    created_at: datetime
+
+
+def owner_principal(row: UserRow) -> Principal:
+    return Principal(
+        id=row.name,
+        display_name=row.name,
+        kind=PrincipalKind(row.kind),
+        roles=frozenset(Role(r) for r in row.roles),
+        contact=row.contact or None,
+        active=row.active,
+    )
+
+
+def agent_view(row: AgentRow, owner: UserRow) -> AgentView:
+    return AgentView(
+        id=row.id,
+        name=row.name,
+        owner=owner.name,
+        owner_contact=owner.contact,
+        owner_active=owner.active,
+        authority_class=AuthorityClass(row.authority_class),
+        trust_phase=TrustPhase(row.trust_phase),
+        status=row.status,
+        status_reason=row.status_reason,
+        description=row.description,
+        boundaries=row.boundaries,
+        created_at=row.created_at,
+    )
+
+
+class AgentService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def register(
+        self,
+        name: str,
+        *,
+        owner: str,
+        authority_class: str,
+        trust_phase: str = TrustPhase.SHADOW.value,
+        description: str = "",
+        boundaries: Mapping[str, Any] | None = None,
+        caller: Caller | None = None,
+    ) -> AgentView:
+        if not AGENT_NAME.match(name):
+            raise Invalid(
+                "agent name must be a DNS label: 1-63 lowercase letters, digits or '-', "
+                "starting and ending with a letter or digit"
+            )
+        try:
+            klass = parse_authority_class(authority_class)
+            phase = parse_trust_phase(trust_phase)
+        except AgentConfigError as exc:
+            raise Invalid(str(exc)) from exc
+        if phase.rank > class_ceiling(klass).rank:
+            raise Invalid(
+                f"trust phase {phase.value} is above the ceiling of authority class "
+                f"{klass.value} ({class_ceiling(klass).value})"
+            )
+        with self._db.transaction() as s:
+            owner_row = s.scalar(select(UserRow).where(UserRow.name == owner))
+            if owner_row is None:
+                raise NotFound(f"no user named {owner!r} to own the agent")
+            try:
+                require_owner(owner_principal(owner_row))
+            except AgentConfigError as exc:
+                raise Invalid(str(exc)) from exc
+            if s.scalar(select(AgentRow.id).where(AgentRow.name == name)):
+                raise Conflict(f"agent {name!r} already exists")
+            row = AgentRow(
+                id=new_id(),
+                name=name,
+                owner_id=owner_row.id,
+                authority_class=klass.value,
+                trust_phase=phase.value,
+                status="active",
+                status_reason="",
+                description=description,
+                boundaries=dict(boundaries or {}),
+                settings={},
+            )
+            s.add(row)
+            s.flush()
+            return agent_view(row, owner_row)
+
+    def get(self, name: str) -> AgentView:
+        with self._db.read() as s:
+            found = s.execute(
+                select(AgentRow, UserRow)
+                .join(UserRow, UserRow.id == AgentRow.owner_id)
+                .where(AgentRow.name == name)
+            ).first()
+            if found is None:
+                raise NotFound(f"no agent named {name!r}")
+            return agent_view(found[0], found[1])
+
+    def list(self) -> list[AgentView]:
+        with self._db.read() as s:
+            rows = s.execute(
+                select(AgentRow, UserRow)
+                .join(UserRow, UserRow.id == AgentRow.owner_id)
+                .order_by(AgentRow.name)
+            ).all()
+            return [agent_view(a, u) for a, u in rows]

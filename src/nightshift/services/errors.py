@@ -1,0 +1,31 @@
+"""Errors services raise; the API maps each to one HTTP status."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    code = "error"
+
+
+class NotFound(ServiceError):
+    code = "not_found"
+
+
+class Conflict(ServiceError):
+    code = "conflict"
+
+
+class Forbidden(ServiceError):
+    code = "forbidden"
+
+
+class Invalid(ServiceError):
+    code = "invalid"
+
+
+class QueueFull(ServiceError):
+    code = "queue_full"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

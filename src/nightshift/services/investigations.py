@@ -1,0 +1,398 @@
+"""Investigation use cases: submission and admission, reads, the worker
+protocol (events, result) and terminal transitions. Owns its transactions.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from nightshift.domain.access import Caller
+from nightshift.domain.ids import new_ordered_id
+from nightshift.domain.investigations import (
+    WAITING_STATUSES,
+    WORKER_TERMINAL,
+    InvalidTransition,
+    check_transition,
+)
+from nightshift.domain.vocabulary import Domain, InvestigationStatus, Tier
+from nightshift.services.errors import Conflict, Forbidden, Invalid, NotFound, QueueFull
+from nightshift.services.ports import EventNotifier, TerminationListener
+from nightshift.services.principals import revoke_worker_tokens
+from nightshift.store.database import Database
+from nightshift.store.tables import AgentRow, InvestigationEventRow, InvestigationRow, UserRow
+
+S = InvestigationStatus
+MAX_EVENTS_PER_POST = 500
+MAX_EVENTS_PER_INVESTIGATION = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitRequest:
+    agent: str
+    title: str
+    tier: Tier
+    priority: int = 2
+    scenario: str | None = None
+    domains: tuple[Domain, ...] = ()
+    namespace: str | None = None
+    alert: Mapping[str, str] = field(default_factory=dict)
+    deadline_seconds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionPolicy:
+    queue_capacity: int
+    retry_after_seconds: int
+    deadline_seconds: Mapping[Tier, int]
+
+
+@dataclass(frozen=True, slots=True)
+class InvestigationView:
+    id: str
+    agent: str
+    title: str
+    scenario: str | None
+    tier: Tier
+    priority: int
+    status: InvestigationStatus
+    reason: str
+    trust_phase: str
+    spec: Mapping[str, Any]
+    result: Mapping[str, Any] | None
+    chain_id: str
+    depth: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    deadline_at: datetime | None
+    event_count: int
+    resources: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    seq: int
+    kind: str
+    data: Mapping[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: Sequence[InvestigationView]
+    next_cursor: str | None
+
+
+def _view(row: InvestigationRow, agent_name: str) -> InvestigationView:
+    return InvestigationView(
+        id=row.id,
+        agent=agent_name,
+        title=row.title,
+        scenario=row.scenario,
+        tier=Tier(row.tier),
+        priority=row.priority,
+        status=S(row.status),
+        reason=row.reason,
+        trust_phase=row.trust_phase,
+        spec=row.spec,
+        result=row.result,
+        chain_id=row.chain_id,
+        depth=row.depth,
+        created_at=row.created_at,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        deadline_at=row.deadline_at,
+        event_count=row.event_count,
+        resources=row.resources,
+    )
+
+
+class InvestigationService:
+    def __init__(
+        self,
+        db: Database,
+        admission: AdmissionPolicy,
+        notifier: EventNotifier,
+        *,
+        scenario_exists: Callable[[str], bool] | None = None,
+    ) -> None:
+        self._db = db
+        self._admission = admission
+        self._notifier = notifier
+        self._scenario_exists = scenario_exists
+        self._listeners: list[TerminationListener] = []
+        # Serializes the capacity check with the insert inside this process;
+        # PostgreSQL additionally takes an advisory lock for other replicas.
+        self._admit_lock = threading.Lock()
+
+    def add_termination_listener(self, listener: TerminationListener) -> None:
+        self._listeners.append(listener)
+
+    # -- submission -------------------------------------------------------
+
+    def submit(self, req: SubmitRequest, caller: Caller) -> InvestigationView:
+        if (
+            req.scenario is not None
+            and self._scenario_exists
+            and not self._scenario_exists(req.scenario)
+        ):
+            raise Invalid(f"unknown scenario {req.scenario!r} (see `nightshift scenarios`)")
+        deadline = req.deadline_seconds or self._admission.deadline_seconds[req.tier]
+        with self._admit_lock, self._db.transaction() as s:
+            if s.get_bind().dialect.name == "postgresql":
+                s.execute(select(func.pg_advisory_xact_lock(0x6E73_6164)))  # "nsad"
+            agent = s.scalar(select(AgentRow).where(AgentRow.name == req.agent))
+            if agent is None:
+                raise NotFound(f"no agent named {req.agent!r}")
+            owner = s.get(UserRow, agent.owner_id)
+            held_reason = _hold_reason(agent, owner)
+            waiting = s.scalar(
+                select(func.count())
+                .select_from(InvestigationRow)
+                .where(InvestigationRow.status.in_([st.value for st in WAITING_STATUSES]))
+            )
+            if (waiting or 0) >= self._admission.queue_capacity:
+                raise QueueFull(
+                    f"admission queue is full ({self._admission.queue_capacity} waiting); "
+                    "retry later",
+                    retry_after=self._admission.retry_after_seconds,
+                )
+            inv_id = new_ordered_id()
+            status = S.HELD if held_reason else S.QUEUED
+            row = InvestigationRow(
+                id=inv_id,
+                agent_id=agent.id,
+                title=req.title,
+                scenario=req.scenario,
+                tier=req.tier.value,
+                priority=req.priority,
+                status=status.value,
+                reason=held_reason,
+                spec={
+                    "title": req.title,
+                    "scenario": req.scenario,
+                    "tier": req.tier.value,
+                    "domains": [d.value for d in req.domains],
+                    "namespace": req.namespace,
+                    "alert": dict(req.alert),
+                    "deadline_seconds": deadline,
+                },
+                chain_id=inv_id,
+                depth=0,
+                submitted_by=caller.user_id,
+                trust_phase=agent.trust_phase,
+                event_count=0,
+            )
+            s.add(row)
+            s.flush()
+            self._append(s, row, "status", {"status": status.value, "reason": held_reason})
+            view = _view(row, agent.name)
+        self._notifier.publish(inv_id)
+        return view
+
+    # -- reads ------------------------------------------------------------
+
+    def get(self, inv_id: str) -> InvestigationView:
+        with self._db.read() as s:
+            found = s.execute(
+                select(InvestigationRow, AgentRow.name)
+                .join(AgentRow, AgentRow.id == InvestigationRow.agent_id)
+                .where(InvestigationRow.id == inv_id)
+            ).first()
+            if found is None:
+                raise NotFound(f"no investigation {inv_id!r}")
+            return _view(found[0], found[1])
+
+    def search(
+        self,
+        *,
+        status: InvestigationStatus | None = None,
+        agent: str | None = None,
+        tier: Tier | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page:
+        """Newest first; ``cursor`` is the last id of the previous page."""
+        q = select(InvestigationRow, AgentRow.name).join(
+            AgentRow, AgentRow.id == InvestigationRow.agent_id
+        )
+        if status is not None:
+            q = q.where(InvestigationRow.status == status.value)
+        if agent is not None:
+            q = q.where(AgentRow.name == agent)
+        if tier is not None:
+            q = q.where(InvestigationRow.tier == tier.value)
+        if cursor is not None:
+            q = q.where(InvestigationRow.id < cursor)
+        q = q.order_by(InvestigationRow.id.desc()).limit(limit + 1)
+        with self._db.read() as s:
+            rows = s.execute(q).all()
+        items = [_view(r[0], r[1]) for r in rows[:limit]]
+        return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
+
+    def events(self, inv_id: str, after: int = 0, limit: int = 500) -> list[EventView]:
+        with self._db.read() as s:
+            if s.get(InvestigationRow, inv_id) is None:
+                raise NotFound(f"no investigation {inv_id!r}")
+            rows = s.scalars(
+                select(InvestigationEventRow)
+                .where(
+                    InvestigationEventRow.investigation_id == inv_id,
+                    InvestigationEventRow.seq > after,
+                )
+                .order_by(InvestigationEventRow.seq)
+                .limit(limit)
+            )
+            return [EventView(r.seq, r.kind, r.data, r.created_at) for r in rows]
+
+    # -- operator actions ---------------------------------------------------
+
+    def cancel(self, inv_id: str, caller: Caller, reason: str = "") -> InvestigationView:
+        why = f"cancelled by {caller.name}" + (f": {reason}" if reason else "")
+        return self.terminate(inv_id, S.CANCELLED, why)
+
+    # -- worker protocol ------------------------------------------------------
+
+    def append_events(
+        self, inv_id: str, caller: Caller, events: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> int:
+        """Append worker events; the first one marks the investigation running."""
+        self._require_worker(caller, inv_id)
+        if len(events) > MAX_EVENTS_PER_POST:
+            raise Invalid(f"at most {MAX_EVENTS_PER_POST} events per request")
+        with self._db.transaction() as s:
+            row = self._locked(s, inv_id)
+            current = S(row.status)
+            if current.terminal:
+                raise Conflict(f"investigation is already {current.value}")
+            if row.event_count + len(events) > MAX_EVENTS_PER_INVESTIGATION:
+                raise Invalid("event limit for this investigation reached")
+            if current is S.DISPATCHED:
+                row.status = S.RUNNING.value
+                row.started_at = datetime.now(UTC)
+                self._append(s, row, "status", {"status": S.RUNNING.value, "reason": ""})
+            for kind, data in events:
+                self._append(s, row, kind, data)
+            count = row.event_count
+        self._notifier.publish(inv_id)
+        return count
+
+    def post_result(
+        self,
+        inv_id: str,
+        caller: Caller,
+        status: InvestigationStatus,
+        reason: str,
+        result: Mapping[str, Any] | None,
+    ) -> InvestigationView:
+        self._require_worker(caller, inv_id)
+        if status not in WORKER_TERMINAL:
+            raise Invalid(
+                "a worker may only report " + ", ".join(sorted(s.value for s in WORKER_TERMINAL))
+            )
+        return self.terminate(inv_id, status, reason, result=result)
+
+    def spec_for_worker(self, inv_id: str, caller: Caller) -> InvestigationView:
+        self._require_worker(caller, inv_id)
+        return self.get(inv_id)
+
+    # -- control-plane transitions -------------------------------------------
+
+    def terminate(
+        self,
+        inv_id: str,
+        status: InvestigationStatus,
+        reason: str,
+        *,
+        result: Mapping[str, Any] | None = None,
+        resources: Mapping[str, Any] | None = None,
+        only_if_active: bool = False,
+    ) -> InvestigationView:
+        """Move to a terminal state exactly once, with a reason.
+
+        ``only_if_active`` makes it a no-op (returning the current view) when
+        the investigation already ended, for racing reporters such as the
+        executor's exit watcher and the worker's own result post.
+        """
+        assert status.terminal
+        with self._db.transaction() as s:
+            row = self._locked(s, inv_id)
+            current = S(row.status)
+            if current.terminal and only_if_active:
+                if resources and row.resources is None:
+                    row.resources = dict(resources)
+                agent_name = s.scalar(select(AgentRow.name).where(AgentRow.id == row.agent_id))
+                return _view(row, agent_name or "")
+            try:
+                check_transition(current, status)
+            except InvalidTransition as exc:
+                raise Conflict(str(exc)) from exc
+            row.status = status.value
+            row.reason = reason[:4000]
+            row.finished_at = datetime.now(UTC)
+            if result is not None:
+                row.result = dict(result)
+            if resources is not None:
+                row.resources = dict(resources)
+            revoke_worker_tokens(s, inv_id)
+            self._append(s, row, "status", {"status": status.value, "reason": row.reason})
+            agent_name = s.scalar(select(AgentRow.name).where(AgentRow.id == row.agent_id))
+            view = _view(row, agent_name or "")
+        self._notifier.publish(inv_id)
+        for listener in self._listeners:
+            listener.investigation_ended(inv_id, status.value, reason)
+        return view
+
+    def transition(
+        self, s: Session, row: InvestigationRow, status: InvestigationStatus, reason: str = ""
+    ) -> None:
+        """A non-terminal transition inside the caller's transaction."""
+        check_transition(S(row.status), status)
+        row.status = status.value
+        row.reason = reason
+        if status is S.DISPATCHED:
+            row.dispatched_at = datetime.now(UTC)
+            row.attempts += 1
+        self._append(s, row, "status", {"status": status.value, "reason": reason})
+
+    # -- internals --------------------------------------------------------
+
+    def _append(
+        self, s: Session, row: InvestigationRow, kind: str, data: Mapping[str, Any]
+    ) -> None:
+        row.event_count += 1
+        s.add(
+            InvestigationEventRow(
+                investigation_id=row.id, seq=row.event_count, kind=kind, data=dict(data)
+            )
+        )
+
+    def _locked(self, s: Session, inv_id: str) -> InvestigationRow:
+        row = s.get(InvestigationRow, inv_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"no investigation {inv_id!r}")
+        return row
+
+    @staticmethod
+    def _require_worker(caller: Caller, inv_id: str) -> None:
+        if caller.investigation_id != inv_id:
+            raise Forbidden("only this investigation's worker may use this endpoint")
+
+
+def _hold_reason(agent: AgentRow, owner: UserRow | None) -> str:
+    if agent.status != "active":
+        return f"agent {agent.name} is {agent.status}: {agent.status_reason}".rstrip(": ")
+    if owner is None or not owner.active:
+        return f"owner of agent {agent.name} is inactive; transfer ownership to run it"
+    return ""
+
+
+def deadline_from(now: datetime, seconds: int) -> datetime:
+    return now + timedelta(seconds=seconds)

@@ -1,0 +1,26 @@
+"""Ports the services need from the outside, as Protocols (adapters live elsewhere)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class EventNotifier(Protocol):
+    """Wakes followers of an investigation's event stream (in-process or a broker)."""
+
+    def publish(self, investigation_id: str) -> None: ...
+
+
+class TerminationListener(Protocol):
+    """Told (after commit) that an investigation reached a terminal state.
+
+    The runtime stops the worker unit; the secret broker revokes leases.
+    """
+
+    def investigation_ended(self, investigation_id: str, status: str, reason: str) -> None: ...
+
+
+class EventStream(EventNotifier, Protocol):
+    """Publish and wait: what an SSE follower needs (in-process bus or a broker)."""
+
+    async def wait(self, investigation_id: str, timeout: float) -> bool: ...

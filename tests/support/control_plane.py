@@ -1,0 +1,53 @@
+"""Builders for control-plane tests: a container on a given database with a
+fake executor, and callers holding each role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from nightshift.bootstrap import Container, build_container
+from nightshift.domain.vocabulary import PrincipalKind, Role
+from nightshift.runtime.executors.fake import FakeExecutor
+from nightshift.settings import Settings
+
+
+@dataclass
+class World:
+    container: Container
+    executor: FakeExecutor
+    tokens: dict[str, str]
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+def make_world(tmp: Path, database_url: str = "", **overrides: object) -> World:
+    settings = Settings(
+        data_dir=tmp,
+        database_url=database_url,
+        port=18080,
+        dispatch_interval_seconds=0.05,
+        **overrides,  # type: ignore[arg-type]
+    )
+    fake = FakeExecutor()
+
+    def factory(_: Settings, on_exit: object) -> FakeExecutor:
+        fake.on_exit = on_exit  # type: ignore[assignment]
+        return fake
+
+    container = build_container(settings, executor_factory=factory)
+    p = container.principals
+    tokens: dict[str, str] = {}
+    for name, roles in {
+        "admin": {Role.ADMIN},
+        "lead": {Role.OPS_LEAD},
+        "operator": {Role.OPERATOR},
+        "viewer": {Role.VIEWER},
+    }.items():
+        p.create_user(name, kind=PrincipalKind.HUMAN, roles=frozenset(roles),
+                      contact=f"{name}@example.org")  # fmt: skip
+        tokens[name] = p.create_token(name)
+    container.agents.register("triage", owner="lead", authority_class="supervised",
+                              trust_phase="assist")  # fmt: skip
+    return World(container, fake, tokens)
