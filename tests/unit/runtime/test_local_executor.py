@@ -1,0 +1,182 @@
+"""The local executor gives each investigation its own bounded OS process.
+
+A stand-in "python" (a script) plays the worker so each test controls how the
+unit behaves: exits, crashes, hangs, eats memory or CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from nightshift.domain.vocabulary import InvestigationStatus, Tier
+from nightshift.runtime.executors.local import LocalExecutor
+from nightshift.runtime.executors.protocol import UnitLimits, WorkerExit, WorkerLaunch
+
+pytestmark = pytest.mark.slow
+
+
+class Exits:
+    def __init__(self) -> None:
+        self.got: list[WorkerExit] = []
+        self.done = threading.Event()
+
+    def __call__(self, exit_: WorkerExit) -> None:
+        self.got.append(exit_)
+        self.done.set()
+
+    def wait(self) -> WorkerExit:
+        assert self.done.wait(30), "the unit never ended"
+        return self.got[-1]
+
+
+def fake_python(tmp: Path, body: str) -> str:
+    """A script standing in for the interpreter; ``body`` is Python code."""
+    code = tmp / "worker_body.py"
+    code.write_text(body)
+    script = tmp / "fake-python"
+    script.write_text(f'#!/bin/sh\nexec {sys.executable} {code} "$@"\n')
+    script.chmod(0o755)
+    return str(script)
+
+
+def launch(
+    inv: str = "0000000000000000000000000000abcd",
+    memory_mb: int = 512,
+    cpu: int = 30,
+    deadline: int = 30,
+) -> WorkerLaunch:
+    return WorkerLaunch(
+        investigation_id=inv,
+        agent="triage",
+        trust_phase="assist",
+        tier=Tier.SINGLE_DOMAIN,
+        api_url="http://127.0.0.1:9",
+        token="nsw_secret-token-value",
+        limits=UnitLimits(memory_mb, cpu, deadline),
+    )
+
+
+def run(tmp_path: Path, body: str, **limits: int) -> tuple[WorkerExit, LocalExecutor, str]:
+    exits = Exits()
+    ex = LocalExecutor(tmp_path / "logs", exits, python=fake_python(tmp_path, body))
+    lx = launch(**limits)
+    ex.start(lx)
+    return exits.wait(), ex, lx.investigation_id
+
+
+def test_a_clean_exit_without_a_result_fails_with_that_reason(tmp_path: Path) -> None:
+    got, _, _ = run(tmp_path, "print('bye')")
+    assert got.status is InvestigationStatus.FAILED
+    assert got.reason == "worker exited without reporting a result"
+    assert got.resources["wall_seconds"] >= 0
+
+
+def test_a_crash_names_the_exit_code(tmp_path: Path) -> None:
+    got, ex, inv = run(tmp_path, "import sys; print('boom'); sys.exit(7)")
+    assert got.reason == "worker crashed with exit code 7; see its log"
+    assert "boom" in (ex.read_log(inv) or "")
+
+
+def test_sigkill_of_the_worker_is_reported_as_such(tmp_path: Path) -> None:
+    got, _, _ = run(tmp_path, "import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    assert got.status is InvestigationStatus.FAILED
+    assert got.reason == "worker killed by signal SIGKILL"
+
+
+def test_a_worker_hanging_past_its_deadline_is_killed(tmp_path: Path) -> None:
+    started = time.monotonic()
+    got, _, _ = run(tmp_path, "import time; time.sleep(120)", deadline=1)
+    assert got.status is InvestigationStatus.DEADLINE_EXCEEDED
+    assert "deadline of 1s" in got.reason
+    assert time.monotonic() - started < 15
+
+
+def test_memory_beyond_the_limit_is_reported_as_out_of_memory(tmp_path: Path) -> None:
+    got, _, _ = run(tmp_path, "x = bytearray(600 * 1024 * 1024)", memory_mb=256)
+    assert got.status is InvestigationStatus.FAILED
+    assert "out of memory" in got.reason
+
+
+def test_cpu_time_beyond_the_limit_is_reported(tmp_path: Path) -> None:
+    got, _, _ = run(tmp_path, "while True: pass", cpu=1)
+    assert got.status is InvestigationStatus.FAILED
+    assert "CPU-time limit of 1s" in got.reason
+
+
+def test_the_unit_runs_in_its_own_group_with_a_clean_env_and_temp_dir(tmp_path: Path) -> None:
+    os.environ["NIGHTSHIFT_DATABASE_URL"] = "postgresql://admin:hunter2@db/prod"
+    try:
+        body = (
+            "import os, sys, json\n"
+            "print(json.dumps({'pgid': os.getpgid(0), 'pid': os.getpid(), 'cwd': os.getcwd(),"
+            " 'env': sorted(os.environ), 'argv': sys.argv,"
+            " 'token': os.environ.get('NIGHTSHIFT_WORKER_TOKEN')}))\n"
+        )
+        _, ex, inv = run(tmp_path, body)
+    finally:
+        del os.environ["NIGHTSHIFT_DATABASE_URL"]
+    import json
+
+    seen = json.loads((ex.read_log(inv) or "").strip().splitlines()[-1])
+    assert seen["pgid"] == seen["pid"]  # its own process group
+    assert "NIGHTSHIFT_DATABASE_URL" not in seen["env"]
+    assert seen["token"] == "nsw_secret-token-value"  # handed over by env...
+    assert all("nsw_" not in arg for arg in seen["argv"])  # ...never by argv
+    assert "nightshift-" in seen["cwd"]
+    assert not Path(seen["cwd"]).exists()  # removed afterwards
+
+
+def test_stop_terminates_the_whole_process_group(tmp_path: Path) -> None:
+    exits = Exits()
+    body = (
+        "import subprocess, sys, time\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    ex = LocalExecutor(tmp_path / "logs", exits, python=fake_python(tmp_path, body))
+    lx = launch()
+    ex.start(lx)
+    log = ex.log_path(lx.investigation_id)
+    deadline = time.monotonic() + 10
+    while not log.read_text().strip() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child_pid = int(log.read_text().split()[0])
+    ex.stop(lx.investigation_id, "cancelled by operator")
+    got = exits.wait()
+    assert got.status is InvestigationStatus.CANCELLED
+    deadline = time.monotonic() + 10
+    while _alive(child_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(child_pid)
+
+
+def test_an_orphan_from_a_previous_control_plane_is_killed(tmp_path: Path) -> None:
+    exits = Exits()
+    ex = LocalExecutor(
+        tmp_path / "logs", exits, python=fake_python(tmp_path, "import time; time.sleep(60)")
+    )
+    ref = ex.start(launch())
+    fresh = LocalExecutor(tmp_path / "logs", Exits())  # "after a restart"
+    assert fresh.adopt_or_kill_orphan(ref) is True
+    assert exits.wait().reason == "worker killed by signal SIGKILL"
+    assert fresh.adopt_or_kill_orphan(ref) is False  # gone now
+    assert fresh.adopt_or_kill_orphan("pid:1:0") is False  # a reused pid is left alone
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie still answers kill(0); read its state.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z"
+    except OSError:
+        return False
