@@ -15,6 +15,7 @@ from nightshift.runtime.executors.protocol import Executor, ExitHandler, UnitLim
 from nightshift.runtime.reconciler import Reconciler
 from nightshift.services.agents import AgentService
 from nightshift.services.investigations import AdmissionPolicy, InvestigationService
+from nightshift.services.ports import ScenarioBrief
 from nightshift.services.principals import PrincipalService
 from nightshift.settings import Settings
 from nightshift.store import migrate
@@ -50,10 +51,27 @@ class Container:
         self.db.dispose()
 
 
-def scenario_exists(name: str) -> bool:
-    from nightshift.scenarios import list_scenarios
+class ShippedScenarios:
+    """The simulated incident world's scenarios, as the submission path sees them."""
 
-    return any(s.name == name for s in list_scenarios())
+    def describe(self, name: str) -> ScenarioBrief | None:
+        from nightshift.scenarios import ScenarioError, load_scenario
+
+        try:
+            sc = load_scenario(name)
+        except ScenarioError:
+            return None
+        trigger = sc.trigger
+        question = trigger.question or (
+            f"{trigger.alert}: {trigger.summary}" if trigger.alert else trigger.summary
+        )
+        return ScenarioBrief(
+            name=sc.metadata.name,
+            question=" ".join(question.split()),
+            tier=sc.metadata.tier,
+            domains=tuple(sc.metadata.domains),
+            alert={"alertname": trigger.alert} if trigger.alert else {},
+        )
 
 
 ExecutorFactory = Callable[[Settings, ExitHandler], Executor]
@@ -90,7 +108,7 @@ def build_container(
 
     executor = executor_factory(settings, on_exit)
     fan_out = _FanOut(bus)
-    investigations = InvestigationService(db, admission, fan_out, scenario_exists=scenario_exists)
+    investigations = InvestigationService(db, admission, fan_out, scenarios=ShippedScenarios())
     dispatcher = Dispatcher(
         db,
         investigations,

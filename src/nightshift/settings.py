@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nightshift.domain.vocabulary import Tier
@@ -20,7 +20,7 @@ def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("nightshift", appauthor=False))
 
 
-class TierLimits(BaseSettings):
+class TierLimits(BaseModel):
     """Resource limits of one worker unit for a complexity tier."""
 
     memory_mb: int = Field(ge=64)

@@ -30,6 +30,7 @@ class ControlPlane:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     token: str = ""
+    _log: Any = None
 
     @property
     def url(self) -> str:
@@ -63,7 +64,9 @@ class ControlPlane:
             container.db.dispose()
 
     def start(self) -> None:
+        self._close_log()
         log = open(self.data_dir / "control-plane.log", "ab")  # noqa: SIM115 - lives with proc
+        self._log = log
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "nightshift", "up", "--no-demo"],
             env=self.env(),
@@ -88,6 +91,12 @@ class ControlPlane:
         assert self.proc is not None
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
+        self._close_log()
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -97,6 +106,7 @@ class ControlPlane:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._close_log()
 
     def log_text(self) -> str:
         path = self.data_dir / "control-plane.log"

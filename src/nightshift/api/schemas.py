@@ -26,8 +26,10 @@ class Strict(BaseModel):
 
 class InvestigationCreate(Strict):
     agent: str = Field(min_length=1, max_length=63, description="registered agent name")
-    title: str = Field(min_length=1, max_length=512, description="the question or alert summary")
-    tier: Tier = Tier.SINGLE_DOMAIN
+    title: str = Field(
+        default="", max_length=512, description="the question or alert; optional with a scenario"
+    )
+    tier: Tier | None = Field(default=None, description="default: the scenario's, else single")
     priority: int = Field(default=2, ge=0, le=MAX_PRIORITY, description="0 = most urgent")
     scenario: str | None = Field(default=None, max_length=128)
     domains: list[Domain] = Field(default_factory=list, max_length=len(Domain))

@@ -53,24 +53,8 @@ def investigate(
     if not scenario and not title:
         fail("give --scenario NAME (see `nightshift scenarios`) or --title TEXT", code=2)
     body: dict[str, Any] = {"agent": agent, "priority": priority}
-    if scenario:
-        from nightshift.scenarios import load_scenario
-
-        try:
-            meta = load_scenario(scenario)
-        except Exception as exc:
-            fail(f"{exc}", code=2)
-        body["scenario"] = scenario
-        body["title"] = title or meta.alert_text()
-        body["tier"] = tier or str(meta.tier)
-        body["domains"] = [str(d) for d in meta.domains]
-        body["namespace"] = namespace or meta.primary_namespace()
-    else:
-        body["title"] = title
-        if tier:
-            body["tier"] = tier
-        if namespace:
-            body["namespace"] = namespace
+    optional = {"scenario": scenario, "title": title, "tier": tier, "namespace": namespace}
+    body.update({k: v for k, v in optional.items() if v})
     client = _api(api, token)
     created = client.request("POST", "/v1/investigations", json=body)
     inv_id = created["id"]

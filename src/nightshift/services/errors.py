@@ -20,7 +20,7 @@ class Forbidden(ServiceError):
 
 
 class Invalid(ServiceError):
-    code = "invalid"
+    code = "invalid_request"
 
 
 class QueueFull(ServiceError):

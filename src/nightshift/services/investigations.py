@@ -5,8 +5,8 @@ protocol (events, result) and terminal transitions. Owns its transactions.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from nightshift.domain.investigations import (
 )
 from nightshift.domain.vocabulary import Domain, InvestigationStatus, Tier
 from nightshift.services.errors import Conflict, Forbidden, Invalid, NotFound, QueueFull
-from nightshift.services.ports import EventNotifier, TerminationListener
+from nightshift.services.ports import EventNotifier, ScenarioCatalog, TerminationListener
 from nightshift.services.principals import revoke_worker_tokens
 from nightshift.store.database import Database
 from nightshift.store.tables import AgentRow, InvestigationEventRow, InvestigationRow, UserRow
@@ -35,9 +35,11 @@ MAX_EVENTS_PER_INVESTIGATION = 20_000
 
 @dataclass(frozen=True, slots=True)
 class SubmitRequest:
+    """A submission; fields left empty are filled from the scenario, if one is named."""
+
     agent: str
-    title: str
-    tier: Tier
+    title: str = ""
+    tier: Tier | None = None
     priority: int = 2
     scenario: str | None = None
     domains: tuple[Domain, ...] = ()
@@ -121,12 +123,12 @@ class InvestigationService:
         admission: AdmissionPolicy,
         notifier: EventNotifier,
         *,
-        scenario_exists: Callable[[str], bool] | None = None,
+        scenarios: ScenarioCatalog | None = None,
     ) -> None:
         self._db = db
         self._admission = admission
         self._notifier = notifier
-        self._scenario_exists = scenario_exists
+        self._scenarios = scenarios
         self._listeners: list[TerminationListener] = []
         # Serializes the capacity check with the insert inside this process;
         # PostgreSQL additionally takes an advisory lock for other replicas.
@@ -138,13 +140,9 @@ class InvestigationService:
     # -- submission -------------------------------------------------------
 
     def submit(self, req: SubmitRequest, caller: Caller) -> InvestigationView:
-        if (
-            req.scenario is not None
-            and self._scenario_exists
-            and not self._scenario_exists(req.scenario)
-        ):
-            raise Invalid(f"unknown scenario {req.scenario!r} (see `nightshift scenarios`)")
-        deadline = req.deadline_seconds or self._admission.deadline_seconds[req.tier]
+        req = self._complete(req)
+        tier = req.tier or Tier.SINGLE_DOMAIN
+        deadline = req.deadline_seconds or self._admission.deadline_seconds[tier]
         with self._admit_lock, self._db.transaction() as s:
             if s.get_bind().dialect.name == "postgresql":
                 s.execute(select(func.pg_advisory_xact_lock(0x6E73_6164)))  # "nsad"
@@ -171,14 +169,14 @@ class InvestigationService:
                 agent_id=agent.id,
                 title=req.title,
                 scenario=req.scenario,
-                tier=req.tier.value,
+                tier=tier.value,
                 priority=req.priority,
                 status=status.value,
                 reason=held_reason,
                 spec={
                     "title": req.title,
                     "scenario": req.scenario,
-                    "tier": req.tier.value,
+                    "tier": tier.value,
                     "domains": [d.value for d in req.domains],
                     "namespace": req.namespace,
                     "alert": dict(req.alert),
@@ -196,6 +194,22 @@ class InvestigationService:
             view = _view(row, agent.name)
         self._notifier.publish(inv_id)
         return view
+
+    def _complete(self, req: SubmitRequest) -> SubmitRequest:
+        if req.scenario is None:
+            if not req.title:
+                raise Invalid("give a title (the question or alert) or a scenario")
+            return replace(req, tier=req.tier or Tier.SINGLE_DOMAIN)
+        brief = self._scenarios.describe(req.scenario) if self._scenarios else None
+        if brief is None:
+            raise Invalid(f"unknown scenario {req.scenario!r} (see `nightshift scenarios`)")
+        return replace(
+            req,
+            title=req.title or brief.question[:512],
+            tier=req.tier or brief.tier,
+            domains=req.domains or brief.domains,
+            alert=req.alert or brief.alert,
+        )
 
     # -- reads ------------------------------------------------------------
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
+
+from nightshift.domain.vocabulary import Domain, Tier
 
 
 class EventNotifier(Protocol):
@@ -24,3 +28,18 @@ class EventStream(EventNotifier, Protocol):
     """Publish and wait: what an SSE follower needs (in-process bus or a broker)."""
 
     async def wait(self, investigation_id: str, timeout: float) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioBrief:
+    """What a submission inherits from a simulated scenario it names."""
+
+    name: str
+    question: str
+    tier: Tier
+    domains: tuple[Domain, ...]
+    alert: Mapping[str, str]
+
+
+class ScenarioCatalog(Protocol):
+    def describe(self, name: str) -> ScenarioBrief | None: ...

@@ -35,7 +35,14 @@ def test_an_investigation_runs_in_its_own_process_from_queued_to_a_diagnosis(
         done = plane.wait_for(client, inv_id, TERMINAL, timeout=120)
         assert done["status"] in {"succeeded", "escalated"}, done
         assert done["result"]["root_causes"], done["result"]
+        # The executor records the unit's accounting when it has reaped it,
+        # a moment after the worker's own result.
+        deadline = time.monotonic() + 10
+        while done["resources"] is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            done = client.get(f"/v1/investigations/{inv_id}").json()
         assert done["resources"]["cpu_seconds"] > 0
+        assert done["resources"]["max_rss_mb"] > 0
         events = client.get(f"/v1/investigations/{inv_id}/events?follow=false").text
         for kind in ("event: status", "event: tool.requested", "event: hypothesis.created",
                      "event: result"):  # fmt: skip

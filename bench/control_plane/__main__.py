@@ -1,0 +1,3 @@
+from bench.control_plane.run import main
+
+main()
