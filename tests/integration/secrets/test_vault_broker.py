@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -33,6 +34,7 @@ from nightshift.secrets.vault import TOKEN_LEASE_PREFIX, VaultBroker
 from nightshift.secrets.vault_client import VaultAuth, VaultEndpoint
 from nightshift.secrets.vault_worker import VaultWorkerSession
 from tests.integration.secrets.conftest import (
+    CONTROL_PLANE_SA,
     DATASOURCE_SECRETS,
     DB_ADMIN_PASSWORD,
     JWT_AUDIENCE,
@@ -288,6 +290,41 @@ def test_a_restarted_control_plane_revokes_leases_it_only_knows_from_the_lease_t
     assert not any(_token_alive(bao, v.lease_id) for v in table if v.domain is None)
 
 
+def test_a_short_ttl_shortens_the_database_lease_on_the_server(bao: Bao) -> None:
+    broker = bao.broker()
+    ctx = make_context()
+    cred = broker.issue(ctx, Domain.DATABASE, source="incidents", ttl=30)
+    server_ttl = bao.admin.sys.read_lease(cred.lease_id)["data"]["ttl"]
+    assert 0 < server_ttl <= 30  # the role's default is 10 minutes
+    assert (cred.expires_at - cred.issued_at).total_seconds() == 30
+    broker.revoke_all(ctx.investigation_id)
+
+
+def test_dynamic_leases_never_outlive_the_deadline_on_the_server(bao: Bao) -> None:
+    broker = bao.broker()
+    ctx = make_context(minutes=2)  # shorter than the role's 10-minute default
+    cred = broker.issue(ctx, Domain.DATABASE, source="incidents")
+    server_ttl = bao.admin.sys.read_lease(cred.lease_id)["data"]["ttl"]
+    assert server_ttl <= 120
+    broker.revoke_all(ctx.investigation_id)
+
+
+def test_leases_that_already_expired_on_the_server_count_as_revoked(bao: Bao) -> None:
+    broker = bao.broker()
+    ctx = make_context()
+    db = broker.issue(ctx, Domain.DATABASE, source="incidents")
+    broker.issue_worker_handoff(ctx)
+    for lease in broker.leases(ctx.investigation_id):  # what a deadline does on the server
+        if lease.kind is LeaseKind.DATABASE:
+            bao.admin.sys.revoke_lease(lease.lease_id)
+        else:
+            bao.admin.auth.token.revoke_accessor(_accessor(lease.lease_id))
+    assert not _lease_alive(bao, db.lease_id)
+
+    revoked = broker.revoke_all(ctx.investigation_id)
+    assert {v.state for v in revoked} == {LeaseState.REVOKED}
+
+
 def test_renewal_never_runs_past_the_deadline(bao: Bao) -> None:
     broker = bao.broker()
     ctx = make_context(minutes=2)
@@ -392,3 +429,45 @@ def test_while_vault_is_unreachable_reads_fail_and_leases_stay_revoke_pending_un
 
 def test_the_servers_health_check_passes_with_the_control_plane_token(bao: Bao) -> None:
     bao.broker().check_available()
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def _control_plane_logins(bao: Bao) -> int:
+    return sum(
+        1
+        for e in bao.audit_entries()
+        if e["type"] == "response"
+        and e["request"].get("path") == "auth/jwt/login"
+        and ((e.get("response") or {}).get("auth") or {}).get("metadata", {}).get("role")
+        == "nightshift-control-plane"
+    )
+
+
+def test_an_in_cluster_control_plane_logs_in_with_its_jwt_and_again_before_the_token_expires(
+    bao: Bao, tmp_path: Path
+) -> None:
+    jwt_file = tmp_path / "token"
+    jwt_file.write_text(bao.sign_jwt(audience=JWT_AUDIENCE, subject=CONTROL_PLANE_SA))
+    clock = _Clock()
+    auth = VaultAuth(method="jwt", role="nightshift-control-plane", jwt_path=jwt_file)
+    broker = VaultBroker(bao.endpoint, auth, clock=clock)
+    ctx = make_context()
+    logins = _control_plane_logins(bao)
+
+    broker.issue(ctx, Domain.NETWORK)
+    assert _control_plane_logins(bao) == logins + 1
+    broker.issue_worker_handoff(ctx)
+    assert _control_plane_logins(bao) == logins + 1  # still within the token's life
+
+    clock.now += timedelta(seconds=50)  # past 80 % of the role's 60 s token TTL
+    jwt_file.write_text(bao.sign_jwt(audience=JWT_AUDIENCE, subject=CONTROL_PLANE_SA))
+    broker.revoke_all(ctx.investigation_id)
+    assert _control_plane_logins(bao) == logins + 2
+    assert {v.state for v in broker.leases(ctx.investigation_id)} == {LeaseState.REVOKED}

@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from nightshift.domain.vocabulary import Domain, TrustPhase
 from nightshift.secrets.policies import (
     VaultLayout,
     all_investigation_policies,
     generate_policies,
+    parse_sources,
     policies_for,
+    render_policies,
 )
 
 
@@ -75,3 +79,23 @@ def test_the_token_role_allow_list_excludes_the_control_plane_policy() -> None:
     allowed = all_investigation_policies()
     assert "nightshift-control-plane" not in allowed
     assert len(allowed) == len(TrustPhase) + len(Domain)
+
+
+def test_rendered_policies_name_each_policy_before_its_rules() -> None:
+    text = render_policies()
+    for name, hcl in generate_policies().items():
+        assert f"# ---- policy: {name}\n{hcl}" in text
+
+
+def test_dynamic_sources_are_parsed_from_a_comma_list() -> None:
+    assert parse_sources(" database/orders, database/incidents ,") == [
+        (Domain.DATABASE, "orders"),
+        (Domain.DATABASE, "incidents"),
+    ]
+    assert parse_sources("") == []
+
+
+@pytest.mark.parametrize("bad", ["database", "nosuchdomain/x", "database/a/b"])
+def test_a_malformed_dynamic_source_is_rejected(bad: str) -> None:
+    with pytest.raises(ValueError, match="known domain"):
+        parse_sources(bad)

@@ -1,0 +1,204 @@
+"""Lease bookkeeping shared by every broker: TTL bounds, recording, revocation retries.
+
+Each broker keeps its backend-specific work (creating tokens, reading KV,
+revoking a Vault lease) and delegates the rules that must not differ between
+backends to the :class:`LeaseLedger`: a TTL never runs past the deadline,
+every state change reaches the recorder, and revocation retries with backoff
+and leaves ``revoke_pending`` behind when the backend still refuses.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from nightshift.secrets.protocol import (
+    DeadlineExceeded,
+    InvestigationContext,
+    InvestigationEnded,
+    LeaseKind,
+    LeaseNotFound,
+    LeaseRecord,
+    LeaseRecorder,
+    LeaseState,
+    RevocationIncomplete,
+)
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard one ``revoke_all`` call tries before leaving leases ``revoke_pending``."""
+
+    attempts: int = 5
+    first_delay: float = 0.2
+    max_delay: float = 5.0
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+
+    def delays(self) -> list[float]:
+        """Pauses between attempts (one fewer than attempts)."""
+        out, delay = [], self.first_delay
+        for _ in range(max(self.attempts - 1, 0)):
+            out.append(delay)
+            delay = min(delay * 2, self.max_delay)
+        return out
+
+
+class NullRecorder:
+    """Records nothing; for brokers used without a lease table."""
+
+    def record(self, lease: LeaseRecord) -> None:
+        return None
+
+
+def bounded_expiry(
+    ctx: InvestigationContext, now: datetime, ttl: float | None, *, minimum: float = 1.0
+) -> datetime:
+    """``now + ttl`` capped at the deadline; DeadlineExceeded when less than ``minimum`` is left."""
+    remaining = (ctx.deadline - now).total_seconds()
+    if remaining < minimum:
+        raise DeadlineExceeded(f"investigation {ctx.investigation_id} is past its deadline")
+    if ttl is not None and ttl <= 0:
+        raise ValueError("ttl must be positive")
+    seconds = remaining if ttl is None else min(ttl, remaining)
+    return now + timedelta(seconds=seconds)
+
+
+# Identity tokens are revoked last: revoking them first would make the
+# backend revoke their child leases behind our back, and we could no longer
+# tell "revoked" from "lost".
+_REVOKE_ORDER = {
+    LeaseKind.DATABASE: 0,
+    LeaseKind.DOMAIN: 1,
+    LeaseKind.CONTROL: 2,
+    LeaseKind.WORKER: 3,
+}
+
+
+class LeaseLedger:
+    """In-memory lease index per investigation, mirrored to a recorder."""
+
+    def __init__(self, recorder: LeaseRecorder | None = None, clock: Clock = utc_now) -> None:
+        self._recorder: LeaseRecorder = recorder or NullRecorder()
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._leases: dict[str, LeaseRecord] = {}
+        self._contexts: dict[str, InvestigationContext] = {}
+        self._ended: set[str] = set()
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    def remember(self, ctx: InvestigationContext) -> None:
+        """Note the investigation before issuing; refused once its leases were revoked."""
+        with self._lock:
+            if ctx.investigation_id in self._ended:
+                raise InvestigationEnded(f"investigation {ctx.investigation_id} has ended")
+            self._contexts[ctx.investigation_id] = ctx
+
+    def ended(self, investigation_id: str) -> bool:
+        with self._lock:
+            return investigation_id in self._ended
+
+    def context(self, investigation_id: str) -> InvestigationContext | None:
+        with self._lock:
+            return self._contexts.get(investigation_id)
+
+    def add(self, lease: LeaseRecord) -> LeaseRecord:
+        """Index and record a new lease; a recorder failure propagates (the caller fails closed)."""
+        with self._lock:
+            self._leases[lease.lease_id] = lease
+        self._recorder.record(lease)
+        return lease
+
+    def update(self, lease: LeaseRecord) -> LeaseRecord:
+        with self._lock:
+            self._leases[lease.lease_id] = lease
+        try:
+            self._recorder.record(lease)
+        except Exception:
+            # The backend state already changed; losing the bookkeeping row must
+            # not undo or abort a revocation. The next revoke_all re-records it.
+            log.exception("lease recorder failed for lease of %s", lease.investigation_id)
+        return lease
+
+    def get(self, lease_id: str) -> LeaseRecord:
+        with self._lock:
+            lease = self._leases.get(lease_id)
+        if lease is None:
+            raise LeaseNotFound(f"unknown lease {lease_id}")
+        return lease
+
+    def for_investigation(self, investigation_id: str) -> list[LeaseRecord]:
+        with self._lock:
+            return [v for v in self._leases.values() if v.investigation_id == investigation_id]
+
+    def revoke_all(
+        self,
+        investigation_id: str,
+        revoke_one: Callable[[LeaseRecord], None],
+        retry: RetryPolicy,
+        known_leases: Iterable[LeaseRecord] = (),
+    ) -> Sequence[LeaseRecord]:
+        """Revoke every non-revoked lease of the investigation with ``revoke_one``.
+
+        Raises RevocationIncomplete (after recording ``revoke_pending``) when
+        some leases still fail after the retry policy is exhausted.
+        """
+        with self._lock:
+            self._ended.add(investigation_id)
+            for known in known_leases:
+                if known.investigation_id == investigation_id:
+                    self._leases.setdefault(known.lease_id, known)
+        todo = sorted(
+            (v for v in self.for_investigation(investigation_id) if v.state != LeaseState.REVOKED),
+            key=lambda v: _REVOKE_ORDER[v.kind],
+        )
+        delays = retry.delays()
+        for attempt in range(retry.attempts):
+            failed: list[LeaseRecord] = []
+            for lease in todo:
+                try:
+                    revoke_one(lease)
+                except Exception as exc:
+                    log.warning(
+                        "revocation of a %s lease of %s failed (attempt %d): %s",
+                        lease.kind.value,
+                        investigation_id,
+                        attempt + 1,
+                        type(exc).__name__,
+                    )
+                    failed.append(
+                        self.update(
+                            replace(
+                                lease,
+                                state=LeaseState.REVOKE_PENDING,
+                                last_error=type(exc).__name__,
+                            )
+                        )
+                    )
+                else:
+                    self.update(
+                        replace(
+                            lease, state=LeaseState.REVOKED, revoked_at=self.now(), last_error=None
+                        )
+                    )
+            todo = failed
+            if not todo:
+                break
+            if attempt < len(delays):
+                retry.sleep(delays[attempt])
+        if todo:
+            raise RevocationIncomplete(investigation_id, [v.lease_id for v in todo])
+        return self.for_investigation(investigation_id)
