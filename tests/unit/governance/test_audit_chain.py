@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from nightshift.governance.policy import ActionRequest, decide, request_to_dict
 from nightshift.observability.audit_chain import (
     GENESIS_HASH,
     AuditChain,
@@ -15,11 +16,12 @@ from nightshift.observability.audit_chain import (
     AuditRecord,
     BreakKind,
     canonical_json,
+    decision_entry,
     seal,
     verify,
 )
 
-from .builders import NOW
+from .builders import NOW, agent, context, proposal
 
 
 def entry(i: int) -> AuditEntry:
@@ -155,3 +157,26 @@ def test_records_carry_who_why_what_and_the_decision() -> None:
         "hash",
     ):
         assert key in body
+
+
+def test_decision_entry_records_identity_intent_request_and_reason() -> None:
+    identity = agent()
+    request = ActionRequest(proposal(namespace="payments"))
+    decision = decide(identity, request, context(identity))
+    record = AuditChain().append(
+        decision_entry(
+            at=NOW,
+            agent=identity,
+            request=request_to_dict(request),
+            decision=decision,
+            intent="h-1: checkout pods crash-looping after OOM",
+            chain_id="chain-0001",
+        )
+    )
+    body = record.to_dict()
+    assert body["owner"] == "olivia"
+    assert body["authority_class"] == "autonomous"
+    assert body["reason"] == "out_of_scope"
+    assert body["request"]["target"]["namespace"] == "payments"
+    assert body["extra"]["follow_up"] == "human_review"
+    assert verify([record]).ok

@@ -6,18 +6,20 @@ import pytest
 
 from nightshift.domain.agents import Boundaries
 from nightshift.domain.vocabulary import Domain, Tier
+from nightshift.governance.boundaries import (
+    BoundaryConflictError,
+    require_valid_boundaries,
+    validate_boundaries,
+)
 from nightshift.governance.budgets import Budget, BudgetError
 from nightshift.governance.containment import (
-    BoundaryConflictError,
     ChainContext,
     ChainHeaderError,
     find_cycle,
     parse_header,
     reasoning_depth_limit,
-    require_valid_boundaries,
     start_chain,
     to_header,
-    validate_boundaries,
 )
 from nightshift.governance.decisions import Outcome, ReasonCode
 from nightshift.governance.policy import DelegationRequest, PolicyContext, ToolRequest, decide

@@ -111,3 +111,19 @@ def test_tool_request_maps_spec_to_policy_input() -> None:
     assert req == ToolRequest("kubectl_get", Domain.KUBERNETES, True, "shop")
     assert tool_request(ToolCall("db_stats", {}), DB_STATS).namespace is None
     assert tool_request(ToolCall("nope", {}), None).domain is None
+
+
+async def test_repeated_and_odd_namespaces_are_decided_each_time() -> None:
+    wrapper, inner, audited = governed()
+    ok = ToolCall("kubectl_get", {"kind": "pods", "namespace": "shop"})
+    other = ToolCall("kubectl_get", {"kind": "pods", "namespace": "payments"})
+    odd = ToolCall("kubectl_get", {"kind": "pods", "namespace": ["shop"]})
+    results = [await wrapper.call(c) for c in (ok, other, ok, odd)]
+    assert [r.status for r in results] == [
+        ToolStatus.OK,
+        ToolStatus.DENIED,
+        ToolStatus.OK,
+        ToolStatus.DENIED,
+    ]
+    assert len(inner.calls) == 2
+    assert len(audited) == 2

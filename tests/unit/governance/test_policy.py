@@ -13,11 +13,13 @@ from nightshift.governance.containment import KillSwitch
 from nightshift.governance.decisions import Decision, FollowUp, Outcome, ReasonCode
 from nightshift.governance.policy import (
     ActionRequest,
+    DelegationRequest,
     PolicyContext,
     SelfModificationRequest,
     ToolRequest,
     bind,
     decide,
+    request_to_dict,
 )
 
 from .builders import CATALOG, agent, context, human, proposal, service, wide_boundaries
@@ -320,3 +322,21 @@ def test_replacing_phase_keeps_decisions_data_driven() -> None:
     promoted = replace(identity, phase=TrustPhase.AUTONOMOUS_L1)
     assert _act(identity).outcome is Outcome.NEEDS_APPROVAL
     assert _act(promoted).outcome is Outcome.ALLOW
+
+
+def test_request_to_dict_covers_every_request_kind() -> None:
+    kinds = [
+        request_to_dict(READ)["kind"],
+        request_to_dict(ActionRequest(proposal()))["kind"],
+        request_to_dict(DelegationRequest(child="b"))["kind"],
+        request_to_dict(CHANGE)["kind"],
+    ]
+    assert kinds == ["tool", "action", "delegation", "self_modification"]
+
+
+def test_operator_modified_target_is_checked_by_the_same_decision() -> None:
+    identity = agent(AuthorityClass.SUPERVISED, TrustPhase.LIMITED_REMEDIATION)
+    in_scope = proposal(name="checkout-other")
+    outside = proposal(namespace="kube-system")
+    assert _act(identity, in_scope).outcome is Outcome.NEEDS_APPROVAL
+    assert _act(identity, outside).reason is ReasonCode.OUT_OF_SCOPE

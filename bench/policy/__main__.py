@@ -1,0 +1,3 @@
+from bench.policy.run import main
+
+raise SystemExit(main())
