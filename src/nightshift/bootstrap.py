@@ -7,19 +7,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from nightshift.runtime.dispatcher import Dispatcher, DispatchPolicy
 from nightshift.runtime.event_bus import EventBus
 from nightshift.runtime.executors.local import LocalExecutor
 from nightshift.runtime.executors.protocol import Executor, ExitHandler, UnitLimits, WorkerExit
 from nightshift.runtime.reconciler import Reconciler
+from nightshift.secrets.leases import RetryPolicy
+from nightshift.secrets.protocol import LeaseRecorder, SecretBroker
 from nightshift.services.agents import AgentService
+from nightshift.services.credentials import CredentialService, DbLeaseRecorder
 from nightshift.services.investigations import AdmissionPolicy, InvestigationService
 from nightshift.services.ports import ScenarioBrief
 from nightshift.services.principals import PrincipalService
 from nightshift.settings import Settings
 from nightshift.store import migrate
 from nightshift.store.database import Database
+
+if TYPE_CHECKING:
+    from nightshift.secrets.vault_client import VaultEndpoint
 
 
 class _FanOut:
@@ -44,6 +52,7 @@ class Container:
     executor: Executor
     dispatcher: Dispatcher
     reconciler: Reconciler
+    credentials: CredentialService
     started: bool = field(default=False)
 
     def close(self) -> None:
@@ -77,6 +86,72 @@ class ShippedScenarios:
 ExecutorFactory = Callable[[Settings, ExitHandler], Executor]
 
 
+def make_broker(settings: Settings, recorder: LeaseRecorder) -> SecretBroker:
+    """The configured secret broker; Vault's client is imported only when chosen."""
+    retry = RetryPolicy(
+        attempts=settings.secrets_revoke_attempts, first_delay=settings.secrets_revoke_backoff
+    )
+    if settings.secrets_backend == "vault":
+        from nightshift.secrets.policies import VaultLayout, parse_sources
+        from nightshift.secrets.vault import VaultBroker
+        from nightshift.secrets.vault_client import VaultAuth
+
+        return VaultBroker(
+            vault_endpoint(settings),
+            VaultAuth(
+                method=settings.vault_auth_method,
+                token=settings.vault_token.get_secret_value(),
+                role=settings.vault_auth_role,
+                jwt_path=Path(settings.vault_jwt_path),
+                mount=settings.vault_auth_mount or None,
+            ),
+            layout=VaultLayout(
+                kv_mount=settings.vault_kv_mount,
+                prefix=settings.vault_prefix,
+                database_mount=settings.vault_database_mount,
+                token_role=settings.vault_token_role,
+            ),
+            recorder=recorder,
+            dynamic_sources=parse_sources(settings.vault_dynamic_sources),
+            handoff_wrap_ttl=settings.secrets_handoff_ttl,
+            revoke_retry=retry,
+        )
+    from nightshift.secrets.local import LocalBroker
+
+    return LocalBroker(
+        settings.secrets_path,
+        recorder=recorder,
+        handoff_ttl=settings.secrets_handoff_ttl,
+        revoke_retry=retry,
+    )
+
+
+def vault_endpoint(settings: Settings) -> VaultEndpoint:
+    from nightshift.secrets.vault_client import VaultEndpoint
+    verify: bool | str = settings.vault_cacert or settings.vault_tls_verify
+    return VaultEndpoint(
+        addr=settings.vault_addr,
+        verify=verify,
+        namespace=settings.vault_namespace or None,
+        timeout=settings.vault_timeout,
+    )
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """Non-secret settings a worker needs to reach its secret backend."""
+    if settings.secrets_backend != "vault":
+        return {}
+    env = {"NIGHTSHIFT_VAULT_ADDR": settings.vault_addr,
+           "NIGHTSHIFT_VAULT_KV_MOUNT": settings.vault_kv_mount,
+           "NIGHTSHIFT_VAULT_PREFIX": settings.vault_prefix,
+           "NIGHTSHIFT_VAULT_DATABASE_MOUNT": settings.vault_database_mount}  # fmt: skip
+    if settings.vault_cacert:
+        env["NIGHTSHIFT_VAULT_CACERT"] = settings.vault_cacert
+    if settings.vault_namespace:
+        env["NIGHTSHIFT_VAULT_NAMESPACE"] = settings.vault_namespace
+    return env
+
+
 def local_executor(settings: Settings, on_exit: ExitHandler) -> Executor:
     return LocalExecutor(settings.logs_dir, on_exit)
 
@@ -107,6 +182,8 @@ def build_container(
         reconciler_ref[0].worker_exited(exit_)
 
     executor = executor_factory(settings, on_exit)
+    recorder = DbLeaseRecorder(db, settings.secrets_backend)
+    credentials = CredentialService(db, make_broker(settings, recorder), settings.secrets_backend)
     fan_out = _FanOut(bus)
     investigations = InvestigationService(db, admission, fan_out, scenarios=ShippedScenarios())
     dispatcher = Dispatcher(
@@ -119,11 +196,14 @@ def build_container(
             limits=limits,
             api_url=settings.public_url,
             interval_seconds=settings.dispatch_interval_seconds,
+            worker_env=worker_env(settings),
         ),
+        credentials,
     )
     fan_out._targets = (bus, dispatcher)
     investigations.add_termination_listener(dispatcher)
-    reconciler = Reconciler(db, investigations, executor)
+    investigations.add_termination_listener(credentials)
+    reconciler = Reconciler(db, investigations, executor, credentials)
     reconciler_ref.append(reconciler)
     return Container(
         settings=settings,
@@ -135,4 +215,5 @@ def build_container(
         executor=executor,
         dispatcher=dispatcher,
         reconciler=reconciler,
+        credentials=credentials,
     )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nightshift.domain.vocabulary import Tier
@@ -60,10 +60,33 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)
     log_retention_days: int = Field(default=30, ge=1)
 
+    # Secret broker (see docs/secrets.md).
+    secrets_dir: Path | None = None  # default: <data_dir>/secrets
+    secrets_handoff_ttl: float = Field(default=300.0, gt=0)
+    secrets_revoke_attempts: int = Field(default=5, ge=1)
+    secrets_revoke_backoff: float = Field(default=0.2, ge=0)
+    vault_addr: str = ""
+    vault_auth_method: Literal["token", "jwt", "kubernetes"] = "token"
+    vault_token: SecretStr = SecretStr("")
+    vault_auth_role: str = ""
+    vault_auth_mount: str = ""
+    vault_jwt_path: str = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+    vault_cacert: str = ""
+    vault_tls_verify: bool = True
+    vault_namespace: str = ""
+    vault_timeout: float = Field(default=5.0, gt=0)
+    vault_kv_mount: str = "secret"
+    vault_prefix: str = "nightshift"
+    vault_database_mount: str = "database"
+    vault_token_role: str = "nightshift-investigation"
+    vault_dynamic_sources: str = ""  # e.g. "database/orders,database/incidents"
+
     @model_validator(mode="after")
     def _fill_derived(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'nightshift.db'}"
+        if self.secrets_backend == "vault" and not self.vault_addr:
+            raise ValueError("NIGHTSHIFT_VAULT_ADDR is required when NIGHTSHIFT_SECRETS_BACKEND=vault")
         if not self.public_url:
             host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
             self.public_url = f"http://{host}:{self.port}"
@@ -72,6 +95,10 @@ class Settings(BaseSettings):
     @property
     def logs_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    @property
+    def secrets_path(self) -> Path:
+        return self.secrets_dir or self.data_dir / "secrets"
 
     @property
     def is_sqlite(self) -> bool:

@@ -62,6 +62,7 @@ async def _reconcile_forever(container: Container, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             await asyncio.to_thread(container.reconciler.enforce_deadlines)
+            await asyncio.to_thread(container.reconciler.retry_revocations)
             await asyncio.to_thread(container.executor.purge_logs, retention)
         except Exception:
             log.exception("reconcile pass failed")

@@ -18,6 +18,7 @@ from nightshift.services.errors import (
     NotFound,
     QueueFull,
     ServiceError,
+    Unavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ _STATUS: dict[type[ServiceError], int] = {
     Forbidden: 403,
     Invalid: 422,
     QueueFull: 429,
+    Unavailable: 503,
 }
 
 

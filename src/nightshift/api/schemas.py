@@ -132,3 +132,21 @@ class ErrorOut(BaseModel):
     error: str
     message: str
     details: list[dict[str, Any]] | None = None
+
+
+class RedeemRequest(Strict):
+    code: str = Field(min_length=8, max_length=512)
+
+
+class GrantOut(BaseModel):
+    grant: str
+
+
+class CredentialRead(Strict):
+    grant: str = Field(min_length=8, max_length=512)
+    domain: Domain
+    source: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
+
+
+class CredentialOut(BaseModel):
+    values: dict[str, str]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -19,10 +19,11 @@ from sqlalchemy import func, select
 from nightshift.domain.investigations import ACTIVE_STATUSES
 from nightshift.domain.vocabulary import InvestigationStatus, Tier
 from nightshift.runtime.executors.protocol import Executor, UnitLimits, WorkerLaunch
+from nightshift.services.credentials import CredentialService
 from nightshift.services.investigations import InvestigationService
 from nightshift.services.principals import issue_worker_token
 from nightshift.store.database import Database
-from nightshift.store.tables import AgentRow, InvestigationRow
+from nightshift.store.tables import AgentRow, InvestigationRow, UserRow
 
 log = logging.getLogger(__name__)
 S = InvestigationStatus
@@ -35,6 +36,7 @@ class DispatchPolicy:
     limits: Mapping[Tier, UnitLimits]
     api_url: str
     interval_seconds: float = 1.0
+    worker_env: Mapping[str, str] = field(default_factory=dict)
 
 
 class Dispatcher:
@@ -44,7 +46,9 @@ class Dispatcher:
         investigations: InvestigationService,
         executor: Executor,
         policy: DispatchPolicy,
+        credentials: CredentialService | None = None,
     ) -> None:
+        self._credentials = credentials
         self._db = db
         self._investigations = investigations
         self._executor = executor
@@ -86,7 +90,20 @@ class Dispatcher:
 
     def dispatch_once(self) -> int:
         """Start as many queued investigations as the caps allow; returns how many."""
-        launches = self._claim()
+        claimed = self._claim()
+        launches = []
+        for launch, owner, domains, deadline in claimed:
+            try:
+                launch = self._with_handoff(launch, owner, domains, deadline)
+            except Exception as exc:
+                self._investigations.terminate(
+                    launch.investigation_id,
+                    S.FAILED,
+                    f"secret broker refused the worker identity; not started (fails closed): {exc}",
+                    only_if_active=True,
+                )
+                continue
+            launches.append(launch)
         for launch in launches:
             try:
                 ref = self._executor.start(launch)
@@ -105,7 +122,24 @@ class Dispatcher:
                     row.worker_ref = ref
         return len(launches)
 
-    def _claim(self) -> list[WorkerLaunch]:
+    def _with_handoff(
+        self, launch: WorkerLaunch, owner: str, domains: list[str], deadline: datetime
+    ) -> WorkerLaunch:
+        if self._credentials is None:
+            return launch
+        handoff = self._credentials.handoff(
+            launch.investigation_id,
+            agent=launch.agent,
+            owner=owner,
+            phase=launch.trust_phase,
+            domains=domains,
+            deadline=deadline,
+        )
+        return replace(
+            launch, secrets_backend=self._credentials.backend, secrets_handoff=handoff.token
+        )
+
+    def _claim(self) -> list[tuple[WorkerLaunch, str, list[str], datetime]]:
         p = self._policy
         now = datetime.now(UTC)
         active = [st.value for st in ACTIVE_STATUSES]
@@ -121,14 +155,15 @@ class Dispatcher:
             if free <= 0:
                 return []
             candidates = s.execute(
-                select(InvestigationRow, AgentRow.name)
+                select(InvestigationRow, AgentRow.name, UserRow.name)
                 .join(AgentRow, AgentRow.id == InvestigationRow.agent_id)
+                .join(UserRow, UserRow.id == AgentRow.owner_id)
                 .where(InvestigationRow.status == S.QUEUED.value)
                 .order_by(InvestigationRow.priority, InvestigationRow.id)
                 .limit(free + 10 * p.max_running_per_agent)
             ).all()
-            launches: list[WorkerLaunch] = []
-            for row, agent_name in candidates:
+            launches: list[tuple[WorkerLaunch, str, list[str], datetime]] = []
+            for row, agent_name, owner_name in candidates:
                 if len(launches) >= free:
                     break
                 if per_agent.get(row.agent_id, 0) >= p.max_running_per_agent:
@@ -141,15 +176,16 @@ class Dispatcher:
                 row.deadline_at = now + timedelta(seconds=deadline)
                 self._investigations.transition(s, row, S.DISPATCHED)
                 token = issue_worker_token(s, row.id, row.deadline_at + timedelta(seconds=30))
-                launches.append(
-                    WorkerLaunch(
-                        investigation_id=row.id,
-                        agent=agent_name,
-                        trust_phase=row.trust_phase,
-                        tier=tier,
-                        api_url=p.api_url,
-                        token=token,
-                        limits=limits,
-                    )
+                launch = WorkerLaunch(
+                    investigation_id=row.id,
+                    agent=agent_name,
+                    trust_phase=row.trust_phase,
+                    tier=tier,
+                    api_url=p.api_url,
+                    token=token,
+                    limits=limits,
+                    extra_env=p.worker_env,
                 )
+                domains = [str(d) for d in row.spec.get("domains") or []]
+                launches.append((launch, owner_name, domains, row.deadline_at))
         return launches

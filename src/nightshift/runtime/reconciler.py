@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from nightshift.domain.vocabulary import InvestigationStatus
 from nightshift.runtime.executors.protocol import Executor, WorkerExit
+from nightshift.services.credentials import CredentialService
 from nightshift.services.investigations import InvestigationService
 from nightshift.services.principals import revoke_worker_tokens
 from nightshift.store.database import Database
@@ -28,8 +29,13 @@ DEADLINE_GRACE = timedelta(seconds=15)
 
 class Reconciler:
     def __init__(
-        self, db: Database, investigations: InvestigationService, executor: Executor
+        self,
+        db: Database,
+        investigations: InvestigationService,
+        executor: Executor,
+        credentials: CredentialService | None = None,
     ) -> None:
+        self._credentials = credentials
         self._db = db
         self._investigations = investigations
         self._executor = executor
@@ -66,6 +72,10 @@ class Reconciler:
         if requeued or failed:
             log.warning("recovered after restart: %d re-queued, %d failed", requeued, failed)
         return {"requeued": requeued, "failed": failed}
+
+    def retry_revocations(self) -> int:
+        """Leases whose revocation failed (backend down) are retried until revoked."""
+        return self._credentials.retry_pending() if self._credentials else 0
 
     def enforce_deadlines(self) -> int:
         now = datetime.now(UTC)

@@ -25,7 +25,11 @@ from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import Toolset
 from nightshift.domain.diagnosis import Diagnosis
 from nightshift.domain.vocabulary import Domain, Tier
+from nightshift.observability import jsonlog
+from nightshift.observability.redaction import Redactor
 from nightshift.runtime.executors.local import EXIT_OUT_OF_MEMORY
+from nightshift.runtime.worker_secrets import DomainCredentials, WorkerSecretsConfig
+from nightshift.runtime.worker_secrets import obtain as obtain_credentials
 
 log = logging.getLogger("nightshift.worker")
 TOKEN_ENV = "NIGHTSHIFT_WORKER_TOKEN"  # noqa: S105 - a variable name
@@ -38,7 +42,8 @@ class WorkerError(RuntimeError):
     pass
 
 
-def build_toolset(spec: Mapping[str, Any]) -> Toolset:
+def build_toolset(spec: Mapping[str, Any], credentials: DomainCredentials) -> Toolset:
+    """The read-only toolset for this spec; real data sources get ``credentials``."""
     scenario = spec.get("scenario")
     if not scenario:
         raise WorkerError(
@@ -65,14 +70,15 @@ def build_request(spec: Mapping[str, Any]) -> InvestigationRequest:
 class _Uplink:
     """Batches events to the control plane (one POST per cycle, not per event)."""
 
-    def __init__(self, client: httpx.AsyncClient, inv_id: str) -> None:
+    def __init__(self, client: httpx.AsyncClient, inv_id: str, redactor: Redactor) -> None:
         self._client = client
         self._inv = inv_id
+        self._redactor = redactor
         self._buffer: list[dict[str, Any]] = []
         self._last = time.monotonic()
 
     async def add(self, event: AgentEvent) -> None:
-        self._buffer.append(event.to_dict())
+        self._buffer.append(self._redactor.redact_obj(event.to_dict()))
         due = time.monotonic() - self._last > _FLUSH_SECONDS
         if event.kind in _FLUSH_KINDS or len(self._buffer) >= _BATCH or due:
             await self.flush()
@@ -88,16 +94,21 @@ class _Uplink:
         self._last = time.monotonic()
 
 
-async def run_worker(inv_id: str, api_url: str, token: str) -> int:
+async def run_worker(
+    inv_id: str, api_url: str, token: str, secrets: WorkerSecretsConfig, redactor: Redactor
+) -> int:
+    """Run one investigation; ``redactor`` also guards this process's log output."""
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=30) as client:
         resp = await client.get(f"/v1/investigations/{inv_id}/worker/spec")
         resp.raise_for_status()
         spec = resp.json()["spec"]
-        uplink = _Uplink(client, inv_id)
+        uplink = _Uplink(client, inv_id, redactor)
         try:
-            toolset = build_toolset(spec)
             request = build_request(spec)
+            credentials = await obtain_credentials(secrets, client, inv_id, request.domains)
+            redactor.add(*credentials.secret_values())
+            toolset = build_toolset(spec, credentials)
             diagnosis: Diagnosis | None = None
             async for item in stream_investigation(request, toolset):
                 if isinstance(item, Diagnosis):
@@ -111,15 +122,16 @@ async def run_worker(inv_id: str, api_url: str, token: str) -> int:
             reason = diagnosis.summary or diagnosis.outcome.value
             body: dict[str, Any] = {
                 "status": status,
-                "reason": reason,
-                "result": diagnosis.to_dict(),
+                "reason": redactor.redact(reason),
+                "result": redactor.redact_obj(diagnosis.to_dict()),
             }
         except MemoryError:
             raise
         except Exception as exc:
             log.exception("investigation failed")
             await _best_effort_flush(uplink)
-            body = {"status": "failed", "reason": f"worker error: {type(exc).__name__}: {exc}"}
+            why = redactor.redact(f"worker error: {type(exc).__name__}: {exc}")
+            body = {"status": "failed", "reason": why}
         resp = await client.post(f"/v1/investigations/{inv_id}/worker/result", json=body)
         resp.raise_for_status()
         return 0 if body["status"] != "failed" else 1
@@ -133,18 +145,21 @@ async def _best_effort_flush(uplink: _Uplink) -> None:
 
 
 def main(inv_id: str, api_url: str) -> int:
-    logging.basicConfig(
-        level=logging.INFO,
-        format='{"ts":"%(asctime)s","level":"%(levelname)s","investigation":"'
-        + inv_id
-        + '","logger":"%(name)s","msg":"%(message)s"}',
-    )
     token = os.environ.pop(TOKEN_ENV, "")
+    secrets = WorkerSecretsConfig(
+        backend=os.environ.pop("NIGHTSHIFT_SECRETS_BACKEND", "local"),
+        handoff=os.environ.pop("NIGHTSHIFT_SECRETS_HANDOFF", ""),
+        vault_addr=os.environ.get("NIGHTSHIFT_VAULT_ADDR", ""),
+        vault_cacert=os.environ.get("NIGHTSHIFT_VAULT_CACERT", ""),
+        vault_namespace=os.environ.get("NIGHTSHIFT_VAULT_NAMESPACE", ""),
+    )
+    redactor = Redactor([token, secrets.handoff])
+    jsonlog.configure(inv_id, redactor)
     if not token:
         log.error("no worker token in %s", TOKEN_ENV)
         return 2
     try:
-        return asyncio.run(run_worker(inv_id, api_url, token))
+        return asyncio.run(run_worker(inv_id, api_url, token, secrets, redactor))
     except MemoryError:
         os.write(2, b"out of memory\n")
         os._exit(EXIT_OUT_OF_MEMORY)

@@ -29,3 +29,9 @@ class QueueFull(ServiceError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Unavailable(ServiceError):
+    """A dependency (secret backend, cluster) cannot be reached; retry later."""
+
+    code = "unavailable"

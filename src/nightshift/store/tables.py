@@ -185,12 +185,14 @@ class CredentialLeaseRow(Base):
     """Lease metadata only; secret values are never stored."""
 
     __tablename__ = "credential_leases"
-    id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    investigation_id: Mapped[str] = mapped_column(ForeignKey("investigations.id"), index=True)
-    domain: Mapped[str] = mapped_column(String(32))
+    id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    investigation_id: Mapped[str] = mapped_column(String(36), index=True)
+    domain: Mapped[str | None] = mapped_column(String(32), nullable=True)  # None: identity
+    kind: Mapped[str] = mapped_column(String(16))  # domain | database | control | worker
+    source: Mapped[str | None] = mapped_column(String(128), nullable=True)
     backend: Mapped[str] = mapped_column(String(16))
-    state: Mapped[str] = mapped_column(String(16))  # active | revoked | revoke_failed | expired
-    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), index=True)  # active|revoked|revoke_pending
+    issued_at: Mapped[datetime] = mapped_column()
     expires_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
-    detail: Mapped[str] = mapped_column(Text, default="")
+    last_error: Mapped[str | None] = mapped_column(String(256), nullable=True)

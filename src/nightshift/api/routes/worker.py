@@ -6,7 +6,16 @@ from fastapi import APIRouter, Depends, Request
 
 from nightshift.api.auth import worker
 from nightshift.api.routes.investigations import service
-from nightshift.api.schemas import Accepted, WorkerEvents, WorkerResult, WorkerSpecOut
+from nightshift.api.schemas import (
+    Accepted,
+    CredentialOut,
+    CredentialRead,
+    GrantOut,
+    RedeemRequest,
+    WorkerEvents,
+    WorkerResult,
+    WorkerSpecOut,
+)
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import InvestigationStatus
 
@@ -37,3 +46,22 @@ def post_result(
         inv_id, who, InvestigationStatus(body.status), body.reason, body.result
     )
     return Accepted(event_count=view.event_count)
+
+
+@router.post("/credentials/redeem", response_model=GrantOut)
+def redeem(
+    inv_id: str, body: RedeemRequest, request: Request, who: Caller = Depends(worker)
+) -> GrantOut:
+    """Local broker: exchange the single-use hand-off for this investigation's grant."""
+    return GrantOut(grant=request.app.state.container.credentials.redeem(inv_id, who, body.code))
+
+
+@router.post("/credentials/read", response_model=CredentialOut)
+def read_credential(
+    inv_id: str, body: CredentialRead, request: Request, who: Caller = Depends(worker)
+) -> CredentialOut:
+    """Local broker: one domain's credential, within the grant's scope and deadline."""
+    values = request.app.state.container.credentials.read(
+        inv_id, who, body.grant, body.domain, body.source
+    )
+    return CredentialOut(values=dict(values))

@@ -64,7 +64,10 @@ class LocalExecutor:
             TMPDIR=str(workdir),
             PYTHONUNBUFFERED="1",
             NIGHTSHIFT_WORKER_TOKEN=launch.token,
+            NIGHTSHIFT_SECRETS_BACKEND=launch.secrets_backend,
+            NIGHTSHIFT_SECRETS_HANDOFF=launch.secrets_handoff,
         )
+        env.update(launch.extra_env)
         argv = [
             self._python, "-m", "nightshift", "agent", "run",
             "--investigation", launch.investigation_id,

@@ -25,6 +25,10 @@ class WorkerLaunch:
     api_url: str
     token: str = field(repr=False)  # never logged, never in argv
     limits: UnitLimits
+    # The secret broker's single-use hand-off (Vault wrapping token or local code).
+    secrets_backend: str = "local"
+    secrets_handoff: str = field(default="", repr=False)
+    extra_env: Mapping[str, str] = field(default_factory=dict)  # non-secret worker settings
 
 
 @dataclass(frozen=True, slots=True)

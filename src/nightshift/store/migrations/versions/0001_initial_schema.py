@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 01:41:19.562589
+Create Date: 2026-11-22 01:54:42.458424
 """
 
 from __future__ import annotations
@@ -40,6 +40,27 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_audit_records_investigation_id"), ["investigation_id"], unique=False
         )
+
+    op.create_table(
+        "credential_leases",
+        sa.Column("id", sa.String(length=256), nullable=False),
+        sa.Column("investigation_id", sa.String(length=36), nullable=False),
+        sa.Column("domain", sa.String(length=32), nullable=True),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("source", sa.String(length=128), nullable=True),
+        sa.Column("backend", sa.String(length=16), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.String(length=256), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_credential_leases")),
+    )
+    with op.batch_alter_table("credential_leases", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_credential_leases_investigation_id"), ["investigation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_credential_leases_state"), ["state"], unique=False)
 
     op.create_table(
         "users",
@@ -170,29 +191,6 @@ def upgrade() -> None:
         )
 
     op.create_table(
-        "credential_leases",
-        sa.Column("id", sa.String(length=128), nullable=False),
-        sa.Column("investigation_id", sa.String(length=36), nullable=False),
-        sa.Column("domain", sa.String(length=32), nullable=False),
-        sa.Column("backend", sa.String(length=16), nullable=False),
-        sa.Column("state", sa.String(length=16), nullable=False),
-        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("detail", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["investigation_id"],
-            ["investigations.id"],
-            name=op.f("fk_credential_leases_investigation_id_investigations"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_credential_leases")),
-    )
-    with op.batch_alter_table("credential_leases", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_credential_leases_investigation_id"), ["investigation_id"], unique=False
-        )
-
-    op.create_table(
         "investigation_events",
         sa.Column(
             "id",
@@ -259,10 +257,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_investigation_events_investigation_id"))
 
     op.drop_table("investigation_events")
-    with op.batch_alter_table("credential_leases", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_credential_leases_investigation_id"))
-
-    op.drop_table("credential_leases")
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_tokens_investigation_id"))
 
@@ -278,6 +272,11 @@ def downgrade() -> None:
     op.drop_table("investigations")
     op.drop_table("agents")
     op.drop_table("users")
+    with op.batch_alter_table("credential_leases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credential_leases_state"))
+        batch_op.drop_index(batch_op.f("ix_credential_leases_investigation_id"))
+
+    op.drop_table("credential_leases")
     with op.batch_alter_table("audit_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_records_investigation_id"))
 
