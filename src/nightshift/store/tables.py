@@ -122,6 +122,9 @@ class InvestigationRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     resources: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    # Shadow-phase output stays hidden from operators until someone reviews it.
+    reviewed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    category: Mapped[str | None] = mapped_column(String(64), nullable=True)  # top fault category
 
 
 class InvestigationEventRow(Base):
@@ -138,12 +141,17 @@ class InvestigationEventRow(Base):
 
 
 class VerdictRow(Base):
+    """An operator's judgment of a diagnosis, or the known outcome recorded later."""
+
     __tablename__ = "verdicts"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     investigation_id: Mapped[str] = mapped_column(ForeignKey("investigations.id"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
     author_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(32))  # accept | reject | modify | outcome
     minimal_edit: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # vs known outcome
+    phase: Mapped[str] = mapped_column(String(32))  # the agent's phase when it diagnosed
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -152,33 +160,126 @@ class ActionProposalRow(Base):
     __tablename__ = "action_proposals"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     investigation_id: Mapped[str] = mapped_column(ForeignKey("investigations.id"), index=True)
-    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"))
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
     action_type: Mapped[str] = mapped_column(String(64))
     target: Mapped[dict[str, Any]] = mapped_column(JSON)
     intent: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     confidence: Mapped[float] = mapped_column(default=0.0)
-    status: Mapped[str] = mapped_column(String(32))
+    phase: Mapped[str] = mapped_column(String(32))
+    # proposed | recommended | pending_approval | approved | rejected | expired |
+    # executing | executed | failed | rolled_back | denied | recorded
+    status: Mapped[str] = mapped_column(String(32), index=True)
     decision: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    batch_key: Mapped[str] = mapped_column(String(128), default="", index=True)
     decided_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    decision_reason: Mapped[str] = mapped_column(Text, default="")
     version: Mapped[int] = mapped_column(Integer, default=0)  # optimistic concurrency
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    executed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    rolled_back_at: Mapped[datetime | None] = mapped_column(nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
+class EscalationRow(Base):
+    """Handed to humans with the full evidence trail (breaker, low confidence, ...)."""
+
+    __tablename__ = "escalations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    investigation_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    summary: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    routed_to: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    correct: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # judged later
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    notifications: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class ReviewItemRow(Base):
+    """The human-review queue: scope-widening requests, shadow output, demotion holds."""
+
+    __tablename__ = "review_items"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    investigation_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    summary: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    decided_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    decision: Mapped[str] = mapped_column(Text, default="")
+
+
+class PhaseChangeRow(Base):
+    """Phase history: registration, promotions (with sign-offs), demotions."""
+
+    __tablename__ = "phase_changes"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # registered | promoted | demoted
+    from_phase: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    to_phase: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(128))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignOffRow(Base):
+    __tablename__ = "signoffs"
+    __table_args__ = (UniqueConstraint("agent_id", "target_phase", "user_id", "consumed_by"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("agents.id"), index=True)
+    target_phase: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The promotion (phase_changes.id, as text) that used this sign-off; "" while open.
+    consumed_by: Mapped[str] = mapped_column(String(32), default="")
+
+
+class KillSwitchRow(Base):
+    """``scope`` is "global" or "agent:<name>"."""
+
+    __tablename__ = "kill_switches"
+    scope: Mapped[str] = mapped_column(String(80), primary_key=True)
+    engaged: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(128), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AuditRecordRow(Base):
-    """Append-only and hash-chained: ``hash`` covers the record and ``prev_hash``."""
+    """Append-only and hash-chained; ``body`` is the canonical record that was hashed."""
 
     __tablename__ = "audit_records"
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    seq: Mapped[int] = mapped_column(BigId, unique=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor: Mapped[str] = mapped_column(String(128))
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(128), index=True)
     investigation_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
-    record: Mapped[dict[str, Any]] = mapped_column(JSON)
+    decision: Mapped[str] = mapped_column(String(32))
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """The expected head of the chain, updated with every append: deleting the
+    newest records (which no link after them would reveal) breaks this."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigId)
+    hash: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(BigId)
 
 
 class CredentialLeaseRow(Base):

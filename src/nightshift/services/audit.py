@@ -1,0 +1,169 @@
+"""The audit trail in the database: append (hash-chained, serialized through
+the head row), verify (streaming, names the first broken link) and explain."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nightshift.domain.access import Caller
+from nightshift.observability.audit_chain import (
+    GENESIS_HASH,
+    AuditEntry,
+    AuditRecord,
+    VerifyResult,
+    seal,
+    verify,
+)
+from nightshift.store.database import Database
+from nightshift.store.tables import AuditHeadRow, AuditRecordRow
+
+_BATCH = 2000
+
+
+def human_entry(
+    caller: Caller,
+    *,
+    intent: str,
+    request: dict[str, Any],
+    decision: str = "done",
+    reason: str = "",
+    investigation_id: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """An audit entry for something a person (or service) did through the API or CLI."""
+    more = dict(extra or {})
+    if investigation_id:
+        more["investigation_id"] = investigation_id
+    return AuditEntry(
+        at=datetime.now(UTC),
+        actor=caller.name,
+        owner=None,
+        authority_class=None,
+        phase=None,
+        chain_id=None,
+        intent=intent,
+        request=request,
+        decision=decision,
+        reason=reason,
+        extra=more,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditReport:
+    ok: bool
+    checked: int
+    head: str
+    message: str
+    first_broken_seq: int | None = None
+    kind: str | None = None
+
+
+class AuditService:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        with self._db.transaction() as s:
+            return self.append_in(s, entries)
+
+    def append_in(self, s: Session, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
+        """Append inside the caller's transaction (so the audit commits with the change)."""
+        if not entries:
+            return []
+        head = s.get(AuditHeadRow, 1, with_for_update=True)
+        previous = None
+        if head is not None and head.count > 0:
+            last = s.get(AuditRecordRow, head.seq)
+            previous = _record(last) if last is not None else None
+        out = []
+        for entry in entries:
+            record = seal(entry, previous)
+            s.add(
+                AuditRecordRow(
+                    seq=record.seq,
+                    at=entry.at,
+                    actor=entry.actor,
+                    investigation_id=_investigation(entry),
+                    decision=entry.decision,
+                    body=record.to_dict(),
+                    prev_hash=record.prev_hash,
+                    hash=record.hash,
+                )
+            )
+            out.append(record)
+            previous = record
+        assert previous is not None
+        if head is None:
+            s.add(AuditHeadRow(id=1, seq=previous.seq, hash=previous.hash, count=previous.seq + 1))
+        else:
+            head.seq, head.hash, head.count = previous.seq, previous.hash, previous.seq + 1
+        s.flush()
+        return out
+
+    def verify(self) -> AuditReport:
+        with self._db.read() as s:
+            head = s.get(AuditHeadRow, 1)
+            result: VerifyResult = verify(
+                self._stream(s),
+                expected_head=head.hash if head else GENESIS_HASH,
+                expected_count=head.count if head else 0,
+            )
+        if result.first_broken is None:
+            return AuditReport(True, result.checked, result.head, "chain intact")
+        broken = result.first_broken
+        return AuditReport(
+            False, result.checked, result.head, broken.message, broken.seq, broken.kind.value
+        )
+
+    def for_investigation(self, investigation_id: str) -> list[AuditRecord]:
+        with self._db.read() as s:
+            rows = s.scalars(
+                select(AuditRecordRow)
+                .where(AuditRecordRow.investigation_id == investigation_id)
+                .order_by(AuditRecordRow.seq)
+            )
+            return [_record(r) for r in rows]
+
+    def recent(self, limit: int = 100, actor: str | None = None) -> list[AuditRecord]:
+        q = select(AuditRecordRow).order_by(AuditRecordRow.seq.desc()).limit(limit)
+        if actor:
+            q = q.where(AuditRecordRow.actor == actor)
+        with self._db.read() as s:
+            return [_record(r) for r in s.scalars(q)][::-1]
+
+    def _stream(self, s: Session) -> Iterator[AuditRecord]:
+        after = -1
+        while True:
+            rows = list(
+                s.scalars(
+                    select(AuditRecordRow)
+                    .where(AuditRecordRow.seq > after)
+                    .order_by(AuditRecordRow.seq)
+                    .limit(_BATCH)
+                )
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield _record(row)
+            after = rows[-1].seq
+
+
+def _record(row: AuditRecordRow) -> AuditRecord:
+    # Verify what was hashed (the stored body) against the stored links, so an
+    # edit to either the body or the link columns shows up.
+    body = dict(row.body)
+    body["prev_hash"], body["hash"], body["seq"] = row.prev_hash, row.hash, row.seq
+    return AuditRecord.from_dict(body)
+
+
+def _investigation(entry: AuditEntry) -> str | None:
+    value = entry.extra.get("investigation_id") if entry.extra else None
+    return str(value) if value else None
