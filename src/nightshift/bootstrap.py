@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from nightshift.domain.actions import ActionCatalog, load_action_catalog
 from nightshift.runtime.dispatcher import Dispatcher, DispatchPolicy
 from nightshift.runtime.event_bus import EventBus
 from nightshift.runtime.executors.local import LocalExecutor
@@ -18,10 +19,15 @@ from nightshift.runtime.reconciler import Reconciler
 from nightshift.secrets.leases import RetryPolicy
 from nightshift.secrets.protocol import LeaseRecorder, SecretBroker
 from nightshift.services.agents import AgentService
+from nightshift.services.audit import AuditService
+from nightshift.services.decision_audit import DecisionAuditor
 from nightshift.services.credentials import CredentialService, DbLeaseRecorder
 from nightshift.services.investigations import AdmissionPolicy, InvestigationService
+from nightshift.services.kill_switch import KillSwitchService
+from nightshift.services.phases import PhaseService
 from nightshift.services.ports import ScenarioBrief
 from nightshift.services.principals import PrincipalService
+from nightshift.services.stewardship import StewardshipService
 from nightshift.settings import Settings
 from nightshift.store import migrate
 from nightshift.store.database import Database
@@ -53,6 +59,11 @@ class Container:
     dispatcher: Dispatcher
     reconciler: Reconciler
     credentials: CredentialService
+    audit: AuditService
+    stewardship: StewardshipService
+    phases: PhaseService
+    kill_switch: KillSwitchService
+    catalog: ActionCatalog
     started: bool = field(default=False)
 
     def close(self) -> None:
@@ -128,6 +139,7 @@ def make_broker(settings: Settings, recorder: LeaseRecorder) -> SecretBroker:
 
 def vault_endpoint(settings: Settings) -> VaultEndpoint:
     from nightshift.secrets.vault_client import VaultEndpoint
+
     verify: bool | str = settings.vault_cacert or settings.vault_tls_verify
     return VaultEndpoint(
         addr=settings.vault_addr,
@@ -205,15 +217,25 @@ def build_container(
     investigations.add_termination_listener(credentials)
     reconciler = Reconciler(db, investigations, executor, credentials)
     reconciler_ref.append(reconciler)
+    catalog = load_action_catalog()
+    audit = AuditService(db)
+    kill_switch = KillSwitchService(db, audit, investigations)
+    investigations.add_admission_check(kill_switch.refusal)
+    investigations.add_event_observer(DecisionAuditor(audit))
     return Container(
         settings=settings,
         db=db,
         bus=bus,
         principals=PrincipalService(db),
-        agents=AgentService(db),
+        agents=AgentService(db, audit, catalog),
         investigations=investigations,
         executor=executor,
         dispatcher=dispatcher,
         reconciler=reconciler,
         credentials=credentials,
+        audit=audit,
+        stewardship=StewardshipService(db, audit, investigations, catalog),
+        phases=PhaseService(db, audit),
+        kill_switch=kill_switch,
+        catalog=catalog,
     )

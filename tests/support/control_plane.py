@@ -9,6 +9,7 @@ from pathlib import Path
 from nightshift.bootstrap import Container, build_container
 from nightshift.domain.vocabulary import PrincipalKind, Role
 from nightshift.runtime.executors.fake import FakeExecutor
+from nightshift.services.setup import DEMO_BOUNDARIES
 from nightshift.settings import Settings
 
 
@@ -45,9 +46,15 @@ def make_world(tmp: Path, database_url: str = "", **overrides: object) -> World:
         "operator": {Role.OPERATOR},
         "viewer": {Role.VIEWER},
     }.items():
-        p.create_user(name, kind=PrincipalKind.HUMAN, roles=frozenset(roles),
-                      contact=f"{name}@example.org")  # fmt: skip
+        p.create_user(
+            name, kind=PrincipalKind.HUMAN, roles=frozenset(roles), contact=f"{name}@example.org"
+        )
         tokens[name] = p.create_token(name)
-    container.agents.register("triage", owner="lead", authority_class="supervised",
-                              trust_phase="assist")  # fmt: skip
+    container.agents.register(
+        "triage",
+        owner="lead",
+        authority_class="supervised",
+        trust_phase="assist",
+        boundaries=DEMO_BOUNDARIES,
+    )
     return World(container, fake, tokens)

@@ -16,6 +16,7 @@ import httpx
 
 from nightshift.bootstrap import build_container
 from nightshift.domain.vocabulary import PrincipalKind, Role
+from nightshift.services.setup import DEMO_BOUNDARIES
 from nightshift.settings import Settings
 from tests.support.postgres import free_port
 
@@ -57,7 +58,11 @@ class ControlPlane:
                 contact="oncall@example.org",
             )  # fmt: skip
             container.agents.register(
-                "triage", owner="oncall", authority_class="supervised", trust_phase="assist"
+                "triage",
+                owner="oncall",
+                authority_class="supervised",
+                trust_phase="assist",
+                boundaries=DEMO_BOUNDARIES,
             )
             self.token = container.principals.create_token("oncall")
         finally:

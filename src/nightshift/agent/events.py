@@ -24,6 +24,7 @@ class EventKind(StrEnum):
     BREAKER_TRIPPED = "breaker.tripped"
     BUDGET_EXHAUSTED = "budget.exhausted"
     ACTION_PROPOSED = "action.proposed"
+    POLICY_DECISION = "policy.decision"  # a governed tool call's decision, for the audit
     RESULT = "result"
     LOG = "log"
 

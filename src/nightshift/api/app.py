@@ -12,7 +12,7 @@ from starlette.types import ASGIApp
 
 import nightshift
 from nightshift.api import errors
-from nightshift.api.routes import agents, health, investigations, worker
+from nightshift.api.routes import agents, governance, health, investigations, worker
 from nightshift.bootstrap import Container
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ def create_app(container: Container, *, background: bool = True) -> ASGIApp:
     )
     app.state.container = container
     errors.install(app)
-    for module in (health, agents, investigations, worker):
+    for module in (health, agents, investigations, worker, governance):
         app.include_router(module.router)
     return errors.BodyLimit(app, container.settings.max_body_bytes)
 

@@ -84,7 +84,9 @@ class WorkerSpecOut(BaseModel):
     id: str
     agent: str
     trust_phase: str
+    chain_id: str
     spec: dict[str, Any]
+    identity: dict[str, Any]  # the agent's identity and boundaries, for the policy wrapper
 
 
 class WorkerEvent(Strict):

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nightshift.cli import admin as admin_commands
+from nightshift.cli import governance as governance_commands
 from nightshift.cli import investigations as investigation_commands
 from nightshift.cli.client import fail, save_token
 from nightshift.settings import Settings
@@ -28,6 +29,7 @@ app.add_typer(agent_app, name="agent")
 app.add_typer(db_app, name="db")
 investigation_commands.register(app)
 admin_commands.register(app)
+governance_commands.register(app, admin_commands.users_app, admin_commands.agents_app)
 
 
 def settings() -> Settings:

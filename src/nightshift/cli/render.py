@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from rich.padding import Padding
 from rich.text import Text
 
 _STATUS_STYLE = {
@@ -75,22 +75,21 @@ class EventPrinter:
 
 
 def print_result(c: Console, d: Mapping[str, Any]) -> None:
+    """Ranked root causes as readable blocks (explanations are paragraphs)."""
     causes = d.get("root_causes") or []
     c.print()
     c.print(f"[bold]diagnosis[/bold] ({d.get('outcome')}, {d.get('cycles')} cycles, "
-            f"{d.get('tool_calls')} tool calls): {d.get('summary', '')}")  # fmt: skip
-    if not causes:
-        return
-    table = Table(show_lines=True)
-    for col in ("#", "root cause", "fault", "conf.", "evidence", "remediation"):
-        table.add_column(col)
+            f"{d.get('tool_calls')} tool calls)")  # fmt: skip
+    if d.get("summary"):
+        c.print(Text(str(d["summary"])))
     for rc in causes:
-        table.add_row(
-            str(rc.get("rank")),
-            _res(rc) + "\n" + Text(str(rc.get("explanation", ""))).plain,
-            str(rc.get("fault")),
-            f"{float(rc.get('confidence', 0)):.2f}",
-            ", ".join(rc.get("evidence_ids") or []),
-            str(rc.get("remediation_class")),
-        )
-    c.print(table)
+        c.print()
+        head = Text(f"#{rc.get('rank')}  ", style="bold")
+        head.append(_res(rc), style="bold cyan")
+        head.append(f"  {rc.get('fault')}  ", style="bold")
+        head.append(f"confidence {float(rc.get('confidence', 0)):.2f}  ")
+        head.append(f"remediation: {rc.get('remediation_class')}", style="green")
+        c.print(head)
+        evidence = ", ".join(rc.get("evidence_ids") or []) or "none"
+        c.print(Text(f"    evidence: {evidence}", style="dim"))
+        c.print(Padding(Text(str(rc.get("explanation", ""))), (0, 0, 0, 4)))

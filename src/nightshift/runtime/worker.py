@@ -23,11 +23,14 @@ from nightshift.agent.api import stream_investigation
 from nightshift.agent.events import AgentEvent, EventKind
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import Toolset
+from nightshift.domain.actions import load_action_catalog
+from nightshift.domain.agent_codec import identity_from
 from nightshift.domain.diagnosis import Diagnosis
 from nightshift.domain.vocabulary import Domain, Tier
 from nightshift.observability import jsonlog
 from nightshift.observability.redaction import Redactor
 from nightshift.runtime.executors.local import EXIT_OUT_OF_MEMORY
+from nightshift.runtime.worker_policy import WorkerGovernance
 from nightshift.runtime.worker_secrets import DomainCredentials, WorkerSecretsConfig
 from nightshift.runtime.worker_secrets import obtain as obtain_credentials
 
@@ -102,19 +105,27 @@ async def run_worker(
     async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=30) as client:
         resp = await client.get(f"/v1/investigations/{inv_id}/worker/spec")
         resp.raise_for_status()
-        spec = resp.json()["spec"]
+        briefing = resp.json()
+        spec = briefing["spec"]
         uplink = _Uplink(client, inv_id, redactor)
         try:
             request = build_request(spec)
             credentials = await obtain_credentials(secrets, client, inv_id, request.domains)
             redactor.add(*credentials.secret_values())
-            toolset = build_toolset(spec, credentials)
+            governance = WorkerGovernance(
+                identity_from(briefing["identity"]), briefing["chain_id"], load_action_catalog()
+            )
+            toolset = governance.wrap(build_toolset(spec, credentials))
             diagnosis: Diagnosis | None = None
             async for item in stream_investigation(request, toolset):
+                for decided in governance.drain():
+                    await uplink.add(decided)
                 if isinstance(item, Diagnosis):
                     diagnosis = item
-                else:
-                    await uplink.add(item)
+                    continue
+                if item.kind is EventKind.TOOL_REQUESTED:
+                    governance.intent = str(item.data.get("reason") or "")
+                await uplink.add(item)
             await uplink.flush()
             if diagnosis is None:
                 raise WorkerError("the agent loop ended without a diagnosis")

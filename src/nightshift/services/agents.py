@@ -9,21 +9,25 @@ from typing import Any
 
 from sqlalchemy import select
 
+from nightshift.domain import agent_codec
 from nightshift.domain.access import Caller
+from nightshift.domain.actions import ActionCatalog
 from nightshift.domain.agents import (
     AGENT_NAME,
     AgentConfigError,
-    Principal,
     class_ceiling,
     parse_authority_class,
     parse_trust_phase,
-    require_owner,
+    register_agent,
 )
 from nightshift.domain.ids import new_id
-from nightshift.domain.vocabulary import AuthorityClass, PrincipalKind, Role, TrustPhase
+from nightshift.domain.vocabulary import AuthorityClass, PrincipalKind, TrustPhase
+from nightshift.governance.boundaries import BoundaryConflictError, require_valid_boundaries
+from nightshift.services.audit import AuditService, human_entry
 from nightshift.services.errors import Conflict, Invalid, NotFound
+from nightshift.services.identities import principal_of
 from nightshift.store.database import Database
-from nightshift.store.tables import AgentRow, UserRow
+from nightshift.store.tables import AgentRow, PhaseChangeRow, UserRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,17 +44,6 @@ class AgentView:
     description: str
     boundaries: Mapping[str, Any]
     created_at: datetime
-
-
-def owner_principal(row: UserRow) -> Principal:
-    return Principal(
-        id=row.name,
-        display_name=row.name,
-        kind=PrincipalKind(row.kind),
-        roles=frozenset(Role(r) for r in row.roles),
-        contact=row.contact or None,
-        active=row.active,
-    )
 
 
 def agent_view(row: AgentRow, owner: UserRow) -> AgentView:
@@ -71,8 +64,10 @@ def agent_view(row: AgentRow, owner: UserRow) -> AgentView:
 
 
 class AgentService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, audit: AuditService, catalog: ActionCatalog) -> None:
         self._db = db
+        self._audit = audit
+        self._catalog = catalog
 
     def register(
         self,
@@ -93,7 +88,10 @@ class AgentService:
         try:
             klass = parse_authority_class(authority_class)
             phase = parse_trust_phase(trust_phase)
-        except AgentConfigError as exc:
+            bounds = require_valid_boundaries(
+                agent_codec.boundaries_from(dict(boundaries or {})), self._catalog
+            )
+        except (AgentConfigError, BoundaryConflictError, ValueError) as exc:
             raise Invalid(str(exc)) from exc
         if phase.rank > class_ceiling(klass).rank:
             raise Invalid(
@@ -105,7 +103,7 @@ class AgentService:
             if owner_row is None:
                 raise NotFound(f"no user named {owner!r} to own the agent")
             try:
-                require_owner(owner_principal(owner_row))
+                register_agent(name, principal_of(owner_row), klass, phase=phase, boundaries=bounds)
             except AgentConfigError as exc:
                 raise Invalid(str(exc)) from exc
             if s.scalar(select(AgentRow.id).where(AgentRow.name == name)):
@@ -119,11 +117,38 @@ class AgentService:
                 status="active",
                 status_reason="",
                 description=description,
-                boundaries=dict(boundaries or {}),
+                boundaries=agent_codec.boundaries_to(bounds),
                 settings={},
             )
             s.add(row)
             s.flush()
+            s.add(
+                PhaseChangeRow(
+                    agent_id=row.id,
+                    kind="registered",
+                    from_phase=None,
+                    to_phase=phase.value,
+                    actor=caller.name if caller else "cli",
+                    reason="registered",
+                )
+            )
+            who = caller or Caller("cli", PrincipalKind.HUMAN, frozenset())
+            self._audit.append_in(
+                s,
+                [
+                    human_entry(
+                        who,
+                        intent=description or "register agent",
+                        decision="registered",
+                        request={
+                            "agent": name,
+                            "owner": owner,
+                            "authority_class": klass.value,
+                            "trust_phase": phase.value,
+                        },
+                    )
+                ],
+            )
             return agent_view(row, owner_row)
 
     def get(self, name: str) -> AgentView:

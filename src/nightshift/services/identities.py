@@ -1,32 +1,18 @@
-"""Rows to domain identities and back: boundaries and thresholds are stored as
-JSON on the agent row and rebuilt into the frozen domain objects here, so the
-pure policy functions only ever see domain values."""
+"""Rows to domain identities: the agent row's JSON columns rebuilt through the
+domain codec, with invalid stored data reported as a clear service error."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields, replace
 from typing import Any
 
-from nightshift.domain.agents import (
-    AgentIdentity,
-    AgentStatus,
-    AgentThresholds,
-    Boundaries,
-    DemotionThresholds,
-    Principal,
-    PromotionThresholds,
-)
-from nightshift.domain.vocabulary import (
-    AuthorityClass,
-    Domain,
-    PrincipalKind,
-    Role,
-    TrustPhase,
-)
-from nightshift.services.errors import Invalid
-from nightshift.store.tables import AgentRow, UserRow
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-_BOUNDARY_SCALARS = {f.name for f in fields(Boundaries)} - {"namespaces", "domains", "action_types"}
+from nightshift.domain import agent_codec
+from nightshift.domain.agents import AgentIdentity, AgentStatus, Boundaries, Principal
+from nightshift.domain.vocabulary import AuthorityClass, PrincipalKind, Role, TrustPhase
+from nightshift.services.errors import Invalid, NotFound
+from nightshift.store.tables import AgentRow, UserRow
 
 
 def principal_of(row: UserRow) -> Principal:
@@ -41,69 +27,18 @@ def principal_of(row: UserRow) -> Principal:
 
 
 def boundaries_from(data: dict[str, Any]) -> Boundaries:
-    unknown = set(data) - _BOUNDARY_SCALARS - {"namespaces", "domains", "action_types"}
-    if unknown:
-        raise Invalid(f"unknown boundary field(s): {', '.join(sorted(unknown))}")
     try:
-        scalars = {k: data[k] for k in _BOUNDARY_SCALARS if k in data}
-        return Boundaries(
-            namespaces=frozenset(str(n) for n in data.get("namespaces", ())),
-            domains=frozenset(Domain(d) for d in data.get("domains", ())),
-            action_types=frozenset(str(a) for a in data.get("action_types", ())),
-            **scalars,
-        )
-    except (TypeError, ValueError) as exc:
-        raise Invalid(f"invalid boundaries: {exc}") from exc
-
-
-def boundaries_to(b: Boundaries) -> dict[str, Any]:
-    out = {k: getattr(b, k) for k in _BOUNDARY_SCALARS}
-    out["namespaces"] = sorted(b.namespaces)
-    out["domains"] = sorted(d.value for d in b.domains)
-    out["action_types"] = sorted(b.action_types)
-    return out
-
-
-def thresholds_from(data: dict[str, Any]) -> AgentThresholds:
-    """Seed defaults, overridden field by field (every number is configurable)."""
-    base = AgentThresholds()
-    try:
-        out = replace(base, auto_execute_confidence=float(
-            data.get("auto_execute_confidence", base.auto_execute_confidence)))  # fmt: skip
-        out = replace(
-            out,
-            to_assist=_promotion(out.to_assist, data.get("to_assist")),
-            to_limited=_promotion(out.to_limited, data.get("to_limited")),
-            to_autonomous=_promotion(out.to_autonomous, data.get("to_autonomous")),
-        )
-        if "demotion" in data:
-            demotion: DemotionThresholds = out.demotion
-            out = replace(out, demotion=replace(demotion, **dict(data["demotion"])))
-    except (TypeError, ValueError) as exc:
-        raise Invalid(f"invalid thresholds: {exc}") from exc
-    if not 0.0 <= out.auto_execute_confidence <= 1.0:
-        raise Invalid("auto_execute_confidence must be within [0, 1]")
-    return out
-
-
-def _promotion(current: PromotionThresholds, raw: Any) -> PromotionThresholds:
-    if not raw:
-        return current
-    overrides = dict(raw)
-    if "signoff_roles" in overrides:
-        overrides["signoff_roles"] = tuple(Role(r) for r in overrides["signoff_roles"])
-    return replace(current, **overrides)
-
-
-def thresholds_to(t: AgentThresholds) -> dict[str, Any]:
-    raw = asdict(t)
-    for key in ("to_assist", "to_limited", "to_autonomous"):
-        raw[key]["signoff_roles"] = [r.value for r in getattr(t, key).signoff_roles]
-    return raw
+        return agent_codec.boundaries_from(data)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from exc
 
 
 def identity_of(agent: AgentRow, owner: UserRow) -> AgentIdentity:
     settings = agent.settings or {}
+    try:
+        thresholds = agent_codec.thresholds_from(settings.get("thresholds") or {})
+    except ValueError as exc:
+        raise Invalid(str(exc)) from exc
     return AgentIdentity(
         name=agent.name,
         owner=principal_of(owner),
@@ -111,6 +46,17 @@ def identity_of(agent: AgentRow, owner: UserRow) -> AgentIdentity:
         phase=TrustPhase(agent.trust_phase),
         boundaries=boundaries_from(agent.boundaries or {}),
         status=AgentStatus(agent.status),
-        thresholds=thresholds_from(settings.get("thresholds") or {}),
+        thresholds=thresholds,
         suspended_reason=agent.status_reason or None,
     )
+
+
+def load_agent(s: Session, name: str, *, lock: bool = False) -> tuple[AgentRow, UserRow]:
+    """The agent row and its owner's row, optionally locked for update."""
+    q = select(AgentRow).where(AgentRow.name == name)
+    agent = s.scalar(q.with_for_update() if lock else q)
+    if agent is None:
+        raise NotFound(f"no agent named {name!r}")
+    owner = s.get(UserRow, agent.owner_id)
+    assert owner is not None  # foreign key
+    return agent, owner

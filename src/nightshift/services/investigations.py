@@ -5,7 +5,7 @@ protocol (events, result) and terminal transitions. Owns its transactions.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +29,7 @@ from nightshift.store.database import Database
 from nightshift.store.tables import AgentRow, InvestigationEventRow, InvestigationRow, UserRow
 
 S = InvestigationStatus
+EventObserver = Callable[[Session, InvestigationRow, str, Mapping[str, Any]], None]
 MAX_EVENTS_PER_POST = 500
 MAX_EVENTS_PER_INVESTIGATION = 20_000
 
@@ -130,6 +131,8 @@ class InvestigationService:
         self._notifier = notifier
         self._scenarios = scenarios
         self._listeners: list[TerminationListener] = []
+        self._admission_checks: list[Callable[[str], str | None]] = []
+        self._event_observers: list[EventObserver] = []
         # Serializes the capacity check with the insert inside this process;
         # PostgreSQL additionally takes an advisory lock for other replicas.
         self._admit_lock = threading.Lock()
@@ -137,10 +140,22 @@ class InvestigationService:
     def add_termination_listener(self, listener: TerminationListener) -> None:
         self._listeners.append(listener)
 
+    def add_event_observer(self, observer: EventObserver) -> None:
+        """Sees every worker event inside the appending transaction (e.g. to audit it)."""
+        self._event_observers.append(observer)
+
+    def add_admission_check(self, check: Callable[[str], str | None]) -> None:
+        """``check(agent_name)`` returns why a submission is refused, or None."""
+        self._admission_checks.append(check)
+
     # -- submission -------------------------------------------------------
 
     def submit(self, req: SubmitRequest, caller: Caller) -> InvestigationView:
         req = self._complete(req)
+        for check in self._admission_checks:
+            refusal = check(req.agent)
+            if refusal:
+                raise Conflict(refusal)
         tier = req.tier or Tier.SINGLE_DOMAIN
         deadline = req.deadline_seconds or self._admission.deadline_seconds[tier]
         with self._admit_lock, self._db.transaction() as s:
@@ -294,6 +309,8 @@ class InvestigationService:
                 self._append(s, row, "status", {"status": S.RUNNING.value, "reason": ""})
             for kind, data in events:
                 self._append(s, row, kind, data)
+                for observer in self._event_observers:
+                    observer(s, row, kind, data)
             count = row.event_count
         self._notifier.publish(inv_id)
         return count

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from nightshift.domain.vocabulary import Domain, Tier
+from nightshift.governance.evidence import EscalationRecord, IncidentRecord, RemediationRecord
 
 
 class EventNotifier(Protocol):
@@ -43,3 +45,24 @@ class ScenarioBrief:
 
 class ScenarioCatalog(Protocol):
     def describe(self, name: str) -> ScenarioBrief | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRecords:
+    """Everything recorded about an agent's work that gates and demotion read."""
+
+    incidents: tuple[IncidentRecord, ...] = ()
+    remediations: tuple[RemediationRecord, ...] = ()
+    escalations: tuple[EscalationRecord, ...] = ()
+    out_of_scope_actions: tuple[datetime, ...] = ()
+
+
+class EvidenceSource(Protocol):
+    def records(self, agent: str) -> AgentRecords: ...
+
+
+class NoEvidence:
+    """Until verdicts and outcomes are recorded, there is nothing to count."""
+
+    def records(self, agent: str) -> AgentRecords:
+        return AgentRecords()

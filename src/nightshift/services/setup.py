@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from nightshift.domain.vocabulary import AuthorityClass, PrincipalKind, Role, TrustPhase
+from nightshift.domain.actions import load_action_catalog
+from nightshift.domain.vocabulary import AuthorityClass, Domain, PrincipalKind, Role, TrustPhase
 from nightshift.services.agents import AgentService
 from nightshift.services.principals import PrincipalService
 
 DEMO_OWNER = "demo-owner"
 DEMO_AGENT = "triage"
+# Boundaries are deny-by-default; the demo agent may read every domain in
+# every namespace and propose the catalog's actions.
+DEMO_BOUNDARIES = {
+    "namespaces": ["*"],
+    "domains": [d.value for d in Domain],
+    "action_types": sorted(spec.name for spec in load_action_catalog()),
+}
 
 
 def ensure_demo(principals: PrincipalService, agents: AgentService) -> str | None:
@@ -26,5 +34,6 @@ def ensure_demo(principals: PrincipalService, agents: AgentService) -> str | Non
         authority_class=AuthorityClass.SUPERVISED.value,
         trust_phase=TrustPhase.ASSIST.value,
         description="2 AM incident triage agent (demo)",
+        boundaries=DEMO_BOUNDARIES,
     )
     return principals.create_token(DEMO_OWNER, description="created by `nightshift up`")

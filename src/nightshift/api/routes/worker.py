@@ -17,6 +17,7 @@ from nightshift.api.schemas import (
     WorkerSpecOut,
 )
 from nightshift.domain.access import Caller
+from nightshift.domain.agent_codec import identity_to
 from nightshift.domain.vocabulary import InvestigationStatus
 
 router = APIRouter(prefix="/v1/investigations/{inv_id}/worker", tags=["worker"])
@@ -25,8 +26,14 @@ router = APIRouter(prefix="/v1/investigations/{inv_id}/worker", tags=["worker"])
 @router.get("/spec", response_model=WorkerSpecOut)
 def spec(inv_id: str, request: Request, who: Caller = Depends(worker)) -> WorkerSpecOut:
     view = service(request).spec_for_worker(inv_id, who)
+    identity = request.app.state.container.stewardship.identity(view.agent)
     return WorkerSpecOut(
-        id=view.id, agent=view.agent, trust_phase=view.trust_phase, spec=dict(view.spec)
+        id=view.id,
+        agent=view.agent,
+        trust_phase=view.trust_phase,
+        chain_id=view.chain_id,
+        spec=dict(view.spec),
+        identity=identity_to(identity),
     )
 
 

@@ -1,0 +1,202 @@
+"""Governance endpoints: owners, suspension, boundaries, phases and gates,
+sign-off, demotion review, the kill switch, the review queue and the audit
+trail. Routes parse, call one service, and return a typed schema."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from nightshift.api.auth import require
+from nightshift.api.schemas_governance import (
+    AuditRecordOut,
+    AuditVerifyOut,
+    BoundariesIn,
+    Deactivated,
+    KillSwitchIn,
+    KillSwitchOut,
+    PhaseChangeOut,
+    PromoteIn,
+    Reason,
+    RequiredReason,
+    ReviewItemOut,
+    SignOffIn,
+    Stopped,
+    Transfer,
+    UserCreate,
+    UserOut,
+)
+from nightshift.domain.access import Caller
+from nightshift.domain.vocabulary import Role, TrustPhase
+
+router = APIRouter(tags=["governance"])
+Admin = Depends(require(Role.ADMIN))
+Lead = Depends(require(Role.OPS_LEAD))
+Viewer = Depends(require(Role.VIEWER))
+
+
+def _c(request: Request) -> Any:
+    return request.app.state.container
+
+
+@router.post("/v1/users", status_code=status.HTTP_201_CREATED, response_model=UserOut)
+def create_user(body: UserCreate, request: Request, _: Caller = Admin) -> UserOut:
+    user = _c(request).principals.create_user(
+        body.name, kind=body.kind, roles=frozenset(body.roles), contact=body.contact
+    )
+    return UserOut(
+        name=user.name,
+        kind=user.kind,
+        roles=sorted(user.roles),
+        contact=user.contact,
+        active=user.active,
+    )
+
+
+@router.post("/v1/users/{name}/deactivate", response_model=Deactivated)
+def deactivate_user(name: str, body: Reason, request: Request, who: Caller = Admin) -> Deactivated:
+    agents = _c(request).stewardship.deactivate_user(name, who, body.reason)
+    return Deactivated(user=name, suspended_agents=agents)
+
+
+@router.post("/v1/users/{name}/activate", status_code=status.HTTP_204_NO_CONTENT)
+def activate_user(name: str, request: Request, who: Caller = Admin) -> None:
+    _c(request).stewardship.activate_user(name, who)
+
+
+@router.post("/v1/agents/{name}/transfer", status_code=status.HTTP_204_NO_CONTENT)
+def transfer(name: str, body: Transfer, request: Request, who: Caller = Lead) -> None:
+    _c(request).stewardship.transfer(name, body.new_owner, who, body.reason)
+
+
+@router.post("/v1/agents/{name}/suspend", status_code=status.HTTP_204_NO_CONTENT)
+def suspend(name: str, body: RequiredReason, request: Request, who: Caller = Lead) -> None:
+    _c(request).stewardship.suspend(name, who, body.reason)
+
+
+@router.post("/v1/agents/{name}/resume", status_code=status.HTTP_204_NO_CONTENT)
+def resume(name: str, request: Request, who: Caller = Lead) -> None:
+    _c(request).stewardship.resume(name, who)
+
+
+@router.put("/v1/agents/{name}/boundaries", status_code=status.HTTP_204_NO_CONTENT)
+def set_boundaries(name: str, body: BoundariesIn, request: Request, who: Caller = Lead) -> None:
+    _c(request).stewardship.set_boundaries(name, body.as_data(), who)
+
+
+@router.put("/v1/agents/{name}/thresholds", status_code=status.HTTP_204_NO_CONTENT)
+def set_thresholds(name: str, body: dict[str, Any], request: Request, who: Caller = Lead) -> None:
+    _c(request).stewardship.set_thresholds(name, body, who)
+
+
+@router.get("/v1/agents/{name}/phases", response_model=list[PhaseChangeOut])
+def phase_history(name: str, request: Request, _: Caller = Viewer) -> list[PhaseChangeOut]:
+    return [
+        PhaseChangeOut(
+            kind=c.kind,
+            from_phase=c.from_phase,
+            to_phase=c.to_phase,
+            actor=c.actor,
+            reason=c.reason,
+            at=c.at,
+        )
+        for c in _c(request).phases.history(name)
+    ]
+
+
+@router.get("/v1/agents/{name}/gates")
+def gates(
+    name: str, request: Request, _: Caller = Viewer, target: TrustPhase | None = None
+) -> dict[str, Any]:
+    """Each gate's value against its threshold, the sign-offs, and what is missing."""
+    report: dict[str, Any] = _c(request).phases.gates(name, target).to_dict()
+    return report
+
+
+@router.post("/v1/agents/{name}/signoffs", status_code=status.HTTP_201_CREATED)
+def sign_off(
+    name: str, body: SignOffIn, request: Request, who: Caller = Depends(require(Role.OPERATOR))
+) -> dict[str, str]:
+    _c(request).phases.sign_off(name, body.target, body.role, who)
+    return {"agent": name, "target": body.target.value, "signed_by": who.name}
+
+
+@router.post("/v1/agents/{name}/promote", status_code=status.HTTP_204_NO_CONTENT)
+def promote(name: str, body: PromoteIn, request: Request, who: Caller = Lead) -> None:
+    _c(request).phases.promote(name, body.target, who, body.reason)
+
+
+@router.post("/v1/agents/{name}/demotion-review", status_code=status.HTTP_204_NO_CONTENT)
+def review_demotion(name: str, body: Reason, request: Request, who: Caller = Lead) -> None:
+    _c(request).phases.review_demotion(name, who, body.reason)
+
+
+@router.get("/v1/kill-switch", response_model=KillSwitchOut)
+def kill_switch(request: Request, _: Caller = Viewer) -> KillSwitchOut:
+    ks = _c(request).kill_switch.kill_switch()
+    return KillSwitchOut(
+        global_engaged=ks.global_engaged, agents=sorted(ks.agents), reason=ks.reason
+    )
+
+
+@router.post("/v1/kill-switch", response_model=Stopped)
+def engage(body: KillSwitchIn, request: Request, who: Caller = Lead) -> Stopped:
+    return Stopped(stopped=_c(request).kill_switch.engage(body.agent, who, body.reason))
+
+
+@router.post("/v1/kill-switch/release", status_code=status.HTTP_204_NO_CONTENT)
+def release(body: KillSwitchIn, request: Request, who: Caller = Lead) -> None:
+    _c(request).kill_switch.release(body.agent, who, body.reason)
+
+
+@router.get("/v1/reviews", response_model=list[ReviewItemOut])
+def reviews(
+    request: Request,
+    _: Caller = Viewer,
+    status_: Annotated[str, Query(alias="status", pattern="^(open|done)$")] = "open",
+    kind: Annotated[str | None, Query(max_length=32)] = None,
+) -> list[ReviewItemOut]:
+    return [
+        ReviewItemOut(
+            id=r.id,
+            kind=r.kind,
+            agent_id=r.agent_id,
+            investigation_id=r.investigation_id,
+            summary=r.summary,
+            payload=r.payload,
+            status=r.status,
+            created_at=r.created_at,
+        )
+        for r in _c(request).stewardship.reviews(status_, kind)
+    ]
+
+
+@router.get("/v1/audit/verify", response_model=AuditVerifyOut)
+def audit_verify(request: Request, _: Caller = Viewer) -> AuditVerifyOut:
+    r = _c(request).audit.verify()
+    return AuditVerifyOut(
+        ok=r.ok,
+        checked=r.checked,
+        head=r.head,
+        message=r.message,
+        first_broken_seq=r.first_broken_seq,
+        kind=r.kind,
+    )
+
+
+@router.get("/v1/audit", response_model=list[AuditRecordOut])
+def audit_records(
+    request: Request,
+    _: Caller = Viewer,
+    investigation: Annotated[str | None, Query(max_length=64)] = None,
+    actor: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[AuditRecordOut]:
+    """The trail of one investigation (who authorized what, under which policy, why)."""
+    svc = _c(request).audit
+    records = svc.for_investigation(investigation) if investigation else svc.recent(limit, actor)
+    return [
+        AuditRecordOut(seq=r.seq, hash=r.hash, prev_hash=r.prev_hash, record=r.entry.body(r.seq))
+        for r in records
+    ]

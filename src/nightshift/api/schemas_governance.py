@@ -1,0 +1,121 @@
+"""API schemas for governance: owners, phases, gates, kill switch, audit."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from nightshift.api.schemas import Strict
+from nightshift.domain.vocabulary import Domain, PrincipalKind, Role, TrustPhase
+
+
+class Reason(Strict):
+    reason: str = Field(default="", max_length=2000)
+
+
+class RequiredReason(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class UserCreate(Strict):
+    name: str = Field(min_length=1, max_length=128)
+    kind: PrincipalKind = PrincipalKind.HUMAN
+    roles: list[Role] = Field(min_length=1, max_length=len(Role))
+    contact: str = Field(default="", max_length=256)
+
+
+class UserOut(BaseModel):
+    name: str
+    kind: PrincipalKind
+    roles: list[Role]
+    contact: str
+    active: bool
+
+
+class Deactivated(BaseModel):
+    user: str
+    suspended_agents: list[str]
+
+
+class Transfer(Strict):
+    new_owner: str = Field(min_length=1, max_length=128)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class BoundariesIn(Strict):
+    namespaces: list[str] = Field(default_factory=list, max_length=200)
+    domains: list[Domain] = Field(default_factory=list)
+    action_types: list[str] = Field(default_factory=list, max_length=100)
+    max_depth: int | None = Field(default=None, ge=0, le=16)
+    max_fan_out: int | None = Field(default=None, ge=0, le=64)
+    max_calls_per_minute: int | None = Field(default=None, ge=1, le=100_000)
+    max_tokens: int | None = Field(default=None, ge=0)
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    max_wall_seconds: float | None = Field(default=None, ge=0)
+    max_tool_calls: int | None = Field(default=None, ge=0)
+
+    def as_data(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+class PhaseChangeOut(BaseModel):
+    kind: str
+    from_phase: str | None
+    to_phase: str
+    actor: str
+    reason: str
+    at: datetime
+
+
+class SignOffIn(Strict):
+    target: TrustPhase
+    role: Role
+
+
+class PromoteIn(Strict):
+    target: TrustPhase
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class KillSwitchIn(Strict):
+    agent: str | None = Field(default=None, max_length=63)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class KillSwitchOut(BaseModel):
+    global_engaged: bool
+    agents: list[str]
+    reason: str
+
+
+class Stopped(BaseModel):
+    stopped: int
+
+
+class ReviewItemOut(BaseModel):
+    id: str
+    kind: str
+    agent_id: str
+    investigation_id: str | None
+    summary: str
+    payload: dict[str, Any]
+    status: str
+    created_at: datetime
+
+
+class AuditVerifyOut(BaseModel):
+    ok: bool
+    checked: int
+    head: str
+    message: str
+    first_broken_seq: int | None
+    kind: str | None
+
+
+class AuditRecordOut(BaseModel):
+    seq: int
+    hash: str
+    prev_hash: str
+    record: dict[str, Any]

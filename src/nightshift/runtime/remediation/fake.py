@@ -1,0 +1,37 @@
+"""A remediator for tests: records every call; symptoms go away when told to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from nightshift.runtime.remediation.protocol import RemediationJob, StepResult
+
+
+@dataclass
+class FakeRemediator:
+    fixes: set[str] = field(default_factory=set)  # actions that clear the symptom
+    fail: set[str] = field(default_factory=set)  # actions whose execution fails
+    calls: list[tuple[str, str, str]] = field(default_factory=list)  # (step, action, target)
+    _fixed: set[str] = field(default_factory=set)
+
+    def dry_run(self, job: RemediationJob) -> StepResult:
+        self.calls.append(("dry_run", job.action, str(job.target)))
+        return StepResult(job.action not in self.fail, f"{job.action} (dry run)")
+
+    def execute(self, job: RemediationJob) -> StepResult:
+        self.calls.append(("execute", job.action, str(job.target)))
+        if job.action in self.fail:
+            return StepResult(False, f"{job.action} failed")
+        if job.action in self.fixes:
+            self._fixed.add(job.investigation_id)
+        return StepResult(True, f"{job.action} done", (f"{job.action} {job.target}",), {"n": 1})
+
+    def symptoms_present(self, job: RemediationJob) -> bool:
+        return job.investigation_id not in self._fixed
+
+    def rollback(self, job: RemediationJob, inverse: str, undo: Mapping[str, Any]) -> StepResult:
+        self.calls.append(("rollback", inverse, str(job.target)))
+        self._fixed.discard(job.investigation_id)
+        return StepResult(True, f"{inverse} done")

@@ -1,0 +1,58 @@
+"""The Remediator protocol: how the control plane changes the world.
+
+Execution happens in the control plane with its own identity, never in the
+agent worker. A remediator previews (dry-run), executes, answers whether the
+symptoms are still present (verification) and undoes an action through the
+catalog's inverse. It never decides anything: policy did that already.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from nightshift.domain.diagnosis import ResourceRef
+
+
+@dataclass(frozen=True, slots=True)
+class RemediationJob:
+    """One action to run for one investigation."""
+
+    investigation_id: str
+    scenario: str | None
+    action: str
+    target: ResourceRef
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """The outcome of one step; ``undo`` holds the parameters the inverse needs."""
+
+    ok: bool
+    message: str
+    changes: tuple[str, ...] = ()
+    undo: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "message": self.message,
+            "changes": list(self.changes),
+            "undo": dict(self.undo),
+        }
+
+
+class Remediator(Protocol):
+    def dry_run(self, job: RemediationJob) -> StepResult: ...
+
+    def execute(self, job: RemediationJob) -> StepResult: ...
+
+    def symptoms_present(self, job: RemediationJob) -> bool:
+        """Verification: are the incident's symptoms still there (after the action)?"""
+        ...
+
+    def rollback(self, job: RemediationJob, inverse: str, undo: Mapping[str, Any]) -> StepResult:
+        """Run ``inverse`` (the catalog's inverse action) with the recorded ``undo`` params."""
+        ...

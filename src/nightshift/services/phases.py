@@ -1,0 +1,381 @@
+"""Trust phases: history, promotion gates with sign-off, and automatic
+demotion with the review hold that blocks re-promotion. The rules are the pure
+functions in ``nightshift.governance``; this applies and audits them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from nightshift.domain.access import Caller
+from nightshift.domain.agents import (
+    AgentConfigError,
+    AgentIdentity,
+)
+from nightshift.domain.ids import new_id
+from nightshift.domain.vocabulary import PrincipalKind, Role, TrustPhase
+from nightshift.governance.demotion import (
+    DemotionTrigger,
+    ReviewHold,
+    ReviewRefusedError,
+    check_demotion,
+    review_demotion,
+)
+from nightshift.governance.evidence import PhaseEvidence, tally
+from nightshift.governance.gates import (
+    PromotionRefusedError,
+    PromotionReport,
+    SignOff,
+    authorize_promotion,
+    evaluate_promotion,
+)
+from nightshift.observability.audit_chain import AuditEntry
+from nightshift.services.audit import AuditService, human_entry
+from nightshift.services.errors import Conflict, Forbidden, Invalid
+from nightshift.services.identities import identity_of, load_agent, principal_of
+from nightshift.services.ports import EvidenceSource, NoEvidence
+from nightshift.store.database import Database
+from nightshift.store.tables import (
+    AgentRow,
+    PhaseChangeRow,
+    ReviewItemRow,
+    SignOffRow,
+    UserRow,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseChange:
+    kind: str
+    from_phase: str | None
+    to_phase: str
+    actor: str
+    reason: str
+    at: datetime
+
+
+class PhaseService:
+    def __init__(
+        self,
+        db: Database,
+        audit: AuditService,
+        evidence: EvidenceSource | None = None,
+    ) -> None:
+        self._db = db
+        self._audit = audit
+        self.evidence: EvidenceSource = evidence or NoEvidence()
+
+    # -- phases -------------------------------------------------------------
+
+    def history(self, agent_name: str) -> list[PhaseChange]:
+        with self._db.read() as s:
+            agent, _ = load_agent(s, agent_name)
+            rows = s.scalars(
+                select(PhaseChangeRow)
+                .where(PhaseChangeRow.agent_id == agent.id)
+                .order_by(PhaseChangeRow.id)
+            )
+            return [
+                PhaseChange(r.kind, r.from_phase, r.to_phase, r.actor, r.reason, r.at) for r in rows
+            ]
+
+    def gates(self, agent_name: str, target: TrustPhase | None = None) -> PromotionReport:
+        with self._db.read() as s:
+            agent, owner = load_agent(s, agent_name)
+            identity = identity_of(agent, owner)
+            hold = _hold(agent)
+            signoffs = self._signoffs(s, agent, target or identity.phase.next())
+        evidence = self._phase_evidence(identity, hold)
+        return evaluate_promotion(identity, evidence, signoffs, hold=hold, target=target)
+
+    def sign_off(self, agent_name: str, target: TrustPhase, role: Role, caller: Caller) -> None:
+        if caller.user_id is None or not caller.has(role) or role not in caller.roles:
+            raise Forbidden(f"signing as {role.value} requires holding the {role.value} role")
+        if caller.name == agent_name:
+            raise Forbidden("an agent cannot sign its own promotion")
+        with self._db.transaction() as s:
+            agent, _ = load_agent(s, agent_name, lock=True)
+            if TrustPhase(agent.trust_phase).next() is not target:
+                raise Invalid(
+                    f"{agent_name} is in {agent.trust_phase}; sign-offs are for the next phase"
+                    f" ({TrustPhase(agent.trust_phase).next() or 'none'})"
+                )
+            existing = s.scalar(
+                select(SignOffRow).where(
+                    SignOffRow.agent_id == agent.id,
+                    SignOffRow.target_phase == target.value,
+                    SignOffRow.user_id == caller.user_id,
+                    SignOffRow.consumed_by == "",
+                )
+            )
+            if existing is not None:
+                raise Conflict(
+                    f"{caller.name} already signed {agent_name}'s promotion to "
+                    f"{target.value}; each role needs a different person"
+                )
+            s.add(
+                SignOffRow(
+                    id=new_id(),
+                    agent_id=agent.id,
+                    target_phase=target.value,
+                    user_id=caller.user_id,
+                    role=role.value,
+                    consumed_by="",
+                )
+            )
+            self._audit.append_in(
+                s,
+                [
+                    human_entry(
+                        caller,
+                        intent=f"sign off promotion as {role.value}",
+                        request={"agent": agent_name, "target": target.value},
+                    )
+                ],
+            )
+
+    def promote(self, agent_name: str, target: TrustPhase, caller: Caller, reason: str) -> None:
+        with self._db.transaction() as s:
+            agent, owner = load_agent(s, agent_name, lock=True)
+            identity = identity_of(agent, owner)
+            hold = _hold(agent)
+            signoffs = self._signoffs(s, agent, target)
+            evidence = self._phase_evidence(identity, hold)
+            try:
+                promoted = authorize_promotion(identity, target, evidence, signoffs, hold=hold)
+            except (PromotionRefusedError, AgentConfigError) as exc:
+                raise Conflict(str(exc)) from exc
+            change = self._change(
+                s,
+                agent,
+                "promoted",
+                promoted.phase,
+                caller.name,
+                reason,
+                {"evidence": _evidence_dict(evidence)},
+            )
+            for row in s.scalars(
+                select(SignOffRow).where(
+                    SignOffRow.agent_id == agent.id,
+                    SignOffRow.target_phase == target.value,
+                    SignOffRow.consumed_by == "",
+                )
+            ):
+                row.consumed_by = str(change.id)
+            self._audit.append_in(
+                s,
+                [
+                    human_entry(
+                        caller,
+                        intent=reason or "promotion",
+                        decision="promoted",
+                        request={
+                            "agent": agent_name,
+                            "from": identity.phase.value,
+                            "to": target.value,
+                            "signoffs": [x.principal.id for x in signoffs],
+                        },
+                    )
+                ],
+            )
+
+    def register_change(self, s: Session, agent: AgentRow, actor: str) -> None:
+        """Phase history starts at registration."""
+        self._change(s, agent, "registered", TrustPhase(agent.trust_phase), actor, "registered")
+
+    def check_demotions(self, now: datetime | None = None) -> list[str]:
+        """Apply the seed demotion rules to every agent; returns who was demoted."""
+        now = now or datetime.now(UTC)
+        demoted = []
+        with self._db.read() as s:
+            names = list(
+                s.scalars(
+                    select(AgentRow.name).where(AgentRow.trust_phase != TrustPhase.SHADOW.value)
+                )
+            )
+        for name in names:
+            records = self.evidence.records(name)
+            with self._db.transaction() as s:
+                agent, owner = load_agent(s, name, lock=True)
+                identity = identity_of(agent, owner)
+                hold = _hold(agent)
+                since = hold.reviewed_at if hold and not hold.blocking else None
+                found = check_demotion(
+                    identity,
+                    now=now,
+                    incidents=records.incidents,
+                    remediations=records.remediations,
+                    out_of_scope_actions=records.out_of_scope_actions,
+                    since=since,
+                )
+                if found is None:
+                    continue
+                why = "; ".join(f.message for f in found.findings)
+                self._change(
+                    s,
+                    agent,
+                    "demoted",
+                    found.to_phase,
+                    "nightshift",
+                    why,
+                    {"findings": [f.trigger.value for f in found.findings]},
+                )
+                settings = dict(agent.settings or {})
+                settings["review_hold"] = _hold_to(found.hold)
+                agent.settings = settings
+                s.add(
+                    ReviewItemRow(
+                        id=new_id(),
+                        kind="demotion_review",
+                        agent_id=agent.id,
+                        summary=f"{name} demoted to {found.to_phase.value}: {why}",
+                        payload={"findings": [f.trigger.value for f in found.findings]},
+                        status="open",
+                    )
+                )
+                self._audit.append_in(
+                    s,
+                    [
+                        _system_entry(
+                            intent=why,
+                            request={
+                                "agent": name,
+                                "from": identity.phase.value,
+                                "to": found.to_phase.value,
+                            },
+                            decision="demoted",
+                            reason=",".join(f.trigger.value for f in found.findings),
+                        )
+                    ],
+                )
+                demoted.append(name)
+        return demoted
+
+    def review_demotion(self, agent_name: str, caller: Caller, note: str) -> None:
+        with self._db.transaction() as s:
+            agent, _ = load_agent(s, agent_name, lock=True)
+            hold = _hold(agent)
+            if hold is None or not hold.blocking:
+                raise Conflict(f"{agent_name} has no demotion awaiting review")
+            reviewer = s.get(UserRow, caller.user_id) if caller.user_id else None
+            if reviewer is None:
+                raise Forbidden("only a human user may review a demotion")
+            try:
+                done = review_demotion(hold, principal_of(reviewer), datetime.now(UTC))
+            except ReviewRefusedError as exc:
+                raise Forbidden(str(exc)) from exc
+            settings = dict(agent.settings or {})
+            settings["review_hold"] = _hold_to(done)
+            agent.settings = settings
+            for item in s.scalars(
+                select(ReviewItemRow).where(
+                    ReviewItemRow.agent_id == agent.id,
+                    ReviewItemRow.kind == "demotion_review",
+                    ReviewItemRow.status == "open",
+                )
+            ):
+                item.status, item.decided_by, item.decision = "done", caller.user_id, note
+                item.decided_at = datetime.now(UTC)
+            self._audit.append_in(
+                s,
+                [
+                    human_entry(
+                        caller,
+                        intent=note or "demotion reviewed",
+                        request={"review_demotion": agent_name},
+                    )
+                ],
+            )
+
+    def _phase_evidence(self, identity: AgentIdentity, hold: ReviewHold | None) -> PhaseEvidence:
+        records = self.evidence.records(identity.name)
+        since = hold.reviewed_at if hold is not None and not hold.blocking else None
+        return tally(
+            identity.phase,
+            records.incidents,
+            records.remediations,
+            records.escalations,
+            since=since,
+        )
+
+    def _signoffs(self, s: Session, agent: AgentRow, target: TrustPhase | None) -> list[SignOff]:
+        if target is None:
+            return []
+        rows = s.execute(
+            select(SignOffRow, UserRow)
+            .join(UserRow, UserRow.id == SignOffRow.user_id)
+            .where(
+                SignOffRow.agent_id == agent.id,
+                SignOffRow.target_phase == target.value,
+                SignOffRow.consumed_by == "",
+            )
+        ).all()
+        return [SignOff(principal_of(u), Role(o.role), o.at) for o, u in rows]
+
+    def _change(
+        self,
+        s: Session,
+        agent: AgentRow,
+        kind: str,
+        to: TrustPhase,
+        actor: str,
+        reason: str,
+        evidence: dict[str, Any] | None = None,
+    ) -> PhaseChangeRow:
+        row = PhaseChangeRow(
+            agent_id=agent.id,
+            kind=kind,
+            from_phase=agent.trust_phase if kind != "registered" else None,
+            to_phase=to.value,
+            actor=actor,
+            reason=reason,
+            evidence=evidence or {},
+        )
+        agent.trust_phase = to.value
+        s.add(row)
+        s.flush()
+        return row
+
+
+def _hold(agent: AgentRow) -> ReviewHold | None:
+    raw = (agent.settings or {}).get("review_hold")
+    if not raw:
+        return None
+    return ReviewHold(
+        agent=agent.name,
+        demoted_at=datetime.fromisoformat(raw["demoted_at"]),
+        triggers=tuple(DemotionTrigger(t) for t in raw["triggers"]),
+        reviewed_by=raw.get("reviewed_by"),
+        reviewed_at=datetime.fromisoformat(raw["reviewed_at"]) if raw.get("reviewed_at") else None,
+    )
+
+
+def _hold_to(hold: ReviewHold) -> dict[str, Any]:
+    return {
+        "demoted_at": hold.demoted_at.isoformat(),
+        "triggers": [t.value for t in hold.triggers],
+        "reviewed_by": hold.reviewed_by,
+        "reviewed_at": hold.reviewed_at.isoformat() if hold.reviewed_at else None,
+    }
+
+
+def _evidence_dict(evidence: PhaseEvidence) -> dict[str, Any]:
+    raw = asdict(evidence)
+    raw["phase"] = evidence.phase.value
+    raw["domains"] = sorted(d.value for d in evidence.domains)
+    return raw
+
+
+_SYSTEM = Caller("nightshift", PrincipalKind.SERVICE, frozenset())
+
+
+def _system_entry(
+    *, intent: str, request: dict[str, Any], decision: str, reason: str
+) -> AuditEntry:
+    """An entry for a decision the control plane took itself (automatic demotion)."""
+    return human_entry(_SYSTEM, intent=intent, request=request, decision=decision, reason=reason)
