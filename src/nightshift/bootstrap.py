@@ -20,8 +20,9 @@ from nightshift.secrets.leases import RetryPolicy
 from nightshift.secrets.protocol import LeaseRecorder, SecretBroker
 from nightshift.services.agents import AgentService
 from nightshift.services.audit import AuditService
-from nightshift.services.decision_audit import DecisionAuditor
 from nightshift.services.credentials import CredentialService, DbLeaseRecorder
+from nightshift.services.decision_audit import DecisionAuditor
+from nightshift.services.delegation import DelegationService
 from nightshift.services.investigations import AdmissionPolicy, InvestigationService
 from nightshift.services.kill_switch import KillSwitchService
 from nightshift.services.phases import PhaseService
@@ -63,6 +64,7 @@ class Container:
     stewardship: StewardshipService
     phases: PhaseService
     kill_switch: KillSwitchService
+    delegation: DelegationService
     catalog: ActionCatalog
     started: bool = field(default=False)
 
@@ -237,5 +239,6 @@ def build_container(
         stewardship=StewardshipService(db, audit, investigations, catalog),
         phases=PhaseService(db, audit),
         kill_switch=kill_switch,
+        delegation=DelegationService(db, investigations, audit, kill_switch),
         catalog=catalog,
     )

@@ -43,7 +43,7 @@ def _body(error: str, message: str, details: list[dict[str, Any]] | None = None)
 def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        code = _STATUS.get(type(exc), 400)
+        code = next((_STATUS[k] for k in type(exc).__mro__ if k in _STATUS), 400)
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, QueueFull) else None
         return JSONResponse(_body(exc.code, str(exc)), status_code=code, headers=headers)
 

@@ -152,3 +152,12 @@ class CredentialRead(Strict):
 
 class CredentialOut(BaseModel):
     values: dict[str, str]
+
+
+class DelegateRequest(Strict):
+    agent: str = Field(min_length=1, max_length=63, description="the agent to delegate to")
+    title: str = Field(min_length=1, max_length=512)
+    tier: Tier | None = None
+    scenario: str | None = Field(default=None, max_length=128)
+    domains: list[Domain] = Field(default_factory=list, max_length=len(Domain))
+    namespace: str | None = Field(default=None, pattern=_NAMESPACE)

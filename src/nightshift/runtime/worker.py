@@ -113,7 +113,10 @@ async def run_worker(
             credentials = await obtain_credentials(secrets, client, inv_id, request.domains)
             redactor.add(*credentials.secret_values())
             governance = WorkerGovernance(
-                identity_from(briefing["identity"]), briefing["chain_id"], load_action_catalog()
+                identity_from(briefing["identity"]),
+                briefing["chain_id"],
+                load_action_catalog(),
+                inherited_header=spec.get("chain_header"),
             )
             toolset = governance.wrap(build_toolset(spec, credentials))
             diagnosis: Diagnosis | None = None

@@ -17,7 +17,7 @@ from nightshift.agent.tools.governed import GovernedToolset
 from nightshift.agent.tools.protocol import ToolCall, Toolset
 from nightshift.domain.actions import ActionCatalog
 from nightshift.domain.agents import AgentIdentity
-from nightshift.governance.containment import ChainContext, start_chain
+from nightshift.governance.containment import ChainContext, parse_header, start_chain, to_header
 from nightshift.governance.decisions import Decision
 from nightshift.governance.policy import PolicyContext, ToolRequest, decide, request_to_dict
 
@@ -25,9 +25,20 @@ _WINDOW_SECONDS = 60.0
 
 
 class WorkerGovernance:
-    def __init__(self, identity: AgentIdentity, chain_id: str, catalog: ActionCatalog) -> None:
+    def __init__(
+        self,
+        identity: AgentIdentity,
+        chain_id: str,
+        catalog: ActionCatalog,
+        inherited_header: str | None = None,
+    ) -> None:
         self.identity = identity
-        self.chain: ChainContext = start_chain(chain_id, identity.name, identity.boundaries)
+        # A delegated investigation inherits its chain's path and remaining budget.
+        self.chain: ChainContext = (
+            parse_header(inherited_header)
+            if inherited_header
+            else start_chain(chain_id, identity.name, identity.boundaries)
+        )
         self._catalog = catalog
         self._calls: deque[float] = deque()
         self.intent = ""  # the reasoning behind the call being decided
@@ -50,6 +61,10 @@ class WorkerGovernance:
             # decision is denied with budget_exhausted and the chain stops.
             self.chain = self.chain.charged(tool_calls=1)
         return decision
+
+    def header(self) -> str:
+        """The ``Nightshift-Chain`` value for this worker's outgoing agent hops."""
+        return to_header(self.chain)
 
     def drain(self) -> list[AgentEvent]:
         out, self._pending = self._pending, []

@@ -50,6 +50,17 @@ class SubmitRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ChainPlacement:
+    """Where a delegated investigation sits: its chain, parent, depth and the
+    ``Nightshift-Chain`` header (path and remaining budget) its worker inherits."""
+
+    chain_id: str
+    parent_id: str
+    depth: int
+    header: str
+
+
+@dataclass(frozen=True, slots=True)
 class AdmissionPolicy:
     queue_capacity: int
     retry_after_seconds: int
@@ -150,7 +161,10 @@ class InvestigationService:
 
     # -- submission -------------------------------------------------------
 
-    def submit(self, req: SubmitRequest, caller: Caller) -> InvestigationView:
+    def submit(
+        self, req: SubmitRequest, caller: Caller, *, placement: ChainPlacement | None = None
+    ) -> InvestigationView:
+        """Admit an investigation; ``placement`` puts it in an existing chain (delegation)."""
         req = self._complete(req)
         for check in self._admission_checks:
             refusal = check(req.agent)
@@ -196,9 +210,11 @@ class InvestigationService:
                     "namespace": req.namespace,
                     "alert": dict(req.alert),
                     "deadline_seconds": deadline,
+                    "chain_header": placement.header if placement else None,
                 },
-                chain_id=inv_id,
-                depth=0,
+                chain_id=placement.chain_id if placement else inv_id,
+                parent_id=placement.parent_id if placement else None,
+                depth=placement.depth if placement else 0,
                 submitted_by=caller.user_id,
                 trust_phase=agent.trust_phase,
                 event_count=0,

@@ -45,7 +45,7 @@ def test_builtin_catalog_has_at_least_forty_faults() -> None:
 
 
 def test_builtin_catalog_covers_every_lifecycle_category() -> None:
-    assert REQUIRED_CATEGORIES <= load_taxonomy().categories()
+    assert load_taxonomy().categories() >= REQUIRED_CATEGORIES
 
 
 def test_every_fault_names_a_declared_remediation_class_and_how_to_confirm() -> None:

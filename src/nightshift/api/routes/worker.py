@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Request
 
 from nightshift.api.auth import worker
-from nightshift.api.routes.investigations import service
+from nightshift.api.routes.investigations import service, to_out
 from nightshift.api.schemas import (
     Accepted,
     CredentialOut,
     CredentialRead,
+    DelegateRequest,
     GrantOut,
+    InvestigationOut,
     RedeemRequest,
     WorkerEvents,
     WorkerResult,
@@ -19,6 +23,7 @@ from nightshift.api.schemas import (
 from nightshift.domain.access import Caller
 from nightshift.domain.agent_codec import identity_to
 from nightshift.domain.vocabulary import InvestigationStatus
+from nightshift.services.investigations import SubmitRequest
 
 router = APIRouter(prefix="/v1/investigations/{inv_id}/worker", tags=["worker"])
 
@@ -72,3 +77,28 @@ def read_credential(
         inv_id, who, body.grant, body.domain, body.source
     )
     return CredentialOut(values=dict(values))
+
+
+@router.post("/delegate", status_code=201, response_model=InvestigationOut)
+def delegate(
+    inv_id: str,
+    body: DelegateRequest,
+    request: Request,
+    who: Caller = Depends(worker),
+    nightshift_chain: Annotated[str | None, Header(max_length=1024)] = None,
+) -> InvestigationOut:
+    """Agent -> agent: start a child investigation in this chain (breaker-checked)."""
+    view = request.app.state.container.delegation.delegate(
+        inv_id,
+        who,
+        SubmitRequest(
+            agent=body.agent,
+            title=body.title,
+            tier=body.tier,
+            scenario=body.scenario,
+            domains=tuple(body.domains),
+            namespace=body.namespace,
+        ),
+        nightshift_chain,
+    )
+    return to_out(view)

@@ -1,0 +1,3 @@
+from bench.diagnosis.run import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The built-in deterministic offline reasoner (no network, no API key)."""

@@ -1,0 +1,375 @@
+"""Analyzers: turn one tool answer (text first) into findings and topology facts.
+
+Log and tool text is treated strictly as data: it is only ever matched against
+patterns, never interpreted as instructions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from nightshift.agent.reasoners.offline.faults import CHANGE_FAULTS
+from nightshift.agent.reasoners.offline.signals import (
+    ALERT,
+    DB,
+    K8S,
+    LOG,
+    NET,
+    SEC,
+    match_by_line,
+    match_signals,
+)
+from nightshift.agent.reasoners.offline.timeline import parse_time
+from nightshift.agent.reasoners.offline.topology import (
+    PodInfo,
+    Topology,
+    hosts_in,
+    names_in,
+    parse_labels,
+    workload_name,
+    workload_ref,
+)
+from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolStatus
+from nightshift.domain.diagnosis import ResourceRef
+
+SOURCE = {
+    "kubectl_get": K8S,
+    "kubectl_describe": K8S,
+    "kubectl_events": K8S,
+    "kubectl_rollout_history": K8S,
+    "kubectl_top": K8S,
+    "kubectl_logs": LOG,
+    "logs_search": LOG,
+    "network_check": NET,
+    "firewall_rules": NET,
+    "dns_lookup": NET,
+    "db_stats": DB,
+    "security_events": SEC,
+    "list_alerts": ALERT,
+    "prometheus_query": ALERT,
+}
+_READY = re.compile(r"^\d+/\d+$")
+_OBJ = re.compile(
+    r"\b(pod|deployment|replicaset|job|cronjob|node|service|persistentvolumeclaim|statefulset|daemonset)/([\w.-]+)",
+    re.I,
+)
+_CONTROLLER = re.compile(r"^Controlled By:\s+(\S+)", re.M)
+_PORTS = re.compile(r"^\s+(?:Host )?Port:\s+(\d+)/", re.M)
+_PROBE = re.compile(
+    r"^\s+(Liveness|Readiness):\s+(?:http-get\s+\S*?:(\d+)|tcp-socket\s+\S*?:(\d+))", re.M
+)
+_TARGET_PORT = re.compile(r"^TargetPort:\s+(\d+)/", re.M)
+_CHANGE_KIND = re.compile("|".join(sorted(CHANGE_FAULTS, key=len, reverse=True)), re.I)
+_NS_NAME = re.compile(r"(?<![\w./:-])([a-z0-9][a-z0-9-]*)/([a-z0-9][a-z0-9.-]*[a-z0-9])(?![\w/])")
+_NOT_NAMESPACES = {"pod", "deployment", "service", "node", "job", "http", "https", "tcp", "udp"}
+_ERRORISH = re.compile(
+    r"error|fail|refused|timeout|timed out|denied|unable|cannot|exception|fatal|panic", re.I
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    signal: str
+    subject: ResourceRef
+    line: str
+    at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    fault: str
+    target: str
+    line: str
+    at: float | None
+    ident: str = ""  # the change record id (CHG-20417), when the log has one
+    detail: str = ""  # the record's detail lines, when the log prints them
+    names: tuple[str, ...] = ()  # every resource / namespace name the record mentions
+
+
+@dataclass(slots=True)
+class Analysis:
+    findings: list[Finding] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    summary: str = ""
+
+
+def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
+    out = Analysis()
+    p = call.params
+    if result.status is not ToolStatus.OK or not result.text.strip():
+        out.summary = f"{result.status.value}: {(result.error or 'empty answer')[:200]}"
+        return out
+    text = result.text
+    source = SOURCE.get(call.name, LOG)
+    ns = _str(p.get("namespace"))
+    if call.name == "recent_changes":
+        _changes(text, out, topo)
+    elif call.name in (
+        "list_alerts",
+        "kubectl_events",
+        "kubectl_get",
+        "logs_search",
+        "security_events",
+    ):
+        _table(call, text, source, ns, topo, out)
+    else:
+        subject = _subject(call, text, ns)
+        if call.name == "kubectl_describe":
+            _describe(text, subject, topo, out)
+        if call.name == "kubectl_logs":  # only hosts named where something failed
+            for line in text.splitlines():
+                if _ERRORISH.search(line):
+                    for host, port in hosts_in(line):
+                        topo.add_dependency(subject.name, host, port)
+        if call.name == "firewall_rules":
+            _rules(text, out, topo)
+        if call.name == "dns_lookup":
+            if re.search(r"NXDOMAIN|not found|no such host", text, re.I):
+                out.findings.append(Finding("dns-nxdomain", subject, text.strip()[:200]))
+            elif re.search(
+                r"SERVFAIL|timed out|timeout|no servers could be reached|REFUSED", text, re.I
+            ):
+                out.findings.append(Finding("dns-servfail", subject, text.strip()[:200]))
+        for signal, line in match_signals(text, source):
+            out.findings.append(Finding(signal, subject, line, parse_time(line)))
+        if call.name == "kubectl_describe":
+            _context(text, subject, out, topo)
+    _selectors(topo, out)
+    signals = sorted({f.signal for f in out.findings})
+    first = text.strip().splitlines()[0][:120] if text.strip() else ""
+    out.summary = (
+        f"{len(out.findings)} findings {signals[:8]}; {first}"
+        if signals
+        else f"no anomaly signals; {first}"
+    )
+    return out
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _subject(call: ToolCall, text: str, ns: str | None) -> ResourceRef:
+    p = call.params
+    name = _str(p.get("pod")) or _str(p.get("name")) or _str(p.get("destination"))
+    name = (
+        name
+        or _str(p.get("database"))
+        or _str(p.get("target"))
+        or _str(p.get("query"))
+        or "cluster"
+    )
+    kind = (_str(p.get("kind")) or "").lower()
+    if call.name == "kubectl_logs" or kind in ("pod", "pods", "po"):
+        ctl = _CONTROLLER.search(text)
+        return workload_ref(name, ns, ctl.group(1) if ctl else None)
+    kinds = {"network_check": "Service", "dns_lookup": "Service", "db_stats": "Database"}
+    return ResourceRef(kinds.get(call.name, kind.capitalize() or "Component"), name, ns)
+
+
+_SELECTOR = re.compile(r"^Selector:\s+(\S+=\S*)\s*$", re.M)
+_NO_ENDPOINTS = re.compile(r"^Endpoints:[ \t]*(<none>)?[ \t]*$", re.M)
+
+
+def _selectors(topo: Topology, out: Analysis) -> None:
+    """A service whose selector matches none of the pods in its namespace."""
+    for (svc, ns), selector in list(topo.selectors.items()):
+        pods = [
+            p for p, info in topo.pods.items() if p in topo.labels and info.namespace in (ns, None)
+        ]
+        if not pods or f"checked:{svc}" in topo.kinds:
+            continue
+        topo.kinds[f"checked:{svc}"] = "yes"
+        if not any(all(topo.labels[p].get(k) == v for k, v in selector.items()) for p in pods):
+            wanted = ",".join(f"{k}={v}" for k, v in selector.items())
+            line = f"Selector {wanted} of service {svc} matches none of {len(pods)} pods in {ns}"
+            out.findings.append(
+                Finding("selector-matches-nothing", ResourceRef("Service", svc, ns), line)
+            )
+
+
+_CREATED_POD = re.compile(r"Created pod:\s+([a-z0-9][\w.-]+)")
+_NAMESPACE = re.compile(r"^Namespace:\s+(\S+)", re.M)
+
+
+def _describe(text: str, subject: ResourceRef, topo: Topology, out: Analysis) -> None:
+    ns = _NAMESPACE.search(text)
+    namespace = ns.group(1) if ns else subject.namespace
+    if namespace:
+        topo.namespaces.add(namespace)
+        topo.kinds.setdefault(f"ns:{subject.name}", namespace)
+    sel = _SELECTOR.search(text)
+    if sel and subject.kind.lower().startswith("service"):
+        topo.selectors[(subject.name, namespace)] = parse_labels(sel.group(1))
+        if _NO_ENDPOINTS.search(text):
+            topo.no_endpoints.add((subject.name, namespace))
+    for pod in _CREATED_POD.findall(text):  # the controller names the pods it made
+        if pod not in topo.pods:
+            topo.add_pod(PodInfo(pod, namespace, status="Unknown"))
+    ports = {int(x) for x in _PORTS.findall(text)}
+    for kind, http_port, tcp_port in _PROBE.findall(text):
+        port = int(http_port or tcp_port)
+        if ports and port not in ports:
+            signal = "probe-port-mismatch" if kind == "Liveness" else "readiness-port-mismatch"
+            out.findings.append(
+                Finding(
+                    signal,
+                    subject,
+                    f"{kind} probe port {port} not in container ports {sorted(ports)}",
+                )
+            )
+    if ports:
+        topo.kinds[f"ports:{subject.name}"] = ",".join(str(x) for x in sorted(ports))
+    tp = _TARGET_PORT.search(text)
+    if tp and subject.kind.lower().startswith("service"):
+        for key, val in topo.kinds.items():
+            if (
+                key.startswith("ports:")
+                and key[6:] in subject.name + " " + subject.name
+                and tp.group(1) not in val.split(",")
+            ):
+                out.findings.append(
+                    Finding(
+                        "target-port-mismatch",
+                        subject,
+                        f"TargetPort {tp.group(1)} vs container ports {val}",
+                    )
+                )
+    pending = re.search(r"^Status:\s+Pending", text, re.M)
+    no_events = re.search(r"^Events:\s+<none>", text, re.M)
+    if pending and no_events and not re.search(r"^Node:\s+\S+/", text, re.M):
+        out.findings.append(
+            Finding("pending-no-events", subject, "Pending with no node and no events")
+        )
+
+
+# Spec fields that carry the detail a human needs to check a signal (the
+# selector that matches no node, the image that cannot be pulled, ...).
+_CONTEXT: dict[str, re.Pattern[str]] = {
+    "sched-selector": re.compile(r"^Node-Selectors:\s+(?!<none>).*$", re.M),
+    "sched-pvc": re.compile(r"^\s+ClaimName:\s+\S+", re.M),
+    "image-pull": re.compile(r"^\s+Image:\s+\S+", re.M),
+    "bad-command": re.compile(r"^\s+(?:Command|Args):\s*\n(?:\s{5,}\S.*\n?){1,4}", re.M),
+    "crashloop": re.compile(r"^\s+(?:Command|Args):\s*\n(?:\s{5,}\S.*\n?){1,4}", re.M),
+    "pvc-provisioning": re.compile(r"^StorageClass:\s+\S+", re.M),
+}
+_CLAIM = re.compile(r"^\s+ClaimName:\s+(\S+)", re.M)
+
+
+def _context(text: str, subject: ResourceRef, out: Analysis, topo: Topology) -> None:
+    found = {f.signal for f in out.findings}
+    for signal, pattern in _CONTEXT.items():
+        m = pattern.search(text) if signal in found else None
+        if m:
+            detail = " ".join(m.group(0).split())
+            out.findings.append(Finding(f"context:{signal}", subject, detail[:240]))
+    for claim in _CLAIM.findall(text):
+        topo.claims.add((claim, subject.namespace))
+
+
+def _table(
+    call: ToolCall, text: str, source: str, ns: str | None, topo: Topology, out: Analysis
+) -> None:
+    kind = (_str(call.params.get("kind")) or "").lower()
+    by_line = match_by_line(text, source)
+    current: ResourceRef | None = None  # the row a continuation line belongs to
+    for idx, raw in enumerate(text.split("\n")):
+        line = raw.strip()
+        if not line or line.startswith(("NAME", "NAMESPACE ", "LAST SEEN")):
+            continue
+        subject = _row(line, kind, ns, topo, call.name)
+        if subject.name == "cluster" and current is not None:
+            subject = current
+        elif subject.name != "cluster":
+            current = subject
+        hits = by_line.get(idx, ())
+        at = parse_time(line) if hits else None
+        for signal, hit in hits:
+            out.findings.append(Finding(signal, subject, hit, at))
+        if call.name in ("list_alerts", "logs_search") and _ERRORISH.search(line):
+            for host, port in hosts_in(line):
+                topo.add_dependency(subject.name, host, port)
+
+
+def _row(line: str, kind: str, ns: str | None, topo: Topology, tool: str) -> ResourceRef:
+    tokens = line.split()
+    obj = _OBJ.search(line)
+    if obj:
+        k, name = obj.group(1).lower(), obj.group(2)
+        return workload_ref(name, ns) if k == "pod" else ResourceRef(k.capitalize(), name, ns)
+    idx = next((i for i, t in enumerate(tokens) if _READY.match(t)), None)
+    if tool == "kubectl_get" and kind in ("", "pod", "pods", "po") and idx is not None and idx >= 1:
+        name = tokens[idx - 1]
+        pod_ns = tokens[idx - 2] if idx >= 2 else ns
+        status = tokens[idx + 1] if len(tokens) > idx + 1 else ""
+        restarts = tokens[idx + 2] if len(tokens) > idx + 2 else "0"
+        topo.add_pod(
+            PodInfo(name, pod_ns, tokens[idx], status, int(restarts) if restarts.isdigit() else 0)
+        )
+        if "=" in tokens[-1]:  # --show-labels / -o labels: labels are the last column
+            topo.labels[name] = parse_labels(tokens[-1])
+        return workload_ref(name, pod_ns)
+    if tool == "kubectl_get" and kind in ("node", "nodes") and tokens:
+        topo.nodes.add(tokens[0])
+        return ResourceRef("Node", tokens[0])
+    if tool == "kubectl_get" and tokens:
+        name = (
+            tokens[1]
+            if ns is None and len(tokens) > 1 and tokens[0] in topo.namespaces
+            else tokens[0]
+        )
+        return ResourceRef(kind.rstrip("s").capitalize() or "Resource", name, ns)
+    for m in _NS_NAME.finditer(line):  # "shop/checkout-api" as alert targets print it
+        name = workload_name(m.group(2))
+        if m.group(1) not in _NOT_NAMESPACES and (name in topo.names or not topo.names):
+            return ResourceRef("Component", name, m.group(1))
+    names = names_in(line)
+    target = next((n for n in names if n in topo.names), names[0] if names else "cluster")
+    return ResourceRef("Component", workload_name(target), ns)
+
+
+_IDENT = re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b")
+
+
+def _changes(text: str, out: Analysis, topo: Topology) -> None:
+    details: dict[str, list[str]] = {}
+    for raw in text.splitlines():
+        line = raw.strip()
+        head = _IDENT.match(line)
+        if head and line[head.end() : head.end() + 1] == ":":  # "CHG-1: detail"
+            details.setdefault(head.group(0), []).append(line[head.end() + 1 :].strip())
+    for raw in text.splitlines():
+        line = raw.strip()
+        m = _CHANGE_KIND.search(line)
+        if not line or m is None or line.upper().startswith(("TIME", "WHEN")):
+            continue
+        lead = _IDENT.match(line)
+        if lead and line[lead.end() :].startswith(":"):  # a detail line, folded in above
+            continue
+        fault = CHANGE_FAULTS[m.group(0).lower()]
+        names = [n for n in names_in(line) if n not in ("feature-flag", "security-group")]
+        # "ns/kind/name" in a TARGET column names the changed object precisely
+        path = next((t for t in line.split() if t.count("/") >= 1 and not t.startswith("http")), "")
+        last = path.rstrip("/").split("/")[-1].lower() if path else ""
+        target = last if len(last) >= 3 else (names[0] if names else m.group(0).lower())
+        ident_m = _IDENT.search(line)
+        ident = ident_m.group(0) if ident_m else ""
+        if ident:
+            topo.kinds[f"change:{ident}"] = target
+        detail = " ".join(details.get(ident, []))[:240]
+        paths = [p for tok in line.split() if "/" in tok for p in tok.lower().split("/")]
+        mentioned = tuple(dict.fromkeys([*names, *(p for p in paths if len(p) >= 3)]))
+        out.changes.append(
+            Change(fault, target, line[:240], parse_time(line), ident, detail, mentioned)
+        )
+
+
+def _rules(text: str, out: Analysis, topo: Topology) -> None:
+    """Rules that a recorded change touched tie the rule set back to that change."""
+    for raw in text.splitlines():
+        for ident in _IDENT.findall(raw):
+            target = topo.kinds.get(f"change:{ident}")
+            if target:
+                ref = ResourceRef("Change", target)
+                out.findings.append(Finding("rule-changed", ref, " ".join(raw.split())[:240]))

@@ -1,0 +1,317 @@
+"""Beliefs: evidence-weighted confidences per (resource, fault).
+
+Signals combine by noisy-OR (independent indications), counted once per
+signal kind so a log repeating one error a thousand times is one indication.
+Causal adjustments then apply: a change that preceded the symptoms and can
+explain them absorbs their weight (time awareness), a downstream dependency
+with a concrete fault explains upstream symptoms (topology awareness), and
+symptom-only faults are capped so they never end an investigation alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from nightshift.agent.reasoners.offline.analyzers import Change, Finding
+from nightshift.agent.reasoners.offline.faults import EXPLAINS, SIGNAL_FAULTS, SYMPTOM_FAULTS
+from nightshift.agent.reasoners.offline.steps import confirm_steps
+from nightshift.agent.reasoners.offline.timeline import preceded
+from nightshift.agent.reasoners.offline.topology import Topology, workload_name
+from nightshift.domain.diagnosis import ResourceRef
+
+Key = tuple[ResourceRef, str]
+SYMPTOM_CAP = 0.8
+UNCHECKED_CAP = 0.84  # before the change log, or the fault's own check, was consulted
+OFF_FOCUS = 0.45
+BURST_GAP_S = 45 * 60  # faults on resources the request does not name
+# Signals that mark "something is wrong now" (their times give the onset).
+SYMPTOM_SIGNALS = frozenset(
+    {
+        "alert-failing",
+        "timeout",
+        "conn-refused",
+        "dep-unreachable",
+        "pool-exhausted",
+        "too-many-conns",
+        "latency",
+        "slow-op",
+        "slow-db-call",
+        "crashloop",
+        "app-exception",
+        "dns-fail",
+        "auth-failed",
+        "cert-expired",
+        "endpoints-none",
+        "readiness-failed",
+        "liveness-failed",
+        "oomkilled",
+        "image-pull",
+        "packet-loss",
+        "db-locks",
+        "db-slow",
+        "db-down",
+        "schema-error",
+        "throttling",
+    }
+)
+_BLOCKS_CREATION = frozenset(
+    {
+        "resource-quota-exceeded",
+        "missing-service-account",
+        "admission-webhook-denied",
+        "pod-security-policy-violation",
+        "limit-range-violation",
+    }
+)
+_NETWORKISH = frozenset(
+    {
+        "network-policy-blocking",
+        "high-latency-dependency",
+        "connection-pool-exhaustion",
+        "db-connection-limit",
+        "packet-loss",
+        "dns-resolution-failure",
+        "db-unavailable",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Belief:
+    confidence: float
+    evidence_ids: tuple[str, ...]
+    lines: tuple[str, ...]
+    rationale: str
+    parent: Key | None = None
+
+
+def _faults_of(signal: str) -> tuple[tuple[str, float], ...]:
+    """Context findings add detail (and a little weight) to their signal's faults."""
+    if signal.startswith("context:"):
+        return tuple((fault, 0.02) for fault, _w in SIGNAL_FAULTS.get(signal[8:], ()))
+    return SIGNAL_FAULTS.get(signal, ())
+
+
+def noisy_or(weights: list[float]) -> float:
+    miss = 1.0
+    for w in weights:
+        miss *= 1.0 - max(0.0, min(w, 0.99))
+    return 1.0 - miss
+
+
+@dataclass(slots=True)
+class Beliefs:
+    support: dict[Key, dict[str, tuple[float, str, str]]] = field(default_factory=dict)
+    changes: list[tuple[Change, str]] = field(default_factory=list)
+    canonical: dict[str, ResourceRef] = field(default_factory=dict)
+    symptom_times: list[float] = field(default_factory=list)
+    causes_checked: bool = False
+    steps_done: set[str] = field(default_factory=set)  # "tool" / "tool:kind" already asked
+
+    def resource(self, ref: ResourceRef) -> ResourceRef:
+        """One ref per name: the most specific kind and any known namespace win."""
+        known = self.canonical.get(ref.name)
+        if known is None:
+            self.canonical[ref.name] = ref
+            return ref
+        generic = ("Component", "Workload")
+        kind = ref.kind if known.kind in generic and ref.kind not in generic else known.kind
+        merged = ResourceRef(kind, ref.name, known.namespace or ref.namespace)
+        self.canonical[ref.name] = merged
+        return merged
+
+    def add_finding(self, finding: Finding, evidence_id: str) -> None:
+        ref = (
+            finding.subject if finding.subject.kind == "Change" else self.resource(finding.subject)
+        )
+        for fault, weight in _faults_of(finding.signal):
+            slot = self.support.setdefault((ref, fault), {})
+            if finding.signal not in slot or slot[finding.signal][0] < weight:
+                slot[finding.signal] = (weight, evidence_id, finding.line)
+        if finding.at is not None and finding.signal in SYMPTOM_SIGNALS:
+            self.symptom_times.append(finding.at)
+
+    @property
+    def onset(self) -> float | None:
+        """When the incident started: the first symptom of the latest burst.
+
+        Walking back from the newest symptom while consecutive symptoms are
+        less than BURST_GAP_S apart keeps stale, unrelated alerts from hours or
+        days earlier from dragging the onset back."""
+        times = sorted(t for t in self.symptom_times if t >= 0) or sorted(self.symptom_times)
+        if not times:
+            return None
+        onset = times[-1]
+        for t in reversed(times[:-1]):
+            if onset - t > BURST_GAP_S:
+                break
+            onset = t
+        return onset
+
+    def add_change(self, change: Change, evidence_id: str) -> None:
+        self.changes.append((change, evidence_id))
+
+    def evaluate(self, topo: Topology) -> dict[Key, Belief]:
+        out: dict[Key, Belief] = {}
+        merged: dict[Key, dict[str, tuple[float, str, str]]] = {}
+        for (ref, fault), slot in self.support.items():  # refs learned more precise since
+            canon = ref if ref.kind == "Change" else self.canonical.get(ref.name, ref)
+            target = merged.setdefault((canon, fault), {})
+            for signal, val in slot.items():
+                if signal not in target or target[signal][0] < val[0]:
+                    target[signal] = val
+        for key, slot in merged.items():
+            vals = sorted(slot.values(), key=lambda v: -v[0])
+            conf = noisy_or([v[0] for v in vals])
+            out[key] = Belief(
+                conf,
+                tuple(v[1] for v in vals),
+                tuple(v[2] for v in vals),
+                "signals: " + ", ".join(sorted(slot)),
+            )
+        self._refute(out, topo)
+        self._downstream(out, topo)
+        self._changes(out)
+        self._focus(out, topo)
+        cap_all = 1.0 if self.causes_checked else UNCHECKED_CAP
+        return {k: _with(b, min(b.confidence, cap_all, self._cap(k[1]))) for k, b in out.items()}
+
+    def _cap(self, fault: str) -> float:
+        """Symptoms never end a run alone; nothing is confirmed before its own check."""
+        cap = SYMPTOM_CAP if fault in SYMPTOM_FAULTS else 1.0
+        steps = confirm_steps(fault)
+        if steps and not (steps & self.steps_done):
+            cap = min(cap, UNCHECKED_CAP)
+        return cap
+
+    def _downstream(self, out: dict[Key, Belief], topo: Topology) -> None:
+        """An upstream symptom is explained by a concrete fault of what it calls."""
+        for source, host, _port in topo.dependencies():
+            target = workload_name(host.split(".")[0])
+            concrete = [k for k in out if k[0].name == target and k[1] not in SYMPTOM_FAULTS]
+            upstream = [
+                k for k in out if k[0].name == workload_name(source) and k[1] in SYMPTOM_FAULTS
+            ]
+            if not concrete or not upstream:
+                continue
+            strongest = max(out[k].confidence for k in upstream)
+            for k in concrete:
+                b = out[k]
+                out[k] = Belief(
+                    noisy_or([b.confidence, 0.5 * strongest]),
+                    b.evidence_ids,
+                    b.lines,
+                    b.rationale + f"; explains {source}'s failures calling {host}",
+                    b.parent,
+                )
+            for k in upstream:
+                out[k] = _with(out[k], out[k].confidence * 0.7, parent=concrete[0])
+
+    def _refute(self, out: dict[Key, Belief], topo: Topology) -> None:
+        """Faults that stop pods from being created cannot explain pods that exist."""
+        started = {
+            workload_name(p.name)
+            for p in topo.pods.values()
+            if p.status not in ("", "Unknown", "Pending")
+        }
+        for key, b in list(out.items()):
+            if key[1] in _BLOCKS_CREATION and key[0].name in started:
+                out[key] = Belief(
+                    b.confidence * 0.3,
+                    b.evidence_ids,
+                    b.lines,
+                    b.rationale + "; but its pods were created, so this is not what blocks it",
+                    b.parent,
+                )
+
+    def _focus(self, out: dict[Key, Belief], topo: Topology) -> None:
+        """When the request names resources, faults elsewhere are less likely the answer."""
+        if not topo.names:
+            return
+        wanted = {workload_name(n) for n in topo.names} | set(topo.names)
+        for source, host, _port in topo.dependencies():
+            if any(_same(source, w) for w in wanted):
+                wanted.add(workload_name(host.split(".")[0]))
+        for key, b in list(out.items()):
+            if key[0].kind != "Change" and not any(_same(key[0].name, w) for w in wanted):
+                out[key] = _with(b, b.confidence * OFF_FOCUS)
+
+    def _changes(self, out: dict[Key, Belief]) -> None:
+        for change, eid in self.changes:
+            onset = self.onset
+            before = preceded(change.at, onset)
+            base = {True: 0.35, None: 0.2, False: 0.05}[before]
+            if before and change.at is not None and onset is not None:
+                # the closer before the onset, the likelier the cause (2 h half-life-ish)
+                base *= math.exp(-(onset - change.at) / 7200.0)
+            explains = EXPLAINS.get(change.fault, frozenset())
+            linked = [
+                k
+                for k in out
+                if k[1] in explains
+                and k[1] != change.fault
+                and (
+                    _touches(change, k[0])
+                    or (
+                        change.fault in ("firewall-rule-change", "network-policy-change")
+                        and k[1] in _NETWORKISH
+                    )
+                )
+            ]
+            symptoms = [k for k in linked if k[1] in SYMPTOM_FAULTS or k[1] in _NETWORKISH]
+            concrete = [k for k in linked if k not in symptoms]
+            s_strong = max((out[k].confidence for k in symptoms), default=0.0)
+            c_strong = max((out[k].confidence for k in concrete), default=0.0)
+            factor = {True: 1.0, None: 0.6, False: 0.2}[before]
+            if before and change.at is not None and onset is not None:
+                factor *= math.exp(-(onset - change.at) / 7200.0)
+            conf = noisy_or([base, 0.8 * s_strong * factor, 0.5 * c_strong * factor])
+            if concrete:  # a concrete fault is what to fix; the change stays its context
+                conf = min(conf, 0.95 * c_strong)
+            key = (ResourceRef("Change", change.target), change.fault)
+            prior = out.get(key)
+            if prior is not None:  # direct evidence on the change (rules it touched)
+                conf = noisy_or([conf, prior.confidence])
+            detail = (f"{change.ident}: {change.detail}",) if change.detail else ()
+            lines = (change.line, *detail, *(out[linked[0]].lines[:1] if linked else ()))
+            lines += prior.lines if prior is not None else ()
+            ids = (eid, *(prior.evidence_ids if prior else ()))
+            ids += tuple(i for k in linked for i in out[k].evidence_ids)
+            why = f"change {'before' if before else 'near'} symptom onset" + (
+                f"; explains {len(linked)} finding(s)" if linked else ""
+            )
+            if prior is None or prior.confidence <= conf:
+                out[key] = Belief(conf, tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(lines)), why)
+            if before is not False:
+                for k in symptoms:
+                    out[k] = _with(out[k], out[k].confidence * 0.75, parent=key)
+                for k in concrete:
+                    out[k] = _with(out[k], out[k].confidence, parent=key)
+
+
+def _same(resource: str, wanted: str) -> bool:
+    return (
+        resource == wanted
+        or workload_name(resource) == wanted
+        or (len(wanted) >= 4 and wanted in resource)
+    )
+
+
+def _touches(change: Change, ref: ResourceRef) -> bool:
+    """Whether a change record names this resource (or its namespace)."""
+    if ref.namespace and ref.namespace in change.names:
+        return True
+    return any(_related(n, ref.name) for n in (change.target, *change.names))
+
+
+def _related(a: str, b: str) -> bool:
+    if a in b or b in a:
+        return True
+    ta = {t for t in a.split("-") if len(t) >= 4}
+    tb = {t for t in b.split("-") if len(t) >= 4}
+    return bool(ta & tb)
+
+
+def _with(b: Belief, confidence: float, parent: Key | None = None) -> Belief:
+    return Belief(confidence, b.evidence_ids, b.lines, b.rationale, parent or b.parent)

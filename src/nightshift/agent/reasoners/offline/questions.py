@@ -1,0 +1,371 @@
+"""Next-question selection: which tool calls best discriminate live hypotheses.
+
+Every candidate call gets a value: orientation calls (alerts, changes, pods,
+events) first; then calls on unhealthy pods and named resources; then, per
+live hypothesis, the tools its taxonomy entry says confirm it, weighted by how
+uncertain the hypothesis still is (c * (1 - c) is largest near 0.5, so calls
+that could still move a belief either way win) and divided by the tool's cost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from nightshift.agent.reasoners.offline.beliefs import Belief, Key
+from nightshift.agent.reasoners.offline.topology import Topology, looks_like_database, workload_name
+from nightshift.agent.request import InvestigationRequest
+from nightshift.agent.tools.catalog import BY_NAME
+from nightshift.agent.tools.protocol import ToolCall
+from nightshift.domain.taxonomy import load_taxonomy
+
+MIN_VALUE = 0.6
+_TOOL = re.compile(
+    r"\b(kubectl_\w+|db_stats|network_check|dns_lookup|firewall_rules|security_events|prometheus_query|logs_search|recent_changes)\b"
+)
+_GET_KIND = re.compile(r"kubectl_get (\w+)")
+_PROM = {
+    "cpu-throttling": (
+        "rate(container_cpu_cfs_throttled_periods_total[5m])"
+        " / rate(container_cpu_cfs_periods_total[5m])"
+    ),
+    "cpu-saturation": "sum(rate(container_cpu_usage_seconds_total[5m])) by (pod)",
+    "memory-pressure-leak": "container_memory_working_set_bytes",
+    "high-latency-dependency": (
+        "histogram_quantile(0.99,"
+        " sum(rate(http_request_duration_seconds_bucket[5m])) by (le, service))"
+    ),
+    "packet-loss": "rate(node_netstat_Tcp_RetransSegs[5m])",
+    "db-replication-lag": "pg_replication_lag_seconds",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    call: ToolCall
+    value: float
+    why: str
+
+
+@cache
+def confirm_tools(fault: str) -> tuple[frozenset[str], tuple[str, ...]]:
+    text = load_taxonomy().get(fault).confirm
+    return frozenset(_TOOL.findall(text)), tuple(_GET_KIND.findall(text))
+
+
+def _c(tool: str, value: float, why: str, /, **params: Any) -> Candidate:
+    clean = {k: v for k, v in params.items() if v is not None}
+    cost = BY_NAME[tool].cost_hint if tool in BY_NAME else 1.0
+    return Candidate(ToolCall(tool, clean), value / max(cost, 0.5) ** 0.5, why)
+
+
+def candidates(
+    req: InvestigationRequest, topo: Topology, beliefs: Mapping[Key, Belief]
+) -> list[Candidate]:
+    ns = topo.hint_ns
+    out = [
+        _c("list_alerts", 10, "orientation: what is firing"),
+        _c("recent_changes", 10, "time: what changed before the symptoms"),
+        _c("kubectl_get", 9.5, "orientation: pod states", kind="pods", namespace=ns, output="wide"),
+        _c("kubectl_events", 8, "orientation: warning events", namespace=ns),
+    ]
+    if ns is None:
+        for name in topo.names[:2]:
+            learned = topo.namespace_of(name)
+            if learned:
+                out.append(
+                    _c(
+                        "kubectl_get",
+                        8.0,
+                        f"pods around {name}",
+                        kind="pods",
+                        namespace=learned,
+                        output="wide",
+                    )
+                )
+    for i, name in enumerate(topo.names[:4]):
+        out.extend(
+            _named_calls(
+                name, topo.kinds.get(name, ""), ns or topo.namespace_of(name), 9.6 - i * 0.3
+            )
+        )
+    pods = sorted(
+        topo.pods.values(), key=lambda p: (not _named(p.name, topo), not p.unhealthy, p.name)
+    )
+    for rank, pod in enumerate(pods[:6]):
+        bonus = 2.0 if _named(pod.name, topo) else 0.0
+        if not pod.unhealthy and not bonus:
+            continue
+        base = 7.0 + bonus - rank * 0.3 - (2.5 if topo.names and not bonus else 0.0)
+        pns = pod.namespace or ns
+        out.append(
+            _c(
+                "kubectl_describe",
+                base + 0.5,
+                f"why is {pod.name} {pod.status}",
+                kind="pod",
+                name=pod.name,
+                namespace=pns,
+            )
+        )
+        if pod.restarts > 0 or pod.status in ("CrashLoopBackOff", "Error"):
+            out.append(
+                _c(
+                    "kubectl_logs",
+                    base + 0.4,
+                    f"last crash of {pod.name}",
+                    pod=pod.name,
+                    namespace=pns,
+                    previous=True,
+                    tail=200,
+                )
+            )
+        if pod.status not in ("Pending", "ContainerCreating", "ImagePullBackOff", "ErrImagePull"):
+            out.append(
+                _c(
+                    "kubectl_logs",
+                    base,
+                    f"what {pod.name} says",
+                    pod=pod.name,
+                    namespace=pns,
+                    tail=200,
+                )
+            )
+        out.append(
+            _c(
+                "kubectl_events",
+                base - 1.5,
+                f"events of {pod.name}",
+                namespace=pns,
+                kind="Pod",
+                name=pod.name,
+            )
+        )
+    for name in topo.names[:3]:
+        if not topo.kinds.get(name) and not any(
+            workload_name(p) == name or p == name for p in topo.pods
+        ):
+            out.append(
+                _c(
+                    "kubectl_describe",
+                    6.0,
+                    f"describe deployment {name}",
+                    kind="deployment",
+                    name=name,
+                    namespace=ns or topo.namespace_of(name),
+                )
+            )
+            out.append(
+                _c(
+                    "kubectl_get",
+                    5.0,
+                    f"find service {name}",
+                    kind="service",
+                    name=name,
+                    namespace=ns,
+                )
+            )
+    if ns:
+        out.append(
+            _c(
+                "logs_search",
+                3.0,
+                "errors anywhere in the namespace",
+                pattern="error|exception|timeout|refused",
+                namespace=ns,
+            )
+        )
+    for svc, sns in sorted(topo.no_endpoints, key=lambda s: (s[0], s[1] or "")):
+        out.append(
+            _c(
+                "kubectl_get",
+                7.5,
+                f"which pods could {svc} select",
+                kind="pods",
+                namespace=sns or ns,
+                output="labels",
+            )
+        )
+    for claim, cns in sorted(topo.claims, key=lambda c: (c[0], c[1] or ""))[:3]:
+        out.append(
+            _c(
+                "kubectl_describe",
+                6.5,
+                f"is volume claim {claim} bound",
+                kind="persistentvolumeclaim",
+                name=claim,
+                namespace=cns or ns,
+            )
+        )
+    for source, host, port in topo.dependencies()[:6]:
+        short = host.split(".")[0]
+        hns = topo.namespace_of(source) or ns
+        out.append(
+            _c(
+                "kubectl_describe",
+                5.5,
+                f"{source} calls {host}",
+                kind="service",
+                name=short,
+                namespace=hns,
+            )
+        )
+        out.append(_c("dns_lookup", 4.5, f"does {host} resolve", name=host, source=source))
+        out.append(
+            _c(
+                "network_check",
+                4.5,
+                f"can {source} reach {host}",
+                source=source,
+                destination=host,
+                port=port,
+            )
+        )
+        out.append(_c("firewall_rules", 3.5, f"rules between {source} and {host}", target=short))
+        if looks_like_database(host):
+            out.append(_c("db_stats", 5.0, f"health of {host}", database=short))
+    out.extend(_by_hypothesis(req, topo, beliefs))
+    return out
+
+
+def _named_calls(name: str, kind: str, ns: str | None, value: float) -> list[Candidate]:
+    """Calls about a resource the request names, before any listing."""
+    if kind == "pod" or (not kind and workload_name(name) != name):
+        return [
+            _c(
+                "kubectl_describe",
+                value,
+                f"describe named pod {name}",
+                kind="pod",
+                name=name,
+                namespace=ns,
+            ),
+            _c("kubectl_logs", value - 0.4, f"logs of {name}", pod=name, namespace=ns, tail=200),
+            _c(
+                "kubectl_logs",
+                value - 0.5,
+                f"last crash of {name}",
+                pod=name,
+                namespace=ns,
+                previous=True,
+                tail=200,
+            ),
+            _c(
+                "kubectl_events",
+                value - 1.0,
+                f"events of {name}",
+                namespace=ns,
+                kind="Pod",
+                name=name,
+            ),
+        ]
+    if kind == "node":
+        return [_c("kubectl_describe", value, f"describe node {name}", kind="node", name=name)]
+    calls = [_c("kubectl_get", value, f"find pods of {name}", kind="pod", name=name, namespace=ns)]
+    if ns:  # the hint may be stale (a moved workload): look cluster-wide too
+        calls.append(_c("kubectl_get", value - 1.5, f"find {name} anywhere", kind="pod", name=name))
+    if kind:
+        calls.append(
+            _c(
+                "kubectl_describe",
+                value - 0.2,
+                f"describe {kind} {name}",
+                kind=kind,
+                name=name,
+                namespace=ns,
+            )
+        )
+        calls.append(
+            _c(
+                "kubectl_events",
+                value - 1.0,
+                f"events of {name}",
+                namespace=ns,
+                kind=kind,
+                name=name,
+            )
+        )
+    return calls
+
+
+def _named(pod: str, topo: Topology) -> bool:
+    return any(n == pod or n in pod for n in topo.names)
+
+
+def _by_hypothesis(
+    req: InvestigationRequest, topo: Topology, beliefs: Mapping[Key, Belief]
+) -> list[Candidate]:
+    out: list[Candidate] = []
+    ranked = sorted(beliefs.items(), key=lambda kv: -kv[1].confidence)[:6]
+    for (ref, fault), belief in ranked:
+        c = belief.confidence
+        value = 1.0 + 12.0 * c * (1.0 - c)
+        ns = ref.namespace or req.namespace or topo.namespace_of(ref.name)
+        tools, get_kinds = confirm_tools(fault)
+        why = f"test {fault} on {ref.kind}/{ref.name}"
+        if ref.kind == "Change":
+            out.append(
+                _c("firewall_rules", value, why, target=ref.name)
+                if "firewall" in fault
+                else _c("kubectl_rollout_history", value, why, name=ref.name, namespace=ns)
+            )
+            continue
+        if "kubectl_describe" in tools and ref.kind not in ("Component", "Change", "Workload"):
+            out.append(
+                _c(
+                    "kubectl_describe",
+                    value,
+                    why,
+                    kind=ref.kind.lower(),
+                    name=ref.name,
+                    namespace=ns,
+                )
+            )
+        for kind in get_kinds[:2]:
+            node_scoped = kind.startswith("node")
+            out.append(
+                _c(
+                    "kubectl_get",
+                    value * 0.9,
+                    why,
+                    kind=kind,
+                    namespace=None if node_scoped else ns,
+                )
+            )
+        if "kubectl_rollout_history" in tools and ref.kind == "Deployment":
+            out.append(_c("kubectl_rollout_history", value, why, name=ref.name, namespace=ns))
+        if "db_stats" in tools:
+            db = next(
+                (h.split(".")[0] for _s, h, _p in topo.dependencies() if looks_like_database(h)),
+                ref.name,
+            )
+            out.append(_c("db_stats", value, why, database=db))
+        if "security_events" in tools:
+            out.append(_c("security_events", value, why, target=ref.name))
+        if "kubectl_top" in tools:
+            out.append(_c("kubectl_top", value * 0.8, why, kind="pods", namespace=ns))
+        if "firewall_rules" in tools:
+            out.append(_c("firewall_rules", value * 0.9, why, target=ref.name))
+        if "prometheus_query" in tools and fault in _PROM:
+            out.append(
+                _c("prometheus_query", value * 0.8, why, query=_PROM[fault], range_minutes=60)
+            )
+    return out
+
+
+def select(cands: list[Candidate], asked: set[str], limit: int) -> list[Candidate]:
+    best: dict[str, Candidate] = {}
+    for cand in cands:
+        fp = fingerprint(cand.call)
+        if fp in asked or cand.value < MIN_VALUE:
+            continue
+        if fp not in best or best[fp].value < cand.value:
+            best[fp] = cand
+    return sorted(best.values(), key=lambda c: (-c.value, fingerprint(c.call)))[:limit]
+
+
+def fingerprint(call: ToolCall) -> str:
+    return call.name + repr(sorted((k, repr(v)) for k, v in call.params.items()))
