@@ -1,0 +1,78 @@
+"""Decisions the worker reports become audit records whose identity comes
+from the control plane; asking beyond the boundary raises a review item."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.support.control_plane import World
+
+
+def _worker(client: TestClient, world: World) -> tuple[str, dict[str, str]]:
+    inv = client.post(
+        "/v1/investigations",
+        json={"agent": "triage", "title": "5xx"},
+        headers=world.auth("operator"),
+    ).json()["id"]
+    world.container.dispatcher.dispatch_once()
+    launch = next(x for x in world.executor.launches if x.investigation_id == inv)
+    return inv, {"Authorization": f"Bearer {launch.token}"}
+
+
+def _decision(outcome: str, reason: str, follow_up: str) -> dict[str, object]:
+    return {
+        "kind": "policy.decision",
+        "data": {
+            "tool": "firewall_rules",
+            "params": {"target": "fw-edge"},
+            "request": {"kind": "tool", "tool": "firewall_rules"},
+            "decision": {
+                "outcome": outcome,
+                "reason": reason,
+                "message": "m",
+                "follow_up": follow_up,
+            },
+            "intent": "firewall change before the timeouts?",
+            # A compromised worker cannot claim to be someone else:
+            "actor": "root",
+            "owner": "ceo",
+        },
+    }
+
+
+def test_worker_decisions_are_audited_under_the_control_planes_identity(
+    client: TestClient, world: World
+) -> None:
+    inv, worker = _worker(client, world)
+    client.post(
+        f"/v1/investigations/{inv}/worker/events",
+        json={"events": [_decision("allow", "allowed", "none")]},
+        headers=worker,
+    )
+    records = client.get(f"/v1/audit?investigation={inv}", headers=world.auth("viewer")).json()
+    assert len(records) == 1
+    body = records[0]["record"]
+    assert (body["actor"], body["owner"], body["authority_class"], body["phase"]) == (
+        "triage",
+        "lead",
+        "supervised",
+        "assist",
+    )
+    assert body["intent"] == "firewall change before the timeouts?"
+    assert body["decision"] == "allow"
+    assert client.get("/v1/audit/verify", headers=world.auth("viewer")).json()["ok"] is True
+
+
+def test_an_out_of_scope_request_becomes_a_human_review_item(
+    client: TestClient, world: World
+) -> None:
+    inv, worker = _worker(client, world)
+    client.post(
+        f"/v1/investigations/{inv}/worker/events",
+        json={"events": [_decision("deny", "out_of_scope", "human_review")]},
+        headers=worker,
+    )
+    items = client.get("/v1/reviews?kind=scope_widening", headers=world.auth("viewer")).json()
+    assert len(items) == 1
+    assert items[0]["investigation_id"] == inv
+    assert items[0]["payload"]["intent"] == "firewall change before the timeouts?"
