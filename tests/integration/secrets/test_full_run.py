@@ -35,7 +35,7 @@ def _dump_database(url: str) -> str:
         with db.engine.connect() as conn:
             chunks = []
             for table in inspect(conn).get_table_names():
-                for row in conn.execute(text(f'SELECT * FROM "{table}"')):  # noqa: S608
+                for row in conn.execute(text(f'SELECT * FROM "{table}"')):
                     chunks.append(repr(tuple(row)))
             return "\n".join(chunks)
     finally:
@@ -128,7 +128,7 @@ def test_vault_run_uses_a_per_investigation_identity_revoked_at_the_end(
             ).all()
     finally:
         db.dispose()
-    assert {kind for _, kind, _ in rows} >= {"control", "worker"}
+    assert "worker" in {kind for _, kind, _ in rows}
     assert {state for _, _, state in rows} == {"revoked"}
     admin = bao.endpoint.client("ROOT")
     for lease_id, kind, _ in rows:
