@@ -13,6 +13,7 @@ from rich.table import Table
 from nightshift.cli import admin as admin_commands
 from nightshift.cli import governance as governance_commands
 from nightshift.cli import investigations as investigation_commands
+from nightshift.cli import secrets as secrets_commands
 from nightshift.cli.client import fail, save_token
 from nightshift.settings import Settings
 
@@ -30,6 +31,7 @@ app.add_typer(db_app, name="db")
 investigation_commands.register(app)
 admin_commands.register(app)
 governance_commands.register(app, admin_commands.users_app, admin_commands.agents_app)
+secrets_commands.register(app)
 
 
 def settings() -> Settings:
