@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nightshift.cli.client import fail
-from nightshift.domain.vocabulary import PrincipalKind, Role
+from nightshift.domain.vocabulary import Domain, PrincipalKind, Role
 from nightshift.services.errors import ServiceError
 from nightshift.settings import Settings
 
@@ -49,8 +49,10 @@ def users_create(
         user = c.principals.create_user(name, kind=kind, roles=frozenset(role), contact=contact)
     except ServiceError as exc:
         fail(str(exc), code=1)
-    out.print(f"created {user.kind.value} {user.name} with roles "
-              f"{', '.join(sorted(r.value for r in user.roles))}")  # fmt: skip
+    out.print(
+        f"created {user.kind.value} {user.name} with roles "
+        f"{', '.join(sorted(r.value for r in user.roles))}"
+    )
 
 
 @users_app.command("list")
@@ -58,8 +60,13 @@ def users_list() -> None:
     """All users."""
     table = Table("name", "kind", "roles", "contact", "active")
     for u in _container().principals.list_users():
-        table.add_row(u.name, u.kind.value, ", ".join(sorted(r.value for r in u.roles)),
-                      u.contact, str(u.active))  # fmt: skip
+        table.add_row(
+            u.name,
+            u.kind.value,
+            ", ".join(sorted(r.value for r in u.roles)),
+            u.contact,
+            str(u.active),
+        )
     out.print(table)
 
 
@@ -83,17 +90,40 @@ def agents_register(
     authority_class: Annotated[str, typer.Option("--class", help="advisory|supervised|...")],
     phase: Annotated[str, typer.Option(help="initial trust phase")] = "shadow",
     description: Annotated[str, typer.Option()] = "",
+    domain: Annotated[list[Domain], typer.Option(help="domain it may read; repeatable")] = [],  # noqa: B006
+    namespace: Annotated[list[str], typer.Option(help="namespace ('*' = all); repeatable")] = [],  # noqa: B006
+    action: Annotated[list[str], typer.Option(help="action type it may propose; repeatable")] = [],  # noqa: B006
 ) -> None:
-    """Register an agent identity with its accountable owner."""
+    """Register an agent identity with its accountable owner and its boundaries.
+
+    Boundaries are deny-by-default: an agent registered without --domain and
+    --namespace may read nothing until `nightshift agents boundaries` widens them.
+    """
+    boundaries = {
+        "domains": [d.value for d in domain],
+        "namespaces": namespace,
+        "action_types": action,
+    }
     try:
         view = _container().agents.register(
-            name, owner=owner, authority_class=authority_class, trust_phase=phase,
+            name,
+            owner=owner,
+            authority_class=authority_class,
+            trust_phase=phase,
             description=description,
-        )  # fmt: skip
+            boundaries=boundaries,
+        )
     except ServiceError as exc:
         fail(str(exc), code=1)
-    out.print(f"registered {view.name}: owner {view.owner}, class {view.authority_class.value}, "
-              f"phase {view.trust_phase.value}")  # fmt: skip
+    out.print(
+        f"registered {view.name}: owner {view.owner}, class {view.authority_class.value}, "
+        f"phase {view.trust_phase.value}"
+    )
+    if not domain or not namespace:
+        out.print(
+            "[yellow]note:[/yellow] no domains/namespaces granted: every tool call will be "
+            "denied until `nightshift agents boundaries` widens them"
+        )
 
 
 @agents_app.command("list")
@@ -101,10 +131,20 @@ def agents_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     """All agents with owner, class, phase and status."""
     views = _container().agents.list()
     if as_json:
-        out.print_json(json.dumps([
-            {"name": v.name, "owner": v.owner, "authority_class": v.authority_class.value,
-             "trust_phase": v.trust_phase.value, "status": v.status} for v in views
-        ]))  # fmt: skip
+        out.print_json(
+            json.dumps(
+                [
+                    {
+                        "name": v.name,
+                        "owner": v.owner,
+                        "authority_class": v.authority_class.value,
+                        "trust_phase": v.trust_phase.value,
+                        "status": v.status,
+                    }
+                    for v in views
+                ]
+            )
+        )
         return
     table = Table("name", "owner", "class", "phase", "status")
     for v in views:
