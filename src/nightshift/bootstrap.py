@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,16 +20,25 @@ from nightshift.runtime.reconciler import Reconciler
 from nightshift.secrets.leases import RetryPolicy
 from nightshift.secrets.protocol import LeaseRecorder, SecretBroker
 from nightshift.services.agents import AgentService
+from nightshift.services.approvals import ApprovalService
 from nightshift.services.audit import AuditService
 from nightshift.services.credentials import CredentialService, DbLeaseRecorder
 from nightshift.services.decision_audit import DecisionAuditor
 from nightshift.services.delegation import DelegationService
+from nightshift.services.escalations import EscalationService
+from nightshift.services.evidence import EvidenceService
+from nightshift.services.execution import ExecutionService
+from nightshift.services.gate_view import GateView
 from nightshift.services.investigations import AdmissionPolicy, InvestigationService
 from nightshift.services.kill_switch import KillSwitchService
 from nightshift.services.phases import PhaseService
 from nightshift.services.ports import ScenarioBrief
 from nightshift.services.principals import PrincipalService
+from nightshift.services.proposals import ProposalService, WorkflowPolicy
+from nightshift.services.reviews import ReviewService
 from nightshift.services.stewardship import StewardshipService
+from nightshift.services.telemetry import Telemetry
+from nightshift.services.verdicts import VerdictService
 from nightshift.settings import Settings
 from nightshift.store import migrate
 from nightshift.store.database import Database
@@ -67,16 +77,41 @@ class Container:
     delegation: DelegationService
     catalog: ActionCatalog
     started: bool = field(default=False)
+    # The operator workflow (issue 5), wired by _wire_workflow after construction.
+    proposals: ProposalService = field(init=False)
+    approvals: ApprovalService = field(init=False)
+    execution: ExecutionService = field(init=False)
+    escalations: EscalationService = field(init=False)
+    verdicts: VerdictService = field(init=False)
+    reviews: ReviewService = field(init=False)
+    evidence: EvidenceService = field(init=False)
+    # Metrics, traces, cost attribution, adaptive depth (issue 9; docs/observability.md).
+    telemetry: Telemetry = field(init=False)
 
     def close(self) -> None:
         self.executor.shutdown()
+        if hasattr(self, "telemetry"):
+            self.telemetry.tracing.shutdown()
         self.db.dispose()
 
 
 class ShippedScenarios:
-    """The simulated incident world's scenarios, as the submission path sees them."""
+    """The simulated incident world's scenarios, as the submission path sees them.
+
+    Parsing a large scenario costs tens of milliseconds, so briefs are cached
+    for the life of the process (a changed scenario file is seen after a restart).
+    """
+
+    def __init__(self) -> None:
+        self._cache: dict[str, ScenarioBrief | None] = {}
 
     def describe(self, name: str) -> ScenarioBrief | None:
+        if name not in self._cache:
+            self._cache[name] = self._load(name)
+        return self._cache[name]
+
+    @staticmethod
+    def _load(name: str) -> ScenarioBrief | None:
         from nightshift.scenarios import ScenarioError, load_scenario
 
         try:
@@ -191,9 +226,11 @@ def build_container(
         deadline_seconds={t: lim.deadline_seconds for t, lim in limits.items()},
     )
     reconciler_ref: list[Reconciler] = []
+    telemetry = make_telemetry(settings, db)
 
     def on_exit(exit_: WorkerExit) -> None:
         reconciler_ref[0].worker_exited(exit_)
+        telemetry.worker_exited(exit_.investigation_id, exit_.resources)
 
     executor = executor_factory(settings, on_exit)
     recorder = DbLeaseRecorder(db, settings.secrets_backend)
@@ -211,6 +248,7 @@ def build_container(
             api_url=settings.public_url,
             interval_seconds=settings.dispatch_interval_seconds,
             worker_env=worker_env(settings),
+            prepare_launch=telemetry.prepare_launch,
         ),
         credentials,
     )
@@ -224,7 +262,7 @@ def build_container(
     kill_switch = KillSwitchService(db, audit, investigations)
     investigations.add_admission_check(kill_switch.refusal)
     investigations.add_event_observer(DecisionAuditor(audit))
-    return Container(
+    container = Container(
         settings=settings,
         db=db,
         bus=bus,
@@ -242,3 +280,83 @@ def build_container(
         delegation=DelegationService(db, investigations, audit, kill_switch),
         catalog=catalog,
     )
+    _wire_workflow(container)
+    container.telemetry = telemetry
+    telemetry.gates = GateView(db, container.phases, settings.gate_metrics_refresh_seconds)
+    investigations.add_event_observer(telemetry.observe)
+    investigations.add_termination_listener(telemetry)
+    return container
+
+
+def make_telemetry(settings: Settings, db: Database) -> Telemetry:
+    """Metrics on a registry of this container's own, tracing (off without an
+    OTLP endpoint), cost prices and the adaptive reasoning-depth bound."""
+    from nightshift.observability.costs import Prices
+    from nightshift.observability.llm_calls import TokenPrice
+    from nightshift.observability.metrics import Metrics
+    from nightshift.observability.tracing import Tracing, otlp_provider
+    from nightshift.services.costs import CostService
+    from nightshift.services.depth import DepthService
+
+    llm = {m: TokenPrice(p.input, p.output, p.cached) for m, p in settings.cost_llm_prices.items()}
+    prices = Prices(
+        cpu_second_usd=settings.cost_cpu_second_usd,
+        gb_second_usd=settings.cost_gb_second_usd,
+        tool_call_usd=settings.cost_tool_call_usd,
+        storage_gb_month_usd=settings.cost_storage_gb_month_usd,
+        retention_days=settings.log_retention_days,
+        llm=llm,
+    )
+    provider = otlp_provider(
+        settings.otlp_endpoint, settings.trace_service_name, settings.otlp_headers
+    )
+    return Telemetry(
+        db,
+        metrics=Metrics(llm_prices=llm),
+        tracing=Tracing(provider, settings.otlp_endpoint),
+        depth=DepthService(
+            db,
+            window=timedelta(days=settings.depth_window_days),
+            ceilings=settings.depth_ceilings,
+            min_samples=settings.depth_min_samples,
+        ),
+        costs=CostService(db, prices),
+        adaptive_depth=settings.depth_adaptive,
+    )
+
+
+def _wire_workflow(c: Container) -> None:
+    """Proposals, approvals, execution (simulated world), escalations, verdicts,
+    shadow reviews and the evidence the phase gates read (docs/workflow.md)."""
+    from nightshift.notifications.protocol import Notifier
+    from nightshift.notifications.webhook import WebhookNotifier
+    from nightshift.runtime.remediation.simulated import SimulatedRemediator
+
+    s = c.settings
+    notifiers: list[Notifier] = []
+    if s.notify_webhook_url:
+        notifiers.append(
+            WebhookNotifier(
+                s.notify_webhook_url, timeout=s.notify_timeout_seconds, retries=s.notify_retries
+            )
+        )
+    c.escalations = EscalationService(
+        c.db, c.audit, notifiers, oncall=s.oncall_contact, background=s.notify_async
+    )
+    c.proposals = ProposalService(
+        c.db,
+        c.audit,
+        c.escalations,
+        c.catalog,
+        WorkflowPolicy(timedelta(seconds=s.approval_ttl_seconds), s.approval_rate_per_hour),
+        kill_switch=c.kill_switch.kill_switch,
+    )
+    c.approvals = ApprovalService(c.proposals)
+    c.execution = ExecutionService(c.proposals, SimulatedRemediator())
+    c.proposals.on_approved = c.execution.run
+    c.verdicts = VerdictService(c.db, c.audit)
+    c.reviews = ReviewService(c.db, c.audit)
+    c.evidence = EvidenceService(c.db)
+    c.phases.evidence = c.evidence
+    c.investigations.add_termination_listener(c.escalations)
+    c.investigations.add_termination_listener(c.reviews)
