@@ -1,0 +1,39 @@
+"""Kubernetes resource quantities (``250m``, ``1.5``, ``512Mi``) for sums and percentages."""
+
+from __future__ import annotations
+
+_BINARY = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
+_DECIMAL = {"k": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4}
+
+
+def cpu_millis(text: str) -> int:
+    text = text.strip()
+    if text.endswith("m"):
+        return int(float(text[:-1]))
+    return int(float(text) * 1000)
+
+
+def memory_bytes(text: str) -> int:
+    text = text.strip()
+    for suffix, factor in {**_BINARY, **_DECIMAL}.items():
+        if text.endswith(suffix):
+            return int(float(text[: -len(suffix)]) * factor)
+    return int(float(text))
+
+
+def format_cpu(millis: int) -> str:
+    return f"{millis // 1000}" if millis % 1000 == 0 else f"{millis}m"
+
+
+def format_memory(value: int) -> str:
+    for suffix in ("Gi", "Mi", "Ki"):
+        factor = _BINARY[suffix]
+        if value >= factor and value % factor == 0:
+            return f"{value // factor}{suffix}"
+    if value >= _BINARY["Mi"]:
+        return f"{value // _BINARY['Mi']}Mi"
+    return str(value)
+
+
+def percent(part: int, whole: int) -> int:
+    return int(part * 100 / whole) if whole else 0
