@@ -53,6 +53,7 @@ class BlastRadius(StrEnum):
     DEPLOYMENT = "deployment"
     NODE = "node"
     RULE = "rule"
+    CHANGE = "change"  # one recorded change (config, schema, policy, chart), by its id
 
     @property
     def namespaced(self) -> bool:
