@@ -27,9 +27,8 @@ REQUIRED = {
     "uncordon-node",
     "revert-firewall-rule",
 }
-# Remediation classes the catalog uses that the taxonomy does not define yet
-# (the taxonomy owner has been asked to add them).
-PENDING_TAXONOMY_CLASSES = {"clear-cache"}
+# Remediation classes the catalog uses that the taxonomy does not define yet.
+PENDING_TAXONOMY_CLASSES: set[str] = set()
 
 
 def document() -> dict[str, Any]:
