@@ -27,6 +27,8 @@ class EventKind(StrEnum):
     POLICY_DECISION = "policy.decision"  # a governed tool call's decision, for the audit
     RESULT = "result"
     LOG = "log"
+    LLM_CALL = "llm.call"  # one model round trip: model, tokens, latency, cost, error
+    LLM_CONSULTED = "llm.consulted"  # why the hybrid reasoner handed over to the model
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ _KIND_ALIASES = {
     "svc": "service",
     "deploy": "deployment",
     "ns": "namespace",
+    "hpa": "horizontalpodautoscaler",
 }
 _OPAQUE = {"limit", "filter", "start_time", "end_time", "exclude_filter"}
 

@@ -7,9 +7,10 @@ patterns, never interpreted as instructions.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-from nightshift.agent.reasoners.offline.faults import CHANGE_FAULTS
+from nightshift.agent.reasoners.offline import sections
+from nightshift.agent.reasoners.offline.changes import parse_changes, touched_rules
+from nightshift.agent.reasoners.offline.findings import Analysis, Finding
 from nightshift.agent.reasoners.offline.signals import (
     ALERT,
     DB,
@@ -60,51 +61,38 @@ _PROBE = re.compile(
     r"^\s+(Liveness|Readiness):\s+(?:http-get\s+\S*?:(\d+)|tcp-socket\s+\S*?:(\d+))", re.M
 )
 _TARGET_PORT = re.compile(r"^TargetPort:\s+(\d+)/", re.M)
-_CHANGE_KIND = re.compile("|".join(sorted(CHANGE_FAULTS, key=len, reverse=True)), re.I)
 _NS_NAME = re.compile(r"(?<![\w./:-])([a-z0-9][a-z0-9-]*)/([a-z0-9][a-z0-9.-]*[a-z0-9])(?![\w/])")
 _NOT_NAMESPACES = {"pod", "deployment", "service", "node", "job", "http", "https", "tcp", "udp"}
+_ERRORISH_WORDS = (
+    "error",
+    "fail",
+    "refused",
+    "timeout",
+    "timed out",
+    "denied",
+    "unable",
+    "cannot",
+    "exception",
+    "fatal",
+    "panic",
+)
 _ERRORISH = re.compile(
     r"error|fail|refused|timeout|timed out|denied|unable|cannot|exception|fatal|panic", re.I
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    signal: str
-    subject: ResourceRef
-    line: str
-    at: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    fault: str
-    target: str
-    line: str
-    at: float | None
-    ident: str = ""  # the change record id (CHG-20417), when the log has one
-    detail: str = ""  # the record's detail lines, when the log prints them
-    names: tuple[str, ...] = ()  # every resource / namespace name the record mentions
-
-
-@dataclass(slots=True)
-class Analysis:
-    findings: list[Finding] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
-    summary: str = ""
-
-
 def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
     out = Analysis()
     p = call.params
+    sections.missing_autoscaler(call, result, topo, out)
     if result.status is not ToolStatus.OK or not result.text.strip():
         out.summary = f"{result.status.value}: {(result.error or 'empty answer')[:200]}"
         return out
-    text = result.text
     source = SOURCE.get(call.name, LOG)
+    text = sections.distinct_lines(result.text) if source == LOG else result.text
     ns = _str(p.get("namespace"))
     if call.name == "recent_changes":
-        _changes(text, out, topo)
+        parse_changes(text, out, topo)
     elif call.name in (
         "list_alerts",
         "kubectl_events",
@@ -119,11 +107,16 @@ def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
             _describe(text, subject, topo, out)
         if call.name == "kubectl_logs":  # only hosts named where something failed
             for line in text.splitlines():
-                if _ERRORISH.search(line):
+                low = line.lower()
+                if any(w in low for w in _ERRORISH_WORDS):
                     for host, port in hosts_in(line):
                         topo.add_dependency(subject.name, host, port)
+            sections.link_callers(text, subject, topo)
+            root = sections.root_error(text)
+            if root:
+                out.findings.append(Finding("root-exception", subject, root, parse_time(root)))
         if call.name == "firewall_rules":
-            _rules(text, out, topo)
+            touched_rules(text, out, topo)
         if call.name == "dns_lookup":
             if re.search(r"NXDOMAIN|not found|no such host", text, re.I):
                 out.findings.append(Finding("dns-nxdomain", subject, text.strip()[:200]))
@@ -164,6 +157,8 @@ def _subject(call: ToolCall, text: str, ns: str | None) -> ResourceRef:
     if call.name == "kubectl_logs" or kind in ("pod", "pods", "po"):
         ctl = _CONTROLLER.search(text)
         return workload_ref(name, ns, ctl.group(1) if ctl else None)
+    if kind in ("replicaset", "replicasets", "rs"):  # what a human fixes is its Deployment
+        return workload_ref(name, ns, f"ReplicaSet/{name}")
     kinds = {"network_check": "Service", "dns_lookup": "Service", "db_stats": "Database"}
     return ResourceRef(kinds.get(call.name, kind.capitalize() or "Component"), name, ns)
 
@@ -204,6 +199,9 @@ def _describe(text: str, subject: ResourceRef, topo: Topology, out: Analysis) ->
         topo.selectors[(subject.name, namespace)] = parse_labels(sel.group(1))
         if _NO_ENDPOINTS.search(text):
             topo.no_endpoints.add((subject.name, namespace))
+    stalled = sections.stalled_replicaset(text)
+    if stalled and subject.kind.lower() == "deployment":
+        topo.stalled.add((stalled, namespace))
     for pod in _CREATED_POD.findall(text):  # the controller names the pods it made
         if pod not in topo.pods:
             topo.add_pod(PodInfo(pod, namespace, status="Unknown"))
@@ -236,6 +234,12 @@ def _describe(text: str, subject: ResourceRef, topo: Topology, out: Analysis) ->
                         f"TargetPort {tp.group(1)} vs container ports {val}",
                     )
                 )
+    own = re.search(r"^Name:\s+(\S+)", text, re.M)
+    ip = sections.describe_ip(text)
+    if own and ip and subject.kind.lower() != "node":
+        topo.ips.setdefault(ip, own.group(1))
+    for line in sections.init_failures(text):
+        out.findings.append(Finding("init-container-failed", subject, line))
     pending = re.search(r"^Status:\s+Pending", text, re.M)
     no_events = re.search(r"^Events:\s+<none>", text, re.M)
     if pending and no_events and not re.search(r"^Node:\s+\S+/", text, re.M):
@@ -273,8 +277,10 @@ def _table(
 ) -> None:
     kind = (_str(call.params.get("kind")) or "").lower()
     by_line = match_by_line(text, source)
+    rows = text.split("\n")
+    starts = _record_starts(rows) if call.name == "list_alerts" else []
     current: ResourceRef | None = None  # the row a continuation line belongs to
-    for idx, raw in enumerate(text.split("\n")):
+    for idx, raw in enumerate(rows):
         line = raw.strip()
         if not line or line.startswith(("NAME", "NAMESPACE ", "LAST SEEN")):
             continue
@@ -285,11 +291,28 @@ def _table(
             current = subject
         hits = by_line.get(idx, ())
         at = parse_time(line) if hits else None
+        if at is None and hits and starts:  # the alert record's own start time
+            near = min(starts, key=lambda st: abs(st[0] - idx))
+            at = near[1] if abs(near[0] - idx) <= 60 else None
         for signal, hit in hits:
             out.findings.append(Finding(signal, subject, hit, at))
         if call.name in ("list_alerts", "logs_search") and _ERRORISH.search(line):
             for host, port in hosts_in(line):
                 topo.add_dependency(subject.name, host, port)
+
+
+_STARTS = re.compile(r"starts_?at|activeAt|active_at|firing since|first_?seen|firstTimestamp", re.I)
+
+
+def _record_starts(rows: list[str]) -> list[tuple[int, float]]:
+    """(line index, time) of the start-time fields of alert records (JSON or YAML)."""
+    out: list[tuple[int, float]] = []
+    for idx, raw in enumerate(rows):
+        if _STARTS.search(raw):
+            at = parse_time(raw)
+            if at is not None:
+                out.append((idx, at))
+    return out
 
 
 def _row(line: str, kind: str, ns: str | None, topo: Topology, tool: str) -> ResourceRef:
@@ -307,6 +330,9 @@ def _row(line: str, kind: str, ns: str | None, topo: Topology, tool: str) -> Res
         topo.add_pod(
             PodInfo(name, pod_ns, tokens[idx], status, int(restarts) if restarts.isdigit() else 0)
         )
+        ip = sections.pod_ip(tokens, idx + 3)  # -o wide: IP follows RESTARTS and AGE
+        if ip:
+            topo.ips[ip] = name
         if "=" in tokens[-1]:  # --show-labels / -o labels: labels are the last column
             topo.labels[name] = parse_labels(tokens[-1])
         return workload_ref(name, pod_ns)
@@ -327,49 +353,3 @@ def _row(line: str, kind: str, ns: str | None, topo: Topology, tool: str) -> Res
     names = names_in(line)
     target = next((n for n in names if n in topo.names), names[0] if names else "cluster")
     return ResourceRef("Component", workload_name(target), ns)
-
-
-_IDENT = re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b")
-
-
-def _changes(text: str, out: Analysis, topo: Topology) -> None:
-    details: dict[str, list[str]] = {}
-    for raw in text.splitlines():
-        line = raw.strip()
-        head = _IDENT.match(line)
-        if head and line[head.end() : head.end() + 1] == ":":  # "CHG-1: detail"
-            details.setdefault(head.group(0), []).append(line[head.end() + 1 :].strip())
-    for raw in text.splitlines():
-        line = raw.strip()
-        m = _CHANGE_KIND.search(line)
-        if not line or m is None or line.upper().startswith(("TIME", "WHEN")):
-            continue
-        lead = _IDENT.match(line)
-        if lead and line[lead.end() :].startswith(":"):  # a detail line, folded in above
-            continue
-        fault = CHANGE_FAULTS[m.group(0).lower()]
-        names = [n for n in names_in(line) if n not in ("feature-flag", "security-group")]
-        # "ns/kind/name" in a TARGET column names the changed object precisely
-        path = next((t for t in line.split() if t.count("/") >= 1 and not t.startswith("http")), "")
-        last = path.rstrip("/").split("/")[-1].lower() if path else ""
-        target = last if len(last) >= 3 else (names[0] if names else m.group(0).lower())
-        ident_m = _IDENT.search(line)
-        ident = ident_m.group(0) if ident_m else ""
-        if ident:
-            topo.kinds[f"change:{ident}"] = target
-        detail = " ".join(details.get(ident, []))[:240]
-        paths = [p for tok in line.split() if "/" in tok for p in tok.lower().split("/")]
-        mentioned = tuple(dict.fromkeys([*names, *(p for p in paths if len(p) >= 3)]))
-        out.changes.append(
-            Change(fault, target, line[:240], parse_time(line), ident, detail, mentioned)
-        )
-
-
-def _rules(text: str, out: Analysis, topo: Topology) -> None:
-    """Rules that a recorded change touched tie the rule set back to that change."""
-    for raw in text.splitlines():
-        for ident in _IDENT.findall(raw):
-            target = topo.kinds.get(f"change:{ident}")
-            if target:
-                ref = ResourceRef("Change", target)
-                out.findings.append(Finding("rule-changed", ref, " ".join(raw.split())[:240]))

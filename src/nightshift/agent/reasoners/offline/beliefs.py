@@ -13,8 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from nightshift.agent.reasoners.offline.analyzers import Change, Finding
 from nightshift.agent.reasoners.offline.faults import EXPLAINS, SIGNAL_FAULTS, SYMPTOM_FAULTS
+from nightshift.agent.reasoners.offline.findings import Change, Finding
 from nightshift.agent.reasoners.offline.steps import confirm_steps
 from nightshift.agent.reasoners.offline.timeline import preceded
 from nightshift.agent.reasoners.offline.topology import Topology, workload_name
@@ -77,6 +77,9 @@ _NETWORKISH = frozenset(
 )
 
 
+_SLOW = "high-latency-dependency"
+
+
 @dataclass(frozen=True, slots=True)
 class Belief:
     confidence: float
@@ -108,6 +111,7 @@ class Beliefs:
     symptom_times: list[float] = field(default_factory=list)
     causes_checked: bool = False
     steps_done: set[str] = field(default_factory=set)  # "tool" / "tool:kind" already asked
+    first_seen: dict[tuple[str, str], float] = field(default_factory=dict)  # (name, fault)
 
     def resource(self, ref: ResourceRef) -> ResourceRef:
         """One ref per name: the most specific kind and any known namespace win."""
@@ -129,6 +133,9 @@ class Beliefs:
             slot = self.support.setdefault((ref, fault), {})
             if finding.signal not in slot or slot[finding.signal][0] < weight:
                 slot[finding.signal] = (weight, evidence_id, finding.line)
+            if finding.at is not None and finding.at >= 0 and weight >= 0.1:
+                seen = self.first_seen.get((ref.name, fault))
+                self.first_seen[(ref.name, fault)] = min(finding.at, seen or finding.at)
         if finding.at is not None and finding.signal in SYMPTOM_SIGNALS:
             self.symptom_times.append(finding.at)
 
@@ -172,6 +179,7 @@ class Beliefs:
             )
         self._refute(out, topo)
         self._downstream(out, topo)
+        _crash_about_dependency(out)
         self._changes(out)
         self._focus(out, topo)
         cap_all = 1.0 if self.causes_checked else UNCHECKED_CAP
@@ -193,6 +201,9 @@ class Beliefs:
             upstream = [
                 k for k in out if k[0].name == workload_name(source) and k[1] in SYMPTOM_FAULTS
             ]
+            if not concrete:  # a slow callee explains its slow callers (latency adds up)
+                concrete = [k for k in out if k[0].name == target and k[1] == _SLOW]
+                upstream = [k for k in upstream if k[1] == _SLOW]
             if not concrete or not upstream:
                 continue
             strongest = max(out[k].confidence for k in upstream)
@@ -288,6 +299,51 @@ class Beliefs:
                     out[k] = _with(out[k], out[k].confidence * 0.75, parent=key)
                 for k in concrete:
                     out[k] = _with(out[k], out[k].confidence, parent=key)
+
+
+_CRASHES = frozenset({"crashloop-app-error", "job-failed"})
+_DEPENDENCY = frozenset(
+    {
+        "db-unavailable",
+        "wrong-dependency-address",
+        "dns-resolution-failure",
+        "network-policy-blocking",
+        "certificate-expired",
+        "credential-rotation-auth-failure",
+        "db-connection-limit",
+        "connection-pool-exhaustion",
+        "missing-env-var",
+    }
+)
+
+
+def _crash_about_dependency(out: dict[Key, Belief]) -> None:
+    """A crash whose error line is itself a dependency failure is explained by it.
+
+    "All hosts tried failed", "connection refused", "no such host" printed as
+    the exception that ended the process: the caller is the symptom, what it
+    could not reach (or was told to reach) is where the fix is."""
+    for key, b in list(out.items()):
+        if key[1] not in _CRASHES:
+            continue
+        lines = set(b.lines)
+        deps = [
+            k
+            for k in out
+            if k[0].name == key[0].name and k[1] in _DEPENDENCY and lines & set(out[k].lines)
+        ]
+        if not deps:
+            continue
+        best = max(deps, key=lambda k: out[k].confidence)
+        d = out[best]
+        out[best] = Belief(
+            noisy_or([d.confidence, 0.5 * b.confidence]),
+            d.evidence_ids,
+            d.lines,
+            d.rationale + f"; the {key[1]} error line is this failure",
+            d.parent,
+        )
+        out[key] = _with(b, b.confidence * 0.7, parent=best)
 
 
 def _same(resource: str, wanted: str) -> bool:

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from nightshift.agent.reasoners.offline.signals_alerts import ALERT_FAULTS
+from nightshift.agent.reasoners.offline.signals_runtime import RUNTIME_FAULTS
+
 W = tuple[tuple[str, float], ...]
 
 SIGNAL_FAULTS: Mapping[str, W] = {
@@ -110,6 +113,8 @@ SIGNAL_FAULTS: Mapping[str, W] = {
     "db-replication": (("db-replication-lag", 0.8),),
     "schema-error": (("db-schema-migration-change", 0.6), ("crashloop-app-error", 0.2)),
     "db-down": (("db-unavailable", 0.6),),
+    **RUNTIME_FAULTS,
+    **ALERT_FAULTS,
 }
 
 # Faults that are usually effects; capped until causes have been looked for.

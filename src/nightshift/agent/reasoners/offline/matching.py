@@ -91,10 +91,51 @@ _FIELD = re.compile(r"^[A-Z][\w -]{0,30}:(\s|$)")
 _IGNORED = re.compile(r"^Tolerations:|op=Exists|^node\.kubernetes\.io/")
 
 
+def excerpt(line: str, start: int, end: int, width: int = 240) -> str:
+    """The line, or for a long one (JSON logs) the part around the match."""
+    if len(line) <= width:
+        return line
+    lo = max(0, min(start - width // 3, len(line) - width))
+    cut = line[lo : lo + width]
+    return ("..." if lo else "") + cut.strip() + ("..." if lo + width < len(line) else "")
+
+
+def _candidate_lines(pattern: SignalPattern, text: str, lowered: str) -> list[int]:
+    """Start offsets of lines holding one of the pattern's literals, in order."""
+    starts: set[int] = set()
+    for lit in pattern.literals or ():
+        pos = lowered.find(lit)
+        while pos != -1 and len(starts) < 4096:
+            line_start = text.rfind("\n", 0, pos) + 1
+            starts.add(line_start)
+            nxt = text.find("\n", pos)
+            pos = lowered.find(lit, nxt) if nxt != -1 else -1
+    return sorted(starts)
+
+
+def _hit(text: str, m_start: int, m_end: int) -> str | None:
+    start = text.rfind("\n", 0, m_start) + 1
+    end = text.find("\n", m_end)
+    line = text[start : end if end != -1 else len(text)]
+    stripped = line.strip()
+    if _IGNORED.search(stripped):  # tolerations and probe specs name faults without having them
+        return None
+    if stripped.endswith(":") and end != -1:  # a heading: the detail is on the next line
+        nxt = text.find("\n", end + 1)
+        detail = text[end + 1 : nxt if nxt != -1 else len(text)].strip()
+        if not _FIELD.match(detail):  # not when the next line is another field
+            return f"{stripped} {detail}"[:240]
+    offset = len(line) - len(line.lstrip())
+    return excerpt(stripped, m_start - start - offset, m_end - start - offset)
+
+
 def match_signals(
     patterns: Sequence[SignalPattern], text: str, source: str
 ) -> list[tuple[str, str]]:
-    """(signal, matching line) pairs for patterns applicable to ``source``."""
+    """(signal, matching line) pairs for patterns applicable to ``source``.
+
+    Patterns with literals are only tried on the lines holding one of them,
+    so a 300 KB log costs a few substring scans, not a hundred regex passes."""
     hits: list[tuple[str, str]] = []
     lowered = text.lower()
     for pattern in patterns:
@@ -102,20 +143,23 @@ def match_signals(
             continue
         if pattern.literals is not None and not any(lit in lowered for lit in pattern.literals):
             continue
-        for m in pattern.regex.finditer(text):
-            start = text.rfind("\n", 0, m.start()) + 1
-            end = text.find("\n", m.end())
-            line = text[start : end if end != -1 else len(text)].strip()
-            if _IGNORED.search(line):  # tolerations and probe specs name faults without having them
-                continue
-            if line.endswith(":") and end != -1:  # a heading: the detail is on the next line
-                nxt = text.find("\n", end + 1)
-                detail = text[end + 1 : nxt if nxt != -1 else len(text)].strip()
-                if not _FIELD.match(detail):  # not when the next line is another field
-                    line = f"{line} {detail}"
-            hits.append((pattern.signal, line[:240]))
-            break
+        if pattern.literals is None or "\\n" in pattern.regex.pattern:
+            found = (_hit(text, m.start(), m.end()) for m in pattern.regex.finditer(text))
+        else:
+            found = (
+                _hit(text, m.start(), m.end())
+                for ls in _candidate_lines(pattern, text, lowered)
+                for m in pattern.regex.finditer(text, ls, _line_end(text, ls))
+            )
+        line = next((h for h in found if h is not None), None)
+        if line is not None:
+            hits.append((pattern.signal, line))
     return hits
+
+
+def _line_end(text: str, start: int) -> int:
+    end = text.find("\n", start)
+    return end if end != -1 else len(text)
 
 
 def match_by_line(
@@ -157,7 +201,9 @@ def match_by_line(
                 pattern.literals is not None and not pattern.regex.search(line)
             ):
                 continue
-            hits.setdefault(idx, []).append((pattern.signal, line[:240]))
+            m = pattern.regex.search(line)
+            shown = excerpt(line, m.start(), m.end()) if m else line[:240]
+            hits.setdefault(idx, []).append((pattern.signal, shown))
             count += 1
             if count >= per_signal:
                 break

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 from nightshift.agent.reasoners.offline.beliefs import Belief, Key
+from nightshift.agent.reasoners.offline.calls import Candidate, named
+from nightshift.agent.reasoners.offline.calls import candidate as _c
 from nightshift.agent.reasoners.offline.topology import Topology, looks_like_database, workload_name
+from nightshift.agent.reasoners.offline.widening import widen
 from nightshift.agent.request import InvestigationRequest
-from nightshift.agent.tools.catalog import BY_NAME
 from nightshift.agent.tools.protocol import ToolCall
 from nightshift.domain.taxonomy import load_taxonomy
 
@@ -43,23 +43,10 @@ _PROM = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
-    call: ToolCall
-    value: float
-    why: str
-
-
 @cache
 def confirm_tools(fault: str) -> tuple[frozenset[str], tuple[str, ...]]:
     text = load_taxonomy().get(fault).confirm
     return frozenset(_TOOL.findall(text)), tuple(_GET_KIND.findall(text))
-
-
-def _c(tool: str, value: float, why: str, /, **params: Any) -> Candidate:
-    clean = {k: v for k, v in params.items() if v is not None}
-    cost = BY_NAME[tool].cost_hint if tool in BY_NAME else 1.0
-    return Candidate(ToolCall(tool, clean), value / max(cost, 0.5) ** 0.5, why)
 
 
 def candidates(
@@ -93,10 +80,10 @@ def candidates(
             )
         )
     pods = sorted(
-        topo.pods.values(), key=lambda p: (not _named(p.name, topo), not p.unhealthy, p.name)
+        topo.pods.values(), key=lambda p: (not named(p.name, topo), not p.unhealthy, p.name)
     )
     for rank, pod in enumerate(pods[:6]):
-        bonus = 2.0 if _named(pod.name, topo) else 0.0
+        bonus = 2.0 if named(pod.name, topo) else 0.0
         if not pod.unhealthy and not bonus:
             continue
         base = 7.0 + bonus - rank * 0.3 - (2.5 if topo.names and not bonus else 0.0)
@@ -189,6 +176,20 @@ def candidates(
                 output="labels",
             )
         )
+    for rs, rns in sorted(topo.stalled, key=lambda c: (c[0], c[1] or ""))[:2]:
+        out.append(
+            _c(
+                "kubectl_describe",
+                7.2,
+                f"why {rs} lacks pods",
+                kind="replicaset",
+                name=rs,
+                namespace=rns,
+            )
+        )
+        out.append(
+            _c("kubectl_events", 6.6, f"events of {rs}", kind="ReplicaSet", name=rs, namespace=rns)
+        )
     for claim, cns in sorted(topo.claims, key=lambda c: (c[0], c[1] or ""))[:3]:
         out.append(
             _c(
@@ -228,6 +229,7 @@ def candidates(
         if looks_like_database(host):
             out.append(_c("db_stats", 5.0, f"health of {host}", database=short))
     out.extend(_by_hypothesis(req, topo, beliefs))
+    out.extend(widen(req, topo, beliefs))
     return out
 
 
@@ -289,10 +291,6 @@ def _named_calls(name: str, kind: str, ns: str | None, value: float) -> list[Can
             )
         )
     return calls
-
-
-def _named(pod: str, topo: Topology) -> bool:
-    return any(n == pod or n in pod for n in topo.names)
 
 
 def _by_hypothesis(

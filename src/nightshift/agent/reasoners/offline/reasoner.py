@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from nightshift.agent.reasoners.offline.analyzers import analyze
 from nightshift.agent.reasoners.offline.beliefs import Belief, Beliefs, Key
@@ -126,6 +127,10 @@ class OfflineSession:
         parts = [f"{spec.title} ({fault}) on {resource}."]
         if quoted:
             parts.append(f"Observed: {quoted}.")
+        since = self.beliefs.first_seen.get((resource.name, fault))
+        if since is not None:
+            stamp = datetime.fromtimestamp(since, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            parts.append(f"First seen: {stamp}.")
         if belief and belief.rationale:
             parts.append(f"Why: {belief.rationale}.")
         parts.append(f"To confirm: {spec.confirm}. Suggested remediation: {spec.remediation}.")

@@ -11,11 +11,14 @@ from __future__ import annotations
 from nightshift.agent.reasoners.offline import matching
 from nightshift.agent.reasoners.offline.matching import SignalPattern
 from nightshift.agent.reasoners.offline.matching import compile_pattern as _p
+from nightshift.agent.reasoners.offline.signals_alerts import ALERT_PATTERNS
+from nightshift.agent.reasoners.offline.signals_data import DATA_PATTERNS
+from nightshift.agent.reasoners.offline.signals_runtime import RUNTIME_PATTERNS
 
 K8S, LOG, NET, DB, SEC, ALERT = "k8s", "log", "net", "db", "sec", "alert"
 ALL = (K8S, LOG, NET, DB, SEC, ALERT)
 
-PATTERNS: tuple[SignalPattern, ...] = (
+CORE_PATTERNS: tuple[SignalPattern, ...] = (
     # admission
     _p("quota-exceeded", r"exceeded quota|forbidden: exceeded", K8S, ALERT),
     _p("limitrange-violation", r"(maximum|minimum) (cpu|memory) usage per (container|pod)", K8S),
@@ -130,7 +133,7 @@ PATTERNS: tuple[SignalPattern, ...] = (
     # runtime
     _p(
         "oomkilled",
-        r"OOMKilled|Exit Code:\s+137|exit code 137|OOMKilling|memory cgroup out of memory",
+        r"OOMKilled|OOMKilling|memory cgroup out of memory",
         K8S,
         ALERT,
     ),
@@ -143,10 +146,12 @@ PATTERNS: tuple[SignalPattern, ...] = (
     _p(
         "crashloop",
         r"CrashLoopBackOff|Back-off restarting failed container|"
-        r"\bBackOff\b(?! ?limit)|crash ?looping",
+        r"\bBackOff\b(?! ?limit)(?![^\n]*pulling image)|crash ?looping",
         K8S,
         ALERT,
     ),
+    # SIGKILL: the OOM killer, or the kubelet after a failed liveness probe.
+    _p("exit-137", r"Exit Code:\s+137|exit code:? 137", K8S, ALERT),
     _p("too-many-pods", r"TooManyPods|too many pods|Insufficient pods", K8S, ALERT),
     _p("container-error", r"Reason:\s+Error|Exit Code:\s+[1-9]\d*", K8S),
     _p(
@@ -161,8 +166,8 @@ PATTERNS: tuple[SignalPattern, ...] = (
         "env-missing",
         r"environment variable \S+ (is )?(undefined|not set|"
         r"missing|required|is empty)|\bKeyError: '[A-Z_]+'|missing required (env|"
-        r"environment|configuration)|\$?\{?[A-Z][A-Z0-9_]{2,}\}? (is )?(undefined|"
-        r"not set)",
+        r"environment|configuration)|\$?\{?[A-Z][A-Z0-9_]{2,}\}? (is )?undefined|"
+        r"\$?\{?[A-Z][A-Z0-9_]{2,}\}? (is )?not set",
         LOG,
     ),
     _p("liveness-failed", r"Liveness probe failed|failed liveness probe", K8S),
@@ -221,7 +226,11 @@ PATTERNS: tuple[SignalPattern, ...] = (
         LOG,
         NET,
     ),
-    _p("net-blocked", r"\b(blocked|filtered|DROP|REJECT|denied by (policy|rule)|deny)\b", NET),
+    _p(
+        "net-blocked",
+        r"\bblocked\b|\bfiltered\b|\bDROP\b|\bREJECT\b|\bdenied by (policy|rule)\b|\bdeny\b",
+        NET,
+    ),
     _p("packet-loss", r"packet loss|retransmi|\b[1-9]\d*(\.\d+)?% (packet )?loss", NET, LOG, ALERT),
     _p("netpol-deny", r"default-deny|policyTypes:\s*\n\s*-\s*Egress|NetworkPolicy", K8S, NET),
     _p("conn-reset", r"connection reset|ECONNRESET|broken pipe", LOG, NET),
@@ -230,7 +239,7 @@ PATTERNS: tuple[SignalPattern, ...] = (
     _p("cpu-high", r"high cpu|CPU usage (is )?(above|high)|cpu saturat", LOG, ALERT),
     _p(
         "latency",
-        r"high latency|latency|slow response|took \d+(\.\d+)?\s?(s|sec|seconds)\b|p9\d",
+        r"high latency|latency|slow response|took \d+(\.\d+)?\s?(s|sec|seconds)\b|p99|p95|p90",
         LOG,
         ALERT,
     ),
@@ -242,8 +251,11 @@ PATTERNS: tuple[SignalPattern, ...] = (
     ),
     _p(
         "slow-op",
-        r"(completed|took|finished|rendered|responded|served) in "
-        r"[1-9]\d*(\.\d+)?\s?(s|sec|secs|seconds)\b",
+        # one alternative per verb so each carries a literal for the prefilter
+        "|".join(
+            rf"{verb} in [1-9]\d*(\.\d+)?\s?(s|sec|secs|seconds)\b"
+            for verb in ("completed", "took", "finished", "rendered", "responded", "served")
+        ),
         LOG,
     ),
     _p(
@@ -268,14 +280,16 @@ PATTERNS: tuple[SignalPattern, ...] = (
     ),
     _p(
         "memory-pressure",
-        r"MemoryPressure|memory pressure|low on resource: memory|SystemOOM",
+        # a node condition printed False ("MemoryPressure False ... KubeletHasSufficientMemory")
+        # is every healthy node's describe text, not pressure
+        r"MemoryPressure(?![ \t]+False)|memory pressure|low on resource: memory|SystemOOM",
         K8S,
         LOG,
         ALERT,
     ),
     _p(
         "hpa-limited",
-        r"ScalingLimited|FailedGetResourceMetric|unable to fetch metrics|"
+        r"ScalingLimited(?![ \t]+False)|FailedGetResourceMetric|unable to fetch metrics|"
         r"desired replica count is more than the maximum",
         K8S,
     ),
@@ -318,8 +332,10 @@ PATTERNS: tuple[SignalPattern, ...] = (
     ),
     _p(
         "disk-pressure",
-        r"DiskPressure|low on resource: ephemeral-storage|ephemeral.storage|"
-        r"FreeDiskSpaceFailed|ImageGCFailed|disk pressure",
+        # not "DiskPressure False" nor the "ephemeral-storage: 100Gi" capacity line
+        r"(?<!HasNo)DiskPressure(?![ \t]+False)|low on resource: ephemeral-storage|"
+        r"ephemeral.storage(?!:?[ \t]+\d)|"
+        r"FreeDiskSpaceFailed|ImageGCFailed|(?<!no )disk pressure",
         K8S,
         ALERT,
     ),
@@ -331,81 +347,10 @@ PATTERNS: tuple[SignalPattern, ...] = (
         K8S,
         ALERT,
     ),
-    # security
-    _p(
-        "cert-expired",
-        r"x509: certificate has expired|certificate has expired|"
-        r"certificate verify failed|SSL certificate expired|"
-        r"certificate (is )?expired|tls: bad certificate|CERTIFICATE_VERIFY_FAILED|"
-        r"CERTIFICATE_EXPIRED|cert(ificate)? (has )?expired|"
-        r"certificate.*not yet valid",
-        LOG,
-        SEC,
-        ALERT,
-        K8S,
-    ),
-    _p(
-        "auth-failed",
-        r"password authentication failed|Access denied for user|"
-        r"invalid (credentials|password|token)|401 Unauthorized|"
-        r"\b401\b|token (has )?expired|authentication failed|"
-        r"auth(entication)? failure|login failed",
-        LOG,
-        SEC,
-        ALERT,
-    ),
-    _p("waf-block", r"\bWAF\b|blocked by security rule|IDS block", SEC, ALERT),
-    # database
-    _p(
-        "db-locks",
-        r"deadlock detected|lock wait timeout|Lock wait timeout exceeded|"
-        r"waiting for (a )?lock|blocked by (pid|process)|locks? waiting",
-        LOG,
-        DB,
-        ALERT,
-    ),
-    _p(
-        "db-slow",
-        r"slow quer|statement timeout|canceling statement due to|"
-        r"seq(uential)? scan|missing index|full table scan|query (took|"
-        r"duration)|long.running quer",
-        LOG,
-        DB,
-        ALERT,
-    ),
-    _p(
-        "db-disk",
-        r"No space left on device|could not extend file|disk (is )?full|ENOSPC",
-        LOG,
-        DB,
-        ALERT,
-        K8S,
-    ),
-    _p(
-        "db-replication",
-        r"replication lag|replica(tion)? (is )?(lag|behind|delay)|"
-        r"seconds_behind_master|Seconds_Behind",
-        LOG,
-        DB,
-        ALERT,
-    ),
-    _p(
-        "schema-error",
-        r"column \"?[\w.]+\"? does not exist|relation \"?[\w.]+\"? does not exist|"
-        r"Unknown column|no such table|no such column|syntax error at or near|"
-        r"undefined column|migration (failed|error)",
-        LOG,
-        DB,
-    ),
-    _p(
-        "db-down",
-        r"could not connect to (server|database)|database .* (is )?(unavailable|"
-        r"down)|Unable to connect to (the )?database|Can't connect to MySQL|"
-        r"connection to database failed",
-        LOG,
-        DB,
-        ALERT,
-    ),
+)
+
+PATTERNS: tuple[SignalPattern, ...] = (
+    CORE_PATTERNS + DATA_PATTERNS + RUNTIME_PATTERNS + ALERT_PATTERNS
 )
 
 

@@ -20,6 +20,7 @@ _POD_HASH = re.compile(rf"^(?P<base>.+?)-(?P<rs>{_SAFE}{{6,10}})-(?P<pod>{_SAFE}
 _JOB_POD = re.compile(rf"^(?P<base>.+?)-(?P<pod>{_SAFE}{{5}})$")
 _STS_POD = re.compile(r"^(?P<base>.+?)-(?P<ord>\d{1,3})$")
 _NAME = re.compile(r"(?<![\w./-])([a-z0-9]+(?:-[a-z0-9]+)+)(?![\w/-])")
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _HOSTPORT = re.compile(r"(?<![\w.-])([a-z][a-z0-9-]*(?:\.[a-z0-9-]+)*):(\d{2,5})\b(?![.\d])")
 _URL = re.compile(r"https?://([a-zA-Z0-9.-]+)(?::(\d+))?")
 _LOOKUP = re.compile(
@@ -87,6 +88,8 @@ class Topology:
     labels: dict[str, dict[str, str]] = field(default_factory=dict)  # pod -> labels
     selectors: dict[tuple[str, str | None], dict[str, str]] = field(default_factory=dict)
     no_endpoints: set[tuple[str, str | None]] = field(default_factory=set)  # services
+    ips: dict[str, str] = field(default_factory=dict)  # pod IP -> pod name
+    stalled: set[tuple[str, str | None]] = field(default_factory=set)  # ReplicaSets to read
 
     def add_pod(self, pod: PodInfo) -> None:
         old = self.pods.get(pod.name)
@@ -151,6 +154,8 @@ def names_in(text: str) -> list[str]:
     seen: list[str] = []
     for m in _NAME.finditer(text):
         token = m.group(1).strip("-")
+        if _UUID.match(token):  # record ids (alerts, traces) are not resources
+            continue
         if token not in seen and token not in _NOISE and not token[0].isdigit():
             seen.append(token)
     return seen
