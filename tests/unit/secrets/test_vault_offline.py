@@ -14,7 +14,7 @@ from nightshift.secrets.protocol import (
 )
 from nightshift.secrets.vault import VaultBroker
 from nightshift.secrets.vault_client import VaultAuth, VaultEndpoint
-from tests.unit.secrets.conftest import context
+from tests.unit.secrets.conftest import T0, context
 
 # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
 NOWHERE = VaultEndpoint(addr="http://127.0.0.1:9", timeout=1.0)
@@ -33,7 +33,9 @@ def test_an_out_of_scope_domain_is_refused_before_any_request() -> None:
 
 
 def test_an_unreachable_server_fails_issue_closed() -> None:
-    broker = VaultBroker(NOWHERE, VaultAuth(token="t"))
+    # The clock is pinned to the contexts' T0 so the deadline is in the future
+    # whatever day the suite runs on.
+    broker = VaultBroker(NOWHERE, VaultAuth(token="t"), clock=lambda: T0)
     with pytest.raises(BrokerUnavailable, match="unreachable"):
         broker.issue(context(), Domain.NETWORK)
     assert broker.leases("inv-1") == []
