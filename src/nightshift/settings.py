@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nightshift.domain.vocabulary import Tier
@@ -33,6 +33,18 @@ def _default_tier_limits() -> dict[Tier, TierLimits]:
         Tier.SINGLE_DOMAIN: TierLimits(memory_mb=768, cpu_seconds=120, deadline_seconds=300),
         Tier.MULTI_DOMAIN: TierLimits(memory_mb=1024, cpu_seconds=300, deadline_seconds=900),
     }
+
+
+class LlmPrice(BaseModel):
+    """A model's price in USD per million tokens (used when a call reports no cost)."""
+
+    input: float = Field(default=0.0, ge=0)
+    output: float = Field(default=0.0, ge=0)
+    cached: float = Field(default=0.0, ge=0)
+
+
+def _default_depth_ceilings() -> dict[Tier, PositiveInt]:
+    return {Tier.SINGLE_DOMAIN: 8, Tier.MULTI_DOMAIN: 15}
 
 
 class Settings(BaseSettings):
@@ -60,6 +72,31 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)
     log_retention_days: int = Field(default=30, ge=1)
 
+    # Operator workflow (see docs/workflow.md).
+    approval_ttl_seconds: int = Field(default=3600, ge=1, description="approval request TTL")
+    approval_rate_per_hour: int = Field(default=20, ge=1, description="new approvals per agent")
+    notify_webhook_url: str = ""  # empty: escalations are recorded, not pushed
+    notify_timeout_seconds: float = Field(default=5.0, gt=0)
+    notify_retries: int = Field(default=3, ge=1)
+    notify_async: bool = True  # deliver notifications off the request thread
+    oncall_contact: str = ""  # the on-call operator every escalation is routed to
+
+    # Observability (see docs/observability.md).
+    metrics_token: SecretStr = SecretStr("")  # empty: /metrics is open, like /healthz
+    otlp_endpoint: str = ""  # OTLP/HTTP collector, e.g. http://otel-collector:4318; empty: off
+    otlp_headers: str = ""  # "key=value,..." for the control plane's exporter
+    trace_service_name: str = "nightshift"
+    cost_cpu_second_usd: float = Field(default=0.0000125, ge=0)
+    cost_gb_second_usd: float = Field(default=0.0000014, ge=0)
+    cost_tool_call_usd: float = Field(default=0.00001, ge=0)
+    cost_storage_gb_month_usd: float = Field(default=0.10, ge=0)
+    cost_llm_prices: dict[str, LlmPrice] = Field(default_factory=dict)  # USD per 1M tokens
+    depth_adaptive: bool = True  # reasoning-depth bound learned from successful runs
+    depth_window_days: int = Field(default=30, ge=1)
+    depth_min_samples: int = Field(default=20, ge=1)
+    depth_ceilings: dict[Tier, PositiveInt] = Field(default_factory=_default_depth_ceilings)
+    gate_metrics_refresh_seconds: float = Field(default=60.0, ge=0)
+
     # Secret broker (see docs/secrets.md).
     secrets_dir: Path | None = None  # default: <data_dir>/secrets
     secrets_handoff_ttl: float = Field(default=300.0, gt=0)
@@ -86,7 +123,9 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'nightshift.db'}"
         if self.secrets_backend == "vault" and not self.vault_addr:
-            raise ValueError("NIGHTSHIFT_VAULT_ADDR is required when NIGHTSHIFT_SECRETS_BACKEND=vault")
+            raise ValueError(
+                "NIGHTSHIFT_VAULT_ADDR is required when NIGHTSHIFT_SECRETS_BACKEND=vault"
+            )
         if not self.public_url:
             host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host  # noqa: S104
             self.public_url = f"http://{host}:{self.port}"

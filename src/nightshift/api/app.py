@@ -12,7 +12,18 @@ from starlette.types import ASGIApp
 
 import nightshift
 from nightshift.api import errors
-from nightshift.api.routes import agents, governance, health, investigations, worker
+from nightshift.api.routes import (
+    agents,
+    approvals,
+    escalations,
+    governance,
+    health,
+    investigations,
+    observability,
+    reviews,
+    verdicts,
+    worker,
+)
 from nightshift.bootstrap import Container
 
 log = logging.getLogger(__name__)
@@ -52,8 +63,11 @@ def create_app(container: Container, *, background: bool = True) -> ASGIApp:
     )
     app.state.container = container
     errors.install(app)
+    for extra in (approvals, verdicts, escalations, reviews):  # the operator workflow
+        app.include_router(extra.router)
     for module in (health, agents, investigations, worker, governance):
         app.include_router(module.router)
+    app.include_router(observability.router)  # /metrics, /v1/costs, gate progress
     return errors.BodyLimit(app, container.settings.max_body_bytes)
 
 
@@ -63,6 +77,7 @@ async def _reconcile_forever(container: Container, stop: asyncio.Event) -> None:
         try:
             await asyncio.to_thread(container.reconciler.enforce_deadlines)
             await asyncio.to_thread(container.reconciler.retry_revocations)
+            await asyncio.to_thread(container.approvals.expire_due)
             await asyncio.to_thread(container.executor.purge_logs, retention)
         except Exception:
             log.exception("reconcile pass failed")

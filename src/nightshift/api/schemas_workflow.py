@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from nightshift.api.schemas import Strict
 
 _NAMESPACE = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
-_TOKEN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+_SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
 
 
 class ResourceIn(Strict):
@@ -71,9 +71,9 @@ class ReasonIn(Strict):
 
 
 class ClaimIn(Strict):
-    category: str = Field(min_length=1, max_length=64, pattern=_TOKEN)
-    remediation_class: str = Field(min_length=1, max_length=64, pattern=_TOKEN)
-    fault: str | None = Field(default=None, max_length=64, pattern=_TOKEN)
+    category: str = Field(min_length=1, max_length=64, pattern=_SLUG)
+    remediation_class: str = Field(min_length=1, max_length=64, pattern=_SLUG)
+    fault: str | None = Field(default=None, max_length=64, pattern=_SLUG)
 
 
 class VerdictIn(Strict):

@@ -13,7 +13,9 @@ from rich.table import Table
 from nightshift.cli import admin as admin_commands
 from nightshift.cli import governance as governance_commands
 from nightshift.cli import investigations as investigation_commands
+from nightshift.cli import observability as observability_commands
 from nightshift.cli import secrets as secrets_commands
+from nightshift.cli import workflow as workflow_commands
 from nightshift.cli.client import fail, save_token
 from nightshift.settings import Settings
 
@@ -29,7 +31,9 @@ db_app = typer.Typer(help="Database schema.")
 app.add_typer(agent_app, name="agent")
 app.add_typer(db_app, name="db")
 investigation_commands.register(app)
+observability_commands.register(app)
 admin_commands.register(app)
+workflow_commands.register(app)
 governance_commands.register(app, admin_commands.users_app, admin_commands.agents_app)
 secrets_commands.register(app)
 

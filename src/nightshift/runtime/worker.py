@@ -15,12 +15,14 @@ import os
 import sys
 import time
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from nightshift.agent.api import stream_investigation
 from nightshift.agent.events import AgentEvent, EventKind
+from nightshift.agent.limits import Limits
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import Toolset
 from nightshift.domain.actions import load_action_catalog
@@ -30,9 +32,13 @@ from nightshift.domain.vocabulary import Domain, Tier
 from nightshift.observability import jsonlog
 from nightshift.observability.redaction import Redactor
 from nightshift.runtime.executors.local import EXIT_OUT_OF_MEMORY
+from nightshift.runtime.proposals import propose_remediations
 from nightshift.runtime.worker_policy import WorkerGovernance
 from nightshift.runtime.worker_secrets import DomainCredentials, WorkerSecretsConfig
 from nightshift.runtime.worker_secrets import obtain as obtain_credentials
+
+if TYPE_CHECKING:
+    from nightshift.observability.worker_trace import WorkerTrace
 
 log = logging.getLogger("nightshift.worker")
 TOKEN_ENV = "NIGHTSHIFT_WORKER_TOKEN"  # noqa: S105 - a variable name
@@ -97,8 +103,23 @@ class _Uplink:
         self._last = time.monotonic()
 
 
+def build_limits(spec: Mapping[str, Any], tier: Tier) -> Limits:
+    """The tier's budgets, with the reasoning-depth bound the control plane
+    computed from recent successful runs (``max_cycles`` in the spec), if any."""
+    limits = Limits.for_tier(tier)
+    bound = spec.get("max_cycles")
+    if isinstance(bound, int) and not isinstance(bound, bool) and bound >= 1:
+        return replace(limits, max_cycles=bound, max_tool_calls=bound * limits.calls_per_cycle)
+    return limits
+
+
 async def run_worker(
-    inv_id: str, api_url: str, token: str, secrets: WorkerSecretsConfig, redactor: Redactor
+    inv_id: str,
+    api_url: str,
+    token: str,
+    secrets: WorkerSecretsConfig,
+    redactor: Redactor,
+    trace: WorkerTrace | None = None,
 ) -> int:
     """Run one investigation; ``redactor`` also guards this process's log output."""
     headers = {"Authorization": f"Bearer {token}"}
@@ -118,9 +139,12 @@ async def run_worker(
                 load_action_catalog(),
                 inherited_header=spec.get("chain_header"),
             )
-            toolset = governance.wrap(build_toolset(spec, credentials))
+            toolset: Toolset = governance.wrap(build_toolset(spec, credentials))
+            if trace is not None:
+                toolset = trace.wrap(toolset)  # outermost: denied calls are traced too
             diagnosis: Diagnosis | None = None
-            async for item in stream_investigation(request, toolset):
+            limits = build_limits(spec, request.tier)
+            async for item in stream_investigation(request, toolset, limits=limits):
                 for decided in governance.drain():
                     await uplink.add(decided)
                 if isinstance(item, Diagnosis):
@@ -129,6 +153,8 @@ async def run_worker(
                 if item.kind is EventKind.TOOL_REQUESTED:
                     governance.intent = str(item.data.get("reason") or "")
                 await uplink.add(item)
+                if trace is not None:
+                    trace.observe(item)
             await uplink.flush()
             if diagnosis is None:
                 raise WorkerError("the agent loop ended without a diagnosis")
@@ -139,6 +165,8 @@ async def run_worker(
                 "reason": redactor.redact(reason),
                 "result": redactor.redact_obj(diagnosis.to_dict()),
             }
+            # Proposals go first: the result ends the investigation and revokes this token.
+            await propose_remediations_to(client, inv_id, diagnosis, redactor)
         except MemoryError:
             raise
         except Exception as exc:
@@ -146,9 +174,29 @@ async def run_worker(
             await _best_effort_flush(uplink)
             why = redactor.redact(f"worker error: {type(exc).__name__}: {exc}")
             body = {"status": "failed", "reason": why}
+        if trace is not None:  # the result ends the unit (SIGTERM): export spans first
+            await asyncio.to_thread(trace.flush)
         resp = await client.post(f"/v1/investigations/{inv_id}/worker/result", json=body)
         resp.raise_for_status()
         return 0 if body["status"] != "failed" else 1
+
+
+async def propose_remediations_to(
+    client: httpx.AsyncClient, inv_id: str, diagnosis: Diagnosis, redactor: Redactor
+) -> None:
+    """Post the diagnosis' remediation proposals; policy decides each in the control
+    plane. Best effort: a failure is logged and the diagnosis still goes out."""
+    try:
+        drafts = propose_remediations(diagnosis, load_action_catalog())
+        if not drafts:
+            return
+        payload = {"proposals": [redactor.redact_obj(d.to_dict()) for d in drafts]}
+        resp = await client.post(f"/v1/investigations/{inv_id}/worker/proposals", json=payload)
+        resp.raise_for_status()
+        for item in resp.json():
+            log.info("proposed %s: %s", item["action"], item["status"])
+    except Exception as exc:  # proposals are optional; losing the diagnosis is not
+        log.warning("could not propose remediations: %s: %s", type(exc).__name__, exc)
 
 
 async def _best_effort_flush(uplink: _Uplink) -> None:
@@ -172,14 +220,28 @@ def main(inv_id: str, api_url: str) -> int:
     if not token:
         log.error("no worker token in %s", TOKEN_ENV)
         return 2
+    trace = _trace_from_env(inv_id)
     try:
-        return asyncio.run(run_worker(inv_id, api_url, token, secrets, redactor))
+        return asyncio.run(run_worker(inv_id, api_url, token, secrets, redactor, trace))
     except MemoryError:
         os.write(2, b"out of memory\n")
         os._exit(EXIT_OUT_OF_MEMORY)
     except httpx.HTTPError as exc:
         log.error("control plane unreachable or refused: %s", exc)
         return 1
+    finally:
+        if trace is not None:
+            trace.close()
+
+
+def _trace_from_env(inv_id: str) -> WorkerTrace | None:
+    """The investigation's trace, continued here when the control plane sent one
+    (OpenTelemetry is imported only then: untraced workers start faster)."""
+    if not os.environ.get("TRACEPARENT"):  # observability.tracing.TRACEPARENT_ENV
+        return None
+    from nightshift.observability.worker_trace import WorkerTrace
+
+    return WorkerTrace.from_env(os.environ, inv_id)
 
 
 if __name__ == "__main__":  # pragma: no cover

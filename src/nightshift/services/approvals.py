@@ -10,7 +10,7 @@ alike, and the action is executed once. Refusals are audited too.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -42,6 +42,8 @@ from nightshift.services.proposals import (
     target_of,
 )
 from nightshift.store.tables import ActionProposalRow, AgentRow, InvestigationRow, UserRow
+
+RESUME_AFTER = timedelta(seconds=30)  # an approval this old that has not started was lost
 
 
 def approver_principal(caller: Caller, user: UserRow | None) -> Principal:
@@ -92,6 +94,7 @@ class ApprovalService:
         params: Mapping[str, Any] | None,
     ) -> None:
         now = datetime.now(UTC)
+        kill_switch = self._p.kill_switch()
         with self._db.transaction() as s:
             row, agent = self._pending(s, proposal_id, caller, now)
             identity = identity_of(agent, _owner(s, agent))
@@ -99,22 +102,24 @@ class ApprovalService:
             new_target = target or target_of(row.target)
             new_params = dict(params) if params is not None else dict(row.params or {})
             modified = new_target != target_of(row.target) or new_params != dict(row.params or {})
-            if modified:
-                inv = s.get(InvestigationRow, row.investigation_id)
-                assert inv is not None
-                proposal = ActionProposal(
-                    row.action_type, new_target, row.confidence, row.intent.get("hypothesis_id")
+            # Decided again as it would now run: a modified target must be in scope, and
+            # a kill switch, suspension or demotion since the request also refuses it.
+            inv = s.get(InvestigationRow, row.investigation_id)
+            assert inv is not None
+            proposal = ActionProposal(
+                row.action_type, new_target, row.confidence, row.intent.get("hypothesis_id")
+            )
+            context = PolicyContext(
+                chain=start_chain(inv.chain_id, agent.name, identity.boundaries),
+                catalog=self._p.catalog,
+                kill_switch=kill_switch,
+            )
+            decision = decide(identity, ActionRequest(proposal), context)
+            if decision.outcome is Outcome.DENY:
+                what = f"the modified target {new_target}" if modified else "this request"
+                raise Forbidden(
+                    f"{what} is refused by policy ({decision.reason.value}): {decision.message}"
                 )
-                context = PolicyContext(
-                    chain=start_chain(inv.chain_id, agent.name, identity.boundaries),
-                    catalog=self._p.catalog,
-                )
-                decision = decide(identity, ActionRequest(proposal), context)
-                if decision.outcome is Outcome.DENY:
-                    raise Forbidden(
-                        f"the modified target {new_target} is refused by policy "
-                        f"({decision.reason.value}): {decision.message}"
-                    )
             values: dict[str, Any] = {
                 "status": APPROVED,
                 "version": row.version + 1,
@@ -123,18 +128,30 @@ class ApprovalService:
                 "decision_reason": reason or "approved",
             }
             if modified:
-                values |= {"target": new_target.to_dict(), "params": new_params,
-                           "result": {"modified_from": {"target": row.target,
-                                                        "params": row.params}}}  # fmt: skip
+                values |= {
+                    "target": new_target.to_dict(),
+                    "params": new_params,
+                    "result": {"modified_from": {"target": row.target, "params": row.params}},
+                }
             self._transition(s, row, values)
             self._audit.append_in(
                 s,
-                [human_entry(caller, intent=reason or "approved", decision="approved",
-                             request={"proposal": row.id, "action": row.action_type,
-                                      "target": new_target.to_dict(), "params": new_params,
-                                      "modified": modified},
-                             investigation_id=row.investigation_id)],
-            )  # fmt: skip
+                [
+                    human_entry(
+                        caller,
+                        intent=reason or "approved",
+                        decision="approved",
+                        request={
+                            "proposal": row.id,
+                            "action": row.action_type,
+                            "target": new_target.to_dict(),
+                            "params": new_params,
+                            "modified": modified,
+                        },
+                        investigation_id=row.investigation_id,
+                    )
+                ],
+            )
 
     def reject(self, proposal_id: str, caller: Caller, *, reason: str) -> ProposalView:
         if not reason.strip():
@@ -149,21 +166,41 @@ class ApprovalService:
             raise
         with self._db.transaction() as s:
             row, agent = self._pending(s, proposal_id, caller, now)
-            self._transition(s, row, {"status": REJECTED, "version": row.version + 1,
-                                      "decided_by": caller.user_id, "decided_at": now,
-                                      "decision_reason": reason})  # fmt: skip
+            self._transition(
+                s,
+                row,
+                {
+                    "status": REJECTED,
+                    "version": row.version + 1,
+                    "decided_by": caller.user_id,
+                    "decided_at": now,
+                    "decision_reason": reason,
+                },
+            )
             self._audit.append_in(
                 s,
-                [human_entry(caller, intent=reason, decision="rejected",
-                             request={"proposal": row.id, "action": row.action_type,
-                                      "target": row.target},
-                             investigation_id=row.investigation_id)],
-            )  # fmt: skip
+                [
+                    human_entry(
+                        caller,
+                        intent=reason,
+                        decision="rejected",
+                        request={
+                            "proposal": row.id,
+                            "action": row.action_type,
+                            "target": row.target,
+                        },
+                        investigation_id=row.investigation_id,
+                    )
+                ],
+            )
         return self._p.get(proposal_id, include_hidden=True)
 
     def expire_due(self, now: datetime | None = None) -> int:
-        """Expire approval requests past their TTL; each one escalates. For the reconciler."""
+        """For the reconciler: expire approval requests past their TTL (each one
+        escalates), and run approved actions that never started (the process
+        died between the approval and the execution). Returns how many expired."""
         now = now or datetime.now(UTC)
+        self._resume_approved(now)
         with self._db.read() as s:
             due = list(
                 s.scalars(
@@ -180,15 +217,27 @@ class ApprovalService:
                     continue
                 agent = s.get(AgentRow, row.agent_id)
                 assert agent is not None
-                self._transition(s, row, {"status": EXPIRED, "version": row.version + 1,
-                                          "decided_at": now,
-                                          "decision_reason": "no decision before it expired"})  # fmt: skip
+                self._transition(
+                    s,
+                    row,
+                    {
+                        "status": EXPIRED,
+                        "version": row.version + 1,
+                        "decided_at": now,
+                        "decision_reason": "no decision before it expired",
+                    },
+                )
                 self._audit.append_in(
                     s,
-                    [system_entry(intent="approval request expired", decision="expired",
-                                  request={"proposal": row.id, "action": row.action_type},
-                                  inv=row.investigation_id)],
-                )  # fmt: skip
+                    [
+                        system_entry(
+                            intent="approval request expired",
+                            decision="expired",
+                            request={"proposal": row.id, "action": row.action_type},
+                            inv=row.investigation_id,
+                        )
+                    ],
+                )
                 esc = self._p.escalations.open_in(
                     s,
                     agent,
@@ -197,12 +246,32 @@ class ApprovalService:
                     f"proposed by {agent.name} before it expired",
                     investigation_id=row.investigation_id,
                     proposal_id=row.id,
-                    extra={"proposal": {"action": row.action_type, "target": row.target,
-                                        "confidence": row.confidence}},
-                )  # fmt: skip
+                    extra={
+                        "proposal": {
+                            "action": row.action_type,
+                            "target": row.target,
+                            "confidence": row.confidence,
+                        }
+                    },
+                )
             self._p.escalations.deliver([esc])
             done += 1
         return done
+
+    def _resume_approved(self, now: datetime) -> None:
+        if self._p.on_approved is None:
+            return
+        with self._db.read() as s:
+            stale = list(
+                s.scalars(
+                    select(ActionProposalRow.id).where(
+                        ActionProposalRow.status == APPROVED,
+                        ActionProposalRow.decided_at <= now - RESUME_AFTER,
+                    )
+                )
+            )
+        for proposal_id in stale:
+            self._p.on_approved(proposal_id)  # claims by conditional update: runs once
 
     # -- internals ---------------------------------------------------------------
 
@@ -231,15 +300,23 @@ class ApprovalService:
         user = s.get(UserRow, caller.user_id) if caller.user_id else None
         verdict = may_approve(approver_principal(caller, user), identity)
         if not verdict.allowed:
-            raise Forbidden(f"you may not {verb} this request ({verdict.reason.value}): "
-                            f"{verdict.message}")  # fmt: skip
+            raise Forbidden(
+                f"you may not {verb} this request ({verdict.reason.value}): {verdict.message}"
+            )
 
     def _refused(self, caller: Caller, proposal_id: str, why: str) -> None:
         """Refusals are audited after the refused transaction rolled back."""
         self._audit.append(
-            [human_entry(caller, intent="decide approval request", decision="refused",
-                         reason=why[:1000], request={"proposal": proposal_id})]
-        )  # fmt: skip
+            [
+                human_entry(
+                    caller,
+                    intent="decide approval request",
+                    decision="refused",
+                    reason=why[:1000],
+                    request={"proposal": proposal_id},
+                )
+            ]
+        )
 
     @staticmethod
     def _transition(s: Session, row: ActionProposalRow, values: dict[str, Any]) -> None:
@@ -262,5 +339,3 @@ def _owner(s: Session, agent: AgentRow) -> UserRow:
     owner = s.get(UserRow, agent.owner_id)
     assert owner is not None
     return owner
-
-

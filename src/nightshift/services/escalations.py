@@ -177,9 +177,17 @@ class EscalationService:
                         at = datetime.now(UTC).isoformat()
                         row.notifications = [
                             *row.notifications,
-                            *({"notifier": d.notifier, "ok": d.ok, "attempts": d.attempts,
-                               "error": d.error, "at": at} for d in results),
-                        ]  # fmt: skip
+                            *(
+                                {
+                                    "notifier": d.notifier,
+                                    "ok": d.ok,
+                                    "attempts": d.attempts,
+                                    "error": d.error,
+                                    "at": at,
+                                }
+                                for d in results
+                            ),
+                        ]
             except Exception:  # a notifier must never break the workflow
                 log.exception("delivering escalation %s failed", esc_id)
 
@@ -198,6 +206,12 @@ class EscalationService:
     # -- breaker trips (termination listener) ----------------------------------
 
     def investigation_ended(self, investigation_id: str, status: str, reason: str) -> None:
+        try:
+            self._ended(investigation_id, status, reason)
+        except Exception:  # a listener must never fail the termination it is told about
+            log.exception("workflow listener failed for %s", investigation_id)
+
+    def _ended(self, investigation_id: str, status: str, reason: str) -> None:
         if status != "escalated":
             return
         with self._db.transaction() as s:
@@ -258,9 +272,16 @@ class EscalationService:
             row.status, row.acked_at, row.acked_by = "acked", datetime.now(UTC), caller.user_id
             self._audit.append_in(
                 s,
-                [human_entry(caller, intent=note or "acknowledged", decision="acked",
-                             request={"escalation": esc_id}, investigation_id=row.investigation_id)],
-            )  # fmt: skip
+                [
+                    human_entry(
+                        caller,
+                        intent=note or "acknowledged",
+                        decision="acked",
+                        request={"escalation": esc_id},
+                        investigation_id=row.investigation_id,
+                    )
+                ],
+            )
         return self.get(esc_id)
 
     def resolve(
@@ -279,10 +300,16 @@ class EscalationService:
             row.correct, row.resolution = warranted, resolution
             self._audit.append_in(
                 s,
-                [human_entry(caller, intent=resolution, decision="resolved",
-                             request={"escalation": esc_id, "warranted": warranted},
-                             investigation_id=row.investigation_id)],
-            )  # fmt: skip
+                [
+                    human_entry(
+                        caller,
+                        intent=resolution,
+                        decision="resolved",
+                        request={"escalation": esc_id, "warranted": warranted},
+                        investigation_id=row.investigation_id,
+                    )
+                ],
+            )
         return self.get(esc_id)
 
     @staticmethod

@@ -92,23 +92,37 @@ class ExecutionService:
             _transition(s, row, {"status": "rolling_back", "version": row.version + 1})
         step = self.remediator.rollback(job, inverse, undo)
         after = self.remediator.symptoms_present(job)
-        result["rollback"] = {**step.to_dict(), "inverse": inverse, "reason": reason,
-                              "symptoms_after": after}  # fmt: skip
+        result["rollback"] = {
+            **step.to_dict(),
+            "inverse": inverse,
+            "reason": reason,
+            "symptoms_after": after,
+        }
         now = datetime.now(UTC)
         with self._db.transaction() as s:
             row = s.get(ActionProposalRow, proposal_id)
             assert row is not None
-            values: dict[str, Any] = {"status": ROLLED_BACK if step.ok else EXECUTED,
-                                      "version": row.version + 1, "result": result}  # fmt: skip
+            values: dict[str, Any] = {
+                "status": ROLLED_BACK if step.ok else EXECUTED,
+                "version": row.version + 1,
+                "result": result,
+            }
             if step.ok:
                 values["rolled_back_at"] = now
             _transition(s, row, values)
             self._p.audit.append_in(
                 s,
-                [human_entry(caller, intent=reason, decision="rolled_back" if step.ok else "failed",
-                             reason=step.message, investigation_id=row.investigation_id,
-                             request={"proposal": row.id, "inverse": inverse, "undo": undo})],
-            )  # fmt: skip
+                [
+                    human_entry(
+                        caller,
+                        intent=reason,
+                        decision="rolled_back" if step.ok else "failed",
+                        reason=step.message,
+                        investigation_id=row.investigation_id,
+                        request={"proposal": row.id, "inverse": inverse, "undo": undo},
+                    )
+                ],
+            )
         if not step.ok:
             raise Conflict(f"rollback through {inverse} failed: {step.message}")
         return self._p.get(proposal_id, include_hidden=True)
@@ -142,18 +156,34 @@ class ExecutionService:
             row = s.get(ActionProposalRow, proposal_id)
             assert row is not None
             merged = {**(row.result or {}), **result}
-            _transition(s, row, {"status": EXECUTED if ok else FAILED, "executed_at": now,
-                                 "version": row.version + 1, "result": merged})  # fmt: skip
+            _transition(
+                s,
+                row,
+                {
+                    "status": EXECUTED if ok else FAILED,
+                    "executed_at": now,
+                    "version": row.version + 1,
+                    "result": merged,
+                },
+            )
             verdict = "verified: symptoms gone" if result["verified"] else "symptoms persist"
             self._p.audit.append_in(
                 s,
-                [system_entry(intent=f"execute approved {job.action} on {job.target}",
-                              decision="executed" if ok else "failed",
-                              reason=verdict if ok else "execution failed",
-                              request={"proposal": proposal_id, "action": job.action,
-                                       "target": job.target.to_dict(), "params": dict(job.params)},
-                              inv=job.investigation_id)],
-            )  # fmt: skip
+                [
+                    system_entry(
+                        intent=f"execute approved {job.action} on {job.target}",
+                        decision="executed" if ok else "failed",
+                        reason=verdict if ok else "execution failed",
+                        request={
+                            "proposal": proposal_id,
+                            "action": job.action,
+                            "target": job.target.to_dict(),
+                            "params": dict(job.params),
+                        },
+                        inv=job.investigation_id,
+                    )
+                ],
+            )
             if not result["verified"]:
                 agent = s.get(AgentRow, row.agent_id)
                 assert agent is not None
@@ -192,5 +222,3 @@ def _transition(s: Any, row: ActionProposalRow, values: dict[str, Any]) -> None:
     if done.rowcount != 1:
         raise Conflict(f"proposal {row.id} changed concurrently; nothing done")
     s.expire(row)
-
-

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -193,6 +193,9 @@ class ProposalService:
         # Set by the composition root: runs an approved proposal (execution.py).
         self.on_approved = on_approved
 
+    def kill_switch(self) -> KillSwitch:
+        return self._kill_switch()
+
     def propose(
         self, inv_id: str, caller: Caller, items: Sequence[ProposalInput]
     ) -> list[ProposalView]:
@@ -203,6 +206,7 @@ class ProposalService:
         now = datetime.now(UTC)
         escalations: list[str | None] = []
         approved: list[str] = []
+        kill_switch = self.kill_switch()  # read before taking the write lock
         with self.db.transaction() as s:
             inv = s.get(InvestigationRow, inv_id, with_for_update=True)
             if inv is None:
@@ -215,7 +219,9 @@ class ProposalService:
                 .where(ActionProposalRow.investigation_id == inv_id)
             )
             if (have or 0) + len(items) > MAX_PROPOSALS_PER_INVESTIGATION:
-                raise Invalid(f"at most {MAX_PROPOSALS_PER_INVESTIGATION} proposals per investigation")
+                raise Invalid(
+                    f"at most {MAX_PROPOSALS_PER_INVESTIGATION} proposals per investigation"
+                )
             agent = s.get(AgentRow, inv.agent_id)
             assert agent is not None
             owner = s.get(UserRow, agent.owner_id)
@@ -224,7 +230,7 @@ class ProposalService:
             context = PolicyContext(
                 chain=start_chain(inv.chain_id, agent.name, identity.boundaries),
                 catalog=self.catalog,
-                kill_switch=self._kill_switch(),
+                kill_switch=kill_switch,
             )
             rows = []
             for item in items:
@@ -240,20 +246,21 @@ class ProposalService:
                 request = ActionRequest(proposal)
                 decision = decide(identity, request, context)
                 row = self._record(s, inv, agent, item, decision, now)
-                self.audit.append_in(
-                    s,
-                    [
-                        decision_entry(
-                            at=now,
-                            agent=identity,
-                            request={**request_to_dict(request), "proposal_id": row.id,
-                                     "investigation_id": inv_id, "params": dict(item.params)},
-                            decision=decision,
-                            intent=item.rationale or f"fix hypothesis {item.hypothesis_id}",
-                            chain_id=inv.chain_id,
-                        )
-                    ],
-                )  # fmt: skip
+                entry = decision_entry(
+                    at=now,
+                    agent=identity,
+                    request={
+                        **request_to_dict(request),
+                        "proposal_id": row.id,
+                        "params": dict(item.params),
+                    },
+                    decision=decision,
+                    intent=item.rationale or f"fix hypothesis {item.hypothesis_id}",
+                    chain_id=inv.chain_id,
+                )
+                # Indexed by investigation, so `audit explain` shows the decision.
+                extra = {**entry.extra, "investigation_id": inv_id}
+                self.audit.append_in(s, [replace(entry, extra=extra)])
                 escalations += self._follow_up(s, agent, inv_id, row, decision, now)
                 if row.status == APPROVED:
                     approved.append(row.id)
@@ -371,11 +378,22 @@ class ProposalService:
             return []
         return [
             self.escalations.open_in(
-                s, agent, kind=kind, summary=summary, investigation_id=inv_id, proposal_id=row.id,
-                extra={"proposal": {"action": row.action_type, "target": row.target,
-                                    "confidence": row.confidence, "decision": row.decision}},
+                s,
+                agent,
+                kind=kind,
+                summary=summary,
+                investigation_id=inv_id,
+                proposal_id=row.id,
+                extra={
+                    "proposal": {
+                        "action": row.action_type,
+                        "target": row.target,
+                        "confidence": row.confidence,
+                        "decision": row.decision,
+                    }
+                },
             )
-        ]  # fmt: skip
+        ]
 
     # -- reads ------------------------------------------------------------------
 
@@ -401,9 +419,11 @@ class ProposalService:
         include_hidden: bool = False,
         limit: int = 50,
     ) -> list[ProposalView]:
-        q = select(ActionProposalRow, AgentRow.name, UserRow.name).join(
-            AgentRow, AgentRow.id == ActionProposalRow.agent_id
-        ).outerjoin(UserRow, UserRow.id == ActionProposalRow.decided_by)
+        q = (
+            select(ActionProposalRow, AgentRow.name, UserRow.name)
+            .join(AgentRow, AgentRow.id == ActionProposalRow.agent_id)
+            .outerjoin(UserRow, UserRow.id == ActionProposalRow.decided_by)
+        )
         if status:
             q = q.where(ActionProposalRow.status == status)
         if agent:

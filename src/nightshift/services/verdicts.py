@@ -68,7 +68,9 @@ def _same_resource(a: Mapping[str, Any], b: ResourceRef) -> bool:
 
 
 def scores(
-    outcome: KnownOutcome, top: tuple[Claim, dict[str, Any]] | None, resources: Sequence[ResourceRef]
+    outcome: KnownOutcome,
+    top: tuple[Claim, dict[str, Any]] | None,
+    resources: Sequence[ResourceRef],
 ) -> bool:
     """Correct when the top-1 names the actual fault (category and fault) and, when
     the outcome names resources, one of them (the root cause or an accepted alias)."""
@@ -128,10 +130,16 @@ class VerdictService:
             s.add(row)
             self._audit.append_in(
                 s,
-                [human_entry(caller, intent=reason or f"{kind.value} the diagnosis",
-                             decision=kind.value, request={"verdict": row.id, **row.payload},
-                             investigation_id=inv_id)],
-            )  # fmt: skip
+                [
+                    human_entry(
+                        caller,
+                        intent=reason or f"{kind.value} the diagnosis",
+                        decision=kind.value,
+                        request={"verdict": row.id, **row.payload},
+                        investigation_id=inv_id,
+                    )
+                ],
+            )
             return _view(row, agent.name, caller.name)
 
     def record_outcome(
@@ -172,11 +180,20 @@ class VerdictService:
             s.add(row)
             self._audit.append_in(
                 s,
-                [human_entry(caller, intent=note or "record the known outcome", decision=OUTCOME,
-                             request={"verdict": row.id, "actual": claim_dict(actual),
-                                      "correct": row.correct},
-                             investigation_id=inv_id)],
-            )  # fmt: skip
+                [
+                    human_entry(
+                        caller,
+                        intent=note or "record the known outcome",
+                        decision=OUTCOME,
+                        request={
+                            "verdict": row.id,
+                            "actual": claim_dict(actual),
+                            "correct": row.correct,
+                        },
+                        investigation_id=inv_id,
+                    )
+                ],
+            )
             return _view(row, agent.name, caller.name)
 
     def list(self, inv_id: str) -> list[VerdictView]:

@@ -180,6 +180,11 @@ class ActionProposalRow(Base):
     executed_at: Mapped[datetime | None] = mapped_column(nullable=True)
     rolled_back_at: Mapped[datetime | None] = mapped_column(nullable=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # e.g. replicas
+    # Approval fatigue: an identical pending request points at the one it joined.
+    batched_into: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    batch_count: Mapped[int] = mapped_column(Integer, default=1)
+    visible: Mapped[bool] = mapped_column(Boolean, default=True)  # False in shadow
 
 
 class EscalationRow(Base):
@@ -199,6 +204,11 @@ class EscalationRow(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)
     resolved_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
     notifications: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    proposal_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    phase: Mapped[str] = mapped_column(String(32), default="")  # the agent's phase then
+    acked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    acked_by: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    resolution: Mapped[str] = mapped_column(Text, default="")
 
 
 class ReviewItemRow(Base):

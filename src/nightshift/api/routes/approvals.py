@@ -82,14 +82,20 @@ def approve(
 
 @router.post("/{proposal_id}/reject", response_model=ProposalOut)
 def reject(
-    proposal_id: str, body: ReasonIn, request: Request, who: Caller = Depends(require(Role.OPERATOR))
+    proposal_id: str,
+    body: ReasonIn,
+    request: Request,
+    who: Caller = Depends(require(Role.OPERATOR)),
 ) -> ProposalOut:
     return proposal_out(_approvals(request).reject(proposal_id, who, reason=body.reason))
 
 
 @router.post("/{proposal_id}/rollback", response_model=ProposalOut)
 def rollback(
-    proposal_id: str, body: ReasonIn, request: Request, who: Caller = Depends(require(Role.OPERATOR))
+    proposal_id: str,
+    body: ReasonIn,
+    request: Request,
+    who: Caller = Depends(require(Role.OPERATOR)),
 ) -> ProposalOut:
     """Undo an executed action through its catalog inverse (counted for demotion)."""
     return proposal_out(_execution(request).rollback(proposal_id, who, body.reason))

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request
 
 from nightshift.api.auth import worker
+from nightshift.api.routes.approvals import proposal_out
 from nightshift.api.routes.investigations import service, to_out
 from nightshift.api.schemas import (
     Accepted,
@@ -20,10 +21,13 @@ from nightshift.api.schemas import (
     WorkerResult,
     WorkerSpecOut,
 )
+from nightshift.api.schemas_workflow import ProposalOut, ProposalsIn
 from nightshift.domain.access import Caller
 from nightshift.domain.agent_codec import identity_to
+from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.vocabulary import InvestigationStatus
 from nightshift.services.investigations import SubmitRequest
+from nightshift.services.proposals import ProposalInput
 
 router = APIRouter(prefix="/v1/investigations/{inv_id}/worker", tags=["worker"])
 
@@ -102,3 +106,25 @@ def delegate(
         nightshift_chain,
     )
     return to_out(view)
+
+
+@router.post("/proposals", status_code=201, response_model=list[ProposalOut])
+def propose(
+    inv_id: str, body: ProposalsIn, request: Request, who: Caller = Depends(worker)
+) -> list[ProposalOut]:
+    """Propose remediation actions (before posting the result); policy decides each."""
+    items = [
+        ProposalInput(
+            action=p.action,
+            target=ResourceRef(**p.target.model_dump()),
+            confidence=p.confidence,
+            hypothesis_id=p.hypothesis_id,
+            rationale=p.rationale,
+            evidence_ids=tuple(p.evidence_ids),
+            params=p.params,
+        )
+        for p in body.proposals
+    ]
+    views = request.app.state.container.proposals.propose(inv_id, who, items)
+    # The worker learns only how each proposal was decided, not operator-side detail.
+    return [proposal_out(v) for v in views]

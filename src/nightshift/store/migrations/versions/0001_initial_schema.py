@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 01:56:16.614357
+Create Date: 2026-11-22 01:58:50.337704
 """
 
 from __future__ import annotations
@@ -125,6 +125,11 @@ def upgrade() -> None:
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("resolved_by", sa.String(length=36), nullable=True),
         sa.Column("notifications", sa.JSON(), nullable=False),
+        sa.Column("proposal_id", sa.String(length=36), nullable=True),
+        sa.Column("phase", sa.String(length=32), nullable=False),
+        sa.Column("acked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("acked_by", sa.String(length=36), nullable=True),
+        sa.Column("resolution", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["agent_id"], ["agents.id"], name=op.f("fk_escalations_agent_id_agents")
         ),
@@ -271,6 +276,10 @@ def upgrade() -> None:
         sa.Column("executed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("rolled_back_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("result", sa.JSON(), nullable=True),
+        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("batched_into", sa.String(length=36), nullable=True),
+        sa.Column("batch_count", sa.Integer(), nullable=False),
+        sa.Column("visible", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["agent_id"], ["agents.id"], name=op.f("fk_action_proposals_agent_id_agents")
         ),

@@ -1,0 +1,1 @@
+"""Pluggable notifiers for escalations (webhook, fake)."""
