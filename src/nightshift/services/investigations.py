@@ -88,6 +88,7 @@ class InvestigationView:
     deadline_at: datetime | None
     event_count: int
     resources: Mapping[str, Any] | None
+    reviewed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +126,7 @@ def _view(row: InvestigationRow, agent_name: str) -> InvestigationView:
         deadline_at=row.deadline_at,
         event_count=row.event_count,
         resources=row.resources,
+        reviewed_at=row.reviewed_at,
     )
 
 

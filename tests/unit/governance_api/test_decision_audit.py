@@ -49,7 +49,7 @@ def test_worker_decisions_are_audited_under_the_control_planes_identity(
         json={"events": [_decision("allow", "allowed", "none")]},
         headers=worker,
     )
-    records = client.get(f"/v1/audit?investigation={inv}", headers=world.auth("viewer")).json()
+    records = client.get(f"/v1/audit?investigation={inv}", headers=world.auth("lead")).json()
     assert len(records) == 1
     body = records[0]["record"]
     assert (body["actor"], body["owner"], body["authority_class"], body["phase"]) == (

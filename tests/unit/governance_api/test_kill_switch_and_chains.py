@@ -90,6 +90,7 @@ def _agents(world: World, *names: str, max_depth: int = 3) -> None:
             name,
             owner="lead",
             authority_class="supervised",
+            trust_phase="assist",
             boundaries={**DEMO_BOUNDARIES, "max_depth": max_depth},
         )
 

@@ -188,12 +188,15 @@ def audit_verify(request: Request, _: Caller = Viewer) -> AuditVerifyOut:
 @router.get("/v1/audit", response_model=list[AuditRecordOut])
 def audit_records(
     request: Request,
-    _: Caller = Viewer,
+    _: Caller = Lead,
     investigation: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AuditRecordOut]:
-    """The trail of one investigation (who authorized what, under which policy, why)."""
+    """The trail of one investigation (who authorized what, under which policy, why).
+
+    Records carry the agents' reasoning, including unreviewed shadow output,
+    so reading them takes the ops-lead role (auditors hold it or admin)."""
     svc = _c(request).audit
     records = svc.for_investigation(investigation) if investigation else svc.recent(limit, actor)
     return [

@@ -19,13 +19,14 @@ from nightshift.api.schemas import (
 )
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import Domain, InvestigationStatus, Role, Tier
-from nightshift.services.errors import NotFound
+from nightshift.services.errors import Forbidden, NotFound
 from nightshift.services.investigations import (
     InvestigationService,
     InvestigationView,
     SubmitRequest,
 )
 from nightshift.services.ports import EventStream
+from nightshift.services.reviews import conceal_event, conceal_view, conceals
 
 router = APIRouter(prefix="/v1/investigations", tags=["investigations"])
 _HEARTBEAT_SECONDS = 15.0
@@ -82,10 +83,15 @@ def submit(
     return to_out(view)
 
 
+def _visible(view: InvestigationView, who: Caller) -> InvestigationView:
+    """Shadow-phase output stays hidden from operators until someone reviews it."""
+    return conceal_view(view) if conceals(view.trust_phase, view.reviewed_at, who) else view
+
+
 @router.get("", response_model=InvestigationPage)
 def list_investigations(
     request: Request,
-    _: Caller = Depends(require(Role.VIEWER)),
+    who: Caller = Depends(require(Role.VIEWER)),
     status_: Annotated[InvestigationStatus | None, Query(alias="status")] = None,
     agent: Annotated[str | None, Query(max_length=63)] = None,
     tier: Tier | None = None,
@@ -96,15 +102,16 @@ def list_investigations(
         status=status_, agent=agent, tier=tier, limit=limit, cursor=cursor
     )
     return InvestigationPage(
-        items=[to_out(v, with_result=False) for v in page.items], next_cursor=page.next_cursor
+        items=[to_out(_visible(v, who), with_result=False) for v in page.items],
+        next_cursor=page.next_cursor,
     )
 
 
 @router.get("/{inv_id}", response_model=InvestigationOut)
 def get_investigation(
-    inv_id: str, request: Request, _: Caller = Depends(require(Role.VIEWER))
+    inv_id: str, request: Request, who: Caller = Depends(require(Role.VIEWER))
 ) -> InvestigationOut:
-    return to_out(service(request).get(inv_id))
+    return to_out(_visible(service(request).get(inv_id), who))
 
 
 @router.post("/{inv_id}/cancel", response_model=InvestigationOut)
@@ -121,10 +128,12 @@ def cancel(
 def worker_log(
     inv_id: str,
     request: Request,
-    _: Caller = Depends(require(Role.VIEWER)),
+    who: Caller = Depends(require(Role.VIEWER)),
     tail_bytes: Annotated[int, Query(ge=1, le=10_000_000)] = 1_000_000,
 ) -> str:
-    service(request).get(inv_id)  # 404 for unknown ids
+    view = service(request).get(inv_id)  # 404 for unknown ids
+    if conceals(view.trust_phase, view.reviewed_at, who):
+        raise Forbidden("this shadow-phase investigation's output awaits review")
     text = request.app.state.container.executor.read_log(inv_id, tail_bytes)
     if text is None:
         raise NotFound(f"investigation {inv_id!r} has no worker log (yet)")
@@ -135,19 +144,20 @@ def worker_log(
 async def events(
     inv_id: str,
     request: Request,
-    _: Caller = Depends(require(Role.VIEWER)),
+    who: Caller = Depends(require(Role.VIEWER)),
     after: Annotated[int, Query(ge=0)] = 0,
     follow: bool = True,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Server-sent events: the history after ``after`` (or Last-Event-ID), then live."""
     svc = service(request)
-    await asyncio.to_thread(svc.get, inv_id)  # 404 before the stream starts
+    view = await asyncio.to_thread(svc.get, inv_id)  # 404 before the stream starts
+    hide = conceals(view.trust_phase, view.reviewed_at, who)
     if last_event_id and last_event_id.isdigit():
         after = max(after, int(last_event_id))
     bus = request.app.state.container.bus
     return StreamingResponse(
-        _stream(svc, bus, request, inv_id, after, follow),
+        _stream(svc, bus, request, inv_id, after, follow, hide),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -160,13 +170,17 @@ async def _stream(
     inv_id: str,
     after: int,
     follow: bool,
+    hide: bool,
 ) -> AsyncIterator[bytes]:
     while True:
         batch = await asyncio.to_thread(svc.events, inv_id, after)
         for ev in batch:
             after = ev.seq
+            data = conceal_event(ev.kind, ev.data) if hide else ev.data
+            if data is None:
+                continue
             payload = json.dumps(
-                {"seq": ev.seq, "kind": ev.kind, "at": ev.created_at.isoformat(), "data": ev.data}
+                {"seq": ev.seq, "kind": ev.kind, "at": ev.created_at.isoformat(), "data": data}
             )
             yield f"id: {ev.seq}\nevent: {ev.kind}\ndata: {payload}\n\n".encode()
             if ev.kind == "status" and InvestigationStatus(ev.data["status"]).terminal:
