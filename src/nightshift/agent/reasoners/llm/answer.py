@@ -70,6 +70,26 @@ def tool_defs(specs: Sequence[ToolSpec]) -> tuple[ToolDef, ...]:
     return (*reads, ASSESS_TOOL)
 
 
+def wire_defs(tools: Sequence[ToolDef]) -> tuple[ToolDef, ...]:
+    """What is sent: the same tools without ``additionalProperties`` (the
+    validator still enforces it; the model does not need to read it 16 times)."""
+    return tuple(ToolDef(t.name, t.description, _lean(t.parameters)) for t in tools)
+
+
+def _lean(schema: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "additionalProperties":
+            continue
+        if key == "properties" and isinstance(value, Mapping):
+            out[key] = {name: _lean(sub) for name, sub in value.items()}
+        elif key == "items" and isinstance(value, Mapping):
+            out[key] = _lean(value)
+        else:
+            out[key] = value
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     calls: tuple[ToolCall, ...]

@@ -21,7 +21,7 @@ from typing import Any
 
 from nightshift.agent.events import AgentEvent, EventKind
 from nightshift.agent.reasoners.llm.accounting import TokenBudgetExhausted
-from nightshift.agent.reasoners.llm.answer import AnswerInvalid, tool_defs
+from nightshift.agent.reasoners.llm.answer import AnswerInvalid, tool_defs, wire_defs
 from nightshift.agent.reasoners.llm.calling import ModelCaller
 from nightshift.agent.reasoners.llm.config import LLMConfig
 from nightshift.agent.reasoners.llm.prompt import (
@@ -64,7 +64,8 @@ class LLMSession:
         self.caller = caller
         self.config = config
         self._emit = emit
-        self.tools = tool_defs(specs)
+        self.tools = tool_defs(specs)  # validated against, in full
+        self.wire_tools = wire_defs(self.tools)  # sent
         taxonomy = load_taxonomy()
         self.faults = frozenset(f.id for f in taxonomy if not f.deprecated)
         by_category: dict[str, list[str]] = {}
@@ -180,7 +181,7 @@ class LLMSession:
         request = ChatRequest(
             system=self.system,
             user=await self._user_prompt(),
-            tools=self.tools,
+            tools=self.wire_tools,
             max_output_tokens=self.config.max_output_tokens,
         )
         try:

@@ -1,0 +1,1 @@
+"""Token benchmark: prompt tokens the LLM path sends per investigation."""

@@ -1,0 +1,3 @@
+from bench.tokens.run import main
+
+raise SystemExit(main())
