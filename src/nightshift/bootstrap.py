@@ -285,6 +285,8 @@ def build_container(
     telemetry.gates = GateView(db, container.phases, settings.gate_metrics_refresh_seconds)
     investigations.add_event_observer(telemetry.observe)
     investigations.add_termination_listener(telemetry)
+    if apply_migrations:
+        telemetry.prime()  # count phase changes and approval decisions from now on
     return container
 
 

@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     vault_kv_mount: str = "secret"
     vault_prefix: str = "nightshift"
     vault_database_mount: str = "database"
-    vault_token_role: str = "nightshift-investigation"
+    vault_token_role: str = "nightshift-investigation"  # noqa: S105 - a role name
     vault_dynamic_sources: str = ""  # e.g. "database/orders,database/incidents"
 
     @model_validator(mode="after")

@@ -87,6 +87,7 @@ class WorkerSpecOut(BaseModel):
     chain_id: str
     spec: dict[str, Any]
     identity: dict[str, Any]  # the agent's identity and boundaries, for the policy wrapper
+    llm: dict[str, Any] | None = None  # the agent's model configuration, if it has one
 
 
 class WorkerEvent(Strict):

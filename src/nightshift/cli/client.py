@@ -55,6 +55,9 @@ class Api:
         )
         self.base_url = base_url
 
+    def close(self) -> None:
+        self._client.close()
+
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             resp = self._client.request(method, path, **kwargs)

@@ -139,3 +139,15 @@ def _headers(raw: Mapping[str, Any], secrets: Mapping[str, str]) -> dict[str, st
             text = secrets[ref]
         out[str(name)] = text
     return out
+
+
+def validate_config(config: Mapping[str, Any]) -> None:
+    """Refuse a misspelt or incomplete configuration before it is stored."""
+    allowed = _BACKEND_KEYS | _REASONER_KEYS | _RETRY_KEYS
+    unknown = sorted(set(config) - allowed)
+    if unknown:
+        raise LLMConfigError(f"unknown llm setting(s): {', '.join(unknown)}")
+    if str(config.get("provider", "openai")) not in PROVIDERS:
+        raise LLMConfigError(f"llm.provider must be one of {PROVIDERS}")
+    if not config.get("model"):
+        raise LLMConfigError("llm.model is required")

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from nightshift.domain.investigations import ACTIVE_STATUSES
 from nightshift.domain.vocabulary import InvestigationStatus, Tier
@@ -37,6 +38,10 @@ class DispatchPolicy:
     api_url: str
     interval_seconds: float = 1.0
     worker_env: Mapping[str, str] = field(default_factory=dict)
+    # Called for each unit being started, in the claiming transaction: may add
+    # to the row's spec (the reasoning-depth bound) and returns extra worker
+    # environment (the trace context). See services/telemetry.py.
+    prepare_launch: Callable[[Session, InvestigationRow], Mapping[str, str]] | None = None
 
 
 class Dispatcher:
@@ -155,7 +160,7 @@ class Dispatcher:
             if free <= 0:
                 return []
             candidates = s.execute(
-                select(InvestigationRow, AgentRow.name, UserRow.name)
+                select(InvestigationRow, AgentRow.name, UserRow.name, AgentRow.settings)
                 .join(AgentRow, AgentRow.id == InvestigationRow.agent_id)
                 .join(UserRow, UserRow.id == AgentRow.owner_id)
                 .where(InvestigationRow.status == S.QUEUED.value)
@@ -163,7 +168,7 @@ class Dispatcher:
                 .limit(free + 10 * p.max_running_per_agent)
             ).all()
             launches: list[tuple[WorkerLaunch, str, list[str], datetime]] = []
-            for row, agent_name, owner_name in candidates:
+            for row, agent_name, owner_name, agent_settings in candidates:
                 if len(launches) >= free:
                     break
                 if per_agent.get(row.agent_id, 0) >= p.max_running_per_agent:
@@ -176,6 +181,9 @@ class Dispatcher:
                 row.deadline_at = now + timedelta(seconds=deadline)
                 self._investigations.transition(s, row, S.DISPATCHED)
                 token = issue_worker_token(s, row.id, row.deadline_at + timedelta(seconds=30))
+                env = dict(p.worker_env)
+                if p.prepare_launch is not None:
+                    env.update(p.prepare_launch(s, row))
                 launch = WorkerLaunch(
                     investigation_id=row.id,
                     agent=agent_name,
@@ -184,8 +192,11 @@ class Dispatcher:
                     api_url=p.api_url,
                     token=token,
                     limits=limits,
-                    extra_env=p.worker_env,
+                    extra_env=env,
                 )
                 domains = [str(d) for d in row.spec.get("domains") or []]
+                if (agent_settings or {}).get("llm") and "application" not in domains:
+                    # The model's API key is the application domain's "llm" credential.
+                    domains.append("application")
                 launches.append((launch, owner_name, domains, row.deadline_at))
         return launches

@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ import httpx
 from nightshift.agent.api import stream_investigation
 from nightshift.agent.events import AgentEvent, EventKind
 from nightshift.agent.limits import Limits
+from nightshift.agent.reasoners.llm.stream import stream_reasoned_investigation
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import Toolset
 from nightshift.domain.actions import load_action_catalog
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
     from nightshift.observability.worker_trace import WorkerTrace
 
 log = logging.getLogger("nightshift.worker")
+# The model's API key: the application domain's "llm" credential source.
+LLM_SOURCE = (Domain.APPLICATION, "llm")
 TOKEN_ENV = "NIGHTSHIFT_WORKER_TOKEN"  # noqa: S105 - a variable name
 _FLUSH_KINDS = frozenset({EventKind.CYCLE_FINISHED, EventKind.RESULT, EventKind.BREAKER_TRIPPED})
 _BATCH = 32
@@ -129,9 +132,14 @@ async def run_worker(
         briefing = resp.json()
         spec = briefing["spec"]
         uplink = _Uplink(client, inv_id, redactor)
+        closers: list[Callable[[], Awaitable[None]]] = []
         try:
             request = build_request(spec)
-            credentials = await obtain_credentials(secrets, client, inv_id, request.domains)
+            llm_config = briefing.get("llm")
+            sources = [LLM_SOURCE] if llm_config else []
+            credentials = await obtain_credentials(
+                secrets, client, inv_id, request.domains, sources
+            )
             redactor.add(*credentials.secret_values())
             governance = WorkerGovernance(
                 identity_from(briefing["identity"]),
@@ -144,7 +152,19 @@ async def run_worker(
                 toolset = trace.wrap(toolset)  # outermost: denied calls are traced too
             diagnosis: Diagnosis | None = None
             limits = build_limits(spec, request.tier)
-            async for item in stream_investigation(request, toolset, limits=limits):
+            if llm_config:
+                from nightshift.llm.factory import build_reasoner
+
+                reasoner = build_reasoner(
+                    llm_config, credentials.by_source.get(LLM_SOURCE, {}), tier=request.tier
+                )
+                close = getattr(reasoner.model, "close", None)
+                if close is not None:  # the SDK clients hold connection pools
+                    closers.append(close)
+                stream = stream_reasoned_investigation(request, toolset, reasoner, limits=limits)
+            else:
+                stream = stream_investigation(request, toolset, limits=limits)
+            async for item in stream:
                 for decided in governance.drain():
                     await uplink.add(decided)
                 if isinstance(item, Diagnosis):
@@ -152,6 +172,8 @@ async def run_worker(
                     continue
                 if item.kind is EventKind.TOOL_REQUESTED:
                     governance.intent = str(item.data.get("reason") or "")
+                elif item.kind is EventKind.LLM_CALL:
+                    governance.charge_model_call(item.data)
                 await uplink.add(item)
                 if trace is not None:
                     trace.observe(item)
@@ -174,6 +196,9 @@ async def run_worker(
             await _best_effort_flush(uplink)
             why = redactor.redact(f"worker error: {type(exc).__name__}: {exc}")
             body = {"status": "failed", "reason": why}
+        finally:
+            for close in closers:
+                await close()
         if trace is not None:  # the result ends the unit (SIGTERM): export spans first
             await asyncio.to_thread(trace.flush)
         resp = await client.post(f"/v1/investigations/{inv_id}/worker/result", json=body)

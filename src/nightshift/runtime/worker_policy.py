@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from nightshift.agent.events import AgentEvent, EventKind
@@ -17,6 +18,7 @@ from nightshift.agent.tools.governed import GovernedToolset
 from nightshift.agent.tools.protocol import ToolCall, Toolset
 from nightshift.domain.actions import ActionCatalog
 from nightshift.domain.agents import AgentIdentity
+from nightshift.governance.budgets import BudgetExhaustedError
 from nightshift.governance.containment import ChainContext, parse_header, start_chain, to_header
 from nightshift.governance.decisions import Decision
 from nightshift.governance.policy import PolicyContext, ToolRequest, decide, request_to_dict
@@ -61,6 +63,18 @@ class WorkerGovernance:
             # decision is denied with budget_exhausted and the chain stops.
             self.chain = self.chain.charged(tool_calls=1)
         return decision
+
+    def charge_model_call(self, call: Mapping[str, Any]) -> None:
+        """Spend a model call's tokens and cost from the chain budget; at zero the
+        next tool decision is denied (the LLM path keeps its own hard budget)."""
+        tokens = int(call.get("input_tokens") or 0) + int(call.get("output_tokens") or 0)
+        cost = float(call.get("cost_usd", 0.0) or 0.0)
+        try:
+            self.chain = self.chain.charged(tokens=tokens, cost_usd=cost)
+        except BudgetExhaustedError:
+            self.chain = replace(
+                self.chain, remaining=replace(self.chain.remaining, tokens=0, cost_usd=0.0)
+            )
 
     def header(self) -> str:
         """The ``Nightshift-Chain`` value for this worker's outgoing agent hops."""

@@ -34,40 +34,63 @@ class WorkerSecretsConfig:
 class DomainCredentials:
     by_domain: Mapping[Domain, Mapping[str, str]] = field(default_factory=dict, repr=False)
     extra_secrets: tuple[str, ...] = field(default=(), repr=False)
+    # Named sources beyond each domain's default, e.g. (application, "llm").
+    by_source: Mapping[tuple[Domain, str], Mapping[str, str]] = field(
+        default_factory=dict, repr=False
+    )
 
     def secret_values(self) -> list[str]:
         values = [v for creds in self.by_domain.values() for v in creds.values()]
+        values += [v for creds in self.by_source.values() for v in creds.values()]
         return values + list(self.extra_secrets)
 
 
+Source = tuple[Domain, str]
+
+
 async def obtain(
-    config: WorkerSecretsConfig, client: httpx.AsyncClient, inv_id: str, domains: Sequence[Domain]
+    config: WorkerSecretsConfig,
+    client: httpx.AsyncClient,
+    inv_id: str,
+    domains: Sequence[Domain],
+    sources: Sequence[Source] = (),
 ) -> DomainCredentials:
+    """Each granted domain's default credential, plus the named ``sources``."""
     if not config.handoff:
         return DomainCredentials()
     if config.backend == "vault":
-        return await asyncio.to_thread(_from_vault, config, domains)
-    return await _from_control_plane(config, client, inv_id, domains)
+        return await asyncio.to_thread(_from_vault, config, domains, sources)
+    return await _from_control_plane(config, client, inv_id, domains, sources)
 
 
 async def _from_control_plane(
-    config: WorkerSecretsConfig, client: httpx.AsyncClient, inv_id: str, domains: Sequence[Domain]
+    config: WorkerSecretsConfig,
+    client: httpx.AsyncClient,
+    inv_id: str,
+    domains: Sequence[Domain],
+    sources: Sequence[Source],
 ) -> DomainCredentials:
     base = f"/v1/investigations/{inv_id}/worker/credentials"
     resp = await client.post(f"{base}/redeem", json={"code": config.handoff})
     resp.raise_for_status()
     grant = str(resp.json()["grant"])
-    found: dict[Domain, Mapping[str, str]] = {}
-    for domain in domains:
-        resp = await client.post(f"{base}/read", json={"grant": grant, "domain": domain.value})
-        if resp.status_code == 404:
-            continue  # nothing stored for this domain: the toolset runs without
-        resp.raise_for_status()
-        found[domain] = dict(resp.json()["values"])
-    return DomainCredentials(found, extra_secrets=(grant, config.handoff))
+
+    async def read(domain: Domain, source: str) -> Mapping[str, str] | None:
+        body = {"grant": grant, "domain": domain.value, "source": source}
+        got = await client.post(f"{base}/read", json=body)
+        if got.status_code == 404:
+            return None  # nothing stored: the toolset runs without
+        got.raise_for_status()
+        return dict(got.json()["values"])
+
+    found = {d: v for d in domains if (v := await read(d, "default")) is not None}
+    named = {s: v for s in sources if (v := await read(*s)) is not None}
+    return DomainCredentials(found, extra_secrets=(grant, config.handoff), by_source=named)
 
 
-def _from_vault(config: WorkerSecretsConfig, domains: Sequence[Domain]) -> DomainCredentials:
+def _from_vault(
+    config: WorkerSecretsConfig, domains: Sequence[Domain], sources: Sequence[Source]
+) -> DomainCredentials:
     from nightshift.secrets.protocol import AccessDenied, SecretNotFound
     from nightshift.secrets.vault_client import VaultEndpoint
     from nightshift.secrets.vault_worker import VaultWorkerSession
@@ -78,12 +101,16 @@ def _from_vault(config: WorkerSecretsConfig, domains: Sequence[Domain]) -> Domai
         namespace=config.vault_namespace or None,
     )
     session = VaultWorkerSession.from_handoff(endpoint, config.handoff)
-    found: dict[Domain, Mapping[str, str]] = {}
-    for domain in domains:
+
+    def read(domain: Domain, source: str) -> Mapping[str, str] | None:
         try:
-            found[domain] = session.read_datasource(domain)
+            return session.read_datasource(domain, source)
         except SecretNotFound:
-            continue
+            return None
         except AccessDenied:
-            log.warning("vault denied the %s datasource credential to this phase", domain.value)
-    return DomainCredentials(found, extra_secrets=(session.token, config.handoff))
+            log.warning("vault denied the %s/%s credential to this phase", domain.value, source)
+            return None
+
+    found = {d: v for d in domains if (v := read(d, "default")) is not None}
+    named = {s: v for s in sources if (v := read(*s)) is not None}
+    return DomainCredentials(found, (session.token, config.handoff), by_source=named)

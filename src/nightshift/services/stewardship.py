@@ -206,6 +206,39 @@ class StewardshipService:
                 ],
             )
 
+    def set_llm(self, agent_name: str, config: dict[str, Any] | None, caller: Caller) -> None:
+        """Set (or with None, remove) the agent's model configuration; keys stay in the broker."""
+        from nightshift.llm.factory import LLMConfigError, validate_config
+
+        if config is not None:
+            try:
+                validate_config(config)
+            except LLMConfigError as exc:
+                raise Invalid(str(exc)) from exc
+        with self._db.transaction() as s:
+            agent, _ = load_agent(s, agent_name, lock=True)
+            settings = dict(agent.settings or {})
+            settings.pop("llm", None)
+            if config is not None:
+                settings["llm"] = dict(config)
+            agent.settings = settings
+            self._audit.append_in(
+                s,
+                [
+                    human_entry(
+                        caller,
+                        intent="change the agent's model configuration",
+                        request={"agent": agent_name, "llm": config},
+                    )
+                ],
+            )
+
+    def llm_config(self, agent_name: str) -> dict[str, Any] | None:
+        with self._db.read() as s:
+            agent, _ = load_agent(s, agent_name)
+            raw = (agent.settings or {}).get("llm")
+            return dict(raw) if raw else None
+
     # -- review queue ----------------------------------------------------------
 
     def reviews(self, status: str = "open", kind: str | None = None) -> Sequence[ReviewItemRow]:

@@ -211,7 +211,10 @@ class Telemetry:
     def prime(self) -> None:
         """Start the watermarks at the current state (call once at start-up)."""
         with self._scrape_lock:
-            self._refresh_watermarks()
+            try:
+                self._refresh_watermarks()
+            except Exception:
+                log.exception("could not read the phase history; counting from the first scrape")
 
     def _agent_name(self, s: Session, agent_id: str) -> str:
         name = self._agents.get(agent_id)

@@ -408,3 +408,12 @@ def test_hpa_conditions_are_read_by_their_status() -> None:
         "ScalingLimited  False   DesiredWithinRange", "ScalingLimited  True    TooManyReplicas"
     )
     assert "hpa-limited" in _signals(pinned, "k8s")
+
+
+def test_dependencies_with_and_without_a_known_port_sort_without_error() -> None:
+    from nightshift.agent.reasoners.offline.topology import Topology
+
+    topo = Topology()
+    topo.add_dependency("api", "db.internal", 5432)
+    topo.add_dependency("api", "db.internal", None)
+    assert topo.dependencies() == [("api", "db.internal", None), ("api", "db.internal", 5432)]

@@ -90,6 +90,14 @@ def set_thresholds(name: str, body: dict[str, Any], request: Request, who: Calle
     _c(request).stewardship.set_thresholds(name, body, who)
 
 
+@router.put("/v1/agents/{name}/llm", status_code=status.HTTP_204_NO_CONTENT)
+def set_llm(name: str, body: dict[str, Any] | None, request: Request, who: Caller = Lead) -> None:
+    """The agent's model (provider, model, endpoint, budget, threshold; see docs/llm.md).
+
+    API keys are never part of it: they come from the secret broker."""
+    _c(request).stewardship.set_llm(name, body or None, who)
+
+
 @router.get("/v1/agents/{name}/phases", response_model=list[PhaseChangeOut])
 def phase_history(name: str, request: Request, _: Caller = Viewer) -> list[PhaseChangeOut]:
     return [

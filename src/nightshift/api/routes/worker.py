@@ -35,7 +35,8 @@ router = APIRouter(prefix="/v1/investigations/{inv_id}/worker", tags=["worker"])
 @router.get("/spec", response_model=WorkerSpecOut)
 def spec(inv_id: str, request: Request, who: Caller = Depends(worker)) -> WorkerSpecOut:
     view = service(request).spec_for_worker(inv_id, who)
-    identity = request.app.state.container.stewardship.identity(view.agent)
+    stewardship = request.app.state.container.stewardship
+    identity = stewardship.identity(view.agent)
     return WorkerSpecOut(
         id=view.id,
         agent=view.agent,
@@ -43,6 +44,7 @@ def spec(inv_id: str, request: Request, who: Caller = Depends(worker)) -> Worker
         chain_id=view.chain_id,
         spec=dict(view.spec),
         identity=identity_to(identity),
+        llm=stewardship.llm_config(view.agent),
     )
 
 

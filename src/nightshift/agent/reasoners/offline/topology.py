@@ -115,7 +115,9 @@ class Topology:
         self.depends.setdefault(source, set()).add((host, port))
 
     def dependencies(self) -> list[tuple[str, str, int | None]]:
-        return sorted((s, h, p) for s, deps in self.depends.items() for h, p in deps)
+        # A port may be unknown (None); sort it first instead of comparing None to int.
+        pairs = ((s, h, p) for s, deps in self.depends.items() for h, p in deps)
+        return sorted(pairs, key=lambda d: (d[0], d[1], -1 if d[2] is None else d[2]))
 
 
 def parse_labels(text: str) -> dict[str, str]:

@@ -1,0 +1,157 @@
+"""``nightshift k8s render|apply|drift``: governance compiled to Kubernetes objects.
+
+Agent identities come from the control plane's database (the registry), or
+from a YAML/JSON file of identities (``--agents``) for GitOps pipelines that
+render without database access.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+
+from nightshift.cli.client import fail
+from nightshift.domain.actions import load_action_catalog
+from nightshift.domain.agent_codec import identity_from
+from nightshift.domain.agents import AgentIdentity, Boundaries, Principal
+from nightshift.domain.vocabulary import PrincipalKind
+
+out = Console(stderr=True)
+k8s_app = typer.Typer(
+    help="Governance as native Kubernetes objects (RBAC, admission policies).",
+    no_args_is_help=True,
+)
+
+AgentsOpt = Annotated[
+    Path | None,
+    typer.Option("--agents", help="YAML/JSON list of agent identities instead of the database"),
+]
+NamespaceOpt = Annotated[
+    str, typer.Option("--namespace", help="namespace the agent workers run in")
+]
+KubeconfigOpt = Annotated[
+    str | None, typer.Option("--kubeconfig", help="kubeconfig (default: in-cluster, then ~/.kube)")
+]
+ContextOpt = Annotated[str | None, typer.Option("--context", help="kubeconfig context")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(k8s_app, name="k8s")
+
+
+def _identities(agents_file: Path | None) -> list[AgentIdentity]:
+    if agents_file is not None:
+        try:
+            raw: Any = yaml.safe_load(agents_file.read_text())
+        except (OSError, yaml.YAMLError) as exc:
+            fail(f"cannot read {agents_file}: {exc}", code=2)
+        items = raw.get("agents", []) if isinstance(raw, dict) else raw
+        try:
+            return [identity_from(item) for item in items or []]
+        except (KeyError, TypeError, ValueError) as exc:
+            fail(f"invalid agent identity in {agents_file}: {exc}", code=2)
+    from nightshift.cli.admin import _container
+
+    return [
+        AgentIdentity(
+            name=v.name,
+            owner=Principal(
+                v.owner,
+                v.owner,
+                PrincipalKind.HUMAN,
+                contact=v.owner_contact,
+                active=v.owner_active,
+            ),
+            authority_class=v.authority_class,
+            phase=v.trust_phase,
+            boundaries=Boundaries.from_dict(v.boundaries),
+        )
+        for v in _container().agents.list()
+    ]
+
+
+def _objects(agents_file: Path | None, namespace: str) -> list[dict[str, Any]]:
+    from nightshift.k8s.render import RenderConfig, render_all
+
+    return render_all(
+        _identities(agents_file), load_action_catalog(), RenderConfig(agents_namespace=namespace)
+    )
+
+
+def _api(kubeconfig: str | None, context: str | None) -> Any:
+    from nightshift.k8s.client import KubeApi, load_access
+
+    try:
+        return KubeApi(load_access(kubeconfig, context))
+    except Exception as exc:
+        fail(f"cannot load Kubernetes credentials: {exc}", code=2)
+
+
+@k8s_app.command("render")
+def render(
+    agents: AgentsOpt = None,
+    namespace: NamespaceOpt = "nightshift-agents",
+    output: Annotated[str, typer.Option("-o", "--output", help="yaml | json")] = "yaml",
+) -> None:
+    """Print ServiceAccounts, RBAC, NetworkPolicies and admission policies for every agent."""
+    objects = _objects(agents, namespace)
+    if output == "json":
+        sys.stdout.write(
+            json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}, indent=2) + "\n"
+        )
+        return
+    sys.stdout.write(yaml.safe_dump_all(objects, sort_keys=False))
+
+
+@k8s_app.command("apply")
+def apply(
+    agents: AgentsOpt = None,
+    namespace: NamespaceOpt = "nightshift-agents",
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="server-side dry run")] = False,
+) -> None:
+    """Server-side apply (field manager `nightshift`) of everything `render` prints."""
+    from nightshift.k8s.apply import apply_objects
+
+    results = apply_objects(_api(kubeconfig, context), _objects(agents, namespace), dry_run=dry_run)
+    for r in results:
+        typer.echo(str(r))
+    if any(r.error for r in results):
+        raise typer.Exit(1)
+
+
+@k8s_app.command("drift")
+def drift(
+    agents: AgentsOpt = None,
+    namespace: NamespaceOpt = "nightshift-agents",
+    kubeconfig: KubeconfigOpt = None,
+    context: ContextOpt = None,
+    fix: Annotated[bool, typer.Option("--fix", help="revert what was widened")] = False,
+) -> None:
+    """Compare live RBAC and effective permissions with the registry; exit 1 on drift."""
+    from nightshift.k8s.drift import check_drift
+    from nightshift.k8s.render import RenderConfig
+
+    report = check_drift(
+        _api(kubeconfig, context),
+        _identities(agents),
+        load_action_catalog(),
+        RenderConfig(agents_namespace=namespace),
+        fix=fix,
+    )
+    for finding in report.findings:
+        typer.echo(str(finding))
+    for line in report.fixed:
+        typer.echo(f"fixed: {line}")
+    if not report.findings:
+        typer.echo("no drift")
+        return
+    if not fix:
+        raise typer.Exit(1)
