@@ -37,6 +37,7 @@ def register(app: typer.Typer, users: typer.Typer, agents: typer.Typer) -> None:
     agents.command("sign-off")(agents_sign_off)
     agents.command("promote")(agents_promote)
     agents.command("review-demotion")(agents_review_demotion)
+    agents.command("llm")(agents_llm)
     app.add_typer(kill_app, name="kill-switch")
     app.add_typer(reviews_app, name="reviews")
     app.add_typer(audit_app, name="audit")
@@ -194,6 +195,23 @@ def agents_review_demotion(
     """Review an automatic demotion; lifts the block on re-promotion."""
     _api(api, token).request("POST", f"/v1/agents/{name}/demotion-review", json={"reason": reason})
     out.print(f"demotion of {name} reviewed")
+
+
+def agents_llm(
+    name: str,
+    from_file: Annotated[str | None, typer.Option(help="JSON model config (docs/llm.md)")] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="remove the model config")] = False,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Set the agent's model (provider, model, endpoint, budget, threshold); keys stay in the broker."""
+    from pathlib import Path
+
+    if clear == (from_file is not None):
+        fail("give either --from-file PATH or --clear", code=2)
+    body = None if clear else json.loads(Path(str(from_file)).read_text())
+    _api(api, token).request("PUT", f"/v1/agents/{name}/llm", json=body)
+    out.print(f"model configuration of {name} {'removed' if clear else 'updated'}")
 
 
 @kill_app.command("engage")
