@@ -204,7 +204,7 @@ def agents_llm(
     api: ApiOpt = None,
     token: TokenOpt = None,
 ) -> None:
-    """Set the agent's model (provider, model, endpoint, budget, threshold); keys stay in the broker."""
+    """Set the agent's model (provider, model, endpoint, budget); keys stay in the broker."""
     from pathlib import Path
 
     if clear == (from_file is not None):
