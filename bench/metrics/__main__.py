@@ -1,0 +1,3 @@
+from bench.metrics.run import main
+
+raise SystemExit(main())
