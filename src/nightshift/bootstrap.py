@@ -205,11 +205,34 @@ def local_executor(settings: Settings, on_exit: ExitHandler) -> Executor:
     return LocalExecutor(settings.logs_dir, on_exit)
 
 
+def kubernetes_executor(settings: Settings, on_exit: ExitHandler) -> Executor:
+    """One Job per investigation; the python client is imported only when chosen."""
+    from nightshift.k8s.client import KubeApi, load_access
+    from nightshift.k8s.jobs import JobTemplate
+    from nightshift.runtime.executors.kubernetes import KubernetesExecutor
+
+    access = load_access(settings.k8s_kubeconfig or None, settings.k8s_context or None)
+    template = JobTemplate(
+        namespace=settings.k8s_namespace,
+        image=settings.k8s_worker_image,
+        ttl_seconds_after_finished=settings.k8s_job_ttl_seconds,
+        kueue_queue=settings.k8s_kueue_queue or None,
+        kueue_priority_class=settings.k8s_kueue_priority,
+    )
+    return KubernetesExecutor(KubeApi(access), template, on_exit)
+
+
+EXECUTORS: dict[str, Callable[[Settings, ExitHandler], Executor]] = {
+    "local": local_executor,
+    "kubernetes": kubernetes_executor,
+}
+
+
 def build_container(
     settings: Settings,
     *,
     apply_migrations: bool = True,
-    executor_factory: ExecutorFactory = local_executor,
+    executor_factory: ExecutorFactory | None = None,
 ) -> Container:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
@@ -232,7 +255,7 @@ def build_container(
         reconciler_ref[0].worker_exited(exit_)
         telemetry.worker_exited(exit_.investigation_id, exit_.resources)
 
-    executor = executor_factory(settings, on_exit)
+    executor = (executor_factory or EXECUTORS[settings.executor])(settings, on_exit)
     recorder = DbLeaseRecorder(db, settings.secrets_backend)
     credentials = CredentialService(db, make_broker(settings, recorder), settings.secrets_backend)
     fan_out = _FanOut(bus)

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     public_url: str = ""  # URL workers use to reach the API; empty: http://host:port
 
-    executor: Literal["local"] = "local"
+    executor: Literal["local", "kubernetes"] = "local"
     secrets_backend: Literal["local", "vault"] = "local"
     reasoner: Literal["offline"] = "offline"
     toolset: Literal["simulated"] = "simulated"
@@ -96,6 +96,15 @@ class Settings(BaseSettings):
     depth_min_samples: int = Field(default=20, ge=1)
     depth_ceilings: dict[Tier, PositiveInt] = Field(default_factory=_default_depth_ceilings)
     gate_metrics_refresh_seconds: float = Field(default=60.0, ge=0)
+
+    # Kubernetes executor (see docs/kubernetes.md).
+    k8s_kubeconfig: str = ""  # empty: in-cluster config, else ~/.kube/config
+    k8s_context: str = ""
+    k8s_namespace: str = "nightshift-agents"
+    k8s_worker_image: str = "nightshift:latest"
+    k8s_job_ttl_seconds: int = Field(default=3600, ge=0)
+    k8s_kueue_queue: str = ""  # empty: no Kueue; the control plane's own caps apply
+    k8s_kueue_priority: dict[Tier, str] = Field(default_factory=dict)
 
     # Secret broker (see docs/secrets.md).
     secrets_dir: Path | None = None  # default: <data_dir>/secrets

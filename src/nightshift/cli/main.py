@@ -13,6 +13,7 @@ from rich.table import Table
 from nightshift.cli import admin as admin_commands
 from nightshift.cli import governance as governance_commands
 from nightshift.cli import investigations as investigation_commands
+from nightshift.cli import k8s as k8s_commands
 from nightshift.cli import observability as observability_commands
 from nightshift.cli import secrets as secrets_commands
 from nightshift.cli import workflow as workflow_commands
@@ -36,6 +37,7 @@ admin_commands.register(app)
 workflow_commands.register(app)
 governance_commands.register(app, admin_commands.users_app, admin_commands.agents_app)
 secrets_commands.register(app)
+k8s_commands.register(app)
 
 
 def settings() -> Settings:

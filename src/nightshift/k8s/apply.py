@@ -46,7 +46,7 @@ class Applied:
     kind: str
     namespace: str | None
     name: str
-    changed: bool  # the server's resourceVersion moved (false: already as declared)
+    changed: bool  # the object's generation (or resourceVersion) moved
     error: str | None = None
 
     def __str__(self) -> str:
@@ -81,9 +81,9 @@ def apply_objects(
         meta = obj["metadata"]
         path = object_path(obj)
         try:
-            before = _resource_version(api, path)
+            before = _version(api, path)
             live = api.apply(path, obj, field_manager=field_manager, dry_run=dry_run)
-            after = str(live.get("metadata", {}).get("resourceVersion", ""))
+            after = _version_of(live)
             results.append(
                 Applied(obj["kind"], meta.get("namespace"), meta["name"], before != after)
             )
@@ -96,9 +96,16 @@ def apply_objects(
     return results
 
 
-def _resource_version(api: KubeApi, path: str) -> str | None:
+def _version_of(obj: dict[str, Any]) -> str:
+    # generation moves only when the spec does; objects without one (ConfigMaps,
+    # RBAC) have only the resourceVersion. A controller writing status is not a change.
+    meta = obj.get("metadata", {})
+    return str(meta.get("generation") or meta.get("resourceVersion", ""))
+
+
+def _version(api: KubeApi, path: str) -> str | None:
     try:
-        return str(api.get(path)["metadata"]["resourceVersion"])
+        return _version_of(api.get(path))
     except KubeError as exc:
         if exc.status == 404:
             return None

@@ -189,14 +189,20 @@ class KubeApi:
             if resp.status >= 400:
                 raise _error(resp.status, resp.reason or "", resp.read())
             buffer = b""
-            for chunk in resp.stream(64 * 1024):
-                buffer += chunk
-                while b"\n" in buffer:
-                    line, buffer = buffer.split(b"\n", 1)
-                    if line.strip():
-                        event: JSON = json.loads(line)
-                        yield event
+            try:
+                for chunk in resp.stream(64 * 1024):
+                    buffer += chunk
+                    while b"\n" in buffer:
+                        line, buffer = buffer.split(b"\n", 1)
+                        if line.strip():
+                            event: JSON = json.loads(line)
+                            yield event
+            except urllib3.exceptions.HTTPError as exc:
+                raise KubeError(0, "Unreachable", f"watch stream broken: {exc}") from exc
         finally:
+            # A watch left early still has an open stream: close it, never hand the
+            # half-read connection back to the pool for the next request to trip over.
+            resp.close()
             resp.release_conn()
 
     # -- transport --------------------------------------------------------------------

@@ -52,7 +52,7 @@ class JobTemplate:
     """Cluster-side settings every investigation Job shares."""
 
     namespace: str = "nightshift-agents"
-    image: str = "ghcr.io/nightshift/nightshift:latest"
+    image: str = "nightshift:latest"
     image_pull_policy: str = "IfNotPresent"
     ttl_seconds_after_finished: int = 3600
     resources: Mapping[Tier, TierResources] = field(default_factory=_default_resources)

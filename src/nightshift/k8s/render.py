@@ -211,7 +211,8 @@ def network_policy(identity: AgentIdentity, cfg: RenderConfig) -> Obj:
                 }
             },
             "policyTypes": ["Ingress", "Egress"],
-            "ingress": [],
+            # No "ingress" rules with Ingress in policyTypes: deny all inbound. (An explicit
+            # empty list would make every server-side apply bump the generation.)
             "egress": egress,
         },
     }

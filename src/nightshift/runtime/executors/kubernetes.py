@@ -11,6 +11,7 @@ its pods go first.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import dataclass
@@ -104,10 +105,18 @@ class KubernetesExecutor:
         )
         try:
             self._create_or_replace_secret(secret)
+        except KubeError:
+            with self._lock:
+                self._tracked.pop(inv, None)
+            raise
+        try:
             created = self._api.create(self._jobs, job)
         except KubeError:
             with self._lock:
                 self._tracked.pop(inv, None)
+            # No Job will own the credential: do not leave it behind.
+            with contextlib.suppress(KubeError):
+                self._api.delete(f"{self._secrets}/{credential_secret_name(inv)}")
             raise
         uid = str(created["metadata"]["uid"])
         with self._lock:
@@ -245,8 +254,10 @@ class KubernetesExecutor:
                     self._on_event(event)
                 backoff = 0.2
             except KubeError as exc:
-                if exc.status == 410:
-                    self._rv = None  # too old: relist, then watch from the list's version
+                if exc.status in (410, 504):
+                    # 410: our version is too old; 504: the server's watch cache has not
+                    # caught up with it. Either way: relist, then watch from the list.
+                    self._rv = None
                     continue
                 log.warning("job watch failed (%s); retrying in %.1fs", exc, backoff)
                 self._stopping.wait(backoff)

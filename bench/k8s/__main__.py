@@ -1,0 +1,3 @@
+from bench.k8s.run import main
+
+main()
