@@ -126,6 +126,19 @@ def _signals(text: str, source: str = "log") -> set[str]:
         ("fatal error: all goroutines are asleep - deadlock!", "log", "app-hang"),
         ("[CRITICAL] WORKER TIMEOUT (pid:17)", "log", "app-hang"),
         (
+            "WARNING [http-nio-8080-Acceptor] org.apache.tomcat.util.net.NioEndpoint"
+            " All threads (200) are currently busy, waiting. Increase maxThreads (200)",
+            "log",
+            "app-hang",
+        ),
+        ("WARN [monitor] 64 of 64 worker threads busy for more than 30s", "log", "app-hang"),
+        ("WARN [req-12] OrderService - waiting on inventory lock for 8000ms", "log", "app-hang"),
+        (
+            '"pool-3-thread-9" #41 prio=5\n   java.lang.Thread.State: BLOCKED (on object monitor)',
+            "log",
+            "app-hang",
+        ),
+        (
             "HikariPool-1 - Thread starvation or clock leap detected (housekeeper delta=1m2s).",
             "log",
             "app-hang",

@@ -83,7 +83,13 @@ RUNTIME_PATTERNS: tuple[SignalPattern, ...] = (
         r"Found one Java-level deadlock|all goroutines are asleep - deadlock|"
         r"WORKER TIMEOUT \(pid|Thread starvation or clock leap detected|"
         r"blocked for more than \d+ seconds|thread pool (is )?(exhausted|saturated)|"
-        r"event loop (is )?(blocked|stalled)|Rack::Timeout",
+        r"event loop (is )?(blocked|stalled)|Rack::Timeout|"
+        # Tomcat's and generic servers' "every worker busy", threads parked on a
+        # lock, and BLOCKED threads in a dump: requests pile up, none completes.
+        r"All threads \(\d+\) are currently busy|"
+        r"(?P<busy>\d+) of (?P=busy) (worker |request |http )?threads (are )?busy|"
+        r"waiting (on|for) [^\n]{0,60}lock for \d+ ?(ms|s)\b|"
+        r"java\.lang\.Thread\.State: BLOCKED",
         LOG,
     ),
     # Configuration that does not parse (YAML / JSON / TOML / Spring / nginx).
