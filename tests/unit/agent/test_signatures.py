@@ -430,3 +430,27 @@ def test_dependencies_with_and_without_a_known_port_sort_without_error() -> None
     topo.add_dependency("api", "db.internal", 5432)
     topo.add_dependency("api", "db.internal", None)
     assert topo.dependencies() == [("api", "db.internal", None), ("api", "db.internal", 5432)]
+
+
+NXDOMAIN = (
+    "Server:\t\t10.96.0.10\nAddress:\t10.96.0.10#53\n\n** server can't find {name}: NXDOMAIN\n"
+)
+
+
+def _dns(name: str) -> list[tuple[str, str]]:
+    text = NXDOMAIN.format(name=name)
+    result = ToolResult(status=ToolStatus.OK, text=text)
+    found = analyze(ToolCall("dns_lookup", {"name": name}), result, Topology()).findings
+    return [(f.signal, str(f.subject)) for f in found if f.signal.startswith("dns-")]
+
+
+def test_a_missing_statefulset_pod_record_points_at_the_pod_not_at_the_callers_config() -> None:
+    found = _dns("cache-2.cache.shop.svc.cluster.local")
+    assert ("dns-pod-record-missing", "shop/Pod/cache-2") in found
+    assert "dns-nxdomain" not in [s for s, _ in found]
+
+
+def test_an_unknown_service_name_is_still_a_wrong_address_suspect() -> None:
+    signals = [s for s, _ in _dns("orders-api.shop.svc.cluster.local")]
+    assert "dns-nxdomain" in signals
+    assert "dns-pod-record-missing" not in signals

@@ -81,6 +81,12 @@ _ERRORISH = re.compile(
 )
 
 
+_STATEFUL_POD_RECORD = re.compile(
+    r"^(?P<pod>[a-z0-9]([-a-z0-9]*[a-z0-9])?-\d+)\.(?P<svc>[a-z0-9-]+)\.(?P<ns>[a-z0-9-]+)"
+    r"\.svc(\.cluster\.local)?\.?$"
+)
+
+
 def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
     out = Analysis()
     p = call.params
@@ -118,7 +124,14 @@ def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
         if call.name == "firewall_rules":
             touched_rules(text, out, topo)
         if call.name == "dns_lookup":
-            if re.search(r"NXDOMAIN|not found|no such host", text, re.I):
+            pod_record = _STATEFUL_POD_RECORD.match(str(call.params.get("name") or ""))
+            if pod_record and re.search(r"NXDOMAIN|not found|no such host", text, re.I):
+                # A headless service publishes <pod>.<service>.<ns>.svc only while
+                # that pod is ready: a missing record is a symptom of the pod (or
+                # its node), not a wrong address in the caller's configuration.
+                pod = ResourceRef("Pod", pod_record["pod"], pod_record["ns"])
+                out.findings.append(Finding("dns-pod-record-missing", pod, text.strip()[:200]))
+            elif re.search(r"NXDOMAIN|not found|no such host", text, re.I):
                 out.findings.append(Finding("dns-nxdomain", subject, text.strip()[:200]))
             elif re.search(
                 r"SERVFAIL|timed out|timeout|no servers could be reached|REFUSED", text, re.I

@@ -73,6 +73,9 @@ SIGNAL_FAULTS: Mapping[str, W] = {
     "conn-refused": (("wrong-dependency-address", 0.35), ("db-unavailable", 0.2)),
     "dns-fail": (("wrong-dependency-address", 0.5), ("dns-resolution-failure", 0.45)),
     "dns-nxdomain": (("wrong-dependency-address", 0.75), ("dns-resolution-failure", 0.3)),
+    # The per-pod record of a StatefulSet pod is gone: the pod is not ready. It
+    # names no fault of its own; the pod's (or its node's) state explains it.
+    "dns-pod-record-missing": (),
     "dns-servfail": (("dns-resolution-failure", 0.85),),
     "timeout": (
         ("network-policy-blocking", 0.25),
