@@ -24,7 +24,6 @@ from nightshift.secrets.protocol import (
     LeaseRecord,
     LeaseRecorder,
     LeaseState,
-    OutOfScopeDomain,
     SecretNotFound,
     WorkerHandoff,
 )
@@ -87,34 +86,12 @@ class FakeSecretBroker:
         ttl: float | None = None,
     ) -> Credential:
         self.check_available()
-        if domain not in investigation.domains:
-            raise OutOfScopeDomain(investigation.investigation_id, domain, investigation.domains)
-        self._ledger.remember(investigation)
-        now = self._ledger.now()
-        expires_at = bounded_expiry(investigation, now, ttl)
+        window = self._ledger.open_domain_lease(investigation, domain, ttl)
         values = self.secrets.get((domain, source))
         if values is None:
             raise SecretNotFound(f"no fake secret for {domain.value}/{source}")
-        lease = self._ledger.add(
-            LeaseRecord(
-                lease_id=self._next_id(domain.value),
-                investigation_id=investigation.investigation_id,
-                domain=domain,
-                kind=LeaseKind.DOMAIN,
-                issued_at=now,
-                expires_at=expires_at,
-                source=source,
-            )
-        )
-        return Credential(
-            lease_id=lease.lease_id,
-            investigation_id=lease.investigation_id,
-            domain=domain,
-            source=source,
-            kind=LeaseKind.DOMAIN,
-            issued_at=now,
-            expires_at=expires_at,
-            secret=values,
+        return self._ledger.add_domain_credential(
+            self._next_id(domain.value), investigation, domain, source, window, values
         )
 
     def issue_worker_handoff(self, investigation: InvestigationContext) -> WorkerHandoff:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from nightshift.domain.vocabulary import Domain
 from nightshift.secrets.protocol import (
+    Credential,
     DeadlineExceeded,
     InvestigationContext,
     InvestigationEnded,
@@ -25,6 +27,7 @@ from nightshift.secrets.protocol import (
     LeaseRecord,
     LeaseRecorder,
     LeaseState,
+    OutOfScopeDomain,
     RevocationIncomplete,
 )
 
@@ -75,6 +78,21 @@ def bounded_expiry(
     return now + timedelta(seconds=seconds)
 
 
+def credential_for(lease: LeaseRecord, secret: Mapping[str, str]) -> Credential:
+    """The credential a domain lease carries (the secret stays in memory only)."""
+    assert lease.domain is not None  # identity leases carry no domain credential
+    return Credential(
+        lease_id=lease.lease_id,
+        investigation_id=lease.investigation_id,
+        domain=lease.domain,
+        source=lease.source or "default",
+        kind=lease.kind,
+        issued_at=lease.issued_at,
+        expires_at=lease.expires_at,
+        secret=secret,
+    )
+
+
 # Identity tokens are revoked last: revoking them first would make the
 # backend revoke their child leases behind our back, and we could no longer
 # tell "revoked" from "lost".
@@ -114,6 +132,42 @@ class LeaseLedger:
     def context(self, investigation_id: str) -> InvestigationContext | None:
         with self._lock:
             return self._contexts.get(investigation_id)
+
+    def open_domain_lease(
+        self, investigation: InvestigationContext, domain: Domain, ttl: float | None
+    ) -> tuple[datetime, datetime]:
+        """The rules every broker applies before it reads a domain credential:
+        the domain must be granted, and the lease ends by the deadline.
+        Returns ``(now, expires_at)``."""
+        if domain not in investigation.domains:
+            raise OutOfScopeDomain(investigation.investigation_id, domain, investigation.domains)
+        self.remember(investigation)
+        now = self.now()
+        return now, bounded_expiry(investigation, now, ttl)
+
+    def add_domain_credential(
+        self,
+        lease_id: str,
+        investigation: InvestigationContext,
+        domain: Domain,
+        source: str,
+        window: tuple[datetime, datetime],
+        secret: Mapping[str, str],
+    ) -> Credential:
+        """Record a static domain lease and hand back its credential."""
+        now, expires_at = window
+        lease = self.add(
+            LeaseRecord(
+                lease_id=lease_id,
+                investigation_id=investigation.investigation_id,
+                domain=domain,
+                kind=LeaseKind.DOMAIN,
+                issued_at=now,
+                expires_at=expires_at,
+                source=source,
+            )
+        )
+        return credential_for(lease, secret)
 
     def add(self, lease: LeaseRecord) -> LeaseRecord:
         """Index and record a new lease; a recorder failure propagates (the caller fails closed)."""

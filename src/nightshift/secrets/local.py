@@ -32,7 +32,6 @@ from nightshift.secrets.protocol import (
     LeaseRecord,
     LeaseRecorder,
     LeaseState,
-    OutOfScopeDomain,
     WorkerHandoff,
 )
 
@@ -95,32 +94,11 @@ class LocalBroker:
         source: str = "default",
         ttl: float | None = None,
     ) -> Credential:
-        if domain not in investigation.domains:
-            raise OutOfScopeDomain(investigation.investigation_id, domain, investigation.domains)
-        self._ledger.remember(investigation)
-        now = self._ledger.now()
-        expires_at = bounded_expiry(investigation, now, ttl)
+        window = self._ledger.open_domain_lease(investigation, domain, ttl)
         values = self.store.get(domain, source)
-        lease = self._ledger.add(
-            LeaseRecord(
-                lease_id=f"local/{domain.value}/{uuid.uuid4().hex}",
-                investigation_id=investigation.investigation_id,
-                domain=domain,
-                kind=LeaseKind.DOMAIN,
-                issued_at=now,
-                expires_at=expires_at,
-                source=source,
-            )
-        )
-        return Credential(
-            lease_id=lease.lease_id,
-            investigation_id=investigation.investigation_id,
-            domain=domain,
-            source=source,
-            kind=LeaseKind.DOMAIN,
-            issued_at=now,
-            expires_at=expires_at,
-            secret=values,
+        lease_id = f"local/{domain.value}/{uuid.uuid4().hex}"
+        return self._ledger.add_domain_credential(
+            lease_id, investigation, domain, source, window, values
         )
 
     def issue_worker_handoff(self, investigation: InvestigationContext) -> WorkerHandoff:

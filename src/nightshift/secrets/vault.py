@@ -34,7 +34,14 @@ from typing import Any
 from hvac import exceptions as hvac_errors  # type: ignore[import-untyped]
 
 from nightshift.domain.vocabulary import Domain
-from nightshift.secrets.leases import Clock, LeaseLedger, RetryPolicy, bounded_expiry, utc_now
+from nightshift.secrets.leases import (
+    Clock,
+    LeaseLedger,
+    RetryPolicy,
+    bounded_expiry,
+    credential_for,
+    utc_now,
+)
 from nightshift.secrets.policies import VaultLayout, policies_for
 from nightshift.secrets.protocol import (
     AccessDenied,
@@ -45,7 +52,6 @@ from nightshift.secrets.protocol import (
     LeaseRecord,
     LeaseRecorder,
     LeaseState,
-    OutOfScopeDomain,
     WorkerHandoff,
 )
 from nightshift.secrets.vault_client import VaultAuth, VaultEndpoint, vault_errors
@@ -201,11 +207,7 @@ class VaultBroker:
         source: str = "default",
         ttl: float | None = None,
     ) -> Credential:
-        if domain not in investigation.domains:
-            raise OutOfScopeDomain(investigation.investigation_id, domain, investigation.domains)
-        self._ledger.remember(investigation)
-        now = self._ledger.now()
-        expires_at = bounded_expiry(investigation, now, ttl)
+        now, expires_at = self._ledger.open_domain_lease(investigation, domain, ttl)
         client = self._endpoint.client(self._control_identity(investigation).token)
         if (domain, source) in self._dynamic:
             return self._issue_dynamic(client, investigation, domain, source, now, expires_at)
@@ -215,18 +217,15 @@ class VaultBroker:
                 mount_point=self.layout.kv_mount,
                 raise_on_deleted_version=True,
             )
-        lease = self._ledger.add(
-            LeaseRecord(
-                lease_id=f"kv/{investigation.investigation_id}/{domain.value}/{uuid.uuid4().hex}",
-                investigation_id=investigation.investigation_id,
-                domain=domain,
-                kind=LeaseKind.DOMAIN,
-                issued_at=now,
-                expires_at=expires_at,
-                source=source,
-            )
+        lease_id = f"kv/{investigation.investigation_id}/{domain.value}/{uuid.uuid4().hex}"
+        return self._ledger.add_domain_credential(
+            lease_id,
+            investigation,
+            domain,
+            source,
+            (now, expires_at),
+            _str_map(response["data"]["data"]),
         )
-        return self._credential(lease, source, _str_map(response["data"]["data"]))
 
     def _issue_dynamic(
         self,
@@ -265,20 +264,7 @@ class VaultBroker:
                 self._revoke_one(lease)
                 self._ledger.update(replace(lease, state=LeaseState.REVOKED, revoked_at=now))
                 raise
-        return self._credential(lease, source, _str_map(response["data"]))
-
-    def _credential(self, lease: LeaseRecord, source: str, secret: Mapping[str, str]) -> Credential:
-        assert lease.domain is not None
-        return Credential(
-            lease_id=lease.lease_id,
-            investigation_id=lease.investigation_id,
-            domain=lease.domain,
-            source=source,
-            kind=lease.kind,
-            issued_at=lease.issued_at,
-            expires_at=lease.expires_at,
-            secret=secret,
-        )
+        return credential_for(lease, _str_map(response["data"]))
 
     def _record_or_revoke(self, lease: LeaseRecord) -> LeaseRecord:
         """Record a fresh lease; if it cannot be recorded, it must not stay alive."""
