@@ -48,10 +48,15 @@ if TYPE_CHECKING:
 
 
 class _FanOut:
-    """Notifies several listeners of investigation changes."""
+    """Notifies several listeners of investigation changes. Listeners are
+    added after construction because the dispatcher itself needs the service
+    that publishes through this fan-out."""
 
     def __init__(self, *targets: EventBus | Dispatcher) -> None:
-        self._targets = targets
+        self._targets: list[EventBus | Dispatcher] = list(targets)
+
+    def add(self, target: EventBus | Dispatcher) -> None:
+        self._targets.append(target)
 
     def publish(self, investigation_id: str) -> None:
         for target in self._targets:
@@ -275,7 +280,7 @@ def build_container(
         ),
         credentials,
     )
-    fan_out._targets = (bus, dispatcher)
+    fan_out.add(dispatcher)
     investigations.add_termination_listener(dispatcher)
     investigations.add_termination_listener(credentials)
     reconciler = Reconciler(db, investigations, executor, credentials)

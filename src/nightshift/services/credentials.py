@@ -35,7 +35,7 @@ from nightshift.secrets.protocol import (
 )
 from nightshift.services.errors import Forbidden, NotFound, Unavailable
 from nightshift.store.database import Database
-from nightshift.store.tables import CredentialLeaseRow
+from nightshift.store.tables import CredentialLeaseRow, as_utc
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,6 @@ class DbLeaseRecorder:
 
 
 def _record(row: CredentialLeaseRow) -> LeaseRecord:
-    from nightshift.store.tables import as_utc
-
     return LeaseRecord(
         lease_id=row.id,
         investigation_id=row.investigation_id,
