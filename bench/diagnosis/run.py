@@ -14,7 +14,8 @@ from collections import Counter
 from pathlib import Path
 
 from bench.diagnosis import dev_corpus, scenario_corpus
-from bench.diagnosis.report import Row, accuracy, markdown, plot
+from bench.diagnosis.report import Row, accuracy, markdown, plot, share
+from bench.diagnosis.scenario_corpus import Score
 from nightshift.agent.api import investigate
 from nightshift.agent.limits import Limits
 from nightshift.agent.tools.holmes_fixtures import HolmesFixtureToolset
@@ -24,13 +25,17 @@ from nightshift.domain.vocabulary import Tier
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
-def _row(corpus: str, case: str, d: Diagnosis, hits: tuple[bool, bool], wall: float) -> Row:
+def _row(corpus: str, case: str, d: Diagnosis, hit: Score, wall: float) -> Row:
+    top = d.top
     return Row(
         corpus=corpus,
         case=case,
-        top1=hits[0],
-        top3=hits[1],
-        top_fault=d.top.fault if d.top else "-",
+        a1=hit.a1,
+        a3=hit.a3,
+        fault1=hit.fault1 if corpus == "scenarios" else None,
+        object1=hit.object1 if corpus == "scenarios" else None,
+        top=f"{top.resource.kind}/{top.resource.name} {top.fault}" if top else "-",
+        confidence=top.confidence if top else 0.0,
         outcome=d.outcome.value,
         cycles=d.cycles,
         tool_calls=d.tool_calls,
@@ -53,7 +58,7 @@ async def run(corpus: Path, verbose: bool) -> tuple[list[Row], list[str]]:
                 "scenarios",
                 sc.name,
                 d,
-                scenario_corpus.score(d, sc.faults),
+                scenario_corpus.score(d, sc.faults, sc.objects),
                 time.perf_counter() - t0,
             )
         )
@@ -66,13 +71,11 @@ async def run(corpus: Path, verbose: bool) -> tuple[list[Row], list[str]]:
         for case in cases:
             t0 = time.perf_counter()
             d = await investigate(case.request, HolmesFixtureToolset(case.path))
-            rows.append(
-                _row(
-                    "dev", case.name, d, dev_corpus.score(d, case.rubric), time.perf_counter() - t0
-                )
-            )
+            top1, top3 = dev_corpus.score(d, case.rubric)
+            hit = Score(fault1=top1, object1=top1, a1=top1, a3=top3)
+            rows.append(_row("dev", case.name, d, hit, time.perf_counter() - t0))
             if verbose:
-                print(case.name, rows[-1].top1, rows[-1].top3, [c.fault for c in d.root_causes[:3]])
+                print(case.name, rows[-1].a1, rows[-1].a3, [c.fault for c in d.root_causes[:3]])
     else:
         notes.append(f"dev corpus not found at {corpus}")
     return rows, notes
@@ -95,9 +98,14 @@ def main(argv: list[str] | None = None) -> int:
         sub = [r for r in rows if r.corpus == corpus]
         t1, t3 = accuracy(sub)
         cpu = max(r.cpu_ms_max for r in sub)
+        wall = max(r.wall_ms for r in sub)
+        f1, o1 = share([r.fault1 for r in sub]), share([r.object1 for r in sub])
+        confirmed = sum(r.outcome == "diagnosed" for r in sub) / len(sub)
+        extra = f"  fault@1 {f1:.0%}  object@1 {o1:.0%}" if f1 is not None and o1 is not None else ""
         print(
-            f"{corpus}: {len(sub)} cases  top-1 {t1:.0%}  top-3 {t3:.0%}  "
-            f"max reasoner CPU/cycle {cpu:.1f} ms"
+            f"{corpus}: {len(sub)} cases  A@1 {t1:.0%}  A@3 {t3:.0%}{extra}  "
+            f"confirmed {confirmed:.0%}  max reasoner CPU/cycle {cpu:.1f} ms  "
+            f"max wall/case {wall:.0f} ms"
         )
     print(f"written: {args.out / 'diagnosis.md'}")
     return 0

@@ -12,7 +12,7 @@ from typing import Any
 
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import Toolset
-from nightshift.domain.diagnosis import Diagnosis
+from nightshift.domain.diagnosis import Diagnosis, ResourceRef, RootCause
 from nightshift.domain.vocabulary import Domain, Tier
 
 
@@ -23,6 +23,8 @@ class ScenarioCase:
     toolset: Toolset
     faults: frozenset[str]  # ground-truth fault ids (any counts as a hit)
     tier: str
+    # ground-truth resources: the root cause and its declared aliases (any counts as a hit)
+    objects: tuple[ResourceRef, ...] = ()
 
 
 def load_scenarios() -> tuple[list[ScenarioCase], str]:
@@ -51,7 +53,11 @@ def load_scenarios() -> tuple[list[ScenarioCase], str]:
         faults = frozenset([truth.fault, *truth.alternative_faults])
         tier = Tier(scenario.metadata.tier)
         request = _request(scenario, tier)
-        cases.append(ScenarioCase(info.name, request, world(scenario), faults, tier.value))
+        objects = tuple(
+            ResourceRef(r.kind, r.name, r.namespace)
+            for r in (truth.root_cause, *truth.alternative_resources)
+        )
+        cases.append(ScenarioCase(info.name, request, world(scenario), faults, tier.value, objects))
     note = f"{len(cases)} scenarios"
     if problems:
         note += f" ({len(problems)} failed to load: {'; '.join(problems)[:300]})"
@@ -73,6 +79,35 @@ def _request(scenario: Any, tier: Tier) -> InvestigationRequest:
     )
 
 
-def score(diagnosis: Diagnosis, faults: frozenset[str]) -> tuple[bool, bool]:
-    ids = [c.fault for c in diagnosis.root_causes[:3]]
-    return bool(ids) and ids[0] in faults, any(i in faults for i in ids)
+@dataclass(frozen=True, slots=True)
+class Score:
+    """What a user needs from the top of the ranking, scored separately."""
+
+    fault1: bool  # the top fault is the ground truth (or a declared alternative)
+    object1: bool  # the top resource is the culprit (kind+name exact, or a declared alias)
+    a1: bool  # both on the same (top) entry: the proposal would fix the right thing
+    a3: bool  # both on one of the top three entries
+
+
+def object_matches(found: ResourceRef, objects: tuple[ResourceRef, ...]) -> bool:
+    """Kind and name exact; the namespace must agree when both sides state one."""
+    return any(
+        found.kind == o.kind
+        and found.name == o.name
+        and (not found.namespace or not o.namespace or found.namespace == o.namespace)
+        for o in objects
+    )
+
+
+def score(diagnosis: Diagnosis, faults: frozenset[str], objects: tuple[ResourceRef, ...]) -> Score:
+    def both(c: RootCause) -> bool:
+        return c.fault in faults and object_matches(c.resource, objects)
+
+    top3 = diagnosis.root_causes[:3]
+    top = top3[0] if top3 else None
+    return Score(
+        fault1=top is not None and top.fault in faults,
+        object1=top is not None and object_matches(top.resource, objects),
+        a1=top is not None and both(top),
+        a3=any(both(c) for c in top3),
+    )

@@ -79,8 +79,8 @@ class _Recording:
 
 async def run_case(case: ScenarioCase) -> list[Run]:
     offline = await investigate(case.request, case.toolset)
-    runs = [Run(case.name, case.tier, "offline", score(offline, case.faults)[0], 0, 0, 0, 0,
-                offline.tool_calls)]  # fmt: skip
+    hit = score(offline, case.faults, case.objects).fault1
+    runs = [Run(case.name, case.tier, "offline", hit, 0, 0, 0, 0, offline.tool_calls)]
     for mode in ("hybrid", "llm"):
         model = AnalystModel(model="analyst")
         reasoner = LLMReasoner(model, LLMConfig(mode=mode, token_budget=1_000_000))
@@ -88,7 +88,8 @@ async def run_case(case: ScenarioCase) -> list[Run]:
         diagnosis, _ = await investigate_reasoned(case.request, recording, reasoner)
         bill = diagnosis.stats["llm"]
         runs.append(
-            Run(case.name, case.tier, mode, score(diagnosis, case.faults)[0], bill["calls"],
+            Run(case.name, case.tier, mode, score(diagnosis, case.faults, case.objects).fault1,
+                bill["calls"],
                 bill["input_tokens"], bill["cached_tokens"], bill["output_tokens"],
                 diagnosis.tool_calls)
         )  # fmt: skip
