@@ -55,19 +55,19 @@ class _Board:
         conf = min(max(update.confidence, 0.0), 1.0)
         refutes = update.stance is EvidenceStance.REFUTES
         if old is None:
-            parent = self.hypotheses.get(update.parent) if update.parent else None
             new = Hypothesis(
                 id=f"h{len(self.hypotheses) + 1}",
                 resource=update.resource,
                 fault=update.fault,
                 confidence=conf,
-                parent_id=parent.id if parent else None,
+                parent_id=self._parent_id(key, update.parent),
                 supporting=() if refutes else (evidence_id,),
                 refuting=(evidence_id,) if refutes else (),
                 rationale=update.rationale,
             )
             self.hypotheses[key] = new
             return EventKind.HYPOTHESIS_CREATED, new
+        parent_id = self._parent_id(key, update.parent) or old.parent_id
         supporting, refuting = old.supporting, old.refuting
         if update.stance is EvidenceStance.SUPPORTS and evidence_id not in supporting:
             supporting = (*supporting, evidence_id)
@@ -82,7 +82,7 @@ class _Board:
             fault=old.fault,
             confidence=conf,
             state=state,
-            parent_id=old.parent_id,
+            parent_id=parent_id,
             supporting=supporting,
             refuting=refuting,
             rationale=update.rationale or old.rationale,
@@ -94,6 +94,33 @@ class _Board:
             else EventKind.HYPOTHESIS_UPDATED
         )
         return kind, new
+
+    def _parent_id(self, key: _Key, parent: _Key | None) -> str | None:
+        """The parent's id when it is on the board and linking would not make a loop."""
+        seen = {key}
+        node = self.hypotheses.get(parent) if parent else None
+        found = node
+        while node is not None:
+            if (node.resource, node.fault) in seen:
+                return None
+            seen.add((node.resource, node.fault))
+            node = self._by_id(node.parent_id)
+        return found.id if found else None
+
+    def _by_id(self, hid: str | None) -> Hypothesis | None:
+        if hid is None:
+            return None
+        return next((h for h in self.hypotheses.values() if h.id == hid), None)
+
+    def relink(self, update: HypothesisUpdate) -> Hypothesis | None:
+        """A parent created later in the same observation: link it now (None if unchanged)."""
+        key = (update.resource, update.fault)
+        old = self.hypotheses.get(key)
+        parent_id = self._parent_id(key, update.parent)
+        if old is None or parent_id is None or parent_id == old.parent_id:
+            return None
+        self.hypotheses[key] = replace(old, parent_id=parent_id)
+        return self.hypotheses[key]
 
     def ranked(self) -> list[Hypothesis]:
         live = [h for h in self.hypotheses.values() if h.state is not HypothesisState.REJECTED]
@@ -216,6 +243,9 @@ async def run_loop(
             for update in obs.updates:
                 kind, hyp = board.apply(update, eid)
                 yield AgentEvent(kind, hyp.to_dict())
+            for update in obs.updates:  # parents that only now exist on the board
+                if update.parent is not None and (linked := board.relink(update)):
+                    yield AgentEvent(EventKind.HYPOTHESIS_UPDATED, linked.to_dict())
         cpu_per_cycle.append(cpu)
         ranked = board.ranked()
         top = ranked[0] if ranked else None

@@ -151,6 +151,16 @@ def network_check(state: WorldState, now: datetime, p: Mapping[str, Any]) -> Too
     return ok(render_probe(default, dest, port), {"result": "ok", "latency_ms": 1.2})
 
 
+def _devices(device: str) -> set[str]:
+    """ "fw-dc-edge-01/02" is the pair fw-dc-edge-01 and fw-dc-edge-02 (and its own name)."""
+    names = {device.lower()}
+    head, *tails = device.lower().split("/")
+    names.add(head)
+    for tail in tails:
+        names.add(head[: len(head) - len(tail)] + tail if len(tail) < len(head) else tail)
+    return names
+
+
 def firewall_rules(state: WorldState, now: datetime, p: Mapping[str, Any]) -> ToolResult:
     target = str(p.get("target") or "").lower()
     rulesets = [
@@ -159,6 +169,8 @@ def firewall_rules(state: WorldState, now: datetime, p: Mapping[str, Any]) -> To
         if not target
         or any(target in x.lower() or x.lower() in target for x in rs.applies_to)
         or any(target in f"{r.source} {r.destination}".lower() for r in rs.rules)
+        or target == rs.name.lower()
+        or target in _devices(rs.device)
     ]
     ns = target.split("/")[0]
     policies = [

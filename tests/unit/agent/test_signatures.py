@@ -349,12 +349,16 @@ async def test_a_deployment_without_pods_is_followed_to_its_replicaset_events() 
     d = await investigate(request, toolset)
     assert any(c.params.get("kind") == "replicaset" for c in toolset.calls)
     assert d.top is not None
+    # the denial names the quota that refused the pods: that is the object to fix
     assert (d.top.fault, d.top.resource.kind, d.top.resource.name) == (
         "resource-quota-exceeded",
-        "Deployment",
-        "etl-worker",
+        "ResourceQuota",
+        "batch-compute",
     )
-    assert "batch-compute" in d.top.explanation
+    assert "etl-worker" in d.top.explanation
+    effects = [h for h in d.hypotheses if h.resource.name.startswith("etl-worker")]
+    top_id = next(h.id for h in d.hypotheses if h.resource == d.top.resource)
+    assert any(h.parent_id == top_id for h in effects)
 
 
 @pytest.mark.parametrize(

@@ -124,6 +124,21 @@ def test_firewall_rules_name_the_change(cascade: SimulatedWorld) -> None:
     assert "CHG-20417" in text and "DENY" in text
 
 
+@pytest.mark.parametrize("target", ["k8s-prod-to-dc", "fw-dc-edge-01", "fw-dc-edge-02"])
+def test_firewall_rules_find_a_ruleset_by_its_name_or_either_device(
+    cascade: SimulatedWorld, target: str
+) -> None:
+    result = ask(cascade, "firewall_rules", target=target)
+    assert result.status is ToolStatus.OK
+    assert "ruleset k8s-prod-to-dc" in result.text and "CHG-20417" in result.text
+
+
+def test_firewall_rules_say_why_when_nothing_applies(cascade: SimulatedWorld) -> None:
+    result = ask(cascade, "firewall_rules", target="fw-nowhere-07")
+    assert result.status is ToolStatus.NO_DATA
+    assert "no firewall rules or network policies apply to fw-nowhere-07" in result.text
+
+
 def test_logs_search_spans_pods_and_external_streams(cascade: SimulatedWorld) -> None:
     result = ask(cascade, "logs_search", pattern="DPT=8443")
     assert result.status is ToolStatus.OK

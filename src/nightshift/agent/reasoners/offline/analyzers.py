@@ -11,6 +11,8 @@ import re
 from nightshift.agent.reasoners.offline import sections
 from nightshift.agent.reasoners.offline.changes import parse_changes, touched_rules
 from nightshift.agent.reasoners.offline.findings import Analysis, Finding
+from nightshift.agent.reasoners.offline.kinds import kind_name
+from nightshift.agent.reasoners.offline.localize import blamed, resolver_failed
 from nightshift.agent.reasoners.offline.signals import (
     ALERT,
     DB,
@@ -92,7 +94,9 @@ def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
     p = call.params
     sections.missing_autoscaler(call, result, topo, out)
     if result.status is not ToolStatus.OK or not result.text.strip():
-        out.summary = f"{result.status.value}: {(result.error or 'empty answer')[:200]}"
+        # the tool's own words say why it had nothing ("no changes in the last 60 minutes")
+        said = result.error or " ".join(result.text.split()) or "empty answer"
+        out.summary = f"{result.status.value}: {said[:200]}"
         return out
     source = SOURCE.get(call.name, LOG)
     text = sections.distinct_lines(result.text) if source == LOG else result.text
@@ -136,12 +140,17 @@ def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
             elif re.search(
                 r"SERVFAIL|timed out|timeout|no servers could be reached|REFUSED", text, re.I
             ):
-                out.findings.append(Finding("dns-servfail", subject, text.strip()[:200]))
+                resolver = resolver_failed(subject, text)
+                caller = _str(call.params.get("source"))
+                if caller and resolver != subject:  # the caller depends on its resolver
+                    topo.add_dependency(workload_name(caller), f"{resolver.name}.kube-system", 53)
+                out.findings.append(Finding("dns-servfail", resolver, text.strip()[:200]))
         for signal, line in match_signals(text, source):
             out.findings.append(Finding(signal, subject, line, parse_time(line)))
         if call.name == "kubectl_describe":
             _context(text, subject, out, topo)
     _selectors(topo, out)
+    out.findings[:] = [b for f in out.findings for b in blamed(f)]
     signals = sorted({f.signal for f in out.findings})
     first = text.strip().splitlines()[0][:120] if text.strip() else ""
     out.summary = (
@@ -173,7 +182,7 @@ def _subject(call: ToolCall, text: str, ns: str | None) -> ResourceRef:
     if kind in ("replicaset", "replicasets", "rs"):  # what a human fixes is its Deployment
         return workload_ref(name, ns, f"ReplicaSet/{name}")
     kinds = {"network_check": "Service", "dns_lookup": "Service", "db_stats": "Database"}
-    return ResourceRef(kinds.get(call.name, kind.capitalize() or "Component"), name, ns)
+    return ResourceRef(kinds.get(call.name, kind_name(kind) or "Component"), name, ns)
 
 
 _SELECTOR = re.compile(r"^Selector:\s+(\S+=\S*)\s*$", re.M)
@@ -333,7 +342,7 @@ def _row(line: str, kind: str, ns: str | None, topo: Topology, tool: str) -> Res
     obj = _OBJ.search(line)
     if obj:
         k, name = obj.group(1).lower(), obj.group(2)
-        return workload_ref(name, ns) if k == "pod" else ResourceRef(k.capitalize(), name, ns)
+        return workload_ref(name, ns) if k == "pod" else ResourceRef(kind_name(k), name, ns)
     idx = next((i for i, t in enumerate(tokens) if _READY.match(t)), None)
     if tool == "kubectl_get" and kind in ("", "pod", "pods", "po") and idx is not None and idx >= 1:
         name = tokens[idx - 1]
@@ -358,7 +367,7 @@ def _row(line: str, kind: str, ns: str | None, topo: Topology, tool: str) -> Res
             if ns is None and len(tokens) > 1 and tokens[0] in topo.namespaces
             else tokens[0]
         )
-        return ResourceRef(kind.rstrip("s").capitalize() or "Resource", name, ns)
+        return ResourceRef(kind_name(kind) or "Resource", name, ns)
     for m in _NS_NAME.finditer(line):  # "shop/checkout-api" as alert targets print it
         name = workload_name(m.group(2))
         if m.group(1) not in _NOT_NAMESPACES and (name in topo.names or not topo.names):

@@ -13,8 +13,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from nightshift.agent.reasoners.offline.changes import change_subject
 from nightshift.agent.reasoners.offline.faults import EXPLAINS, SIGNAL_FAULTS, SYMPTOM_FAULTS
 from nightshift.agent.reasoners.offline.findings import Change, Finding
+from nightshift.agent.reasoners.offline.localize import relocate
 from nightshift.agent.reasoners.offline.steps import confirm_steps
 from nightshift.agent.reasoners.offline.timeline import preceded
 from nightshift.agent.reasoners.offline.topology import Topology, workload_name
@@ -158,6 +160,8 @@ class Beliefs:
 
     def add_change(self, change: Change, evidence_id: str) -> None:
         self.changes.append((change, evidence_id))
+        if change.object_kind:  # the change log states what kind the changed object is
+            self.resource(ResourceRef(change.object_kind, change.target, change.namespace))
 
     def evaluate(self, topo: Topology) -> dict[Key, Belief]:
         out: dict[Key, Belief] = {}
@@ -182,6 +186,8 @@ class Beliefs:
         _crash_about_dependency(out)
         self._changes(out)
         self._focus(out, topo)
+        # after focus: the object to fix is reached through the named workload
+        relocate(out, lambda b, conf, parent: _with(b, conf, parent=parent))
         cap_all = 1.0 if self.causes_checked else UNCHECKED_CAP
         return {k: _with(b, min(b.confidence, cap_all, self._cap(k[1]))) for k, b in out.items()}
 
@@ -280,7 +286,10 @@ class Beliefs:
             conf = noisy_or([base, 0.8 * s_strong * factor, 0.5 * c_strong * factor])
             if concrete:  # a concrete fault is what to fix; the change stays its context
                 conf = min(conf, 0.95 * c_strong)
-            key = (ResourceRef("Change", change.target), change.fault)
+            subject = change_subject(change)
+            if subject.kind != "Change":
+                subject = self.resource(subject)
+            key = (subject, change.fault)
             prior = out.get(key)
             if prior is not None:  # direct evidence on the change (rules it touched)
                 conf = noisy_or([conf, prior.confidence])

@@ -6,6 +6,7 @@ import re
 
 from nightshift.agent.reasoners.offline.faults import CHANGE_FAULTS
 from nightshift.agent.reasoners.offline.findings import Analysis, Change, Finding
+from nightshift.agent.reasoners.offline.kinds import is_kind, kind_name
 from nightshift.agent.reasoners.offline.timeline import parse_time
 from nightshift.agent.reasoners.offline.topology import Topology, names_in
 from nightshift.domain.diagnosis import ResourceRef
@@ -14,46 +15,106 @@ _CHANGE_KIND = re.compile("|".join(sorted(CHANGE_FAULTS, key=len, reverse=True))
 _IDENT = re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b")
 
 
+_DETAIL = re.compile(r"^([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+):")
+
+
+def _id_column(text: str) -> tuple[int, int] | None:
+    """Where the ID column of a change table is: ids like SSM-PB-0314 or VAULT-ROT
+    are only recognisable by their column, not by a pattern."""
+    for raw in text.splitlines():
+        if raw.lstrip().upper().startswith(("TIME", "WHEN")):
+            m = re.search(r"(?:^|\s)(ID)(\s+)\S", raw)
+            if m:
+                return m.start(1), m.end(2)
+    return None
+
+
+def _ident(raw: str, column: tuple[int, int] | None) -> str:
+    if column is not None and len(raw) > column[0] and raw[column[0] - 1 : column[0]] in ("", " "):
+        cell = raw[column[0] :].split(maxsplit=1)
+        if cell and len(cell[0]) >= 3 and any(ch.isalpha() for ch in cell[0]):
+            return cell[0]
+    found = _IDENT.search(raw)
+    return found.group(0) if found else ""
+
+
 def parse_changes(text: str, out: Analysis, topo: Topology) -> None:
     details: dict[str, list[str]] = {}
     for raw in text.splitlines():
-        line = raw.strip()
-        head = _IDENT.match(line)
-        if head and line[head.end() : head.end() + 1] == ":":  # "CHG-1: detail"
-            details.setdefault(head.group(0), []).append(line[head.end() + 1 :].strip())
+        head = _DETAIL.match(raw.strip())
+        if head:  # "CHG-1: detail"
+            details.setdefault(head.group(1), []).append(raw.strip()[head.end() :].strip())
+    column = _id_column(text)
     for raw in text.splitlines():
         line = raw.strip()
         m = _CHANGE_KIND.search(line)
         if not line or m is None or line.upper().startswith(("TIME", "WHEN")):
             continue
-        lead = _IDENT.match(line)
-        if lead and line[lead.end() :].startswith(":"):  # a detail line, folded in above
+        if _DETAIL.match(line):  # a detail line, folded in above
             continue
         fault = CHANGE_FAULTS[m.group(0).lower()]
         names = [n for n in names_in(line) if n not in ("feature-flag", "security-group")]
         # "ns/kind/name" in a TARGET column names the changed object precisely
         path = next((t for t in line.split() if t.count("/") >= 1 and not t.startswith("http")), "")
-        last = path.rstrip("/").split("/")[-1].lower() if path else ""
+        parts = path.rstrip("/").lower().split("/") if path else []
+        last = parts[-1] if parts else ""
         target = last if len(last) >= 3 else (names[0] if names else m.group(0).lower())
-        ident_m = _IDENT.search(line)
-        ident = ident_m.group(0) if ident_m else ""
+        obj_kind, obj_ns = _object_of(parts)
+        ident = _ident(raw, column)
         if ident:
             topo.kinds[f"change:{ident}"] = target
         detail = " ".join(details.get(ident, []))[:240]
         paths = [p for tok in line.split() if "/" in tok for p in tok.lower().split("/")]
         mentioned = tuple(dict.fromkeys([*names, *(p for p in paths if len(p) >= 3)]))
         out.changes.append(
-            Change(fault, target, line[:240], parse_time(line), ident, detail, mentioned)
+            Change(
+                fault,
+                target,
+                line[:240],
+                parse_time(line),
+                ident,
+                detail,
+                mentioned,
+                obj_kind,
+                obj_ns,
+            )
         )
+
+
+def _object_of(parts: list[str]) -> tuple[str, str | None]:
+    """(API kind, namespace) of a "ns/kind/name" or "kind/name" TARGET; ("", None) otherwise."""
+    if len(parts) == 3 and is_kind(parts[1]):
+        return kind_name(parts[1]), parts[0]
+    if len(parts) == 2 and is_kind(parts[0]):
+        return kind_name(parts[0]), None
+    return "", None
+
+
+# A rollout is undone on the workload itself (rollback-deployment acts on it and
+# needs no change system); every other recorded change is reverted by its record id.
+_ROLLED_BACK = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
+
+
+def change_subject(change: Change) -> ResourceRef:
+    """The resource a fix for this change applies to, as the action catalog names it.
+
+    Never the change's kind with the changed object's name: ``Change/<ruleset>``
+    is neither the change record nor the ruleset, so no action can find it."""
+    if change.object_kind in _ROLLED_BACK and change.fault == "bad-deployment-rollout":
+        return ResourceRef(change.object_kind, change.target, change.namespace)
+    if change.ident:
+        return ResourceRef("Change", change.ident)
+    if change.object_kind:
+        return ResourceRef(change.object_kind, change.target, change.namespace)
+    return ResourceRef("Change", change.target)
 
 
 def touched_rules(text: str, out: Analysis, topo: Topology) -> None:
     """Rules that a recorded change touched tie the rule set back to that change."""
     for raw in text.splitlines():
         for ident in _IDENT.findall(raw):
-            target = topo.kinds.get(f"change:{ident}")
-            if target:
-                ref = ResourceRef("Change", target)
+            if topo.kinds.get(f"change:{ident}"):
+                ref = ResourceRef("Change", ident)
                 out.findings.append(Finding("rule-changed", ref, " ".join(raw.split())[:240]))
 
 

@@ -24,6 +24,8 @@ class Change:
     ident: str = ""  # the change record id (CHG-20417), when the log has one
     detail: str = ""  # the record's detail lines, when the log prints them
     names: tuple[str, ...] = ()  # every resource / namespace name the record mentions
+    object_kind: str = ""  # the API kind of the changed object, when its TARGET is a path
+    namespace: str | None = None  # the changed object's namespace, from the same path
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from functools import cache
 from nightshift.agent.reasoners.offline.beliefs import Belief, Key
 from nightshift.agent.reasoners.offline.calls import Candidate, named
 from nightshift.agent.reasoners.offline.calls import candidate as _c
+from nightshift.agent.reasoners.offline.localize import FIX_KIND
 from nightshift.agent.reasoners.offline.topology import Topology, looks_like_database, workload_name
 from nightshift.agent.reasoners.offline.widening import widen
 from nightshift.agent.request import InvestigationRequest
@@ -305,12 +306,25 @@ def _by_hypothesis(
         tools, get_kinds = confirm_tools(fault)
         why = f"test {fault} on {ref.kind}/{ref.name}"
         if ref.kind == "Change":
+            # the change record is named by its id; its tools want the object it changed
+            changed = topo.kinds.get(f"change:{ref.name}", ref.name)
             out.append(
-                _c("firewall_rules", value, why, target=ref.name)
+                _c("firewall_rules", value, why, target=changed)
                 if "firewall" in fault
-                else _c("kubectl_rollout_history", value, why, name=ref.name, namespace=ns)
+                else _c("kubectl_rollout_history", value, why, name=changed, namespace=ns)
             )
             continue
+        fix_kind = FIX_KIND.get(fault)
+        if fix_kind and ref.kind != fix_kind:  # find the object the fix acts on
+            out.append(
+                _c(
+                    "kubectl_get",
+                    value * 1.2,
+                    f"{why}: which {fix_kind} to fix",
+                    kind=fix_kind.lower() + "s",
+                    namespace=None if fix_kind == "Node" else ns,
+                )
+            )
         if "kubectl_describe" in tools and ref.kind not in ("Component", "Change", "Workload"):
             out.append(
                 _c(

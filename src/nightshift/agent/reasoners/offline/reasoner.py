@@ -82,7 +82,8 @@ class OfflineSession:
             new.items(), key=lambda kv: (-kv[1].confidence, kv[0][1], kv[0][0].name)
         ):
             old = self.current.get(key)
-            if old is not None and abs(old.confidence - belief.confidence) < 0.005:
+            same_parent = old is not None and old.parent == belief.parent
+            if old is not None and same_parent and abs(old.confidence - belief.confidence) < 0.005:
                 continue
             down = old is not None and belief.confidence < old.confidence
             updates.append(

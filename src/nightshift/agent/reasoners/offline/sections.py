@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Iterator
 
 from nightshift.agent.reasoners.offline.findings import Analysis, Finding
+from nightshift.agent.reasoners.offline.kinds import kind_name
 from nightshift.agent.reasoners.offline.topology import Topology, workload_name
 from nightshift.agent.tools.protocol import ToolCall, ToolResult
 from nightshift.domain.diagnosis import ResourceRef
@@ -124,7 +125,7 @@ def missing_autoscaler(call: ToolCall, result: ToolResult, topo: Topology, out: 
         return
     ns = _str(call.params.get("namespace"))
     target = next((n for n in topo.names if topo.kinds.get(n, "") != "namespace"), "cluster")
-    tkind = (topo.kinds.get(target) or "Deployment").capitalize()
+    tkind = kind_name(topo.kinds.get(target) or "Deployment")
     what = _AUTOSCALERS[kind]
     line = (
         f"{m.group(0).strip()} -- the {what} API is not installed in this cluster, "

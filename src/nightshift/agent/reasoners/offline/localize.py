@@ -1,0 +1,123 @@
+"""Where the fix applies: moving a finding from where it was *seen* to what it *blames*.
+
+Kubernetes reports many faults on the object that suffered them, not on the
+one to fix: a ReplicaSet's FailedCreate names the ResourceQuota that refused
+it, a pod's FailedScheduling blames cordoned nodes, a SERVFAIL from the
+cluster resolver is the resolver's configuration. A diagnosis must name the
+object the catalog action acts on (``uncordon-node`` needs a Node), so
+findings are re-aimed when the message names the culprit, and hypotheses seen
+on a workload yield to the same fault on the object of the fixing kind.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, MutableMapping
+from typing import Protocol, TypeVar
+
+from nightshift.agent.reasoners.offline.findings import Finding
+from nightshift.domain.diagnosis import ResourceRef
+
+# The kind of object each fault's fix acts on, where it is not the workload.
+FIX_KIND: dict[str, str] = {
+    "node-cordoned": "Node",
+    "node-not-ready": "Node",
+    "kubelet-down": "Node",
+    "node-disk-pressure": "Node",
+    "node-memory-pressure": "Node",
+    "resource-quota-exceeded": "ResourceQuota",
+}
+# Below the confirmation threshold: a fault seen only where it hurt is not yet
+# located; the run goes on until the object to fix has been seen.
+UNLOCATED_CAP = 0.8
+_QUOTA = re.compile(r"exceeded quota:\s*([a-z0-9][a-z0-9.-]*)", re.I)
+_CONTROL_PLANE = re.compile(r"\b(control-plane|master)\b")
+_CLUSTER_DNS = ResourceRef("ConfigMap", "coredns", "kube-system")
+
+
+def blamed(finding: Finding) -> tuple[Finding, ...]:
+    """The finding, plus its copy aimed at the object its message blames.
+
+    The original stays: it is the symptom where it hurt, and ``relocate``
+    makes it an effect of the blamed object. An empty tuple drops it."""
+    if finding.signal == "quota-exceeded":
+        m = _QUOTA.search(finding.line)
+        if m:
+            quota = ResourceRef("ResourceQuota", m.group(1), finding.subject.namespace)
+            return finding, Finding(finding.signal, quota, finding.line, finding.at)
+    if (
+        finding.signal == "sched-cordoned"
+        and finding.subject.kind == "Node"
+        and _CONTROL_PLANE.search(finding.line)
+    ):
+        return ()  # control-plane nodes are cordoned on purpose
+    return (finding,)
+
+
+def resolver_failed(subject: ResourceRef, text: str) -> ResourceRef:
+    """SERVFAIL: the cluster resolver was reached and failed to answer.
+
+    A timeout means the resolver could not be reached (a network path); a
+    SERVFAIL means it answered with a failure, which in-cluster lookups
+    (dnsPolicy ClusterFirst) trace to CoreDNS and its Corefile, the ConfigMap
+    kube-system/coredns (stub zones, forwarders)."""
+    if re.search(r"SERVFAIL|server misbehaving", text):
+        return _CLUSTER_DNS
+    return subject
+
+
+class _Belief(Protocol):
+    @property
+    def confidence(self) -> float: ...
+
+
+B = TypeVar("B", bound=_Belief)
+Key = tuple[ResourceRef, str]
+
+
+def relocate(out: MutableMapping[Key, B], scale: Callable[[B, float, Key | None], B]) -> None:
+    """A fault seen on a workload yields to the same fault on the object to fix.
+
+    ``scale(belief, confidence, parent)`` returns the belief with a new
+    confidence (and parent). The located hypothesis takes the strongest
+    workload-side confidence; the workload-side ones become its effects.
+    Unlocated ones stay below the confirmation threshold."""
+    for fault, kind in FIX_KIND.items():
+        keys = [k for k in out if k[1] == fault]
+        located = [k for k in keys if k[0].kind == kind]
+        seen = [k for k in keys if k[0].kind != kind and k[0].kind != "Change"]
+        if not seen:
+            continue
+        if not located:
+            for k in seen:
+                b = out[k]
+                out[k] = scale(b, min(b.confidence, UNLOCATED_CAP), None)
+            continue
+        strongest = max(out[k].confidence for k in seen)
+        for k in located:
+            b = out[k]
+            miss = (1.0 - b.confidence) * (1.0 - strongest)
+            out[k] = scale(b, 1.0 - miss, None)
+        best = max(located, key=lambda k: (out[k].confidence, k[0].name))
+        for k in seen:
+            b = out[k]
+            out[k] = scale(b, b.confidence * 0.7, best)
+    _cordon_before_capacity(out, scale)
+
+
+def _cordon_before_capacity(
+    out: MutableMapping[Key, B], scale: Callable[[B, float, Key | None], B]
+) -> None:
+    """ "2 Insufficient cpu, 2 node(s) were unschedulable": the cordoned nodes are the
+    capacity the pod is missing; uncordoning them is the fix, not adding nodes.
+    (A cordoned control-plane node never gets here: its finding is dropped.)"""
+    nodes = [k for k in out if k[1] == "node-cordoned" and k[0].kind == "Node"]
+    best = max(nodes, key=lambda k: (out[k].confidence, k[0].name)) if nodes else None
+    for key in list(out):
+        ref, fault = key
+        if fault == "insufficient-cluster-resources" and (ref, "node-cordoned") in out:
+            b = out[key]
+            if best is None:  # not before the nodes were looked at
+                out[key] = scale(b, min(b.confidence, UNLOCATED_CAP), None)
+            else:
+                out[key] = scale(b, b.confidence * 0.6, best)
