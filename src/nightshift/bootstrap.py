@@ -17,9 +17,13 @@ from nightshift.runtime.event_bus import EventBus
 from nightshift.runtime.executors.local import LocalExecutor
 from nightshift.runtime.executors.protocol import Executor, ExitHandler, UnitLimits, WorkerExit
 from nightshift.runtime.reconciler import Reconciler
+from nightshift.runtime.remediation.protocol import Remediator
 from nightshift.secrets.leases import RetryPolicy
 from nightshift.secrets.protocol import LeaseRecorder, SecretBroker
 from nightshift.services.agents import AgentService
+from nightshift.services.alert_routes import AlertRouteService
+from nightshift.services.alert_store import AlertReads
+from nightshift.services.alerts import AlertIntakeService, IntakePolicy
 from nightshift.services.approvals import ApprovalService
 from nightshift.services.audit import AuditService
 from nightshift.services.credentials import CredentialService, DbLeaseRecorder
@@ -40,6 +44,7 @@ from nightshift.services.stewardship import StewardshipService
 from nightshift.services.telemetry import Telemetry
 from nightshift.services.verdicts import VerdictService
 from nightshift.settings import Settings
+from nightshift.sources.config import SourceKind, SourcesFile, load_sources_file
 from nightshift.store import migrate
 from nightshift.store.database import Database
 
@@ -81,6 +86,7 @@ class Container:
     kill_switch: KillSwitchService
     delegation: DelegationService
     catalog: ActionCatalog
+    sources: SourcesFile = field(default_factory=SourcesFile)
     started: bool = field(default=False)
     # The operator workflow (issue 5), wired by _wire_workflow after construction.
     proposals: ProposalService = field(init=False)
@@ -92,6 +98,10 @@ class Container:
     evidence: EvidenceService = field(init=False)
     # Metrics, traces, cost attribution, adaptive depth (issue 9; docs/observability.md).
     telemetry: Telemetry = field(init=False)
+    # Alert intake, routing rules and alert reads (issue 13; docs/alerts.md).
+    alerts: AlertIntakeService = field(init=False)
+    alert_routes: AlertRouteService = field(init=False)
+    alert_reads: AlertReads = field(init=False)
 
     def close(self) -> None:
         self.executor.shutdown()
@@ -137,6 +147,15 @@ class ShippedScenarios:
 
 
 ExecutorFactory = Callable[[Settings, ExitHandler], Executor]
+
+
+def load_sources(settings: Settings) -> SourcesFile:
+    """The declared evidence sources; none without a sources file (simulated only).
+    A broken file stops the start with its message: better than investigations that
+    silently read nothing."""
+    if settings.sources_file is None:
+        return SourcesFile()
+    return load_sources_file(settings.sources_file)
 
 
 def make_broker(settings: Settings, recorder: LeaseRecorder) -> SecretBroker:
@@ -193,17 +212,7 @@ def vault_endpoint(settings: Settings) -> VaultEndpoint:
 
 def worker_env(settings: Settings) -> dict[str, str]:
     """Non-secret settings a worker needs to reach its secret backend."""
-    if settings.secrets_backend != "vault":
-        return {}
-    env = {"NIGHTSHIFT_VAULT_ADDR": settings.vault_addr,
-           "NIGHTSHIFT_VAULT_KV_MOUNT": settings.vault_kv_mount,
-           "NIGHTSHIFT_VAULT_PREFIX": settings.vault_prefix,
-           "NIGHTSHIFT_VAULT_DATABASE_MOUNT": settings.vault_database_mount}  # fmt: skip
-    if settings.vault_cacert:
-        env["NIGHTSHIFT_VAULT_CACERT"] = settings.vault_cacert
-    if settings.vault_namespace:
-        env["NIGHTSHIFT_VAULT_NAMESPACE"] = settings.vault_namespace
-    return env
+    return settings.worker_settings().env()
 
 
 def local_executor(settings: Settings, on_exit: ExitHandler) -> Executor:
@@ -264,7 +273,10 @@ def build_container(
     recorder = DbLeaseRecorder(db, settings.secrets_backend)
     credentials = CredentialService(db, make_broker(settings, recorder), settings.secrets_backend)
     fan_out = _FanOut(bus)
-    investigations = InvestigationService(db, admission, fan_out, scenarios=ShippedScenarios())
+    sources = load_sources(settings)
+    investigations = InvestigationService(
+        db, admission, fan_out, scenarios=ShippedScenarios(), sources=sources
+    )
     dispatcher = Dispatcher(
         db,
         investigations,
@@ -307,8 +319,10 @@ def build_container(
         kill_switch=kill_switch,
         delegation=DelegationService(db, investigations, audit, kill_switch),
         catalog=catalog,
+        sources=sources,
     )
     _wire_workflow(container)
+    _wire_alerts(container)
     container.telemetry = telemetry
     telemetry.gates = GateView(db, container.phases, settings.gate_metrics_refresh_seconds)
     investigations.add_event_observer(telemetry.observe)
@@ -355,12 +369,49 @@ def make_telemetry(settings: Settings, db: Database) -> Telemetry:
     )
 
 
+def make_remediator(settings: Settings, sources: SourcesFile) -> Remediator:
+    """Approved actions run on the world the evidence came from: the simulated world
+    for scenarios; the cluster, as the agent's phase ServiceAccount, when one is
+    configured (``NIGHTSHIFT_REMEDIATOR``, or ``auto`` with a declared kubernetes source)."""
+    from nightshift.runtime.remediation.routed import RoutedRemediator
+    from nightshift.runtime.remediation.simulated import SimulatedRemediator
+
+    by_kind: dict[SourceKind, Remediator] = {SourceKind.SIMULATED: SimulatedRemediator()}
+    declared = any(src.kind is SourceKind.KUBERNETES for src in sources.sources)
+    wanted = settings.remediator
+    if wanted == "kubernetes" or (wanted == "auto" and declared):
+        from nightshift.k8s.client import KubeApi, load_access
+        from nightshift.runtime.remediation.kubernetes import KubernetesRemediator
+
+        access = load_access(settings.k8s_kubeconfig or None, settings.k8s_context or None)
+        by_kind[SourceKind.KUBERNETES] = KubernetesRemediator(
+            KubeApi(access), settings.k8s_namespace, lambda job: (job.agent, job.trust_phase)
+        )
+    return RoutedRemediator(by_kind)
+
+
+def _wire_alerts(c: Container) -> None:
+    """Alert intake: routing rules, grouping, storm limits (docs/alerts.md)."""
+    c.alert_routes = AlertRouteService(c.db)
+    c.alert_reads = AlertReads(c.db)
+    c.alerts = AlertIntakeService(
+        c.db,
+        c.alert_routes,
+        c.investigations,
+        c.escalations,
+        IntakePolicy(
+            max_investigations_per_minute=c.settings.alerts_max_investigations_per_minute,
+            cancel_on_resolve=c.settings.alerts_cancel_on_resolve,
+        ),
+        refusal=c.kill_switch.refusal,
+    )
+
+
 def _wire_workflow(c: Container) -> None:
     """Proposals, approvals, execution (simulated world), escalations, verdicts,
     shadow reviews and the evidence the phase gates read (docs/workflow.md)."""
     from nightshift.notifications.protocol import Notifier
     from nightshift.notifications.webhook import WebhookNotifier
-    from nightshift.runtime.remediation.simulated import SimulatedRemediator
 
     s = c.settings
     notifiers: list[Notifier] = []
@@ -382,7 +433,7 @@ def _wire_workflow(c: Container) -> None:
         kill_switch=c.kill_switch.kill_switch,
     )
     c.approvals = ApprovalService(c.proposals)
-    c.execution = ExecutionService(c.proposals, SimulatedRemediator())
+    c.execution = ExecutionService(c.proposals, make_remediator(c.settings, c.sources))
     c.proposals.on_approved = c.execution.run
     c.verdicts = VerdictService(c.db, c.audit)
     c.reviews = ReviewService(c.db, c.audit)

@@ -61,7 +61,12 @@ class Settings(BaseSettings):
     executor: Literal["local", "kubernetes"] = "local"
     secrets_backend: Literal["local", "vault"] = "local"
     reasoner: Literal["offline"] = "offline"
-    toolset: Literal["simulated"] = "simulated"
+    # Evidence sources (see docs/sources.md): the YAML file declaring the real systems
+    # investigations read. Empty: only simulated scenarios can be investigated.
+    sources_file: Path | None = None
+    # Who executes approved actions: "auto" picks the cluster when a kubernetes source
+    # is declared (the simulated world always for simulated scenarios).
+    remediator: Literal["auto", "simulated", "kubernetes"] = "auto"
 
     max_running: int = Field(default=8, ge=1, description="global concurrency cap")
     max_running_per_agent: int = Field(default=4, ge=1)
@@ -80,6 +85,12 @@ class Settings(BaseSettings):
     notify_retries: int = Field(default=3, ge=1)
     notify_async: bool = True  # deliver notifications off the request thread
     oncall_contact: str = ""  # the on-call operator every escalation is routed to
+
+    # Alert intake (see docs/alerts.md).
+    alerts_max_investigations_per_minute: int = Field(
+        default=10, ge=1, description="investigations started from alerts per minute, globally"
+    )
+    alerts_cancel_on_resolve: bool = False  # end an investigation once all its alerts resolve
 
     # Observability (see docs/observability.md).
     metrics_token: SecretStr = SecretStr("")  # empty: /metrics is open, like /healthz
@@ -127,6 +138,19 @@ class Settings(BaseSettings):
     vault_token_role: str = "nightshift-investigation"  # noqa: S105 - a role name
     vault_dynamic_sources: str = ""  # e.g. "database/orders,database/incidents"
 
+    def worker_settings(self) -> WorkerSettings:
+        """What a worker needs to reach its secret backend (the hand-off comes per unit)."""
+        return WorkerSettings(
+            secrets_backend=self.secrets_backend,
+            vault_addr=self.vault_addr,
+            vault_cacert=self.vault_cacert,
+            vault_namespace=self.vault_namespace,
+            vault_kv_mount=self.vault_kv_mount,
+            vault_prefix=self.vault_prefix,
+            vault_database_mount=self.vault_database_mount,
+            vault_dynamic_sources=self.vault_dynamic_sources,
+        )
+
     @model_validator(mode="after")
     def _fill_derived(self) -> Settings:
         if not self.database_url:
@@ -151,3 +175,40 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+class WorkerSettings(BaseSettings):
+    """The worker's own settings: read once from the environment the executor built
+    (``NIGHTSHIFT_`` prefix). The worker token itself is read separately and removed
+    from the environment at once (see ``runtime.worker``)."""
+
+    model_config = SettingsConfigDict(env_prefix="NIGHTSHIFT_", extra="ignore")
+
+    secrets_backend: Literal["local", "vault"] = "local"
+    secrets_handoff: SecretStr = SecretStr("")
+    vault_addr: str = ""
+    vault_cacert: str = ""
+    vault_namespace: str = ""
+    vault_kv_mount: str = "secret"
+    vault_prefix: str = "nightshift"
+    vault_database_mount: str = "database"
+    vault_dynamic_sources: str = ""
+
+    def env(self) -> dict[str, str]:
+        """As environment variables for the worker unit; the executor adds the backend
+        and the single-use hand-off itself."""
+        if self.secrets_backend != "vault":
+            return {}
+        env = {
+            "NIGHTSHIFT_VAULT_ADDR": self.vault_addr,
+            "NIGHTSHIFT_VAULT_KV_MOUNT": self.vault_kv_mount,
+            "NIGHTSHIFT_VAULT_PREFIX": self.vault_prefix,
+            "NIGHTSHIFT_VAULT_DATABASE_MOUNT": self.vault_database_mount,
+        }
+        optional = {
+            "NIGHTSHIFT_VAULT_CACERT": self.vault_cacert,
+            "NIGHTSHIFT_VAULT_NAMESPACE": self.vault_namespace,
+            "NIGHTSHIFT_VAULT_DYNAMIC_SOURCES": self.vault_dynamic_sources,
+        }
+        env.update({k: v for k, v in optional.items() if v})
+        return env

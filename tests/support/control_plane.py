@@ -23,7 +23,23 @@ class World:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
+# Free-form questions need a declared evidence source; the test world declares the
+# simulated world as one (a deployment may do the same for a demo).
+TEST_SOURCES = """\
+version: 1
+sources:
+  - name: demo-world
+    kind: simulated
+    domain: application
+    settings: {scenario: two-am-cascade}
+"""
+
+
 def make_world(tmp: Path, database_url: str = "", **overrides: object) -> World:
+    if "sources_file" not in overrides:
+        sources = tmp / "sources.yaml"
+        sources.write_text(TEST_SOURCES)
+        overrides["sources_file"] = sources
     settings = Settings(
         data_dir=tmp,
         database_url=database_url,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from nightshift.api.timestamps import Timestamp
 from nightshift.domain.investigations import MAX_PRIORITY
 from nightshift.domain.vocabulary import (
     AuthorityClass,
@@ -62,10 +62,10 @@ class InvestigationOut(BaseModel):
     trust_phase: str
     chain_id: str
     depth: int
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    deadline_at: datetime | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    deadline_at: Timestamp | None
     event_count: int
     resources: dict[str, Any] | None
     result: dict[str, Any] | None = None
@@ -78,16 +78,6 @@ class InvestigationPage(BaseModel):
 
 class CancelRequest(Strict):
     reason: str = Field(default="", max_length=1000)
-
-
-class WorkerSpecOut(BaseModel):
-    id: str
-    agent: str
-    trust_phase: str
-    chain_id: str
-    spec: dict[str, Any]
-    identity: dict[str, Any]  # the agent's identity and boundaries, for the policy wrapper
-    llm: dict[str, Any] | None = None  # the agent's model configuration, if it has one
 
 
 class WorkerEvent(Strict):
@@ -128,7 +118,7 @@ class AgentOut(BaseModel):
     status: str
     status_reason: str
     description: str
-    created_at: datetime
+    created_at: Timestamp
 
 
 class ErrorOut(BaseModel):

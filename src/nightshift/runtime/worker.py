@@ -14,7 +14,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -29,14 +29,16 @@ from nightshift.agent.tools.protocol import Toolset
 from nightshift.domain.actions import load_action_catalog
 from nightshift.domain.agent_codec import identity_from
 from nightshift.domain.diagnosis import Diagnosis
-from nightshift.domain.vocabulary import Domain, Tier
+from nightshift.domain.vocabulary import Domain
 from nightshift.observability import jsonlog
 from nightshift.observability.redaction import Redactor
 from nightshift.runtime.executors.local import EXIT_OUT_OF_MEMORY
 from nightshift.runtime.proposals import propose_remediations
 from nightshift.runtime.worker_policy import WorkerGovernance
-from nightshift.runtime.worker_secrets import DomainCredentials, WorkerSecretsConfig
 from nightshift.runtime.worker_secrets import obtain as obtain_credentials
+from nightshift.settings import WorkerSettings
+from nightshift.sources.context import SourceContext
+from nightshift.worker_spec import WorkerBriefing, WorkerSpec
 
 if TYPE_CHECKING:
     from nightshift.observability.worker_trace import WorkerTrace
@@ -45,6 +47,7 @@ log = logging.getLogger("nightshift.worker")
 # The model's API key: the application domain's "llm" credential source.
 LLM_SOURCE = (Domain.APPLICATION, "llm")
 TOKEN_ENV = "NIGHTSHIFT_WORKER_TOKEN"  # noqa: S105 - a variable name
+HANDOFF_ENV = "NIGHTSHIFT_SECRETS_HANDOFF"
 _FLUSH_KINDS = frozenset({EventKind.CYCLE_FINISHED, EventKind.RESULT, EventKind.BREAKER_TRIPPED})
 _BATCH = 32
 _FLUSH_SECONDS = 0.25
@@ -54,29 +57,28 @@ class WorkerError(RuntimeError):
     pass
 
 
-def build_toolset(spec: Mapping[str, Any], credentials: DomainCredentials) -> Toolset:
-    """The read-only toolset for this spec; real data sources get ``credentials``."""
-    scenario = spec.get("scenario")
-    if not scenario:
-        raise WorkerError(
-            "no toolset for this investigation: the embedded mode answers only "
-            "simulated scenarios (submit with a scenario)"
-        )
-    from nightshift.scenarios import SimulatedWorld, load_scenario
+def build_toolset(spec: WorkerSpec, context: SourceContext) -> Toolset:
+    """The read-only toolset over the evidence sources this spec allows."""
+    from nightshift.sources.registry import build_toolset as from_sources
 
-    return SimulatedWorld(load_scenario(str(scenario)))
+    return from_sources(spec.sources, context)
 
 
-def build_request(spec: Mapping[str, Any]) -> InvestigationRequest:
-    alert = spec.get("alert") or {}
+def build_request(spec: WorkerSpec) -> InvestigationRequest:
     return InvestigationRequest(
-        question=str(spec.get("title") or ""),
-        alert_labels={str(k): str(v) for k, v in alert.items()},
-        namespace=spec.get("namespace"),
-        domains=tuple(Domain(d) for d in spec.get("domains") or ()),
-        tier=Tier(spec.get("tier", Tier.SINGLE_DOMAIN.value)),
-        scenario=spec.get("scenario"),
+        question=spec.question,
+        alert_labels=dict(spec.alert),
+        namespace=spec.namespace,
+        domains=spec.domains,
+        tier=spec.tier,
+        scenario=spec.scenario,
     )
+
+
+def credential_sources(spec: WorkerSpec) -> list[tuple[Domain, str]]:
+    """The broker sources the spec's evidence sources read, beyond each domain's default."""
+    wanted = {(s.domain, s.credential) for s in spec.sources if s.credential != "default"}
+    return sorted(wanted)
 
 
 class _Uplink:
@@ -106,12 +108,12 @@ class _Uplink:
         self._last = time.monotonic()
 
 
-def build_limits(spec: Mapping[str, Any], tier: Tier) -> Limits:
+def build_limits(spec: WorkerSpec) -> Limits:
     """The tier's budgets, with the reasoning-depth bound the control plane
     computed from recent successful runs (``max_cycles`` in the spec), if any."""
-    limits = Limits.for_tier(tier)
-    bound = spec.get("max_cycles")
-    if isinstance(bound, int) and not isinstance(bound, bool) and bound >= 1:
+    limits = Limits.for_tier(spec.tier)
+    bound = spec.max_cycles
+    if bound is not None:
         return replace(limits, max_cycles=bound, max_tool_calls=bound * limits.calls_per_cycle)
     return limits
 
@@ -120,7 +122,7 @@ async def run_worker(
     inv_id: str,
     api_url: str,
     token: str,
-    secrets: WorkerSecretsConfig,
+    secrets: WorkerSettings,
     redactor: Redactor,
     trace: WorkerTrace | None = None,
 ) -> int:
@@ -129,29 +131,37 @@ async def run_worker(
     async with httpx.AsyncClient(base_url=api_url, headers=headers, timeout=30) as client:
         resp = await client.get(f"/v1/investigations/{inv_id}/worker/spec")
         resp.raise_for_status()
-        briefing = resp.json()
-        spec = briefing["spec"]
+        briefing = WorkerBriefing.model_validate(resp.json())
+        spec = briefing.spec
         uplink = _Uplink(client, inv_id, redactor)
         closers: list[Callable[[], Awaitable[None]]] = []
         try:
             request = build_request(spec)
-            llm_config = briefing.get("llm")
-            sources = [LLM_SOURCE] if llm_config else []
+            llm_config = briefing.llm
+            sources = credential_sources(spec) + ([LLM_SOURCE] if llm_config else [])
             credentials = await obtain_credentials(
                 secrets, client, inv_id, request.domains, sources
             )
             redactor.add(*credentials.secret_values())
+            identity = identity_from(briefing.identity)
             governance = WorkerGovernance(
-                identity_from(briefing["identity"]),
-                briefing["chain_id"],
+                identity,
+                briefing.chain_id,
                 load_action_catalog(),
-                inherited_header=spec.get("chain_header"),
+                inherited_header=spec.chain_header,
             )
-            toolset: Toolset = governance.wrap(build_toolset(spec, credentials))
+            context = SourceContext(
+                investigation_id=inv_id,
+                namespaces=identity.boundaries.namespaces,
+                credentials=credentials.by_key(),
+                control_plane=client,
+                declared=spec.sources,
+            )
+            toolset: Toolset = governance.wrap(build_toolset(spec, context))
             if trace is not None:
                 toolset = trace.wrap(toolset)  # outermost: denied calls are traced too
             diagnosis: Diagnosis | None = None
-            limits = build_limits(spec, request.tier)
+            limits = build_limits(spec)
             if llm_config:
                 from nightshift.llm.factory import build_reasoner
 
@@ -233,14 +243,9 @@ async def _best_effort_flush(uplink: _Uplink) -> None:
 
 def main(inv_id: str, api_url: str) -> int:
     token = os.environ.pop(TOKEN_ENV, "")
-    secrets = WorkerSecretsConfig(
-        backend=os.environ.pop("NIGHTSHIFT_SECRETS_BACKEND", "local"),
-        handoff=os.environ.pop("NIGHTSHIFT_SECRETS_HANDOFF", ""),
-        vault_addr=os.environ.get("NIGHTSHIFT_VAULT_ADDR", ""),
-        vault_cacert=os.environ.get("NIGHTSHIFT_VAULT_CACERT", ""),
-        vault_namespace=os.environ.get("NIGHTSHIFT_VAULT_NAMESPACE", ""),
-    )
-    redactor = Redactor([token, secrets.handoff])
+    secrets = WorkerSettings()
+    os.environ.pop(HANDOFF_ENV, None)  # read once; a child process must not inherit it
+    redactor = Redactor([token, secrets.secrets_handoff.get_secret_value()])
     jsonlog.configure(inv_id, redactor)
     if not token:
         log.error("no worker token in %s", TOKEN_ENV)

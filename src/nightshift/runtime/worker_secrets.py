@@ -17,17 +17,9 @@ from dataclasses import dataclass, field
 import httpx
 
 from nightshift.domain.vocabulary import Domain
+from nightshift.settings import WorkerSettings
 
 log = logging.getLogger("nightshift.worker")
-
-
-@dataclass(frozen=True, slots=True)
-class WorkerSecretsConfig:
-    backend: str
-    handoff: str = field(repr=False)
-    vault_addr: str = ""
-    vault_cacert: str = ""
-    vault_namespace: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +31,14 @@ class DomainCredentials:
         default_factory=dict, repr=False
     )
 
+    def by_key(self) -> dict[tuple[Domain, str], Mapping[str, str]]:
+        """Every credential keyed (domain, broker source); a domain's default is "default"."""
+        keyed: dict[tuple[Domain, str], Mapping[str, str]] = {
+            (d, "default"): v for d, v in self.by_domain.items()
+        }
+        keyed.update(self.by_source)
+        return keyed
+
     def secret_values(self) -> list[str]:
         values = [v for creds in self.by_domain.values() for v in creds.values()]
         values += [v for creds in self.by_source.values() for v in creds.values()]
@@ -49,29 +49,30 @@ Source = tuple[Domain, str]
 
 
 async def obtain(
-    config: WorkerSecretsConfig,
+    config: WorkerSettings,
     client: httpx.AsyncClient,
     inv_id: str,
     domains: Sequence[Domain],
     sources: Sequence[Source] = (),
 ) -> DomainCredentials:
     """Each granted domain's default credential, plus the named ``sources``."""
-    if not config.handoff:
+    if not config.secrets_handoff.get_secret_value():
         return DomainCredentials()
-    if config.backend == "vault":
+    if config.secrets_backend == "vault":
         return await asyncio.to_thread(_from_vault, config, domains, sources)
     return await _from_control_plane(config, client, inv_id, domains, sources)
 
 
 async def _from_control_plane(
-    config: WorkerSecretsConfig,
+    config: WorkerSettings,
     client: httpx.AsyncClient,
     inv_id: str,
     domains: Sequence[Domain],
     sources: Sequence[Source],
 ) -> DomainCredentials:
     base = f"/v1/investigations/{inv_id}/worker/credentials"
-    resp = await client.post(f"{base}/redeem", json={"code": config.handoff})
+    handoff = config.secrets_handoff.get_secret_value()
+    resp = await client.post(f"{base}/redeem", json={"code": handoff})
     resp.raise_for_status()
     grant = str(resp.json()["grant"])
 
@@ -85,12 +86,13 @@ async def _from_control_plane(
 
     found = {d: v for d in domains if (v := await read(d, "default")) is not None}
     named = {s: v for s in sources if (v := await read(*s)) is not None}
-    return DomainCredentials(found, extra_secrets=(grant, config.handoff), by_source=named)
+    return DomainCredentials(found, extra_secrets=(grant, handoff), by_source=named)
 
 
 def _from_vault(
-    config: WorkerSecretsConfig, domains: Sequence[Domain], sources: Sequence[Source]
+    config: WorkerSettings, domains: Sequence[Domain], sources: Sequence[Source]
 ) -> DomainCredentials:
+    from nightshift.secrets.policies import VaultLayout, parse_sources
     from nightshift.secrets.protocol import AccessDenied, SecretNotFound
     from nightshift.secrets.vault_client import VaultEndpoint
     from nightshift.secrets.vault_worker import VaultWorkerSession
@@ -100,10 +102,24 @@ def _from_vault(
         verify=config.vault_cacert or True,
         namespace=config.vault_namespace or None,
     )
-    session = VaultWorkerSession.from_handoff(endpoint, config.handoff)
+    # The same layout the control plane wrote its policies for: a non-default mount or
+    # prefix must reach the worker, or it reads paths its token was never granted.
+    layout = VaultLayout(
+        kv_mount=config.vault_kv_mount,
+        prefix=config.vault_prefix,
+        database_mount=config.vault_database_mount,
+    )
+    handoff = config.secrets_handoff.get_secret_value()
+    session = VaultWorkerSession.from_handoff(endpoint, handoff, layout=layout)
+    dynamic = set(parse_sources(config.vault_dynamic_sources))
+    extra: list[str] = [session.token, handoff]
 
     def read(domain: Domain, source: str) -> Mapping[str, str] | None:
         try:
+            if (domain, source) in dynamic:  # minted for this investigation, revoked with it
+                minted = session.database_credentials(domain, source)
+                extra.append(minted.lease_id)
+                return minted.secret
             return session.read_datasource(domain, source)
         except SecretNotFound:
             return None
@@ -113,4 +129,4 @@ def _from_vault(
 
     found = {d: v for d in domains if (v := read(d, "default")) is not None}
     named = {s: v for s in sources if (v := read(*s)) is not None}
-    return DomainCredentials(found, (session.token, config.handoff), by_source=named)
+    return DomainCredentials(found, tuple(extra), by_source=named)

@@ -35,6 +35,7 @@ from nightshift.services.proposals import (
     target_of,
 )
 from nightshift.store.tables import ActionProposalRow, AgentRow, InvestigationRow
+from nightshift.worker_spec import WorkerSpec
 
 log = logging.getLogger(__name__)
 
@@ -203,12 +204,18 @@ class ExecutionService:
     @staticmethod
     def _job(s: Any, row: ActionProposalRow) -> RemediationJob:
         inv = s.get(InvestigationRow, row.investigation_id)
+        agent = s.get(AgentRow, row.agent_id)
+        sources = WorkerSpec.model_validate(inv.spec).sources if inv is not None else ()
         return RemediationJob(
             investigation_id=row.investigation_id,
-            scenario=inv.scenario if inv is not None else None,
             action=row.action_type,
             target=target_of(row.target),
             params=dict(row.params or {}),
+            sources=sources,
+            agent=agent.name if agent is not None else "",
+            # The agent's phase now, not at the investigation: a demotion since then
+            # must take the remediation rights with it.
+            trust_phase=agent.trust_phase if agent is not None else "",
         )
 
 

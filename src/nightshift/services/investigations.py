@@ -25,6 +25,7 @@ from nightshift.domain.vocabulary import Domain, InvestigationStatus, Tier
 from nightshift.services.errors import Conflict, Forbidden, Invalid, NotFound, QueueFull
 from nightshift.services.ports import EventNotifier, ScenarioCatalog, TerminationListener
 from nightshift.services.principals import revoke_worker_tokens
+from nightshift.services.worker_specs import EvidenceSources, NoSources, spec_for
 from nightshift.store.database import Database
 from nightshift.store.tables import AgentRow, InvestigationEventRow, InvestigationRow, UserRow
 
@@ -47,6 +48,8 @@ class SubmitRequest:
     namespace: str | None = None
     alert: Mapping[str, str] = field(default_factory=dict)
     deadline_seconds: int | None = None
+    # What started it, when not a person: e.g. {"kind": "alerts", "group_id": ...}.
+    origin: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,12 @@ class Page:
     next_cursor: str | None
 
 
+def boundary_domains(boundaries: Mapping[str, Any]) -> tuple[Domain, ...]:
+    """The domains an agent's stored boundaries grant (unknown names ignored)."""
+    known = {d.value for d in Domain}
+    return tuple(Domain(d) for d in boundaries.get("domains") or () if d in known)
+
+
 def _view(row: InvestigationRow, agent_name: str) -> InvestigationView:
     return InvestigationView(
         id=row.id,
@@ -138,11 +147,13 @@ class InvestigationService:
         notifier: EventNotifier,
         *,
         scenarios: ScenarioCatalog | None = None,
+        sources: EvidenceSources | None = None,
     ) -> None:
         self._db = db
         self._admission = admission
         self._notifier = notifier
         self._scenarios = scenarios
+        self._sources: EvidenceSources = sources or NoSources()
         self._listeners: list[TerminationListener] = []
         self._admission_checks: list[Callable[[str], str | None]] = []
         self._event_observers: list[EventObserver] = []
@@ -204,16 +215,19 @@ class InvestigationService:
                 priority=req.priority,
                 status=status.value,
                 reason=held_reason,
-                spec={
-                    "title": req.title,
-                    "scenario": req.scenario,
-                    "tier": tier.value,
-                    "domains": [d.value for d in req.domains],
-                    "namespace": req.namespace,
-                    "alert": dict(req.alert),
-                    "deadline_seconds": deadline,
-                    "chain_header": placement.header if placement else None,
-                },
+                spec=spec_for(
+                    question=req.title,
+                    scenario=req.scenario,
+                    tier=tier,
+                    domains=req.domains,
+                    boundary_domains=boundary_domains(agent.boundaries),
+                    namespace=req.namespace,
+                    alert=req.alert,
+                    deadline_seconds=deadline,
+                    chain_header=placement.header if placement else None,
+                    origin=req.origin,
+                    sources=self._sources,
+                ),
                 chain_id=placement.chain_id if placement else inv_id,
                 parent_id=placement.parent_id if placement else None,
                 depth=placement.depth if placement else 0,
@@ -353,6 +367,16 @@ class InvestigationService:
         return self.get(inv_id)
 
     # -- control-plane transitions -------------------------------------------
+
+    def record_event(self, inv_id: str, kind: str, data: Mapping[str, Any]) -> bool:
+        """Append a control-plane event (e.g. ``alerts_resolved``) unless it has ended."""
+        with self._db.transaction() as s:
+            row = self._locked(s, inv_id)
+            if S(row.status).terminal:
+                return False
+            self._append(s, row, kind, data)
+        self._notifier.publish(inv_id)
+        return True
 
     def terminate(
         self,

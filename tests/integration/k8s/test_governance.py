@@ -41,9 +41,7 @@ def remediator(admin: KubeApi) -> KubernetesRemediator:
 
 
 def restart(pod: str, agent: str) -> RemediationJob:
-    return RemediationJob(
-        "inv-1", None, "restart-pod", ResourceRef("pod", pod, APP_NS), {"agent": agent}
-    )
+    return RemediationJob("inv-1", "restart-pod", ResourceRef("pod", pod, APP_NS), {"agent": agent})
 
 
 def pod_exists(admin: KubeApi, name: str) -> bool:
@@ -247,13 +245,11 @@ def test_limited_agent_scales_a_deployment_and_the_inverse_restores_it(governed:
     target = ResourceRef("deployment", "orders", APP_NS)
     fix = remediator(governed)
     shadow_try = fix.execute(
-        RemediationJob(
-            "inv-2", None, "scale-deployment", target, {"agent": SHADOW.name, "replicas": 3}
-        )
+        RemediationJob("inv-2", "scale-deployment", target, {"agent": SHADOW.name, "replicas": 3})
     )
     assert not shadow_try.ok
     job = RemediationJob(
-        "inv-2", None, "scale-deployment", target, {"agent": LIMITED.name, "replicas": 3}
+        "inv-2", "scale-deployment", target, {"agent": LIMITED.name, "replicas": 3}
     )
     scaled = fix.execute(job)
     assert scaled.ok, scaled.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from nightshift.domain.vocabulary import InvestigationStatus as S
+from nightshift.services.setup import DEMO_BOUNDARIES
 from tests.support.control_plane import World
 
 
@@ -16,7 +17,9 @@ def _submit(client: TestClient, world: World, **extra: object) -> dict[str, obje
 
 
 def _register_second_agent(world: World) -> None:
-    world.container.agents.register("netbot", owner="lead", authority_class="supervised")
+    world.container.agents.register(
+        "netbot", owner="lead", authority_class="supervised", boundaries=DEMO_BOUNDARIES
+    )
 
 
 def test_a_full_queue_answers_429_with_retry_after_and_keeps_what_it_accepted(
@@ -69,7 +72,9 @@ def test_the_per_agent_cap_leaves_room_for_other_agents(client: TestClient, worl
 
 def test_the_global_cap_bounds_running_units(client: TestClient, world: World) -> None:
     _register_second_agent(world)
-    world.container.agents.register("dbbot", owner="lead", authority_class="supervised")
+    world.container.agents.register(
+        "dbbot", owner="lead", authority_class="supervised", boundaries=DEMO_BOUNDARIES
+    )
     for agent in ("triage", "netbot", "dbbot"):
         _submit(client, world, agent=agent)
     world.container.dispatcher.dispatch_once()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -22,6 +21,7 @@ from nightshift.runtime.executors.protocol import WorkerLaunch
 from nightshift.runtime.worker import build_limits, build_request
 from nightshift.runtime.worker_policy import WorkerGovernance
 from nightshift.scenarios import SimulatedWorld, load_scenario
+from nightshift.worker_spec import WorkerSpec
 from tests.support.control_plane import World
 
 
@@ -29,7 +29,7 @@ from tests.support.control_plane import World
 class Run:
     inv_id: str
     launch: WorkerLaunch
-    spec: dict[str, Any]
+    spec: WorkerSpec
     events: list[AgentEvent]
     diagnosis: Diagnosis
     status: str
@@ -62,19 +62,20 @@ def run(
     launch = launch_of(world, inv_id)
     worker = {"Authorization": f"Bearer {launch.token}"}
     briefing = client.get(f"/v1/investigations/{inv_id}/worker/spec", headers=worker).json()
-    spec = briefing["spec"]
+    spec = WorkerSpec.model_validate(briefing["spec"])
     request = build_request(spec)
     governance = WorkerGovernance(
         identity_from(briefing["identity"]), briefing["chain_id"], load_action_catalog()
     )
-    toolset: Toolset = governance.wrap(SimulatedWorld(load_scenario(spec["scenario"])))
+    assert spec.scenario is not None
+    toolset: Toolset = governance.wrap(SimulatedWorld(load_scenario(spec.scenario)))
     if trace is not None:
         toolset = trace.wrap(toolset)
 
     async def loop() -> tuple[list[AgentEvent], Diagnosis]:
         events: list[AgentEvent] = []
         diagnosis: Diagnosis | None = None
-        limits = build_limits(spec, request.tier)
+        limits = build_limits(spec)
         async for item in stream_investigation(request, toolset, reasoner, limits):
             events.extend(governance.drain())
             if isinstance(item, Diagnosis):

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from nightshift.agent.events import EventKind
@@ -16,6 +18,7 @@ from nightshift.domain.vocabulary import Tier
 from nightshift.observability.depth import depth_bound, p95
 from nightshift.runtime.worker import build_limits
 from nightshift.store.tables import AgentRow, InvestigationRow
+from nightshift.worker_spec import WorkerSpec
 from tests.support.control_plane import World
 from tests.unit.observability.drive import run, submit
 from tests.unit.observability.scrape import Scrape
@@ -73,10 +76,10 @@ def test_the_bound_is_twice_p95_capped_by_the_ceiling_once_enough_runs_succeeded
 
 
 def test_the_worker_takes_the_bound_from_its_spec() -> None:
-    assert build_limits({"max_cycles": 5}, Tier.SINGLE_DOMAIN).max_cycles == 5
-    assert build_limits({}, Tier.MULTI_DOMAIN) == Limits.for_tier(Tier.MULTI_DOMAIN)
-    assert build_limits({"max_cycles": True}, Tier.SINGLE_DOMAIN).max_cycles == 8
-    assert build_limits({"max_cycles": 0}, Tier.SINGLE_DOMAIN).max_cycles == 8
+    assert build_limits(WorkerSpec(max_cycles=5)).max_cycles == 5
+    assert build_limits(WorkerSpec(tier=Tier.MULTI_DOMAIN)) == Limits.for_tier(Tier.MULTI_DOMAIN)
+    with pytest.raises(ValidationError):  # the contract refuses a bound that is no count
+        WorkerSpec.model_validate({"max_cycles": 0})
 
 
 def test_a_pathological_run_trips_the_breaker_at_the_computed_bound(
@@ -87,7 +90,7 @@ def test_a_pathological_run_trips_the_breaker_at_the_computed_bound(
     inv_id = submit(client, world, "cart-errors-after-release")  # a single-domain scenario
     r = run(client, world, inv_id, reasoner=_pathological())
 
-    assert r.spec["max_cycles"] == 6
+    assert r.spec.max_cycles == 6
     trips = [e for e in r.events if e.kind is EventKind.BREAKER_TRIPPED]
     assert [dict(e.data) for e in trips] == [{"cycles": 6, "limit": 6}]
     assert r.diagnosis.cycles == 6
@@ -108,5 +111,5 @@ def test_without_enough_history_the_tier_ceiling_applies(client: TestClient, wor
     _seed_successes(world, Tier.SINGLE_DOMAIN, [2] * 3)
     inv_id = submit(client, world, "cart-errors-after-release")
     r = run(client, world, inv_id, reasoner=_pathological())
-    assert r.spec["max_cycles"] == 8
+    assert r.spec.max_cycles == 8
     assert r.diagnosis.cycles == 8

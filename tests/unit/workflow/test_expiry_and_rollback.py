@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.vocabulary import TrustPhase
 from nightshift.runtime.remediation.protocol import RemediationJob
+from nightshift.sources.config import SourceKind
 from nightshift.store.tables import ActionProposalRow
+from nightshift.worker_spec import simulated_source
 from tests.support.control_plane import World
 from tests.unit.workflow.flow import agent, propose, start
 
@@ -72,10 +74,12 @@ def test_rollback_runs_the_inverse_and_counts_for_demotion(
     assert back["status"] == "rolled_back"
     assert back["result"]["rollback"]["inverse"] == "scale-deployment"
     assert back["result"]["rollback"]["ok"] is True
-    world_ = world.container.execution.remediator
-    sim = world_.world  # type: ignore[attr-defined]
-
-    state = sim(RemediationJob(inv_id, "two-am-cascade", "x", ResourceRef("Deployment", "x")))
+    routed = world.container.execution.remediator
+    sim = routed.remediator_for(SourceKind.SIMULATED).world  # type: ignore[attr-defined]
+    job = RemediationJob(
+        inv_id, "x", ResourceRef("Deployment", "x"), sources=(simulated_source("two-am-cascade"),)
+    )
+    state = sim(job)
     replicas = {d.name: d.replicas for d in state.state.deployments}
     assert replicas["checkout-api"] == 10
     again = client.post(

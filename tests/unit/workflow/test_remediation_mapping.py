@@ -8,6 +8,7 @@ from nightshift.domain.diagnosis import Diagnosis, Outcome, ResourceRef, RootCau
 from nightshift.runtime.proposals import propose_remediations
 from nightshift.runtime.remediation.protocol import RemediationJob
 from nightshift.runtime.remediation.simulated import SimulatedRemediator
+from nightshift.worker_spec import simulated_source
 
 
 def _cause(
@@ -73,12 +74,10 @@ def test_an_escalating_diagnosis_proposes_nothing() -> None:
 
 def test_the_simulated_world_keeps_state_per_investigation() -> None:
     sim = SimulatedRemediator()
-    fix = RemediationJob(
-        "i1", "two-am-cascade", "revert-firewall-rule", ResourceRef("Change", "CHG-20417")
-    )
-    other = RemediationJob(
-        "i2", "two-am-cascade", "revert-firewall-rule", ResourceRef("Change", "CHG-20417")
-    )
+    world = (simulated_source("two-am-cascade"),)
+    change = ResourceRef("Change", "CHG-20417")
+    fix = RemediationJob("i1", "revert-firewall-rule", change, sources=world)
+    other = RemediationJob("i2", "revert-firewall-rule", change, sources=world)
     assert sim.dry_run(fix).ok and sim.symptoms_present(fix)
     assert sim.execute(fix).ok
     assert not sim.symptoms_present(fix)
@@ -87,7 +86,7 @@ def test_the_simulated_world_keeps_state_per_investigation() -> None:
 
 def test_the_simulated_world_refuses_investigations_without_a_scenario() -> None:
     sim = SimulatedRemediator()
-    job = RemediationJob("i3", None, "restart-pod", ResourceRef("Pod", "x", "shop"))
+    job = RemediationJob("i3", "restart-pod", ResourceRef("Pod", "x", "shop"))
     result = sim.execute(job)
     assert not result.ok and "scenario" in result.message
     assert sim.symptoms_present(job)  # never claims a fix it cannot observe

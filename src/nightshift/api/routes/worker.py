@@ -19,7 +19,6 @@ from nightshift.api.schemas import (
     RedeemRequest,
     WorkerEvents,
     WorkerResult,
-    WorkerSpecOut,
 )
 from nightshift.api.schemas_workflow import ProposalOut, ProposalsIn
 from nightshift.domain.access import Caller
@@ -28,21 +27,22 @@ from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.vocabulary import InvestigationStatus
 from nightshift.services.investigations import SubmitRequest
 from nightshift.services.proposals import ProposalInput
+from nightshift.worker_spec import WorkerBriefing, WorkerSpec
 
 router = APIRouter(prefix="/v1/investigations/{inv_id}/worker", tags=["worker"])
 
 
-@router.get("/spec", response_model=WorkerSpecOut)
-def spec(inv_id: str, request: Request, who: Caller = Depends(worker)) -> WorkerSpecOut:
+@router.get("/spec", response_model=WorkerBriefing)
+def spec(inv_id: str, request: Request, who: Caller = Depends(worker)) -> WorkerBriefing:
     view = service(request).spec_for_worker(inv_id, who)
     stewardship = request.app.state.container.stewardship
     identity = stewardship.identity(view.agent)
-    return WorkerSpecOut(
+    return WorkerBriefing(
         id=view.id,
         agent=view.agent,
         trust_phase=view.trust_phase,
         chain_id=view.chain_id,
-        spec=dict(view.spec),
+        spec=WorkerSpec.model_validate(view.spec),
         identity=identity_to(identity),
         llm=stewardship.llm_config(view.agent),
     )

@@ -10,6 +10,7 @@ identity cannot act even if a bug upstream asked it to. Each step runs with
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,11 +39,7 @@ class KubernetesRemediator:
         return self._run(job, job.action, job.params, dry_run=False)
 
     def rollback(self, job: RemediationJob, inverse: str, undo: Mapping[str, Any]) -> StepResult:
-        return self.execute(
-            RemediationJob(
-                job.investigation_id, job.scenario, inverse, job.target, {**job.params, **undo}
-            )
-        )
+        return self.execute(replace(job, action=inverse, params={**job.params, **undo}))
 
     def symptoms_present(self, job: RemediationJob) -> bool:
         t = job.target

@@ -13,17 +13,28 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from nightshift.domain.diagnosis import ResourceRef
+from nightshift.sources.config import SourceConfig, SourceKind
 
 
 @dataclass(frozen=True, slots=True)
 class RemediationJob:
-    """One action to run for one investigation."""
+    """One action to run for one investigation, on the world its evidence came from.
+
+    ``sources`` are the investigation's evidence sources: a remediator acts only on
+    a world it was declared for (the cluster of a kubernetes source, the scenario of
+    the simulated one). ``agent`` and ``trust_phase`` say whose identity acts.
+    """
 
     investigation_id: str
-    scenario: str | None
     action: str
     target: ResourceRef
     params: Mapping[str, Any] = field(default_factory=dict)
+    sources: tuple[SourceConfig, ...] = ()
+    agent: str = ""
+    trust_phase: str = ""
+
+    def source_of(self, kind: SourceKind) -> SourceConfig | None:
+        return next((s for s in self.sources if s.kind is kind), None)
 
 
 @dataclass(frozen=True, slots=True)

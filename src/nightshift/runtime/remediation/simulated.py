@@ -13,6 +13,7 @@ from typing import Any
 
 from nightshift.runtime.remediation.protocol import RemediationJob, StepResult
 from nightshift.scenarios import ScenarioError, SimulatedWorld, load_scenario
+from nightshift.sources.config import SourceKind
 
 
 class NoWorldError(LookupError):
@@ -28,12 +29,14 @@ class SimulatedRemediator:
         with self._lock:
             found = self._worlds.get(job.investigation_id)
             if found is None:
-                if not job.scenario:
+                source = job.source_of(SourceKind.SIMULATED)
+                scenario = source.setting("scenario") if source is not None else None
+                if not isinstance(scenario, str) or not scenario:
                     raise NoWorldError(
                         "the simulated world can only act on scenario investigations"
                     )
                 try:
-                    found = SimulatedWorld(load_scenario(job.scenario))
+                    found = SimulatedWorld(load_scenario(scenario))
                 except ScenarioError as exc:
                     raise NoWorldError(str(exc)) from exc
                 self._worlds[job.investigation_id] = found
