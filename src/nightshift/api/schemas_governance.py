@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from nightshift.api.schemas import Strict
+from nightshift.api.timestamps import Timestamp
 from nightshift.domain.vocabulary import Domain, PrincipalKind, Role, TrustPhase
 
 
@@ -66,7 +66,7 @@ class PhaseChangeOut(BaseModel):
     to_phase: str
     actor: str
     reason: str
-    at: datetime
+    at: Timestamp
 
 
 class SignOffIn(Strict):
@@ -102,7 +102,7 @@ class ReviewItemOut(BaseModel):
     summary: str
     payload: dict[str, Any]
     status: str
-    created_at: datetime
+    created_at: Timestamp
 
 
 class AuditVerifyOut(BaseModel):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel
+
+from nightshift.api.timestamps import Timestamp
 
 
 class CostOut(BaseModel):
@@ -22,8 +22,8 @@ class GroupCostOut(CostOut):
 
 
 class CostReportOut(BaseModel):
-    since: datetime
-    until: datetime
+    since: Timestamp
+    until: Timestamp
     investigations: int
     total: CostOut
     by_agent: list[GroupCostOut]

@@ -3,12 +3,12 @@ outcomes, escalations and the shadow review queue."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from nightshift.api.schemas import Strict
+from nightshift.api.timestamps import Timestamp
 
 _NAMESPACE = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -52,11 +52,11 @@ class ProposalOut(BaseModel):
     decided_by: str | None
     decision_reason: str
     version: int
-    created_at: datetime
-    expires_at: datetime | None
-    decided_at: datetime | None
-    executed_at: datetime | None
-    rolled_back_at: datetime | None
+    created_at: Timestamp
+    expires_at: Timestamp | None
+    decided_at: Timestamp | None
+    executed_at: Timestamp | None
+    rolled_back_at: Timestamp | None
     result: dict[str, Any] | None
 
 
@@ -98,7 +98,7 @@ class VerdictOut(BaseModel):
     correct: bool | None
     phase: str
     payload: dict[str, Any]
-    created_at: datetime
+    created_at: Timestamp
 
 
 class EscalationOut(BaseModel):
@@ -115,9 +115,9 @@ class EscalationOut(BaseModel):
     notifications: list[dict[str, Any]]
     warranted: bool | None
     resolution: str
-    created_at: datetime
-    acked_at: datetime | None
-    resolved_at: datetime | None
+    created_at: Timestamp
+    acked_at: Timestamp | None
+    resolved_at: Timestamp | None
 
 
 class AckIn(Strict):
@@ -137,8 +137,8 @@ class ReviewOut(BaseModel):
     investigation_id: str | None
     summary: str
     status: str
-    created_at: datetime
-    decided_at: datetime | None
+    created_at: Timestamp
+    decided_at: Timestamp | None
     decision: str
     result: dict[str, Any] | None = None
     proposals: list[ProposalOut] | None = None

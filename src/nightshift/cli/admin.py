@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from nightshift.cli.client import fail
+from nightshift.cli.client import EXIT_API, fail
+from nightshift.cli.tables import JsonOpt, table
 from nightshift.domain.vocabulary import Domain, PrincipalKind, Role
 from nightshift.services.errors import ServiceError
 from nightshift.settings import Settings
@@ -48,7 +48,7 @@ def users_create(
     try:
         user = c.principals.create_user(name, kind=kind, roles=frozenset(role), contact=contact)
     except ServiceError as exc:
-        fail(str(exc), code=1)
+        fail(str(exc), code=EXIT_API)
     out.print(
         f"created {user.kind.value} {user.name} with roles "
         f"{', '.join(sorted(r.value for r in user.roles))}"
@@ -58,16 +58,17 @@ def users_create(
 @users_app.command("list")
 def users_list() -> None:
     """All users."""
-    table = Table("name", "kind", "roles", "contact", "active")
-    for u in _container().principals.list_users():
-        table.add_row(
+    rows = [
+        (
             u.name,
             u.kind.value,
             ", ".join(sorted(r.value for r in u.roles)),
             u.contact,
             str(u.active),
         )
-    out.print(table)
+        for u in _container().principals.list_users()
+    ]
+    out.print(table(("name", "kind", "roles", "contact", "active"), rows))
 
 
 @tokens_app.command("create")
@@ -79,7 +80,7 @@ def tokens_create(
     try:
         token = _container().principals.create_token(user, description=description)
     except ServiceError as exc:
-        fail(str(exc), code=1)
+        fail(str(exc), code=EXIT_API)
     print(token)
 
 
@@ -114,7 +115,7 @@ def agents_register(
             boundaries=boundaries,
         )
     except ServiceError as exc:
-        fail(str(exc), code=1)
+        fail(str(exc), code=EXIT_API)
     out.print(
         f"registered {view.name}: owner {view.owner}, class {view.authority_class.value}, "
         f"phase {view.trust_phase.value}"
@@ -127,7 +128,7 @@ def agents_register(
 
 
 @agents_app.command("list")
-def agents_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def agents_list(as_json: JsonOpt = False) -> None:
     """All agents with owner, class, phase and status."""
     views = _container().agents.list()
     if as_json:
@@ -146,7 +147,7 @@ def agents_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
             )
         )
         return
-    table = Table("name", "owner", "class", "phase", "status")
-    for v in views:
-        table.add_row(v.name, v.owner, v.authority_class.value, v.trust_phase.value, v.status)
-    out.print(table)
+    rows = [
+        (v.name, v.owner, v.authority_class.value, v.trust_phase.value, v.status) for v in views
+    ]
+    out.print(table(("name", "owner", "class", "phase", "status"), rows, whole=("name", "owner")))

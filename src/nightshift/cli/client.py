@@ -14,7 +14,12 @@ from rich.console import Console
 from nightshift.settings import Settings
 
 err = Console(stderr=True)
-EXIT_API = 4
+# Exit codes, the same for every command (documented in the README):
+EXIT_OK = 0
+EXIT_FAILED = 1  # what was checked is bad: investigation failed, audit chain broken, drift
+EXIT_USAGE = 2  # bad arguments or configuration (also Typer's own usage errors)
+EXIT_ESCALATED = 3  # `investigate --follow`: the investigation was escalated to humans
+EXIT_API = 4  # refused (HTTP 4xx/5xx) or control plane unreachable; message on stderr
 TOKEN_FILE = "cli-token"  # noqa: S105 - a file name, not a secret
 
 
@@ -66,15 +71,10 @@ class Api:
         except httpx.HTTPError as exc:
             fail(f"request to {self.base_url}{path} failed: {exc}")
         if resp.status_code >= 400:
-            try:
-                body = resp.json()
-                message = body.get("message") or body
-            except ValueError:
-                message = resp.text[:500]
-            extra = ""
-            if resp.status_code == 429 and "retry-after" in resp.headers:
-                extra = f" (retry after {resp.headers['retry-after']}s)"
-            fail(f"{resp.status_code}: {message}{extra}")
+            fail(_error_message(resp))
+        # 204 No Content (and any empty body) means "done": nothing to decode.
+        if resp.status_code == 204 or not resp.content:
+            return None
         if resp.headers.get("content-type", "").startswith("application/json"):
             return resp.json()
         return resp.text
@@ -87,7 +87,7 @@ class Api:
             with self._client.stream("GET", path, timeout=None) as resp:
                 if resp.status_code >= 400:
                     resp.read()
-                    fail(f"{resp.status_code}: {resp.text[:500]}")
+                    fail(_error_message(resp))
                 kind, data = "message", ""
                 for line in resp.iter_lines():
                     if line.startswith("event:"):
@@ -99,3 +99,16 @@ class Api:
                         kind, data = "message", ""
         except httpx.ConnectError:
             fail(f"cannot reach the control plane at {self.base_url}")
+
+
+def _error_message(resp: httpx.Response) -> str:
+    """``STATUS: message`` from the API's error body (or its first bytes)."""
+    try:
+        body = resp.json()
+        message = body.get("message") or body if isinstance(body, dict) else body
+    except ValueError:
+        message = resp.text[:500]
+    extra = ""
+    if resp.status_code in (429, 503) and "retry-after" in resp.headers:
+        extra = f" (retry after {resp.headers['retry-after']}s)"
+    return f"{resp.status_code}: {message}{extra}"

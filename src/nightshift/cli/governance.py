@@ -11,8 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nightshift.cli.client import fail
+from nightshift.cli.client import EXIT_FAILED, EXIT_USAGE, fail
 from nightshift.cli.investigations import ApiOpt, TokenOpt, _api
+from nightshift.cli.tables import JsonOpt, table
 from nightshift.domain.vocabulary import Domain, Role, TrustPhase
 
 out = Console()
@@ -38,6 +39,7 @@ def register(app: typer.Typer, users: typer.Typer, agents: typer.Typer) -> None:
     agents.command("promote")(agents_promote)
     agents.command("review-demotion")(agents_review_demotion)
     agents.command("llm")(agents_llm)
+    agents.command("thresholds")(agents_thresholds)
     app.add_typer(kill_app, name="kill-switch")
     app.add_typer(reviews_app, name="reviews")
     app.add_typer(audit_app, name="audit")
@@ -111,7 +113,7 @@ def agents_boundaries(
 
 def agents_phases(
     name: str,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
     api: ApiOpt = None,
     token: TokenOpt = None,
 ) -> None:
@@ -120,18 +122,18 @@ def agents_phases(
     if as_json:
         out.print_json(json.dumps(rows))
         return
-    table = Table("at", "change", "from", "to", "by", "reason")
+    history = Table("at", "change", "from", "to", "by", "reason")
     for r in rows:
-        table.add_row(
+        history.add_row(
             r["at"], r["kind"], r["from_phase"] or "-", r["to_phase"], r["actor"], r["reason"][:60]
         )
-    out.print(table)
+    out.print(history)
 
 
 def agents_gates(
     name: str,
     target: Annotated[TrustPhase | None, typer.Option(help="default: the next phase")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
     api: ApiOpt = None,
     token: TokenOpt = None,
 ) -> None:
@@ -145,16 +147,16 @@ def agents_gates(
         f"[bold]{name}[/bold]: {report['current']} -> {report['target'] or '-'} "
         f"(ceiling {report['ceiling']}); ready: {report['ready']}"
     )
-    table = Table("gate", "value", "needs", "passed")
+    gate_table = Table("gate", "value", "needs", "passed")
     for g in report["gates"]:
         value = "-" if g["value"] is None else f"{g['value']:.4g}"
-        table.add_row(
+        gate_table.add_row(
             g["name"],
             value,
             f"{g['comparison']} {g['threshold']:g}",
             "yes" if g["passed"] else "[red]no[/red]",
         )
-    out.print(table)
+    out.print(gate_table)
     if report["signoffs_required"]:
         out.print("sign-offs required: " + ", ".join(report["signoffs_required"]))
     for missing in report["missing"]:
@@ -200,7 +202,9 @@ def agents_review_demotion(
 def agents_llm(
     name: str,
     from_file: Annotated[str | None, typer.Option(help="JSON model config (docs/llm.md)")] = None,
-    clear: Annotated[bool, typer.Option("--clear", help="remove the model config")] = False,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="remove the model config", metavar="")
+    ] = False,
     api: ApiOpt = None,
     token: TokenOpt = None,
 ) -> None:
@@ -208,10 +212,35 @@ def agents_llm(
     from pathlib import Path
 
     if clear == (from_file is not None):
-        fail("give either --from-file PATH or --clear", code=2)
-    body = None if clear else json.loads(Path(str(from_file)).read_text())
+        fail("give either --from-file PATH or --clear", code=EXIT_USAGE)
+    try:
+        body = None if clear else json.loads(Path(str(from_file)).read_text())
+    except (OSError, ValueError) as exc:
+        fail(f"cannot read {from_file}: {exc}", code=EXIT_USAGE)
     _api(api, token).request("PUT", f"/v1/agents/{name}/llm", json=body)
     out.print(f"model configuration of {name} {'removed' if clear else 'updated'}")
+
+
+def agents_thresholds(
+    name: str,
+    from_file: Annotated[
+        str | None, typer.Option(help="JSON object of the thresholds to change")
+    ] = None,
+    api: ApiOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Show the agent's thresholds, or change the ones a JSON file names (the rest stay)."""
+    from pathlib import Path
+
+    client = _api(api, token)
+    if from_file is not None:
+        try:
+            body = json.loads(Path(from_file).read_text())
+        except (OSError, ValueError) as exc:
+            fail(f"cannot read {from_file}: {exc}", code=EXIT_USAGE)
+        client.request("PUT", f"/v1/agents/{name}/thresholds", json=body)
+        out.print(f"thresholds of {name} updated")
+    out.print_json(json.dumps(client.request("GET", f"/v1/agents/{name}/thresholds")))
 
 
 @kill_app.command("engage")
@@ -254,7 +283,7 @@ def kill_status(api: ApiOpt = None, token: TokenOpt = None) -> None:
 @reviews_app.command("list")
 def reviews_list(
     kind: Annotated[str | None, typer.Option(help="scope_widening | demotion_review | ...")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
     api: ApiOpt = None,
     token: TokenOpt = None,
 ) -> None:
@@ -264,12 +293,10 @@ def reviews_list(
     if as_json:
         out.print_json(json.dumps(items))
         return
-    table = Table("id", "kind", "investigation", "summary")
-    for item in items:
-        table.add_row(
-            item["id"], item["kind"], item["investigation_id"] or "-", item["summary"][:90]
-        )
-    out.print(table)
+    rows = [(i["id"], i["kind"], i["investigation_id"] or "-", i["summary"][:90]) for i in items]
+    out.print(
+        table(("id", "kind", "investigation", "summary"), rows, whole=("id", "investigation"))
+    )
 
 
 @audit_app.command("verify")
@@ -287,20 +314,20 @@ def audit_verify() -> None:
         f"[red]audit chain broken[/red] at seq {report.first_broken_seq} "
         f"({report.kind}): {report.message}"
     )
-    raise typer.Exit(1)
+    raise typer.Exit(EXIT_FAILED)
 
 
 @audit_app.command("explain")
 def audit_explain(
     investigation: Annotated[str, typer.Option(help="investigation id")],
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Who authorized each access of an investigation, under which policy, and why."""
     from nightshift.cli.admin import _container
 
     records = _container().audit.for_investigation(investigation)
     if not records:
-        fail(f"no audit records for investigation {investigation}", code=1)
+        fail(f"no audit records for investigation {investigation}", code=EXIT_FAILED)
     if as_json:
         out.print_json(json.dumps([r.entry.body(r.seq) for r in records]))
         return

@@ -7,17 +7,31 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from nightshift.cli.client import Api, fail, resolve_token
+from nightshift.cli.client import (
+    EXIT_ESCALATED,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    Api,
+    fail,
+    resolve_token,
+)
 from nightshift.cli.render import EventPrinter, print_result
+from nightshift.cli.tables import JsonOpt, table
 from nightshift.settings import Settings
 
 out = Console()
 inv_app = typer.Typer(help="List, inspect and cancel investigations.", no_args_is_help=True)
 
 # Exit codes of `investigate --follow`, for scripts.
-EXIT_CODES = {"succeeded": 0, "escalated": 3, "failed": 1, "cancelled": 1, "deadline_exceeded": 1}
+EXIT_CODES = {
+    "succeeded": EXIT_OK,
+    "escalated": EXIT_ESCALATED,
+    "failed": EXIT_FAILED,
+    "cancelled": EXIT_FAILED,
+    "deadline_exceeded": EXIT_FAILED,
+}
 
 TokenOpt = Annotated[
     str | None, typer.Option("--token", envvar="NIGHTSHIFT_TOKEN", help="API token")
@@ -44,14 +58,16 @@ def investigate(
     tier: Annotated[str | None, typer.Option(help="single-domain | multi-domain")] = None,
     priority: Annotated[int, typer.Option(min=0, max=4, help="0 = most urgent")] = 2,
     namespace: Annotated[str | None, typer.Option(help="namespace hint")] = None,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="stream events")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="stream events", metavar="")
+    ] = False,
+    as_json: JsonOpt = False,
     api: ApiOpt = None,
     token: TokenOpt = None,
 ) -> None:
     """Submit an investigation; with --follow, stream it to its end."""
     if not scenario and not title:
-        fail("give --scenario NAME (see `nightshift scenarios`) or --title TEXT", code=2)
+        fail("give --scenario NAME (see `nightshift scenarios`) or --title TEXT", code=EXIT_USAGE)
     body: dict[str, Any] = {"agent": agent, "priority": priority}
     optional = {"scenario": scenario, "title": title, "tier": tier, "namespace": namespace}
     body.update({k: v for k, v in optional.items() if v})
@@ -83,7 +99,7 @@ def _follow(client: Api, inv_id: str, as_json: bool) -> None:
         print_result(out, view["result"])
     if not as_json:
         out.print(f"\ninvestigation {inv_id} ended [bold]{final}[/bold]: {view.get('reason', '')}")
-    raise typer.Exit(EXIT_CODES.get(final, 1))
+    raise typer.Exit(EXIT_CODES.get(final, EXIT_FAILED))
 
 
 @inv_app.command("list")
@@ -91,7 +107,7 @@ def list_(
     status: Annotated[str | None, typer.Option(help="filter by status")] = None,
     agent: Annotated[str | None, typer.Option(help="filter by agent")] = None,
     limit: Annotated[int, typer.Option(min=1, max=200)] = 20,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
     api: ApiOpt = None,
     token: TokenOpt = None,
 ) -> None:
@@ -101,17 +117,16 @@ def list_(
     if as_json:
         out.print_json(json.dumps(page))
         return
-    table = Table("id", "agent", "status", "tier", "title", "reason")
-    for item in page["items"]:
-        table.add_row(item["id"], item["agent"], item["status"], item["tier"],
-                      item["title"][:50], item["reason"][:60])  # fmt: skip
-    out.print(table)
+    rows = [(i["id"], i["agent"], i["status"], i["tier"], i["title"][:50], i["reason"][:60])
+            for i in page["items"]]  # fmt: skip
+    headers = ("id", "agent", "status", "tier", "title", "reason")
+    out.print(table(headers, rows, whole=("id", "agent")))
 
 
 @inv_app.command("show")
 def show(
     inv_id: str,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
     api: ApiOpt = None,
     token: TokenOpt = None,
 ) -> None:
@@ -129,7 +144,7 @@ def show(
 @inv_app.command("events")
 def events(
     inv_id: str,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    as_json: JsonOpt = False,
     api: ApiOpt = None,
     token: TokenOpt = None,
 ) -> None:

@@ -115,7 +115,9 @@ def apply(
     namespace: NamespaceOpt = "nightshift-agents",
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="server-side dry run")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="server-side dry run", metavar="")
+    ] = False,
 ) -> None:
     """Server-side apply (field manager `nightshift`) of everything `render` prints."""
     from nightshift.k8s.apply import apply_objects
@@ -133,7 +135,7 @@ def drift(
     namespace: NamespaceOpt = "nightshift-agents",
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
-    fix: Annotated[bool, typer.Option("--fix", help="revert what was widened")] = False,
+    fix: Annotated[bool, typer.Option("--fix", help="revert what was widened", metavar="")] = False,
 ) -> None:
     """Compare live RBAC and effective permissions with the registry; exit 1 on drift."""
     from nightshift.k8s.drift import check_drift

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from nightshift.cli import admin as admin_commands
 from nightshift.cli import governance as governance_commands
@@ -18,6 +17,7 @@ from nightshift.cli import observability as observability_commands
 from nightshift.cli import secrets as secrets_commands
 from nightshift.cli import workflow as workflow_commands
 from nightshift.cli.client import fail, save_token
+from nightshift.cli.tables import JsonOpt, table
 from nightshift.settings import Settings
 
 app = typer.Typer(
@@ -51,7 +51,9 @@ def settings() -> Settings:
 def up(
     host: Annotated[str | None, typer.Option(help="bind address")] = None,
     port: Annotated[int | None, typer.Option(help="port")] = None,
-    demo: Annotated[bool, typer.Option(help="create a demo owner/agent on first start")] = True,
+    demo: Annotated[
+        bool, typer.Option(help="create a demo owner/agent on first start", metavar="")
+    ] = True,
 ) -> None:
     """Serve the API on the embedded defaults (SQLite, local executor, offline reasoner)."""
     import uvicorn
@@ -109,7 +111,7 @@ def db_upgrade() -> None:
 
 
 @app.command()
-def scenarios(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+def scenarios(as_json: JsonOpt = False) -> None:
     """List the simulated incident scenarios shipped with Nightshift."""
     from nightshift.scenarios import list_scenarios
 
@@ -120,7 +122,5 @@ def scenarios(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
              "domains": [str(d) for d in s.domains]} for s in items
         ]))  # fmt: skip
         return
-    table = Table("name", "tier", "domains", "title")
-    for s in items:
-        table.add_row(s.name, str(s.tier), ", ".join(str(d) for d in s.domains), s.title)
-    out.print(table)
+    rows = [(s.name, str(s.tier), ", ".join(str(d) for d in s.domains), s.title) for s in items]
+    out.print(table(("name", "tier", "domains", "title"), rows))

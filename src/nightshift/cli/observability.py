@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nightshift.cli.client import Api, fail, resolve_token
+from nightshift.cli.tables import JsonOpt, table
 from nightshift.settings import Settings
 
 out = Console()
@@ -73,7 +74,7 @@ def costs(
     since: Annotated[str, typer.Option(help="start: 30d, 12h, 2w ago or an ISO date")] = "30d",
     until: Annotated[str | None, typer.Option(help="end (default: now)")] = None,
     agent: Annotated[str | None, typer.Option(help="only this agent")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    as_json: JsonOpt = False,
     api: ApiOpt = None,
     token: TokenOpt = None,
 ) -> None:
@@ -106,7 +107,7 @@ def costs(
 
 
 def gates(
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    as_json: JsonOpt = False,
     api: ApiOpt = None,
     token: TokenOpt = None,
 ) -> None:
@@ -115,19 +116,18 @@ def gates(
     if as_json:
         out.print_json(json.dumps(body))
         return
-    table = Table("agent", "phase -> target", "gate", "value", "threshold", "passed")
-    for report in body:
-        for g in report["gates"]:
-            value = "-" if g["value"] is None else f"{g['value']:.4g}"
-            table.add_row(
-                report["agent"], f"{report['current']} -> {report['target']}", g["name"], value,
-                f"{g['comparison']} {g['threshold']:.4g}", "yes" if g["passed"] else "no",
-            )  # fmt: skip
-    out.print(table)
+    rows = [
+        (report["agent"], f"{report['current']} -> {report['target']}", g["name"],
+         "-" if g["value"] is None else f"{g['value']:.4g}",
+         f"{g['comparison']} {g['threshold']:.4g}", "yes" if g["passed"] else "no")
+        for report in body for g in report["gates"]
+    ]  # fmt: skip
+    headers = ("agent", "phase -> target", "gate", "value", "threshold", "passed")
+    out.print(table(headers, rows, whole=("agent",)))
 
 
 def depth(
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    as_json: JsonOpt = False,
     api: ApiOpt = None,
     token: TokenOpt = None,
 ) -> None:

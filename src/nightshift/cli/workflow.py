@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from nightshift.cli.client import Api, fail, resolve_token
 from nightshift.cli.investigations import ApiOpt, TokenOpt
+from nightshift.cli.tables import JsonOpt, table
 from nightshift.settings import Settings
 
 out = Console()
@@ -18,7 +18,6 @@ approvals_app = typer.Typer(help="Approval requests and proposals.", no_args_is_
 verdict_app = typer.Typer(help="Judge a diagnosis; record the known outcome.", no_args_is_help=True)
 escalations_app = typer.Typer(help="Cases handed to humans.", no_args_is_help=True)
 reviews_app = typer.Typer(help="Shadow output awaiting review.", no_args_is_help=True)
-JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
 def register(app: typer.Typer) -> None:
@@ -91,18 +90,13 @@ def approvals_list(
     )
 
     def show(rows: list[dict[str, Any]]) -> None:
-        table = Table("id", "status", "agent", "action", "target", "conf", "expires")
-        for p in rows:
-            table.add_row(
-                p["id"],
-                p["status"],
-                p["agent"],
-                p["action"],
-                _target(p["target"]),
-                f"{p['confidence']:.2f}",
-                str(p.get("expires_at") or "-"),
-            )
-        out.print(table)
+        headers = ("id", "status", "agent", "action", "target", "conf", "expires")
+        cells = [
+            (p["id"], p["status"], p["agent"], p["action"], _target(p["target"]),
+             f"{p['confidence']:.2f}", str(p.get("expires_at") or "-"))
+            for p in rows
+        ]  # fmt: skip
+        out.print(table(headers, cells, whole=("id", "agent")))
 
     _emit(items, as_json, show)
 
@@ -317,10 +311,9 @@ def escalations_list(
     items = _client(api, token).request("GET", "/v1/escalations", params=params)
 
     def show(rows: list[dict[str, Any]]) -> None:
-        table = Table("id", "status", "kind", "agent", "summary")
-        for e in rows:
-            table.add_row(e["id"], e["status"], e["kind"], e["agent"], e["summary"][:70])
-        out.print(table)
+        cells = [(e["id"], e["status"], e["kind"], e["agent"], e["summary"][:70]) for e in rows]
+        headers = ("id", "status", "kind", "agent", "summary")
+        out.print(table(headers, cells, whole=("id", "agent")))
 
     _emit(items, as_json, show)
 
@@ -351,7 +344,8 @@ def escalations_resolve(
     esc_id: str,
     resolution: Annotated[str, typer.Option(help="what was done")],
     warranted: Annotated[
-        bool | None, typer.Option("--warranted/--unwarranted", help="was escalating right?")
+        bool | None,
+        typer.Option("--warranted/--unwarranted", help="was escalating right?", metavar=""),
     ] = None,
     api: ApiOpt = None,
     token: TokenOpt = None,
@@ -379,12 +373,12 @@ def reviews_list(
     items = _client(api, token).request("GET", "/v1/reviews/shadow", params={"status": status})
 
     def show(rows: list[dict[str, Any]]) -> None:
-        table = Table("id", "status", "agent", "investigation", "summary")
-        for r in rows:
-            table.add_row(
-                r["id"], r["status"], r["agent"], r["investigation_id"] or "-", r["summary"][:60]
-            )
-        out.print(table)
+        cells = [
+            (r["id"], r["status"], r["agent"], r["investigation_id"] or "-", r["summary"][:60])
+            for r in rows
+        ]
+        headers = ("id", "status", "agent", "investigation", "summary")
+        out.print(table(headers, cells, whole=("id", "agent", "investigation")))
 
     _emit(items, as_json, show)
 

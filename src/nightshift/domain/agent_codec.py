@@ -8,17 +8,16 @@ Invalid data raises ValueError with a message that names the field.
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, fields
 from typing import Any
 
+from nightshift.domain import thresholds_codec
 from nightshift.domain.agents import (
     AgentIdentity,
     AgentStatus,
     AgentThresholds,
     Boundaries,
-    DemotionThresholds,
     Principal,
-    PromotionThresholds,
 )
 from nightshift.domain.vocabulary import AuthorityClass, Domain, PrincipalKind, Role, TrustPhase
 
@@ -51,35 +50,8 @@ def boundaries_to(b: Boundaries) -> dict[str, Any]:
 
 
 def thresholds_from(data: dict[str, Any]) -> AgentThresholds:
-    """Seed defaults, overridden field by field (every number is configurable)."""
-    base = AgentThresholds()
-    try:
-        out = replace(
-            base,
-            auto_execute_confidence=float(
-                data.get("auto_execute_confidence", base.auto_execute_confidence)
-            ),
-            to_assist=_promotion(base.to_assist, data.get("to_assist")),
-            to_limited=_promotion(base.to_limited, data.get("to_limited")),
-            to_autonomous=_promotion(base.to_autonomous, data.get("to_autonomous")),
-        )
-        if data.get("demotion"):
-            demotion: DemotionThresholds = out.demotion
-            out = replace(out, demotion=replace(demotion, **dict(data["demotion"])))
-    except TypeError as exc:
-        raise ValueError(f"invalid thresholds: {exc}") from exc
-    if not 0.0 <= out.auto_execute_confidence <= 1.0:
-        raise ValueError("auto_execute_confidence must be within [0, 1]")
-    return out
-
-
-def _promotion(current: PromotionThresholds, raw: Any) -> PromotionThresholds:
-    if not raw:
-        return current
-    overrides = dict(raw)
-    if "signoff_roles" in overrides:
-        overrides["signoff_roles"] = tuple(Role(r) for r in overrides["signoff_roles"])
-    return replace(current, **overrides)
+    """Seed defaults, overridden field by field; unknown or mistyped fields raise."""
+    return thresholds_codec.thresholds_from(data)
 
 
 def thresholds_to(t: AgentThresholds) -> dict[str, Any]:

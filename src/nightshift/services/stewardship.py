@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from nightshift.domain import agent_codec
+from nightshift.domain import agent_codec, thresholds_codec
 from nightshift.domain.access import Caller
 from nightshift.domain.actions import ActionCatalog
 from nightshift.domain.agents import (
@@ -186,13 +186,22 @@ class StewardshipService:
             )
 
     def set_thresholds(self, agent_name: str, data: dict[str, Any], caller: Caller) -> None:
+        """Change the thresholds ``data`` names; every other value stays as stored.
+
+        The update is validated on its own first, so its errors name its own
+        fields, then merged onto the stored values and validated as a whole."""
         try:
-            thresholds = agent_codec.thresholds_from(data)
+            agent_codec.thresholds_from(data)
         except ValueError as exc:
             raise Invalid(str(exc)) from exc
         with self._db.transaction() as s:
             agent, _ = load_agent(s, agent_name, lock=True)
             settings = dict(agent.settings or {})
+            before = dict(settings.get("thresholds") or {})
+            try:
+                thresholds = agent_codec.thresholds_from(thresholds_codec.merged(before, data))
+            except ValueError as exc:
+                raise Invalid(f"stored thresholds with this change: {exc}") from exc
             settings["thresholds"] = agent_codec.thresholds_to(thresholds)
             agent.settings = settings
             self._audit.append_in(
@@ -205,6 +214,16 @@ class StewardshipService:
                     )
                 ],
             )
+
+    def thresholds(self, agent_name: str) -> dict[str, Any]:
+        """The agent's effective thresholds (seed defaults where none were set)."""
+        with self._db.read() as s:
+            agent, _ = load_agent(s, agent_name)
+            stored = (agent.settings or {}).get("thresholds") or {}
+        try:
+            return agent_codec.thresholds_to(agent_codec.thresholds_from(stored))
+        except ValueError as exc:
+            raise Invalid(f"stored thresholds of {agent_name} are invalid: {exc}") from exc
 
     def set_llm(self, agent_name: str, config: dict[str, Any] | None, caller: Caller) -> None:
         """Set (or with None, remove) the agent's model configuration; keys stay in the broker."""

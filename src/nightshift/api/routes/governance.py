@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Query, Request, status
 
 from nightshift.api.auth import require
 from nightshift.api.schemas_governance import (
@@ -87,14 +87,32 @@ def set_boundaries(name: str, body: BoundariesIn, request: Request, who: Caller 
 
 @router.put("/v1/agents/{name}/thresholds", status_code=status.HTTP_204_NO_CONTENT)
 def set_thresholds(name: str, body: dict[str, Any], request: Request, who: Caller = Lead) -> None:
+    """Change the thresholds the body names; the others keep their stored values.
+
+    Sections (``to_assist``, ``to_limited``, ``to_autonomous``, ``demotion``)
+    merge key by key. An unknown key or a wrongly typed value is a 422 naming
+    it; ``null`` switches off an optional gate."""
     _c(request).stewardship.set_thresholds(name, body, who)
 
 
+@router.get("/v1/agents/{name}/thresholds")
+def get_thresholds(name: str, request: Request, _: Caller = Viewer) -> dict[str, Any]:
+    """The agent's effective thresholds (seed defaults where none were set)."""
+    got: dict[str, Any] = _c(request).stewardship.thresholds(name)
+    return got
+
+
 @router.put("/v1/agents/{name}/llm", status_code=status.HTTP_204_NO_CONTENT)
-def set_llm(name: str, body: dict[str, Any] | None, request: Request, who: Caller = Lead) -> None:
+def set_llm(
+    name: str,
+    request: Request,
+    body: Annotated[dict[str, Any] | None, Body()] = None,
+    who: Caller = Lead,
+) -> None:
     """The agent's model (provider, model, endpoint, budget, threshold; see docs/llm.md).
 
-    API keys are never part of it: they come from the secret broker."""
+    API keys are never part of it: they come from the secret broker. A body
+    of ``null`` (or none) removes the configuration."""
     _c(request).stewardship.set_llm(name, body or None, who)
 
 

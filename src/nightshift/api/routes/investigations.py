@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -17,9 +18,10 @@ from nightshift.api.schemas import (
     InvestigationOut,
     InvestigationPage,
 )
+from nightshift.api.timestamps import as_utc
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import Domain, InvestigationStatus, Role, Tier
-from nightshift.services.errors import Forbidden, NotFound
+from nightshift.services.errors import Forbidden, Invalid, NotFound
 from nightshift.services.investigations import (
     InvestigationService,
     InvestigationView,
@@ -30,6 +32,9 @@ from nightshift.services.reviews import conceal_event, conceal_view, conceals
 
 router = APIRouter(prefix="/v1/investigations", tags=["investigations"])
 _HEARTBEAT_SECONDS = 15.0
+# Event sequence numbers are 64-bit signed integers in every database.
+MAX_SEQ = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]+")
 
 
 def service(request: Request) -> InvestigationService:
@@ -145,7 +150,7 @@ async def events(
     inv_id: str,
     request: Request,
     who: Caller = Depends(require(Role.VIEWER)),
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     follow: bool = True,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
@@ -153,14 +158,23 @@ async def events(
     svc = service(request)
     view = await asyncio.to_thread(svc.get, inv_id)  # 404 before the stream starts
     hide = conceals(view.trust_phase, view.reviewed_at, who)
-    if last_event_id and last_event_id.isdigit():
-        after = max(after, int(last_event_id))
+    after = max(after, _resume_after(last_event_id))
     bus = request.app.state.container.bus
     return StreamingResponse(
         _stream(svc, bus, request, inv_id, after, follow, hide),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
+
+
+def _resume_after(last_event_id: str | None) -> int:
+    """The sequence a reconnecting client last saw; an id that is not ours is ignored."""
+    if last_event_id is None or not _DIGITS.fullmatch(last_event_id):
+        return 0
+    seq = int(last_event_id[:30])
+    if seq > MAX_SEQ:
+        raise Invalid(f"header Last-Event-ID: {last_event_id[:30]} is past the largest event id")
+    return seq
 
 
 async def _stream(
@@ -179,9 +193,8 @@ async def _stream(
             data = conceal_event(ev.kind, ev.data) if hide else ev.data
             if data is None:
                 continue
-            payload = json.dumps(
-                {"seq": ev.seq, "kind": ev.kind, "at": ev.created_at.isoformat(), "data": data}
-            )
+            at = as_utc(ev.created_at).isoformat()
+            payload = json.dumps({"seq": ev.seq, "kind": ev.kind, "at": at, "data": data})
             yield f"id: {ev.seq}\nevent: {ev.kind}\ndata: {payload}\n\n".encode()
             if ev.kind == "status" and InvestigationStatus(ev.data["status"]).terminal:
                 return

@@ -76,6 +76,7 @@ def investigation_proposals(
     inv_id: str, request: Request, who: Caller = Depends(require(Role.VIEWER))
 ) -> list[ProposalOut]:
     """Every proposal of the investigation; shadow ones only to admins until reviewed."""
+    request.app.state.container.investigations.get(inv_id)  # 404 for an unknown id
     reviews: ReviewService = request.app.state.container.reviews
     hidden_ok = sees_hidden(who) or not reviews.conceals(inv_id, who)
     views = proposals(request).list(
