@@ -68,6 +68,7 @@ class ReasonCode(StrEnum):
     OUT_OF_SCOPE = "out_of_scope"
     UNKNOWN_TOOL = "unknown_tool"
     WRITE_TOOL_DENIED = "write_tool_denied"
+    DESTINATION_OUT_OF_BOUNDS = "destination_out_of_bounds"  # a probe outside the boundary
     UNKNOWN_ACTION = "unknown_action"
     DRY_RUN_UNSUPPORTED = "dry_run_unsupported"
     INVALID_REQUEST = "invalid_request"

@@ -29,6 +29,11 @@ from nightshift.governance.containment import (
     check_delegation,
 )
 from nightshift.governance.decisions import Decision, FollowUp, Outcome, ReasonCode, deny
+from nightshift.governance.destinations import (
+    NO_DECLARED_DESTINATIONS,
+    DestinationBounds,
+    check_destination,
+)
 from nightshift.governance.permissions import MATRIX, ActionMode, action_mode
 
 
@@ -36,12 +41,15 @@ from nightshift.governance.permissions import MATRIX, ActionMode, action_mode
 class ToolRequest:
     """A read tool call. ``namespace`` is ``None`` for tools that are not
     namespaced and ``"*"`` for a namespaced tool asked about all namespaces;
-    ``domain`` is ``None`` when the tool is unknown to the toolset."""
+    ``domain`` is ``None`` when the tool is unknown to the toolset;
+    ``destination`` is the host a network probe would reach (``None`` for
+    tools that probe nothing)."""
 
     tool: str
     domain: Domain | None
     read_only: bool = True
     namespace: str | None = None
+    destination: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,9 @@ class PolicyContext:
     kill_switch: KillSwitch = KILL_SWITCH_OFF
     calls_last_minute: int = 0
     children_spawned: int = 0
+    # Hosts of declared sources and the network allow-list; cluster Services in
+    # the agent's namespaces need no entry. The default declares nothing.
+    destinations: DestinationBounds = NO_DECLARED_DESTINATIONS
 
 
 _ALLOW_VISIBLE = Decision(Outcome.ALLOW, ReasonCode.ALLOWED, "within boundaries", True)
@@ -131,7 +142,9 @@ def _out_of_scope(what: str, visible: bool) -> Decision:
     )
 
 
-def _tool(agent: AgentIdentity, request: ToolRequest, visible: bool) -> Decision:
+def _tool(
+    agent: AgentIdentity, request: ToolRequest, bounds: DestinationBounds, visible: bool
+) -> Decision:
     b = agent.boundaries
     if request.domain is None:
         return deny(
@@ -152,6 +165,16 @@ def _tool(agent: AgentIdentity, request: ToolRequest, visible: bool) -> Decision
     if ns is not None and not b.allows_namespace(ns):
         where = "all namespaces" if ns == "*" else f"namespace {ns!r}"
         return _out_of_scope(f"tool {request.tool!r} reads {where} outside the boundary", visible)
+    if request.destination is not None:
+        why = check_destination(request.destination, b.namespaces, bounds)
+        if why is not None:
+            # Not a scope-widening request for review: a probe target usually
+            # comes from text the agent read, which no human should be asked about.
+            return deny(
+                ReasonCode.DESTINATION_OUT_OF_BOUNDS,
+                f"tool {request.tool!r} would probe outside the boundary: {why}",
+                visible=visible,
+            )
     return _ALLOW_VISIBLE if visible else _ALLOW_HIDDEN
 
 
@@ -271,7 +294,7 @@ def decide(agent: AgentIdentity, request: Request, context: PolicyContext) -> De
         return refused
     visible = agent.phase is not TrustPhase.SHADOW
     if isinstance(request, ToolRequest):
-        return _tool(agent, request, visible)
+        return _tool(agent, request, context.destinations, visible)
     if isinstance(request, ActionRequest):
         return _action(agent, request.proposal, context.catalog, visible)
     if isinstance(request, DelegationRequest):
@@ -296,6 +319,7 @@ def request_to_dict(request: Request) -> dict[str, Any]:
             "domain": request.domain.value if request.domain else None,
             "read_only": request.read_only,
             "namespace": request.namespace,
+            "destination": request.destination,
         }
     if isinstance(request, ActionRequest):
         return {"kind": "action", **request.proposal.to_dict()}

@@ -21,6 +21,7 @@ from nightshift.domain.agents import AgentIdentity
 from nightshift.governance.budgets import BudgetExhaustedError
 from nightshift.governance.containment import ChainContext, parse_header, start_chain, to_header
 from nightshift.governance.decisions import Decision
+from nightshift.governance.destinations import NO_DECLARED_DESTINATIONS, DestinationBounds
 from nightshift.governance.policy import PolicyContext, ToolRequest, decide, request_to_dict
 
 _WINDOW_SECONDS = 60.0
@@ -33,8 +34,12 @@ class WorkerGovernance:
         chain_id: str,
         catalog: ActionCatalog,
         inherited_header: str | None = None,
+        destinations: DestinationBounds = NO_DECLARED_DESTINATIONS,
     ) -> None:
         self.identity = identity
+        # Hosts of this worker's declared sources and the network allow-list:
+        # what a probe may reach besides the agent's cluster Services.
+        self.destinations = destinations
         # A delegated investigation inherits its chain's path and remaining budget.
         self.chain: ChainContext = (
             parse_header(inherited_header)
@@ -54,7 +59,10 @@ class WorkerGovernance:
         while self._calls and now - self._calls[0] > _WINDOW_SECONDS:
             self._calls.popleft()
         context = PolicyContext(
-            chain=self.chain, catalog=self._catalog, calls_last_minute=len(self._calls)
+            chain=self.chain,
+            catalog=self._catalog,
+            calls_last_minute=len(self._calls),
+            destinations=self.destinations,
         )
         decision = decide(self.identity, request, context)
         if decision.allowed:

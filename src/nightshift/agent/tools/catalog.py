@@ -105,7 +105,15 @@ LOGS_SEARCH = ToolSpec(
     name="logs_search",
     description="Search aggregated logs (Loki-like) for a pattern across a namespace or app",
     domain=Domain.APPLICATION,
-    parameters=_schema(["pattern"], pattern=_S, namespace=_NS, app=_S),
+    parameters=_schema(
+        ["pattern"],
+        pattern={"type": "string", "description": "a literal substring unless regex is true"},
+        namespace=_NS,
+        app=_S,
+        regex={"type": "boolean", "description": "pattern is a regular expression (RE2)"},
+        since_minutes={"type": "integer", "minimum": 1, "maximum": 10080},
+        limit={"type": "integer", "minimum": 1, "maximum": 1000},
+    ),
     cost_hint=2.0,
 )
 NETWORK_CHECK = ToolSpec(
@@ -117,6 +125,7 @@ NETWORK_CHECK = ToolSpec(
         source=_S,
         destination=_S,
         port={"type": "integer", "minimum": 1, "maximum": 65535},
+        tls={"type": "boolean", "description": "also complete a TLS handshake"},
     ),
 )
 FIREWALL_RULES = ToolSpec(
@@ -146,6 +155,17 @@ SECURITY_EVENTS = ToolSpec(
     ),
 )
 
+NODE_DIAGNOSTICS = ToolSpec(
+    name="node_diagnostics",
+    description=(
+        "Node health: conditions with reasons and last transitions, taints and cordon, "
+        "kube-system components on it (kube-proxy, DNS, CNI), kubelet /healthz; "
+        "omit node for every node"
+    ),
+    domain=Domain.KUBERNETES,
+    parameters=_schema([], node=_S),
+)
+
 CATALOG: tuple[ToolSpec, ...] = (
     LIST_ALERTS,
     RECENT_CHANGES,
@@ -162,6 +182,7 @@ CATALOG: tuple[ToolSpec, ...] = (
     DNS_LOOKUP,
     DB_STATS,
     SECURITY_EVENTS,
+    NODE_DIAGNOSTICS,
 )
 
 BY_NAME: dict[str, ToolSpec] = {spec.name: spec for spec in CATALOG}

@@ -14,11 +14,14 @@ from typing import Any
 
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, Toolset, ToolSpec, ToolStatus
 from nightshift.domain.agents import ALL_NAMESPACES
+from nightshift.domain.vocabulary import Domain
 from nightshift.governance.decisions import Decision, ReasonCode, deny
 from nightshift.governance.policy import ToolRequest
 
 DecideFn = Callable[[ToolRequest], Decision]
-_MAX_CACHED = 512  # distinct (tool, namespace) pairs remembered per wrapper
+_MAX_CACHED = 512  # distinct (tool, namespace, destination) requests remembered per wrapper
+# The parameter naming where a network tool's probe goes, in order of preference.
+_DESTINATION_PARAMS = ("destination", "name", "host")
 AuditSink = Callable[[ToolCall, ToolRequest, Decision], None]
 
 
@@ -27,11 +30,32 @@ def _namespaced(spec: ToolSpec) -> bool:
     return isinstance(props, Mapping) and "namespace" in props
 
 
+def _destination_param(spec: ToolSpec) -> str | None:
+    props = spec.parameters.get("properties")
+    if spec.domain is not Domain.NETWORK or not isinstance(props, Mapping):
+        return None
+    return next((p for p in _DESTINATION_PARAMS if p in props), None)
+
+
+def _destination(call: ToolCall, spec: ToolSpec) -> str | None:
+    """The probe target of a network tool (``""`` when missing: policy denies it)."""
+    param = _destination_param(spec)
+    if param is None:
+        return None
+    raw = call.params.get(param)
+    host = raw if isinstance(raw, str) else ""
+    port = call.params.get("port")
+    if host and isinstance(port, int) and not isinstance(port, bool) and ":" not in host:
+        return f"{host}:{port}"
+    return host
+
+
 def tool_request(call: ToolCall, spec: ToolSpec | None) -> ToolRequest:
-    """What policy sees of a call: tool, domain, writes?, namespace.
+    """What policy sees of a call: tool, domain, writes?, namespace, destination.
 
     A namespaced tool called without a namespace reads all namespaces (``"*"``);
-    an unknown tool has no domain, which policy denies.
+    an unknown tool has no domain, which policy denies; a network probe carries
+    the host it would reach, so policy can hold it to the agent's boundaries.
     """
     if spec is None:
         return ToolRequest(tool=call.name, domain=None)
@@ -40,7 +64,11 @@ def tool_request(call: ToolCall, spec: ToolSpec | None) -> ToolRequest:
         raw = call.params.get("namespace")
         namespace = str(raw) if raw else ALL_NAMESPACES
     return ToolRequest(
-        tool=spec.name, domain=spec.domain, read_only=spec.read_only, namespace=namespace
+        tool=spec.name,
+        domain=spec.domain,
+        read_only=spec.read_only,
+        namespace=namespace,
+        destination=_destination(call, spec),
     )
 
 
@@ -57,7 +85,16 @@ def denied_result(decision: Decision) -> ToolResult:
 class GovernedToolset:
     """Wraps ``inner``; every call is decided first. Specs pass through unchanged."""
 
-    __slots__ = ("_audit", "_audit_allowed", "_by_name", "_decide", "_inner", "_requests", "_specs")
+    __slots__ = (
+        "_audit",
+        "_audit_allowed",
+        "_by_name",
+        "_decide",
+        "_inner",
+        "_probes",
+        "_requests",
+        "_specs",
+    )
 
     def __init__(
         self,
@@ -74,8 +111,10 @@ class GovernedToolset:
         self._specs: Sequence[ToolSpec] = tuple(inner.specs())
         self._by_name: dict[str, ToolSpec] = {s.name: s for s in self._specs}
         # Requests are immutable and repeat (same tool, same namespace): reuse them
-        # so the per-call cost is one dict lookup plus the decision.
+        # so the per-call cost is one dict lookup plus the decision. Network probes
+        # vary by destination, so they are built afresh (never a stale target).
         self._requests: dict[tuple[str, str | None], ToolRequest] = {}
+        self._probes = frozenset(s.name for s in self._specs if _destination_param(s) is not None)
 
     @property
     def inner(self) -> Toolset:
@@ -86,7 +125,8 @@ class GovernedToolset:
 
     def _request(self, call: ToolCall) -> ToolRequest:
         namespace = call.params.get("namespace")
-        if not isinstance(namespace, str | None):  # odd params: no caching, policy decides
+        if call.name in self._probes or not isinstance(namespace, str | None):
+            # probes vary by destination; odd params: no caching, policy decides
             return tool_request(call, self._by_name.get(call.name))
         key = (call.name, namespace)
         request = self._requests.get(key)
