@@ -14,6 +14,8 @@ import nightshift
 from nightshift.api import errors
 from nightshift.api.routes import (
     agents,
+    alert_routes,
+    alerts,
     approvals,
     escalations,
     governance,
@@ -69,6 +71,8 @@ def create_app(container: Container, *, background: bool = True) -> ASGIApp:
     for module in (health, agents, investigations, worker, governance):
         app.include_router(module.router)
     app.include_router(observability.router)  # /metrics, /v1/costs, gate progress
+    for intake in (alerts, alert_routes):  # alert intake and routing (docs/alerts.md)
+        app.include_router(intake.router)
     return errors.BodyLimit(StrictJson(app), container.settings.max_body_bytes)
 
 

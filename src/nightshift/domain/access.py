@@ -14,6 +14,9 @@ _IMPLIES: dict[Role, frozenset[Role]] = {
     Role.OPS_LEAD: frozenset({Role.OPS_LEAD, Role.OPERATOR, Role.VIEWER}),
     Role.PLATFORM_OWNER: frozenset({Role.PLATFORM_OWNER, Role.OPERATOR, Role.VIEWER}),
     Role.ADMIN: frozenset(Role),
+    # Implies nothing, and nothing but admin implies it: an alert sender can
+    # neither read nor submit investigations, and no human role sends alerts.
+    Role.ALERT_SENDER: frozenset({Role.ALERT_SENDER}),
 }
 
 

@@ -85,6 +85,8 @@ class Role(StrEnum):
     OPS_LEAD = "ops-lead"
     PLATFORM_OWNER = "platform-owner"
     ADMIN = "admin"
+    # A service principal that may only submit alerts (Alertmanager's webhook).
+    ALERT_SENDER = "alert-sender"
 
 
 class PrincipalKind(StrEnum):

@@ -58,6 +58,15 @@ def slack_payload(notice: EscalationNotice) -> dict[str, Any]:
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)[:2900]}}
         )
+    alert_labels = notice.details.get("alert_labels") or {}
+    if alert_labels:  # the investigation was started by alerts: say which
+        text_labels = ", ".join(f"{k}={v}" for k, v in sorted(alert_labels.items()))
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"*Alert*\n{text_labels}"[:2900]},
+            }
+        )
     blocks.append(
         {
             "type": "context",

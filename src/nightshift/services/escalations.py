@@ -115,20 +115,27 @@ class EscalationService:
         investigation_id: str | None = None,
         proposal_id: str | None = None,
         extra: Mapping[str, Any] | None = None,
+        system: bool = False,
     ) -> str | None:
         """Record an escalation inside the caller's transaction; ``deliver`` after commit.
 
-        Returns ``None`` (nothing opened) for shadow-phase agents.
+        Returns ``None`` (nothing opened) for shadow-phase agents, unless
+        ``system``: a condition of the control plane itself (alert intake
+        saturated) is not agent output and reaches humans in every phase.
         """
-        if agent.trust_phase == TrustPhase.SHADOW.value:
+        if agent.trust_phase == TrustPhase.SHADOW.value and not system:
             return None
         owner = s.get(UserRow, agent.owner_id)
         routed = [c for c in ((owner.contact or owner.name) if owner else "", self._oncall) if c]
         result = None
+        inv: InvestigationRow | None = None
         if investigation_id:
             inv = s.get(InvestigationRow, investigation_id)
             result = inv.result if inv is not None else None
         payload = {"trail": evidence_trail(result), **dict(extra or {})}
+        if inv is not None and (inv.spec or {}).get("origin"):
+            # Started from alerts: the human sees which alerts, by their labels.
+            payload.setdefault("alert_labels", dict(inv.spec.get("alert") or {}))
         row = EscalationRow(
             id=new_id(),
             investigation_id=investigation_id,
@@ -200,7 +207,7 @@ class EscalationService:
             summary=v.summary,
             routed_to=tuple(v.routed_to),
             investigation_id=v.investigation_id,
-            details=v.payload.get("trail") or {},
+            details=_details(v.payload),
         )
 
     # -- breaker trips (termination listener) ----------------------------------
@@ -318,6 +325,14 @@ class EscalationService:
         if row is None:
             raise NotFound(f"no escalation {esc_id!r}")
         return row
+
+
+def _details(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The evidence trail, plus the alert's labels when alerts started the investigation."""
+    out = dict(payload.get("trail") or {})
+    if "alert_labels" in payload:
+        out["alert_labels"] = payload["alert_labels"]
+    return out
 
 
 def _view(row: EscalationRow, agent: str) -> EscalationView:

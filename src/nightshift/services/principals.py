@@ -68,6 +68,8 @@ class PrincipalService:
             )
         if kind is PrincipalKind.HUMAN and not contact.strip():
             raise Invalid("a human user needs a contact (e-mail, pager or chat handle)")
+        if Role.ALERT_SENDER in roles and (kind is PrincipalKind.HUMAN or len(roles) > 1):
+            raise Invalid("alert-sender is a role for service principals only, held alone")
         with self._db.transaction() as s:
             if s.scalar(select(UserRow.id).where(UserRow.name == name)):
                 raise Conflict(f"user {name!r} already exists")

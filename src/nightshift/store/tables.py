@@ -307,3 +307,76 @@ class CredentialLeaseRow(Base):
     expires_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
     last_error: Mapped[str | None] = mapped_column(String(256), nullable=True)
+
+
+class AlertRow(Base):
+    """One alert, by fingerprint; a repeated notification updates it (docs/alerts.md)."""
+
+    __tablename__ = "alerts"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(128), unique=True)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # firing | resolved
+    labels: Mapped[dict[str, Any]] = mapped_column(JSON)
+    annotations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    generator_url: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(16), default="generic")  # alertmanager | generic
+    receiver: Mapped[str] = mapped_column(String(256), default="")
+    group_key: Mapped[str] = mapped_column(String(512), default="")  # the sender's, if any
+    # Bumped when a resolved alert fires again: a new occurrence may start a new group.
+    occurrence: Mapped[int] = mapped_column(Integer, default=1)
+    investigation_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    received_count: Mapped[int] = mapped_column(Integer, default=1)
+    first_received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class AlertRouteRow(Base):
+    """A routing rule: Alertmanager matchers -> agent, tier, priority, grouping, limit."""
+
+    __tablename__ = "alert_routes"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True)
+    matchers: Mapped[list[str]] = mapped_column(JSON)
+    agent: Mapped[str] = mapped_column(String(63))
+    tier: Mapped[str] = mapped_column(String(32))
+    priority: Mapped[int] = mapped_column(Integer, default=2)
+    group_by: Mapped[list[str]] = mapped_column(JSON, default=list)
+    group_window_seconds: Mapped[int] = mapped_column(Integer, default=300)
+    max_per_minute: Mapped[int] = mapped_column(Integer, default=0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AlertGroupRow(Base):
+    """The alerts one rule groups under one key; starts at most one investigation.
+
+    ``state``: pending (not started: storm, kill switch, full queue), starting
+    (claimed, submission in flight) or started (``investigation_id`` set).
+    """
+
+    __tablename__ = "alert_groups"
+    __table_args__ = (Index("ix_alert_groups_rule_key", "rule", "group_key"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    rule: Mapped[str] = mapped_column(String(63))
+    group_key: Mapped[str] = mapped_column(String(512))
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    investigation_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)  # every alert resolved
+    escalation_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_alert_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AlertGroupMemberRow(Base):
+    __tablename__ = "alert_group_members"
+    __table_args__ = (UniqueConstraint("group_id", "alert_id", "occurrence"),)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    group_id: Mapped[str] = mapped_column(ForeignKey("alert_groups.id"), index=True)
+    alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
+    occurrence: Mapped[int] = mapped_column(Integer, default=1)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
