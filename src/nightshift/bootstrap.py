@@ -127,10 +127,10 @@ class ShippedScenarios:
 
     @staticmethod
     def _load(name: str) -> ScenarioBrief | None:
-        from nightshift.scenarios import ScenarioError, load_scenario
+        from nightshift.scenarios import ScenarioError, load_installed
 
         try:
-            sc = load_scenario(name)
+            sc = load_installed(name)  # a name from a request: never a path
         except ScenarioError:
             return None
         trigger = sc.trigger

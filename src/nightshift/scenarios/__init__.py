@@ -10,6 +10,7 @@ from nightshift.scenarios.loader import (
     ScenarioError,
     ScenarioInfo,
     list_scenarios,
+    load_installed,
     load_scenario,
     parse_scenario,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "ScenarioInfo",
     "SimulatedWorld",
     "list_scenarios",
+    "load_installed",
     "load_scenario",
     "parse_scenario",
 ]

@@ -7,6 +7,7 @@ users, not the authors of this module.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -80,6 +81,32 @@ def _format_validation(path: Path, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
+# An installed scenario's name: what a network caller may ask for. Never a path.
+_INSTALLED_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+
+
+def installed_path(name: str) -> Path:
+    """The file of an installed scenario; anything that is not a bare name is
+    refused, so a request cannot make the server read a file of its choosing."""
+    if not isinstance(name, str) or not _INSTALLED_NAME.fullmatch(name):
+        raise ScenarioError(
+            f"{str(name)[:80]!r} is not the name of an installed scenario (lowercase letters, "
+            "digits and '-'; paths are not accepted; see `nightshift scenarios`)"
+        )
+    path = data_dir() / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(i.name for i in list_scenarios())
+        raise ScenarioError(f"unknown scenario '{name}'; installed scenarios: {known}")
+    return path
+
+
+def load_installed(name: str) -> Scenario:
+    """Load an installed scenario by name only: the loader for names that come
+    from requests (the control plane and the worker use it)."""
+    path = installed_path(name)
+    return parse_scenario(_read_yaml(path), path)
+
+
 def resolve_path(name_or_path: str | Path) -> Path:
     candidate = Path(name_or_path)
     if candidate.suffix in (".yaml", ".yml") or candidate.exists():
@@ -119,7 +146,8 @@ def parse_scenario(doc: dict[str, Any], path: Path) -> Scenario:
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
-    """Load a shipped scenario by name, or any scenario file by path."""
+    """Load a shipped scenario by name, or any scenario file by path (a trusted
+    caller's choice; for names from a request use :func:`load_installed`)."""
     path = resolve_path(name_or_path)
     return parse_scenario(_read_yaml(path), path)
 

@@ -8,9 +8,10 @@ from nightshift.sources.context import SourceContext
 
 
 def build(source: SourceConfig, context: SourceContext) -> Toolset:
-    from nightshift.scenarios import SimulatedWorld, load_scenario
+    from nightshift.scenarios import SimulatedWorld, load_installed
 
     scenario = source.setting("scenario")
     if not isinstance(scenario, str) or not scenario:
         raise SourcesError(f"simulated source {source.name!r} needs settings.scenario")
-    return SimulatedWorld(load_scenario(scenario))
+    # The scenario name may come from a submission: installed names only, never a path.
+    return SimulatedWorld(load_installed(scenario))

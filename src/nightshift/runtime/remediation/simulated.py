@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nightshift.runtime.remediation.protocol import RemediationJob, StepResult
-from nightshift.scenarios import ScenarioError, SimulatedWorld, load_scenario
+from nightshift.scenarios import ScenarioError, SimulatedWorld, load_installed
 from nightshift.sources.config import SourceKind
 
 
@@ -36,7 +36,7 @@ class SimulatedRemediator:
                         "the simulated world can only act on scenario investigations"
                     )
                 try:
-                    found = SimulatedWorld(load_scenario(scenario))
+                    found = SimulatedWorld(load_installed(scenario))
                 except ScenarioError as exc:
                     raise NoWorldError(str(exc)) from exc
                 self._worlds[job.investigation_id] = found
