@@ -130,13 +130,22 @@ def show(
     api: ApiOpt = None,
     token: TokenOpt = None,
 ) -> None:
-    """One investigation with its result."""
-    view = _api(api, token).request("GET", f"/v1/investigations/{inv_id}")
+    """One investigation with its result (and the alerts that started it, if any)."""
+    client = _api(api, token)
+    view = client.request("GET", f"/v1/investigations/{inv_id}")
+    alerts = client.request("GET", f"/v1/investigations/{inv_id}/alerts")
     if as_json:
-        out.print_json(json.dumps(view))
+        out.print_json(json.dumps({**view, "alerts": alerts}))
         return
     out.print(f"[bold]{view['id']}[/bold] {view['status']} - {view['reason']}")
     out.print(f"agent {view['agent']} (phase {view['trust_phase']}), tier {view['tier']}")
+    if alerts:
+        firing = sum(1 for a in alerts if a["status"] == "firing")
+        out.print(f"started from {len(alerts)} alerts ({firing} firing):")
+        for a in alerts[:10]:
+            out.print(f"  {a['fingerprint']} {a['status']} {a['labels'].get('alertname', '')}")
+        if len(alerts) > 10:
+            out.print(f"  ... {len(alerts) - 10} more: nightshift alerts list")
     if view.get("result"):
         print_result(out, view["result"])
 
