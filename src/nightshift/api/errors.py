@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -20,8 +21,11 @@ from nightshift.services.errors import (
     ServiceError,
     Unavailable,
 )
+from nightshift.store.storage_errors import storage_problem
 
 log = logging.getLogger(__name__)
+# How long a client should wait before retrying when the storage refuses writes.
+STORAGE_RETRY_AFTER_SECONDS = 30
 
 _STATUS: dict[type[ServiceError], int] = {
     NotFound: 404,
@@ -64,6 +68,19 @@ def install(app: FastAPI) -> None:
             _body(f"http_{exc.status_code}", str(exc.detail)),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(DBAPIError)
+    async def storage(_: Request, exc: DBAPIError) -> JSONResponse:
+        problem = storage_problem(exc)
+        if problem is None:
+            log.exception("unhandled database error", exc_info=exc)
+            return JSONResponse(_body("internal", "internal error; see the server log"), 500)
+        log.error("storage refused the request: %s (%s)", problem, exc.orig)
+        return JSONResponse(
+            _body("storage_unavailable", f"{problem}; nothing was changed, retry later"),
+            status_code=503,
+            headers={"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)},
         )
 
     @app.exception_handler(Exception)

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from nightshift.store.storage_errors import storage_problem
+
+# A write probe takes the write lock briefly, so readiness checks are cached.
+_PROBE_SECONDS = 2.0
+# A write that failed for storage reasons keeps readiness red this long, even
+# when a rolled-back probe gets through (a full disk only shows on commit).
+_FAILURE_SECONDS = 10.0
 
 
 def make_engine(url: str, *, immediate: bool = False) -> Engine:
@@ -17,7 +27,7 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
     queue on the busy timeout instead of failing with "database is locked"."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        if path and path != ":memory:" and not path.startswith("file:"):
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
@@ -57,11 +67,22 @@ class Database:
         # they never wait for the write lock; PostgreSQL needs no such split.
         self._read_engine = make_engine(url) if url.startswith("sqlite") else self.engine
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
+        self._probe_lock = threading.Lock()
+        self._probed: tuple[float, str | None] | None = None
+        self._failed: tuple[float, str] | None = None
+        self.probe_seconds = _PROBE_SECONDS
+        self.failure_memory_seconds = _FAILURE_SECONDS
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self._sessions() as session, session.begin():
-            yield session
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except Exception as exc:
+            problem = storage_problem(exc)
+            if problem is not None:
+                self._failed = (time.monotonic(), problem)
+            raise
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -75,6 +96,35 @@ class Database:
             return True
         except Exception:
             return False
+
+    def write_problem(self) -> str | None:
+        """Why the database cannot take writes now (``None``: it can).
+
+        A write inside a transaction that is rolled back (cached for a couple
+        of seconds), plus any storage failure a real write met recently."""
+        now = time.monotonic()
+        with self._probe_lock:
+            if self._probed is None or now - self._probed[0] > self.probe_seconds:
+                self._probed = (now, self._probe_write())
+            probed = self._probed[1]
+        failed = self._failed
+        recent = failed is not None and now - failed[0] <= self.failure_memory_seconds
+        if probed is None and failed is not None and recent:
+            return failed[1]
+        return probed
+
+    def _probe_write(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                tx = conn.begin()
+                try:
+                    # Rewrites the one row to itself: a real write, rolled back.
+                    conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+                finally:
+                    tx.rollback()
+            return None
+        except Exception as exc:
+            return storage_problem(exc) or f"the database refused a write: {type(exc).__name__}"
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -15,8 +15,17 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
+    """Ready when started and the database answers and takes writes (a write
+    rolled back, cached for a couple of seconds)."""
     container = request.app.state.container
     db_ok = container.db.ping()
-    ready = db_ok and container.started
-    body = {"status": "ready" if ready else "not ready", "database": db_ok}
+    problem = container.db.write_problem() if db_ok else "the database does not answer"
+    ready = db_ok and problem is None and container.started
+    body: dict[str, object] = {
+        "status": "ready" if ready else "not ready",
+        "database": db_ok,
+        "database_writable": db_ok and problem is None,
+    }
+    if problem is not None:
+        body["problem"] = problem
     return JSONResponse(body, status_code=200 if ready else 503)
