@@ -27,6 +27,8 @@ FACTORIES: dict[SourceKind, str] = {
     SourceKind.NETWORK: "nightshift.sources.network:build",
     SourceKind.POSTGRESQL: "nightshift.sources.postgresql:build",
     SourceKind.PGBOUNCER: "nightshift.sources.pgbouncer:build",
+    SourceKind.PROMETHEUS: "nightshift.sources.prometheus:build",
+    SourceKind.ALERTMANAGER: "nightshift.sources.alertmanager:build",
 }
 
 

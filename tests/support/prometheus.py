@@ -1,0 +1,170 @@
+"""A throwaway Prometheus server (the Debian package's binary) for integration tests.
+
+scripts/setup-dev installs the package; this module writes a config that
+scrapes the given targets every second (labels honoured, so one test exporter
+can stand for many hosts and pods), optionally loads alerting rules and sends
+alerts to an Alertmanager, and runs the server on 127.0.0.1 and a free port with
+its TSDB in a temp dir.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from tests.support.postgres import free_port
+
+BINARY = "prometheus"
+
+
+@dataclass
+class PrometheusServer:
+    directory: Path
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        """An instant query's result vector (for tests that wait on data)."""
+        answer = httpx.get(f"{self.url}/api/v1/query", params={"query": promql}, timeout=5)
+        answer.raise_for_status()
+        result: list[dict[str, Any]] = answer.json()["data"]["result"]
+        return result
+
+    def wait_for(self, promql: str, *, series: int = 1, timeout: float = 30.0) -> None:
+        """Block until ``promql`` returns at least ``series`` series (scrapes are 1 s apart)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.query(promql)) >= series:
+                return
+            time.sleep(0.25)
+        raise TimeoutError(f"no {series} series for {promql!r} within {timeout:g} s")
+
+    def log(self) -> str:
+        path = self.directory / "prometheus.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+def available() -> str | None:
+    """None when a server can be started, else why not."""
+    if shutil.which(BINARY) is None:
+        return "the prometheus binary is not installed (scripts/setup-dev installs it)"
+    return None
+
+
+def config(
+    targets: Sequence[str],
+    *,
+    scrape_interval: str = "1s",
+    rule_files: Sequence[str] = (),
+    alertmanager: str | None = None,
+    bearer_token_file: str | None = None,
+) -> dict[str, Any]:
+    cfg: dict[str, Any] = {
+        "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
+        "scrape_configs": [
+            {
+                "job_name": "test",
+                "honor_labels": True,
+                "static_configs": [{"targets": list(targets)}],
+            }
+        ],
+    }
+    if rule_files:
+        cfg["rule_files"] = list(rule_files)
+    if alertmanager:
+        am: dict[str, Any] = {"static_configs": [{"targets": [alertmanager]}], "api_version": "v2"}
+        if bearer_token_file:
+            am["authorization"] = {"type": "Bearer", "credentials_file": bearer_token_file}
+        cfg["alerting"] = {"alertmanagers": [am]}
+    return cfg
+
+
+def start(
+    targets: Sequence[str] = (),
+    *,
+    scrape_interval: str = "1s",
+    rules: str | None = None,
+    alertmanager: str | None = None,
+    alertmanager_token: str | None = None,
+    timeout: float = 30.0,
+) -> PrometheusServer:
+    """``rules``: the text of one alerting/recording rules file; ``alertmanager``:
+    host:port to send alerts to (with ``alertmanager_token`` as a bearer token)."""
+    assert available() is None, available()
+    directory = Path(tempfile.mkdtemp(prefix="nightshift-prom-"))
+    rule_files: list[str] = []
+    if rules is not None:
+        (directory / "rules.yml").write_text(rules)
+        rule_files.append(str(directory / "rules.yml"))
+    token_file = None
+    if alertmanager_token:
+        token_file = directory / "am-token"
+        token_file.write_text(alertmanager_token)
+    cfg = config(
+        targets,
+        scrape_interval=scrape_interval,
+        rule_files=rule_files,
+        alertmanager=alertmanager,
+        bearer_token_file=str(token_file) if token_file else None,
+    )
+    (directory / "prometheus.yml").write_text(yaml.safe_dump(cfg))
+    port = free_port()
+    log = (directory / "prometheus.log").open("wb")
+    process = subprocess.Popen(
+        [
+            BINARY,
+            f"--config.file={directory / 'prometheus.yml'}",
+            f"--storage.tsdb.path={directory / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--web.enable-lifecycle",
+            "--storage.tsdb.retention.time=1d",
+            "--log.level=warn",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log.close()
+    server = PrometheusServer(directory, port, process)
+    _wait_ready(server, timeout)
+    return server
+
+
+def _wait_ready(server: PrometheusServer, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            log = server.log()
+            stop(server)
+            raise RuntimeError(f"prometheus exited at start-up:\n{log[-2000:]}")
+        try:
+            if httpx.get(f"{server.url}/-/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    stop(server)
+    raise TimeoutError(f"prometheus not ready within {timeout:g} s")
+
+
+def stop(server: PrometheusServer) -> None:
+    if server.process.poll() is None:
+        server.process.terminate()
+        try:
+            server.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait()
+    shutil.rmtree(server.directory, ignore_errors=True)
