@@ -210,9 +210,17 @@ def vault_endpoint(settings: Settings) -> VaultEndpoint:
     )
 
 
-def worker_env(settings: Settings) -> dict[str, str]:
-    """Non-secret settings a worker needs to reach its secret backend."""
-    return settings.worker_settings().env()
+def worker_env(settings: Settings, sources: SourcesFile) -> dict[str, str]:
+    """Non-secret settings a worker needs: its secret backend, and whether it reads the
+    cluster as its pod's own ServiceAccount (a kubernetes source with no address)."""
+    env = settings.worker_settings().env()
+    in_cluster = any(
+        s.kind is SourceKind.KUBERNETES and not s.url and not s.setting("kubeconfig")
+        for s in sources.sources
+    )
+    if in_cluster:
+        env["NIGHTSHIFT_WORKER_CLUSTER_IDENTITY"] = "serviceaccount"
+    return env
 
 
 def local_executor(settings: Settings, on_exit: ExitHandler) -> Executor:
@@ -287,7 +295,7 @@ def build_container(
             limits=limits,
             api_url=settings.public_url,
             interval_seconds=settings.dispatch_interval_seconds,
-            worker_env=worker_env(settings),
+            worker_env=worker_env(settings, sources),
             prepare_launch=telemetry.prepare_launch,
         ),
         credentials,

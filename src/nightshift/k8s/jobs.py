@@ -26,8 +26,9 @@ KUEUE_QUEUE = "kueue.x-k8s.io/queue-name"
 KUEUE_PRIORITY = "kueue.x-k8s.io/priority-class"
 WORKER_CONTAINER = "worker"
 WORKER_SELECTOR = f"{MANAGED_BY}=nightshift,{COMPONENT}=agent-worker"
-# Toolsets that read the cluster from inside the worker, so need the phase's token mounted.
-API_TOOLSETS = frozenset({"kubernetes"})
+# Set (to "serviceaccount") in the worker's environment when a declared kubernetes source
+# reads the cluster as the pod's own identity, so the phase's token must be mounted.
+CLUSTER_IDENTITY_ENV = "NIGHTSHIFT_WORKER_CLUSTER_IDENTITY"
 # The pod's only writable path (the root filesystem is read-only): a per-pod emptyDir.
 SCRATCH = "/tmp"  # noqa: S108
 
@@ -140,8 +141,8 @@ def render_job(
         "restartPolicy": "Never",
         "serviceAccountName": phase_service_account(agent, phase),
         # The worker talks to the control plane with its own credential; it gets the
-        # phase's API token only when its toolset reads the cluster.
-        "automountServiceAccountToken": env_extra.get("NIGHTSHIFT_TOOLSET") in API_TOOLSETS,
+        # phase's API token only when one of its sources reads the cluster in-cluster.
+        "automountServiceAccountToken": env_extra.get(CLUSTER_IDENTITY_ENV) == "serviceaccount",
         "enableServiceLinks": False,
         "securityContext": {
             "runAsNonRoot": True,

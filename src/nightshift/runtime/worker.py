@@ -57,11 +57,12 @@ class WorkerError(RuntimeError):
     pass
 
 
-def build_toolset(spec: WorkerSpec, context: SourceContext) -> Toolset:
-    """The read-only toolset over the evidence sources this spec allows."""
-    from nightshift.sources.registry import build_toolset as from_sources
+def build_toolset(spec: WorkerSpec, context: SourceContext) -> tuple[Toolset, tuple[str, ...]]:
+    """The read-only toolset over the evidence sources this spec allows, and why any
+    of them could not be set up (reported, while the others are read)."""
+    from nightshift.sources.registry import assemble
 
-    return from_sources(spec.sources, context)
+    return assemble(spec.sources, context)
 
 
 def build_request(spec: WorkerSpec) -> InvestigationRequest:
@@ -157,7 +158,13 @@ async def run_worker(
                 control_plane=client,
                 declared=spec.sources,
             )
-            toolset: Toolset = governance.wrap(build_toolset(spec, context))
+            sourced, problems = build_toolset(spec, context)
+            for problem in problems:
+                log.warning("%s", problem)
+                await uplink.add(
+                    AgentEvent(EventKind.LOG, {"level": "warning", "message": problem})
+                )
+            toolset: Toolset = governance.wrap(sourced)
             if trace is not None:
                 toolset = trace.wrap(toolset)  # outermost: denied calls are traced too
             diagnosis: Diagnosis | None = None

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from nightshift.agent.tools.protocol import Toolset
 from nightshift.sources.config import SourceConfig, SourceKind, SourcesError
 from nightshift.sources.context import SourceContext
-from nightshift.sources.guard import GuardedSource
+from nightshift.sources.guard import GuardedSource, unavailable
 from nightshift.sources.merged import MergedToolset
 
 SourceFactory = Callable[[SourceConfig, SourceContext], Toolset]
@@ -41,20 +41,34 @@ def factory_for(kind: SourceKind) -> SourceFactory:
     return built
 
 
-def build_toolset(sources: Sequence[SourceConfig], context: SourceContext) -> Toolset:
-    """One toolset over every source, each guarded (time, size, failures)."""
-    if not sources:
-        raise SourcesError("this investigation has no evidence source")
+def assemble(
+    sources: Sequence[SourceConfig], context: SourceContext
+) -> tuple[Toolset, tuple[str, ...]]:
+    """One toolset over every source that could be set up, each guarded (time, size,
+    failures), and why each other one could not: a misconfigured source is evidence
+    the investigation reports, not a reason to read nothing at all."""
     parts: list[tuple[str, Toolset]] = []
+    problems: list[str] = []
     for source in sources:
         try:
             inner = factory_for(source.kind)(source, context)
-        except SourcesError:
-            raise
         except Exception as exc:  # a misconfigured source names itself
-            raise SourcesError(
-                f"source {source.name!r} ({source.kind.value}) could not be set up: "
-                f"{type(exc).__name__}: {exc}"
-            ) from exc
+            why = exc if isinstance(exc, SourcesError) else f"{type(exc).__name__}: {exc}"
+            problems.append(unavailable(source, f"could not be set up: {why}"))
+            continue
         parts.append((source.name, GuardedSource(inner, source)))
-    return parts[0][1] if len(parts) == 1 else MergedToolset(parts)
+    if not parts:
+        raise SourcesError(
+            "no evidence source could be set up"
+            + (": " + "; ".join(problems) if problems else " (none declared)")
+        )
+    toolset = parts[0][1] if len(parts) == 1 else MergedToolset(parts)
+    return toolset, tuple(problems)
+
+
+def build_toolset(sources: Sequence[SourceConfig], context: SourceContext) -> Toolset:
+    """Like ``assemble``, but any source that cannot be set up is an error."""
+    toolset, problems = assemble(sources, context)
+    if problems:
+        raise SourcesError("; ".join(problems))
+    return toolset

@@ -5,7 +5,7 @@ from __future__ import annotations
 from nightshift.domain.actions import load_action_catalog
 from nightshift.domain.agents import Boundaries, Principal, register_agent
 from nightshift.domain.vocabulary import AuthorityClass, PrincipalKind, Tier, TrustPhase
-from nightshift.k8s.jobs import JobTemplate, render_job
+from nightshift.k8s.jobs import CLUSTER_IDENTITY_ENV, JobTemplate, render_job
 from nightshift.k8s.permissions import declared_grants
 from nightshift.k8s.render import RenderConfig, render_all
 
@@ -107,6 +107,6 @@ def test_api_token_is_mounted_only_for_toolsets_that_read_the_cluster() -> None:
         "deadline_seconds": 60,
     }
     simulated = render_job(JobTemplate(), **kwargs)  # type: ignore[arg-type]
-    live = render_job(JobTemplate(), extra_env={"NIGHTSHIFT_TOOLSET": "kubernetes"}, **kwargs)  # type: ignore[arg-type]
+    live = render_job(JobTemplate(), extra_env={CLUSTER_IDENTITY_ENV: "serviceaccount"}, **kwargs)  # type: ignore[arg-type]
     assert simulated["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
     assert live["spec"]["template"]["spec"]["automountServiceAccountToken"] is True
