@@ -64,7 +64,8 @@ def available() -> str | None:
     return None
 
 
-def start() -> PostgresServer:
+def start(max_connections: int = 300, extra_options: str = "") -> PostgresServer:
+    """``extra_options``: more ``-c name=value`` server settings (e.g. a preload library)."""
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     assert initdb and pg_ctl, available()
     directory = Path(tempfile.mkdtemp(prefix="nightshift-pg-"))
@@ -80,8 +81,8 @@ def start() -> PostgresServer:
     port = free_port()
     opts = (
         f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-        " -c max_connections=300"
-    )
+        f" -c max_connections={max_connections} {extra_options}"
+    ).rstrip()
     subprocess.run(
         _as_postgres(
             [pg_ctl, "-D", str(data), "-o", opts, "-l", str(directory / "log"), "-w", "start"]
