@@ -48,6 +48,13 @@ def available() -> str | None:
     return None
 
 
+def require_available() -> None:
+    """For benchmarks: a clear error when the binary is missing."""
+    reason = available()
+    if reason:
+        raise RuntimeError(reason)
+
+
 def require() -> None:
     """Skip outside CI, fail in CI, when the binary is missing."""
     reason = available()
