@@ -50,6 +50,7 @@ async def array_elements(
     count = 0
     started = False
     ended = False
+    over = False
     source = aiter(chunks)
     while True:
         if not started:
@@ -82,6 +83,8 @@ async def array_elements(
             pos = end
         if ended:
             raise GarbageAnswer("the answer ends before its JSON array does")
+        if over:  # every whole element within the cap has been yielded
+            raise StreamCut(max_bytes, count)
         buf = buf[pos:] if started else buf[-256:]
         pos = 0
         try:
@@ -92,5 +95,5 @@ async def array_elements(
             continue
         read += len(chunk)
         if read > max_bytes:
-            raise StreamCut(max_bytes, count)
+            chunk, over = chunk[: len(chunk) - (read - max_bytes)], True
         buf += utf8.decode(chunk)

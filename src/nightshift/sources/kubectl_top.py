@@ -46,7 +46,7 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 
 def millicores(cores: float) -> str:
-    return f"{round(cores * 1000)}m"
+    return f"{int(cores * 1000 + 0.5)}m"  # half up, not to even: 1234.5m prints 1235m
 
 
 def mebibytes(size: float) -> str:

@@ -86,7 +86,7 @@ class PrometheusToolset:
                     self._settings.max_top_rows,
                     self._source.timeout_seconds,
                 )
-            except PrometheusError as exc:
+            except (PrometheusError, StreamCut) as exc:
                 why = f"prometheus: {exc}"
                 return ToolResult(ToolStatus.ERROR, f"error: {why}", error=why)
         why = f"{call.name} is not answered by a prometheus source"
@@ -140,6 +140,8 @@ class PrometheusToolset:
         except PrometheusError as exc:
             text = f"query: {query}\nERROR: {exc.error_type}: {exc.message}"
             return ToolResult(ToolStatus.ERROR, text, error=f"prometheus: {exc}")
+        if total == 0 and cut:
+            return _error(f"refused: {cut}; narrow the query")
         if total == 0:
             empty = f"query: {query}\nempty result: no series matched"
             return ToolResult(ToolStatus.NO_DATA, empty)
