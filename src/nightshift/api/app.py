@@ -17,6 +17,7 @@ from nightshift.api.routes import (
     alert_routes,
     alerts,
     approvals,
+    changes,
     escalations,
     governance,
     health,
@@ -73,6 +74,8 @@ def create_app(container: Container, *, background: bool = True) -> ASGIApp:
     app.include_router(observability.router)  # /metrics, /v1/costs, gate progress
     for intake in (alerts, alert_routes):  # alert intake and routing (docs/alerts.md)
         app.include_router(intake.router)
+    app.include_router(changes.router)  # the change feed (docs/changes.md)
+    app.include_router(changes.worker_router)
     return errors.BodyLimit(StrictJson(app), container.settings.max_body_bytes)
 
 

@@ -17,6 +17,8 @@ _IMPLIES: dict[Role, frozenset[Role]] = {
     # Implies nothing, and nothing but admin implies it: an alert sender can
     # neither read nor submit investigations, and no human role sends alerts.
     Role.ALERT_SENDER: frozenset({Role.ALERT_SENDER}),
+    # Likewise: a change sender posts changes and reads nothing.
+    Role.CHANGE_SENDER: frozenset({Role.CHANGE_SENDER}),
 }
 
 

@@ -87,6 +87,8 @@ class Role(StrEnum):
     ADMIN = "admin"
     # A service principal that may only submit alerts (Alertmanager's webhook).
     ALERT_SENDER = "alert-sender"
+    # A service principal that may only post to the change feed (CI/CD, firewall automation).
+    CHANGE_SENDER = "change-sender"
 
 
 class PrincipalKind(StrEnum):

@@ -52,13 +52,26 @@ NAMESPACED_READS: tuple[Rule, ...] = (
         ),
         READ_VERBS,
     ),
-    Rule("apps", ("deployments", "replicasets", "statefulsets", "daemonsets"), READ_VERBS),
+    # controllerrevisions: StatefulSet/DaemonSet revisions for recent_changes.
+    Rule(
+        "apps",
+        ("controllerrevisions", "daemonsets", "deployments", "replicasets", "statefulsets"),
+        READ_VERBS,
+    ),
     Rule("batch", ("jobs", "cronjobs"), READ_VERBS),
     Rule("events.k8s.io", ("events",), READ_VERBS),
     Rule("discovery.k8s.io", ("endpointslices",), READ_VERBS),
     Rule("networking.k8s.io", ("networkpolicies", "ingresses"), READ_VERBS),
+    # Who changed access in the agent's namespaces (recent_changes); rules only, no Secrets.
+    Rule("rbac.authorization.k8s.io", ("roles", "rolebindings"), ("get", "list")),
 )
 CLUSTER_READS: tuple[Rule, ...] = (Rule("", ("nodes",), READ_VERBS, cluster_scoped=True),)
+# node_diagnostics asks the kubelet's /healthz through the API server's node proxy.
+# Deliberately NOT in CLUSTER_READS: ``get nodes/proxy`` reaches every kubelet
+# endpoint a GET can (pod logs and, over a WebSocket upgrade, exec), so it is an
+# operator's explicit grant, never a phase default; without it the tool says
+# "not checked" and reads the conditions the kubelet posts.
+KUBELET_HEALTH_READ = Rule("", ("nodes/proxy",), ("get",), cluster_scoped=True)
 
 # The API writes each catalog action needs when the control plane executes it as the
 # agent's phase ServiceAccount (impersonation): nothing more.

@@ -9,21 +9,31 @@ agent's namespaces, Secrets are never read, and output is kubectl's text.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from nightshift.agent.tools.catalog import (
+    FIREWALL_RULES,
     KUBECTL_DESCRIBE,
     KUBECTL_EVENTS,
     KUBECTL_GET,
     KUBECTL_LOGS,
     KUBECTL_ROLLOUT_HISTORY,
+    NODE_DIAGNOSTICS,
+    RECENT_CHANGES,
+    SECURITY_EVENTS,
 )
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolSpec, ToolStatus
 from nightshift.domain.agents import ALL_NAMESPACES
 from nightshift.k8s import kubectl_describe as describe
 from nightshift.k8s import kubectl_text as text
-from nightshift.k8s.client import KubeApi, KubeError, resource_path
+from nightshift.k8s.changes import recent_changes
+from nightshift.k8s.client import KubeError, resource_path
+from nightshift.k8s.netpol_text import firewall_rules
+from nightshift.k8s.nodes import node_diagnostics
+from nightshift.k8s.reads import KubeReads, Lister
+from nightshift.k8s.security import security_events
 
 Obj = dict[str, Any]
 
@@ -62,10 +72,17 @@ class OutOfBounds(PermissionError):
 
 
 class KubernetesToolset:
-    def __init__(self, api: KubeApi, namespaces: Collection[str]) -> None:
-        self._api = api
+    def __init__(
+        self,
+        api: KubeReads,
+        namespaces: Collection[str],
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self._api: KubeReads = api  # KubeApi, or a fake in unit tests
         self._all = ALL_NAMESPACES in namespaces
         self._namespaces = sorted(n for n in namespaces if n != ALL_NAMESPACES)
+        self._clock = clock or (lambda: datetime.now(UTC))
 
     def specs(self) -> Sequence[ToolSpec]:
         return (
@@ -74,16 +91,25 @@ class KubernetesToolset:
             KUBECTL_LOGS,
             KUBECTL_EVENTS,
             KUBECTL_ROLLOUT_HISTORY,
+            RECENT_CHANGES,
+            FIREWALL_RULES,
+            SECURITY_EVENTS,
+            NODE_DIAGNOSTICS,
         )
 
     async def call(self, call: ToolCall) -> ToolResult:
-        handler = {
+        handlers: dict[str, Callable[[Mapping[str, Any]], str | ToolResult]] = {
             KUBECTL_GET.name: self.get,
             KUBECTL_DESCRIBE.name: self.describe,
             KUBECTL_LOGS.name: self.logs,
             KUBECTL_EVENTS.name: self.events,
             KUBECTL_ROLLOUT_HISTORY.name: self.rollout_history,
-        }.get(call.name)
+            RECENT_CHANGES.name: self.recent_changes,
+            FIREWALL_RULES.name: self.firewall_rules,
+            SECURITY_EVENTS.name: self.security_events,
+            NODE_DIAGNOSTICS.name: self.node_diagnostics,
+        }
+        handler = handlers.get(call.name)
         if handler is None:
             return ToolResult(ToolStatus.NO_DATA, "", error=f"{call.name} is not a Kubernetes tool")
         try:
@@ -100,6 +126,8 @@ class KubernetesToolset:
                     ToolStatus.DENIED, "", error=f"Error from server (Forbidden): {exc.message}"
                 )
             return ToolResult(ToolStatus.ERROR, "", error=str(exc))
+        if isinstance(out, ToolResult):
+            return out
         return ToolResult(ToolStatus.OK, out)
 
     # -- bounds -------------------------------------------------------------------------
@@ -211,6 +239,21 @@ class KubernetesToolset:
             if any(o.get("uid") == uid for o in rs["metadata"].get("ownerReferences") or [])
         ]
         return text.rollout_history(f"{kind_name.lower()}.apps", name, owned)
+
+    # Diagnostic tools beyond kubectl (k8s/changes.py, netpol_text.py, security.py,
+    # nodes.py): each lists through a bounded Lister within this agent's scopes.
+
+    def recent_changes(self, p: Mapping[str, Any]) -> ToolResult:
+        return recent_changes(Lister(self._api), self._scopes, p, self._clock())
+
+    def firewall_rules(self, p: Mapping[str, Any]) -> ToolResult:
+        return firewall_rules(Lister(self._api), self._scopes, p)
+
+    def security_events(self, p: Mapping[str, Any]) -> ToolResult:
+        return security_events(Lister(self._api), self._scopes, p, self._clock())
+
+    def node_diagnostics(self, p: Mapping[str, Any]) -> ToolResult:
+        return node_diagnostics(Lister(self._api), self._scopes, p, self._clock())
 
     def _events_for(self, ns: str | None, kind: str, name: str) -> list[Obj]:
         selector = f"involvedObject.kind={kind},involvedObject.name={name}"

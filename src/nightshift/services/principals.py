@@ -66,6 +66,8 @@ class PrincipalService:
                 "user name must be 1-128 lowercase letters, digits, '.', '_' or '-', "
                 "starting and ending with a letter or digit"
             )
+        if Role.CHANGE_SENDER in roles and (kind is PrincipalKind.HUMAN or len(roles) > 1):
+            raise Invalid("change-sender is a role for service principals only, held alone")
         if kind is PrincipalKind.HUMAN and not contact.strip():
             raise Invalid("a human user needs a contact (e-mail, pager or chat handle)")
         if Role.ALERT_SENDER in roles and (kind is PrincipalKind.HUMAN or len(roles) > 1):

@@ -164,12 +164,14 @@ class AlertmanagerToolset:
         if fold.total == 0:
             where = f" matching {', '.join(str(m) for _, m in query[3:])}" if len(query) > 3 else ""
             return ToolResult(ToolStatus.NO_DATA, f"no alerts firing{where}")
-        text = render(fold, self._clock(), self._source.max_answer_chars, complete)
-        if not complete:
-            text += (
-                f"\n[truncated by nightshift: reading stopped at {s.max_fetch_bytes} bytes; "
-                "the counts above are lower bounds; filter by severity or domain]"
-            )
+        marker = (
+            ""
+            if complete
+            else f"\n[truncated by nightshift: reading stopped at {s.max_fetch_bytes} bytes; "
+            "the counts above are lower bounds; filter by severity or domain]"
+        )
+        budget = self._source.max_answer_chars - len(marker)
+        text = render(fold, self._clock(), budget, complete) + marker
         groups = sorted(fold.groups.values(), key=lambda g: (-g.last, -g.count))
         data = {
             "total": fold.total,

@@ -22,6 +22,7 @@ SourceFactory = Callable[[SourceConfig, SourceContext], Toolset]
 FACTORIES: dict[SourceKind, str] = {
     SourceKind.KUBERNETES: "nightshift.sources.kubernetes:build",
     SourceKind.SIMULATED: "nightshift.sources.simulated:build",
+    SourceKind.CHANGES: "nightshift.sources.changefeed:build",
     SourceKind.LOKI: "nightshift.sources.loki:build",
     SourceKind.VICTORIALOGS: "nightshift.sources.victorialogs:build",
     SourceKind.NETWORK: "nightshift.sources.network:build",

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 07:51:49.478117
+Create Date: 2026-12-02 07:58:11.821003
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def upgrade() -> None:
         sa.Column("group_window_seconds", sa.Integer(), nullable=False),
         sa.Column("max_per_minute", sa.Integer(), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("scenario", sa.String(length=128), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_routes")),
@@ -121,6 +122,32 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_audit_records_investigation_id"), ["investigation_id"], unique=False
         )
+
+    op.create_table(
+        "changes",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("ref", sa.String(length=64), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("actor", sa.String(length=200), nullable=False),
+        sa.Column("summary", sa.String(length=500), nullable=False),
+        sa.Column("details", sa.Text(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("domain", sa.String(length=16), nullable=False),
+        sa.Column("target_kind", sa.String(length=63), nullable=False),
+        sa.Column("target_name", sa.String(length=253), nullable=False),
+        sa.Column("target_namespace", sa.String(length=63), nullable=False),
+        sa.Column("target", sa.String(length=400), nullable=False),
+        sa.Column("link", sa.String(length=2000), nullable=False),
+        sa.Column("submitted_by", sa.String(length=128), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_changes")),
+        sa.UniqueConstraint("ref", name=op.f("uq_changes_ref")),
+    )
+    with op.batch_alter_table("changes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_changes_at"), ["at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_changes_domain"), ["domain"], unique=False)
+        batch_op.create_index(batch_op.f("ix_changes_kind"), ["kind"], unique=False)
+        batch_op.create_index(batch_op.f("ix_changes_target"), ["target"], unique=False)
 
     op.create_table(
         "credential_leases",
@@ -559,6 +586,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_credential_leases_investigation_id"))
 
     op.drop_table("credential_leases")
+    with op.batch_alter_table("changes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_changes_target"))
+        batch_op.drop_index(batch_op.f("ix_changes_kind"))
+        batch_op.drop_index(batch_op.f("ix_changes_domain"))
+        batch_op.drop_index(batch_op.f("ix_changes_at"))
+
+    op.drop_table("changes")
     with op.batch_alter_table("audit_records", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_records_investigation_id"))
         batch_op.drop_index(batch_op.f("ix_audit_records_at"))
