@@ -380,3 +380,28 @@ class AlertGroupMemberRow(Base):
     alert_id: Mapped[str] = mapped_column(ForeignKey("alerts.id"), index=True)
     occurrence: Mapped[int] = mapped_column(Integer, default=1)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ChangeRow(Base):
+    """One entry of the change feed (POST /v1/changes): who changed what, when, where.
+
+    ``ref`` is the sender's own id (a ticket, a commit, a firewall change number),
+    unique so a retried POST does not record the change twice."""
+
+    __tablename__ = "changes"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(64), unique=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500))
+    details: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(16), index=True)
+    domain: Mapped[str] = mapped_column(String(16), index=True)
+    target_kind: Mapped[str] = mapped_column(String(63), default="")
+    target_name: Mapped[str] = mapped_column(String(253), default="")
+    target_namespace: Mapped[str] = mapped_column(String(63), default="")
+    # The display form ("ns/Kind/name" or the free-form target), what ?target= matches.
+    target: Mapped[str] = mapped_column(String(400), index=True)
+    link: Mapped[str] = mapped_column(String(2000), default="")
+    submitted_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
