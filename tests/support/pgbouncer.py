@@ -1,0 +1,108 @@
+"""A real PgBouncer (Debian package ``pgbouncer``) on 127.0.0.1 in front of a
+test PostgreSQL, with md5 auth from an auth_file written here and a tiny pool,
+so clients queue for a server connection the way they do in an incident.
+PgBouncer refuses to run as root, so as root it runs as ``postgres``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.postgres import free_port
+
+STATS_USER = "nightshift_monitor"
+STATS_PASSWORD = "stats-pass"
+
+
+def binary() -> str | None:
+    return shutil.which("pgbouncer") or (
+        "/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None
+    )
+
+
+def available() -> str | None:
+    if binary() is None:
+        return "pgbouncer not installed (scripts/setup-dev installs the Debian package)"
+    return None
+
+
+@dataclass
+class PgBouncer:
+    directory: Path
+    port: int
+    process: subprocess.Popen[bytes]
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://127.0.0.1:{self.port}"
+
+
+def start(pg_port: int, database: str, user: str, pool_size: int = 2) -> PgBouncer:
+    exe = binary()
+    assert exe, available()
+    directory = Path(tempfile.mkdtemp(prefix="nightshift-pgbouncer-"))
+    port = free_port()
+    # The app user's server-side auth is trust (the test cluster), so its
+    # auth_file password only gates the client side.
+    (directory / "userlist.txt").write_text(
+        f'"{STATS_USER}" "{STATS_PASSWORD}"\n"{user}" "app-pass"\n', encoding="utf-8"
+    )
+    (directory / "pgbouncer.ini").write_text(
+        "\n".join(
+            [
+                "[databases]",
+                f"{database} = host=127.0.0.1 port={pg_port} dbname={database} user={user}",
+                "[pgbouncer]",
+                "listen_addr = 127.0.0.1",
+                f"listen_port = {port}",
+                "unix_socket_dir =",
+                "auth_type = md5",
+                f"auth_file = {directory / 'userlist.txt'}",
+                f"stats_users = {STATS_USER}",
+                "pool_mode = session",
+                f"default_pool_size = {pool_size}",
+                "max_client_conn = 100",
+                f"logfile = {directory / 'pgbouncer.log'}",
+                "ignore_startup_parameters = extra_float_digits",
+                "",
+            ]
+        ),
+        encoding="utf-8",
+    )
+    cmd = [exe, str(directory / "pgbouncer.ini")]
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+        for child in directory.iterdir():
+            shutil.chown(child, "postgres", "postgres")
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            err = process.stderr.read().decode() if process.stderr else ""
+            raise RuntimeError(f"pgbouncer exited: {err}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return PgBouncer(directory, port, process)
+        except OSError:
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError("pgbouncer did not start listening within 10 s")
+
+
+def stop(bouncer: PgBouncer) -> None:
+    bouncer.process.terminate()
+    try:
+        bouncer.process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        bouncer.process.kill()
+        bouncer.process.wait()
+    if bouncer.process.stderr:
+        bouncer.process.stderr.close()
+    shutil.rmtree(bouncer.directory, ignore_errors=True)
