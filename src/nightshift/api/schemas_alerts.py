@@ -179,6 +179,9 @@ class RouteIn(BaseModel):
     group_window_seconds: int = Field(default=300, ge=1, le=7 * 86400)
     max_per_minute: int = Field(default=0, ge=0, description="0: only the global limit")
     enabled: bool = True
+    scenario: str | None = Field(
+        default=None, max_length=128, description="investigate in this simulated scenario"
+    )
 
 
 class RouteOut(RouteIn):

@@ -92,6 +92,9 @@ def routes_add(
     ] = None,
     window: Annotated[int, typer.Option(help="group window in seconds", min=1)] = 300,
     max_per_minute: Annotated[int, typer.Option(help="0: only the global limit", min=0)] = 0,
+    scenario: Annotated[
+        str | None, typer.Option(help="investigate in this simulated scenario (demos)")
+    ] = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="store it switched off")] = False,
     replace: Annotated[
         bool, typer.Option("--replace", help="overwrite a rule of this name")
@@ -103,7 +106,8 @@ def routes_add(
     """Add (or with --replace, overwrite) a routing rule (ops-lead)."""
     body = {"name": name, "agent": agent, "matchers": match or [], "tier": tier,
             "priority": priority, "group_by": group_by or [], "group_window_seconds": window,
-            "max_per_minute": max_per_minute, "enabled": not disabled}  # fmt: skip
+            "max_per_minute": max_per_minute, "enabled": not disabled,
+            "scenario": scenario}  # fmt: skip
     client = _client(api, token)
     if replace:
         rule = client.request("PUT", f"/v1/alert-routes/{name}", json=body)

@@ -58,6 +58,9 @@ class RouteRule:
     group_window_seconds: int = 300
     max_per_minute: int = 0  # 0: only the global limit applies
     enabled: bool = True
+    # Investigate in a simulated-world scenario (demos, tests) instead of the
+    # deployment's declared evidence sources.
+    scenario: str | None = None
     parsed: tuple[Matcher, ...] = field(default=(), compare=False, repr=False)
 
     @staticmethod
@@ -88,11 +91,8 @@ def group_key_for(rule: RouteRule, labels: Mapping[str, str], sender_key: str | 
     return "labels:" + json.dumps(values, sort_keys=True, separators=(",", ":"))[:500]
 
 
-def within_window(key: str, last_alert_at: datetime, now: datetime, window_seconds: int) -> bool:
-    """Label-derived groups close after ``window`` seconds without a new alert;
-    Alertmanager's own groups live as long as Alertmanager keeps the key."""
-    if key.startswith("am:"):
-        return True
+def within_window(last_alert_at: datetime, now: datetime, window_seconds: int) -> bool:
+    """Whether a group heard from an alert within the last ``window`` seconds."""
     return now - last_alert_at <= timedelta(seconds=window_seconds)
 
 

@@ -2,9 +2,10 @@
 and which groups may start an investigation now (kill switch, storm limits).
 
 A group absorbs alerts while its investigation has not ended (or has not been
-started yet); a fingerprint already in a group of the same rule and key, for
-the same occurrence, joins nothing new. That is what makes a replayed webhook
-start nothing, however often it is replayed.
+started yet), and for the rule's group window after its last alert; a
+fingerprint already in a group of the same rule and key, for the same
+occurrence, joins nothing new. That is what makes a replayed webhook start
+nothing, however often it is replayed.
 """
 
 from __future__ import annotations
@@ -105,26 +106,28 @@ class Grouper:
         out.joined += 1
 
     def _absorbing(self, rule: RouteRule, key: str) -> AlertGroupRow | None:
+        """The group a new alert of (rule, key) joins: the newest one, while its
+        investigation has not ended (or not started), and for the rule's window
+        after its last alert even once it has ended, so that a quick diagnosis
+        followed by more alerts of the same incident does not start another."""
         if (rule.name, key) in self._open:
             return self._open[(rule.name, key)]
         q = (
-            select(AlertGroupRow)
+            select(AlertGroupRow, InvestigationRow.status)
             .outerjoin(InvestigationRow, InvestigationRow.id == AlertGroupRow.investigation_id)
-            .where(
-                AlertGroupRow.rule == rule.name,
-                AlertGroupRow.group_key == key,
-                (AlertGroupRow.investigation_id.is_(None))
-                | InvestigationRow.status.not_in(TERMINAL),
-            )
+            .where(AlertGroupRow.rule == rule.name, AlertGroupRow.group_key == key)
             .order_by(AlertGroupRow.created_at.desc())
             .limit(1)
         )
-        group = self.s.scalar(q)
-        window = rule.group_window_seconds
-        if group is not None and not within_window(
-            key, as_utc(group.last_alert_at), self.now, window
-        ):
-            group = None
+        found = self.s.execute(q).first()
+        group: AlertGroupRow | None = None
+        if found is not None:
+            newest, status = found
+            ended = status is not None and status in TERMINAL
+            recent = within_window(
+                as_utc(newest.last_alert_at), self.now, rule.group_window_seconds
+            )
+            group = newest if (not ended or recent) else None
         self._open[(rule.name, key)] = group
         return group
 

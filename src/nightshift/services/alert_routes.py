@@ -42,6 +42,7 @@ def _rule(row: AlertRouteRow) -> RouteRule:
         group_window_seconds=row.group_window_seconds,
         max_per_minute=row.max_per_minute,
         enabled=row.enabled,
+        scenario=row.scenario,
     )
 
 
@@ -135,3 +136,4 @@ def _fill(row: AlertRouteRow, rule: RouteRule) -> None:
     row.group_window_seconds = rule.group_window_seconds
     row.max_per_minute = rule.max_per_minute
     row.enabled = rule.enabled
+    row.scenario = rule.scenario

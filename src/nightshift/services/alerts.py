@@ -177,6 +177,7 @@ class AlertIntakeService:
             title=title_for(first.labels, first.annotations, len(alerts)),
             tier=rule.tier,
             priority=rule.priority,
+            scenario=rule.scenario,
             namespace=namespace if namespace and _NAMESPACE.match(namespace) else None,
             alert=dict(sorted(labels.items())[:MAX_SPEC_LABELS]),
             origin={"kind": "alerts", "group_id": group_id, "rule": rule.name, "group_key": key},

@@ -346,6 +346,7 @@ class AlertRouteRow(Base):
     group_window_seconds: Mapped[int] = mapped_column(Integer, default=300)
     max_per_minute: Mapped[int] = mapped_column(Integer, default=0)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    scenario: Mapped[str | None] = mapped_column(String(128), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from nightshift.api.app import create_app
 from nightshift.domain.alerts import fingerprint_of
 from nightshift.domain.vocabulary import PrincipalKind, Role
 from nightshift.notifications.fake import FakeNotifier
+from nightshift.services.alerts import AlertIntakeService, IntakePolicy
 from tests.support.control_plane import World, make_world
 
 T0 = "2026-12-02T02:00:00Z"
@@ -59,6 +61,29 @@ def world(tmp_path: Path) -> Iterator[World]:
     w.tokens["sender"] = w.container.principals.create_token("alertmanager")
     yield w
     w.container.db.dispose()
+
+
+class Clock:
+    """The intake's clock, moved by the test (the service takes it as a port)."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock(world: World) -> Clock:
+    c = world.container
+    moved = Clock()
+    c.alerts = AlertIntakeService(c.db, c.alert_routes, c.investigations, c.escalations,
+                                  IntakePolicy(3), refusal=c.kill_switch.refusal,
+                                  clock=moved)  # fmt: skip
+    return moved
 
 
 @pytest.fixture

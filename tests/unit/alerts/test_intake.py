@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from nightshift.store.tables import AlertRow, InvestigationEventRow, InvestigationRow
 from tests.support.control_plane import World
-from tests.unit.alerts.conftest import am_alert, webhook
+from tests.unit.alerts.conftest import Clock, am_alert, webhook
 
 AM = "/v1/alerts/alertmanager"
 
@@ -140,12 +140,24 @@ def test_a_stale_firing_replay_does_not_reopen_a_resolved_alert(
     assert stored["status"] == "resolved"
 
 
+def test_after_its_investigation_ended_a_group_absorbs_alerts_for_its_window(
+    client: TestClient, world: World, route: dict[str, Any], clock: Clock
+) -> None:
+    first = _post(client, world, webhook([am_alert("A")]))["started"][0]
+    world.container.investigations.terminate(first, _status("cancelled"), "done")
+    clock.advance(route["group_window_seconds"] - 1)
+    assert _post(client, world, webhook([am_alert("B")]))["started"] == []
+    clock.advance(route["group_window_seconds"] + 1)
+    assert len(_post(client, world, webhook([am_alert("C")]))["started"]) == 1
+
+
 def test_a_resolved_alert_that_fires_again_later_can_start_a_new_investigation(
-    client: TestClient, world: World, route: dict[str, Any]
+    client: TestClient, world: World, route: dict[str, Any], clock: Clock
 ) -> None:
     first = _post(client, world, webhook([am_alert("A")]))["started"][0]
     _post(client, world, webhook([am_alert("A", status="resolved")]))
     world.container.investigations.terminate(first, _status("cancelled"), "done")
+    clock.advance(route["group_window_seconds"] + 1)
     again = am_alert("A")
     again["startsAt"] = "2026-12-02T03:00:00Z"
     out = _post(client, world, webhook([again]))

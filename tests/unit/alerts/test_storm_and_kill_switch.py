@@ -3,17 +3,15 @@ nothing more starts, and one escalation (not one per alert) says so."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from nightshift.notifications.fake import FakeNotifier
-from nightshift.services.alerts import AlertIntakeService, IntakePolicy
 from nightshift.store.tables import AlertRow, EscalationRow, InvestigationRow
 from tests.support.control_plane import World
-from tests.unit.alerts.conftest import am_alert, webhook
+from tests.unit.alerts.conftest import Clock, am_alert, webhook
 
 AM = "/v1/alerts/alertmanager"
 
@@ -63,15 +61,11 @@ def test_a_rules_own_limit_holds_back_its_groups_before_the_global_one(
 
 
 def test_a_held_group_starts_on_its_next_notification_once_under_the_limit(
-    client: TestClient, world: World, route: dict[str, Any]
+    client: TestClient, world: World, route: dict[str, Any], clock: Clock
 ) -> None:
-    now = [datetime.now(UTC)]
-    c = world.container
-    c.alerts = AlertIntakeService(c.db, c.alert_routes, c.investigations, c.escalations,
-                                  IntakePolicy(3), clock=lambda: now[0])  # fmt: skip
     outs = _storm(client, world, groups=4, per_group=1)
     assert [len(o["started"]) for o in outs] == [1, 1, 1, 0]
-    now[0] += timedelta(minutes=2)
+    clock.advance(120)
     replay = client.post(AM, json=webhook([am_alert("Alert3", service="s0")], group="g3"),
                          headers=world.auth("sender")).json()  # fmt: skip
     assert len(replay["started"]) == 1

@@ -33,6 +33,7 @@ def _rule(body: RouteIn) -> RouteRule:
         group_window_seconds=body.group_window_seconds,
         max_per_minute=body.max_per_minute,
         enabled=body.enabled,
+        scenario=body.scenario,
     )
 
 
@@ -41,7 +42,7 @@ def _out(v: RouteView) -> RouteOut:
     return RouteOut(name=r.name, matchers=list(r.matchers), agent=r.agent, tier=r.tier,
                     priority=r.priority, group_by=list(r.group_by),
                     group_window_seconds=r.group_window_seconds,
-                    max_per_minute=r.max_per_minute, enabled=r.enabled,
+                    max_per_minute=r.max_per_minute, enabled=r.enabled, scenario=r.scenario,
                     created_at=v.created_at, updated_at=v.updated_at)  # fmt: skip
 
 
