@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 07:58:11.821003
+Create Date: 2026-12-02 08:01:15.191670
 """
 
 from __future__ import annotations
