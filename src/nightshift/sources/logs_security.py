@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from nightshift.sources.logs_query import LogLine, LogPage, one_line, rfc3339
@@ -20,6 +20,7 @@ _AUTHN = re.compile(r"\b401\b|unauthori[sz]ed|authentication|invalid (token|cred
 _AUTHZ = re.compile(r"\b403\b|forbidden|access denied|permission denied|not allowed", re.I)
 _COLUMNS = ("TIME", "SOURCE", "TYPE", "PRINCIPAL", "TARGET", "OUTCOME", "COUNT", "MESSAGE")
 _MESSAGE_CHARS = 300
+_URI_NAMESPACE = re.compile(r"/namespaces/([^/?]+)")
 
 
 def _audit(line: str) -> Mapping[str, Any] | None:
@@ -57,6 +58,7 @@ def _event(x: LogLine, source: str) -> dict[str, Any]:
             "outcome": outcome,
             "source": origin,
             "message": one_line(x.line, _MESSAGE_CHARS),
+            "namespace": "",
         }
     user = record.get("user") or {}
     obj = record.get("objectRef") or {}
@@ -65,6 +67,8 @@ def _event(x: LogLine, source: str) -> dict[str, Any]:
     code = int(raw_code) if raw_code.isdigit() else None
     target = "/".join(str(obj[k]) for k in ("namespace", "resource", "name") if obj.get(k))
     uri = str(record.get("requestURI", ""))
+    in_uri = _URI_NAMESPACE.search(uri)
+    namespace = str(obj.get("namespace") or (in_uri.group(1) if in_uri else ""))
     reason = str(status.get("reason") or status.get("message") or "")
     kind, outcome = _classify(f"{reason} {status.get('message', '')}", code)
     message = f"{record.get('verb', '?')} {uri}: {code or ''} {reason}".strip()
@@ -80,16 +84,27 @@ def _event(x: LogLine, source: str) -> dict[str, Any]:
         "outcome": outcome,
         "source": origin,
         "message": one_line(message, _MESSAGE_CHARS),
+        "namespace": namespace,
     }
 
 
 def render_security(
-    page: LogPage, source: str, window_minutes: int
+    page: LogPage,
+    source: str,
+    window_minutes: int,
+    allows_namespace: Callable[[str], bool] = lambda _: True,
 ) -> tuple[str, list[dict[str, Any]]]:
-    """(table text, grouped events) for the page's lines (already newest first)."""
+    """(table text, grouped events) for the page's lines (already newest first).
+
+    Audit records about objects in namespaces outside the agent's boundaries are
+    left out (counted, not shown): the audit log covers the whole cluster."""
     groups: dict[tuple[str, ...], dict[str, Any]] = {}
+    hidden = 0
     for x in page.lines:
         event = _event(x, source)
+        if event["namespace"] and not allows_namespace(event["namespace"]):
+            hidden += 1
+            continue
         key = tuple(
             str(event[k]) for k in ("source", "type", "principal", "target", "outcome", "message")
         )
@@ -119,7 +134,9 @@ def render_security(
         f"{total} security log lines matched in the last {window_minutes} min; "
         f"the newest {shown} grouped into {len(events)} events"
     )
-    text = "\n".join([head, _table(rows)])
+    text = "\n".join([head, _table(rows)]) if rows else head
+    if hidden:
+        text += f"\n({hidden} lines about namespaces outside this agent's boundaries not shown)"
     if matched is not None and matched > shown:
         more = matched - shown
         text += f"\n... {more} more matching lines not shown (narrow target or since_minutes)"

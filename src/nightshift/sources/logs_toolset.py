@@ -120,7 +120,9 @@ class LogsToolset:
         if not page.lines:
             why = f"no security events in the last {window} min"
             return ToolResult(ToolStatus.NO_DATA, why, page_data(page))
-        text, events = render_security(page, self._source, window)
+        text, events = render_security(page, self._source, window, self._context.allows_namespace)
+        if not events:
+            return ToolResult(ToolStatus.NO_DATA, text, {**page_data(page), "events": []})
         return ToolResult(ToolStatus.OK, text, {**page_data(page), "events": events})
 
     def _span(self, window_minutes: int) -> tuple[int, int]:

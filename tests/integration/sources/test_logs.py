@@ -339,3 +339,14 @@ async def test_security_events_read_audit_records_the_store_parsed_into_fields(
     row = result.text.splitlines()[2].split()
     assert row[2:7] == ["authentication-failure", "mallory", "shop/configmaps/cfg", "failure", "1"]
     assert "from 10.0.0.7" in result.text
+
+
+async def test_security_events_keep_audit_records_within_the_agents_namespaces(
+    store: victorialogs.VictoriaLogs,
+) -> None:
+    result = await _toolset(store.url, frozenset({"bank"})).call(ToolCall("security_events", {}))
+
+    assert result.status is ToolStatus.OK, result.text
+    assert [e["type"] for e in _events(result)] == ["certificate"]  # not about a namespace
+    assert "system:anonymous" not in result.text and "shop/" not in result.text
+    assert "(4 lines about namespaces outside this agent's boundaries not shown)" in result.text

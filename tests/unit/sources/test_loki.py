@@ -50,6 +50,11 @@ def _toolset(
     return build_toolset([source], SourceContext("inv-1", namespaces, credentials=creds))
 
 
+def _range(loki: fake_loki.FakeLoki) -> dict[str, str]:
+    """The query_range request's parameters (the count request runs beside it)."""
+    return next(r.params for r in loki.requests if r.path.endswith("/query_range"))
+
+
 async def _search(toolset: Toolset, **params: Any) -> ToolResult:
     return await toolset.call(ToolCall("logs_search", params))
 
@@ -100,14 +105,14 @@ async def test_basic_auth_from_the_broker(loki: fake_loki.FakeLoki) -> None:
 async def test_regex_pattern_uses_the_regex_line_filter(loki: fake_loki.FakeLoki) -> None:
     await _search(_toolset(loki.url), pattern='(?i)refused|"quoted"', regex=True, app="checkout")
 
-    sent = loki.requests[0].params["query"]
+    sent = _range(loki)["query"]
     assert sent == '{app="checkout"} |~ "(?i)refused|\\"quoted\\""'
 
 
 async def test_a_limited_agent_searches_only_its_namespaces(loki: fake_loki.FakeLoki) -> None:
     await _search(_toolset(loki.url, namespaces=frozenset({"shop", "bank.x"})), pattern="p")
 
-    assert loki.requests[0].params["query"] == '{namespace=~"bank\\\\.x|shop"} |= "p"'
+    assert _range(loki)["query"] == '{namespace=~"bank\\\\.x|shop"} |= "p"'
 
 
 async def test_no_match_is_no_data_with_the_reason(loki: fake_loki.FakeLoki) -> None:
@@ -153,7 +158,7 @@ async def test_a_400_is_a_rejected_query_the_agent_can_fix(loki: fake_loki.FakeL
 async def test_an_empty_pattern_selects_every_line_of_the_streams(loki: fake_loki.FakeLoki) -> None:
     await _search(_toolset(loki.url), pattern="")
 
-    assert loki.requests[0].params["query"] == '{namespace=~".+"}'
+    assert _range(loki)["query"] == '{namespace=~".+"}'
 
 
 def test_logql_quotes_cannot_escape_the_literal() -> None:
@@ -183,7 +188,7 @@ async def test_security_events_query_the_configured_streams(loki: fake_loki.Fake
 
     result = await toolset.call(ToolCall("security_events", {"target": "secrets"}))
 
-    assert loki.requests[0].params["query"] == '{job="audit"} |= "secrets" |~ "\\"code\\":40[13]"'
+    assert _range(loki)["query"] == '{job="audit"} |= "secrets" |~ "\\"code\\":40[13]"'
     assert "authorization-denied" in result.text and "eve" in result.text
 
 
