@@ -26,10 +26,10 @@ from nightshift.agent.tools.catalog import (
 )
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolSpec, ToolStatus
 from nightshift.domain.agents import ALL_NAMESPACES
-from nightshift.k8s import kubectl_describe as describe
 from nightshift.k8s import kubectl_text as text
 from nightshift.k8s.changes import recent_changes
 from nightshift.k8s.client import KubeError, resource_path
+from nightshift.k8s.describe_fetch import describe_object
 from nightshift.k8s.netpol_text import firewall_rules
 from nightshift.k8s.nodes import node_diagnostics
 from nightshift.k8s.reads import KubeReads, Lister
@@ -57,6 +57,20 @@ for _names, _entry in (
         ("v1", "persistentvolumeclaims", True, "PersistentVolumeClaim"),
     ),
     (("ingress", "ingresses", "ing"), ("networking.k8s.io/v1", "ingresses", True, "Ingress")),
+    (
+        ("serviceaccount", "serviceaccounts", "sa"),
+        ("v1", "serviceaccounts", True, "ServiceAccount"),
+    ),
+    (
+        ("resourcequota", "resourcequotas", "quota"),
+        ("v1", "resourcequotas", True, "ResourceQuota"),
+    ),
+    (("limitrange", "limitranges", "limits"), ("v1", "limitranges", True, "LimitRange")),
+    (("namespace", "namespaces", "ns"), ("v1", "namespaces", False, "Namespace")),
+    (
+        ("endpointslice", "endpointslices"),
+        ("discovery.k8s.io/v1", "endpointslices", True, "EndpointSlice"),
+    ),
     (
         ("networkpolicy", "networkpolicies", "netpol"),
         ("networking.k8s.io/v1", "networkpolicies", True, "NetworkPolicy"),
@@ -178,7 +192,12 @@ class KubernetesToolset:
         if plural == "events":
             return text.events_table(items, all_ns=all_ns)
         return text.get_table(
-            plural, items, wide=output == "wide", labels=output == "labels", all_ns=all_ns
+            plural,
+            items,
+            wide=output == "wide",
+            labels=output == "labels",
+            all_ns=all_ns,
+            namespace=p.get("namespace"),
         )
 
     def describe(self, p: Mapping[str, Any]) -> str:
@@ -186,21 +205,10 @@ class KubernetesToolset:
         ns = self._scopes(p.get("namespace"))[0] if namespaced else None
         if namespaced and ns is None:
             raise OutOfBounds("describe needs a namespace for namespaced kinds")
-        obj = self._api.get(resource_path(api_version, plural, ns, str(p["name"])))
-        events = self._events_for(ns, kind, str(p["name"]))
-        if plural == "pods":
-            return describe.describe_pod(obj, events)
-        if plural == "nodes":
-            return describe.describe_node(obj, events)
-        if plural == "deployments":
-            return describe.describe_deployment(obj, events)
-        if plural == "services":
-            try:
-                ep: Obj | None = self._api.get(resource_path("v1", "endpoints", ns, str(p["name"])))
-            except KubeError:
-                ep = None
-            return describe.describe_service(obj, ep, events)
-        return describe.describe_generic(obj, events)
+        allowed = None if self._all else set(self._namespaces).__contains__
+        return describe_object(
+            self._api, api_version, plural, kind, ns, str(p["name"]), allowed=allowed
+        )
 
     def logs(self, p: Mapping[str, Any]) -> str:
         ns = self._scopes(p.get("namespace"))[0]
@@ -224,7 +232,7 @@ class KubernetesToolset:
             selector.append(f"involvedObject.name={p['name']}")
         query = {"fieldSelector": ",".join(selector)} if selector else {}
         items = [e for ns in scopes for e in self._list("v1", "events", ns, query)]
-        return text.events_table(items, all_ns=not p.get("namespace"))
+        return text.events_table(items, all_ns=not p.get("namespace"), namespace=p.get("namespace"))
 
     def rollout_history(self, p: Mapping[str, Any]) -> str:
         kind = str(p.get("kind") or "deployment")

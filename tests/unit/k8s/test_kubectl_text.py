@@ -63,7 +63,9 @@ def test_all_namespaces_and_labels_add_their_columns() -> None:
 
 
 def test_empty_listing_reads_like_kubectl() -> None:
-    assert get_table("pods", [], wide=False, labels=False, all_ns=False) == "No resources found."
+    empty = get_table("pods", [], wide=False, labels=False, all_ns=False, namespace="shop")
+    assert empty == "No resources found in shop namespace."
+    assert get_table("nodes", [], wide=False, labels=False, all_ns=False) == "No resources found"
 
 
 def test_events_and_rollout_history() -> None:
@@ -72,13 +74,16 @@ def test_events_and_rollout_history() -> None:
         "type": "Warning",
         "reason": "BackOff",
         "involvedObject": {"kind": "Pod", "name": "cart-7d9"},
+        "firstTimestamp": ts(20),
         "lastTimestamp": ts(1),
+        "count": 7,
         "message": "Back-off restarting failed container",
     }
     table = events_table([event], all_ns=False)
-    last_seen, *fields = table.splitlines()[1].split()[:4]
-    assert last_seen in ("60s", "61s")  # a minute ago
-    assert fields == ["Warning", "BackOff", "pod/cart-7d9"]
+    row = table.splitlines()[1]
+    assert row.split()[0] in ("60s", "61s")  # a minute ago
+    assert "(x7 over 20m)" in row  # kubectl events folds repeats into the LAST SEEN column
+    assert row.split()[-7:-4] == ["Warning", "BackOff", "Pod/cart-7d9"]
     rs = [
         {
             "metadata": {
@@ -92,7 +97,7 @@ def test_events_and_rollout_history() -> None:
     ]
     assert rollout_history("deployment.apps", "cart", rs).splitlines() == [
         "deployment.apps/cart",
-        "REVISION   CHANGE-CAUSE",
-        "1          <none>",
-        "2          image 1.1",
+        "REVISION  CHANGE-CAUSE",
+        "1         <none>",
+        "2         image 1.1",
     ]
