@@ -69,6 +69,7 @@ class VictoriaLogs:
     url: str
     directory: Path
     process: subprocess.Popen[bytes]
+    auth: tuple[str, str] | None = None  # -httpAuth.username / -httpAuth.password
 
     def push(
         self,
@@ -77,9 +78,12 @@ class VictoriaLogs:
         *,
         client: httpx.Client | None = None,
         parse_json: bool = True,
+        account_id: int = 0,
     ) -> None:
         """One stream's ``(ts_ns, line)`` entries through the Loki push API."""
-        self.push_streams([(labels, list(entries))], client=client, parse_json=parse_json)
+        self.push_streams(
+            [(labels, list(entries))], client=client, parse_json=parse_json, account_id=account_id
+        )
 
     def push_streams(
         self,
@@ -87,8 +91,10 @@ class VictoriaLogs:
         *,
         client: httpx.Client | None = None,
         parse_json: bool = True,
+        account_id: int = 0,
     ) -> None:
-        """``parse_json=False`` keeps JSON lines whole in ``_msg`` (the store's Loki
+        """``account_id`` is the tenant (VictoriaLogs' ``AccountID`` header);
+        ``parse_json=False`` keeps JSON lines whole in ``_msg`` (the store's Loki
         push API parses them into fields by default)."""
         params = {"_stream_fields": STREAM_FIELDS}
         if not parse_json:
@@ -99,13 +105,13 @@ class VictoriaLogs:
                 for labels, entries in streams
             ]
         }
-        own = client or httpx.Client(timeout=60)
+        own = client or httpx.Client(timeout=60, auth=self.auth)
         try:
             response = own.post(
                 f"{self.url}{PUSH_PATH}",
                 params=params,
                 content=json.dumps(body),
-                headers={"Content-Type": "application/json"},
+                headers={"Content-Type": "application/json", "AccountID": str(account_id)},
             )
             response.raise_for_status()
         finally:
@@ -115,7 +121,7 @@ class VictoriaLogs:
     def flush(self) -> None:
         """Make everything pushed so far searchable (the store buffers ingested
         rows for about a second; its /internal/force_flush endpoint skips the wait)."""
-        httpx.get(f"{self.url}/internal/force_flush", timeout=30).raise_for_status()
+        httpx.get(f"{self.url}/internal/force_flush", timeout=30, auth=self.auth).raise_for_status()
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -128,7 +134,7 @@ class VictoriaLogs:
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start(timeout_seconds: float = 30.0) -> VictoriaLogs:
+def start(timeout_seconds: float = 30.0, auth: tuple[str, str] | None = None) -> VictoriaLogs:
     directory = Path(tempfile.mkdtemp(prefix="nightshift-vl-"))
     port = free_port()
     log = (directory / "victoria-logs.log").open("wb")
@@ -139,12 +145,13 @@ def start(timeout_seconds: float = 30.0) -> VictoriaLogs:
             f"-httpListenAddr=127.0.0.1:{port}",
             "-retentionPeriod=30d",
             "-loggerLevel=WARN",
+            *([f"-httpAuth.username={auth[0]}", f"-httpAuth.password={auth[1]}"] if auth else []),
         ],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     log.close()
-    server = VictoriaLogs(f"http://127.0.0.1:{port}", directory, process)
+    server = VictoriaLogs(f"http://127.0.0.1:{port}", directory, process, auth)
     deadline = time.monotonic() + timeout_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -152,7 +159,7 @@ def start(timeout_seconds: float = 30.0) -> VictoriaLogs:
             server.stop()
             raise RuntimeError(f"victoria-logs exited with {process.returncode}: {output}")
         try:
-            if httpx.get(f"{server.url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{server.url}/health", timeout=1, auth=auth).status_code == 200:
                 return server
         except httpx.HTTPError:
             pass
@@ -162,8 +169,8 @@ def start(timeout_seconds: float = 30.0) -> VictoriaLogs:
 
 
 @contextmanager
-def running() -> Iterator[VictoriaLogs]:
-    server = start()
+def running(auth: tuple[str, str] | None = None) -> Iterator[VictoriaLogs]:
+    server = start(auth=auth)
     try:
         yield server
     finally:

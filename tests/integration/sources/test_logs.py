@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, Toolset, ToolStatus
+from nightshift.domain.vocabulary import Domain
 from nightshift.sources.config import SourceConfig, SourceKind
 from nightshift.sources.context import SourceContext
 from nightshift.sources.guard import TRUNCATION_MARKER
@@ -350,3 +351,39 @@ async def test_security_events_keep_audit_records_within_the_agents_namespaces(
     assert [e["type"] for e in _events(result)] == ["certificate"]  # not about a namespace
     assert "system:anonymous" not in result.text and "shop/" not in result.text
     assert "(4 lines about namespaces outside this agent's boundaries not shown)" in result.text
+
+
+async def test_account_id_selects_the_tenant(store: victorialogs.VictoriaLogs) -> None:
+    labels = {"namespace": "shop", "app": "tenant-five", "pod": "t-0"}
+    store.push(labels, [(time.time_ns(), "line of tenant five")], account_id=5)
+    store.flush()
+
+    default = await _search(_toolset(store.url), pattern="line of tenant five")
+    five = await _search(_toolset(store.url, account_id=5), pattern="line of tenant five")
+
+    assert default.status is ToolStatus.NO_DATA
+    assert five.status is ToolStatus.OK and len(_rows(five)) == 1
+
+
+async def test_basic_auth_comes_from_the_broker_credential() -> None:
+    victorialogs.require()
+    with victorialogs.running(auth=("nightshift", "pw-4f1c")) as guarded:
+        guarded.push(
+            {"namespace": "shop", "app": "a", "pod": "a-0"}, [(time.time_ns(), "behind auth")]
+        )
+        guarded.flush()
+        source = SourceConfig(
+            name="logs", kind=SourceKind.VICTORIALOGS, domain="application", url=guarded.url
+        )
+        creds = {(Domain.APPLICATION, "default"): {"username": "nightshift", "password": "pw-4f1c"}}
+        granted = build_toolset([source], SourceContext("inv", frozenset({"*"}), credentials=creds))
+        anonymous = build_toolset([source], SourceContext("inv", frozenset({"*"})))
+
+        allowed = await _search(granted, pattern="behind auth")
+        refused = await _search(anonymous, pattern="behind auth")
+
+    assert allowed.status is ToolStatus.OK and len(_rows(allowed)) == 1
+    assert refused.status is ToolStatus.ERROR
+    assert refused.text.startswith("source unavailable: victorialogs source 'logs'")
+    assert "HTTP 401" in refused.text
+    assert "pw-4f1c" not in allowed.text + refused.text
