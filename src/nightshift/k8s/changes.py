@@ -42,6 +42,7 @@ from nightshift.k8s.revisions import (
 DEFAULT_MINUTES = 1440
 MAX_WARNINGS = 30
 _SAME_WRITE = timedelta(seconds=5)  # a manager's write and the revision it caused
+_SAME_SECOND = timedelta(seconds=1)
 PREFIX_CREATED = "NEW"
 _SKIP = frozenset({("ConfigMap", "kube-root-ca.crt")})  # published by the control plane itself
 
@@ -257,15 +258,16 @@ def _writes(items: list[Obj], kind: str, change: str, domain: str, since: dateti
         writes = touches(obj)
         creator = None
         if created is not None and created >= since:
-            creator = next((t for t in writes if abs(t.at - created) <= _SAME_WRITE), None)
+            # The create request stamps creationTimestamp and its manager's time together
+            # (to the second); a later write by another manager is an update, however soon.
+            at_create = [t for t in writes if abs(t.at - created) <= _SAME_SECOND]
+            creator = min(at_create, key=lambda t: t.at) if at_create else None
             target = f"{m.get('namespace', '')}/{kind}/{m.get('name', '')}"
             ident = change_id(PREFIX_CREATED, target, created.isoformat())
             actor = creator.manager if creator else "-"
-            out.append(
-                Record(
-                    created, ident, domain, change, target, actor, f"created {kind}/{m.get('name')}"
-                )
-            )
+            owned = f" (fields: {', '.join(creator.fields)})" if creator and creator.fields else ""
+            summary = f"created {kind}/{m.get('name')}{owned}"
+            out.append(Record(created, ident, domain, change, target, actor, summary))
         for touch in writes:
             if touch.at >= since and touch is not creator:
                 out.append(_touch_record(kind, obj, touch, change, domain))
