@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
@@ -20,7 +20,7 @@ MONITOR = "nightshift_monitor"
 APP = "checkout"
 
 
-def small_server(max_connections: int = 20) -> Iterator[postgres.PostgresServer]:
+def small_server(max_connections: int = 20) -> Generator[postgres.PostgresServer, None, None]:
     """A dedicated server with few slots and pg_stat_statements preloaded (the
     shared session server has 300 slots, too many to exhaust in a test)."""
     reason = postgres.available()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import ssl
 import time
 from collections.abc import Sequence
@@ -87,7 +88,9 @@ async def probe(
     return ToolResult(ToolStatus.OK, "\n".join(lines), data)
 
 
+@functools.lru_cache(maxsize=8)
 def _context(verify: bool, ca_file: str | None) -> ssl.SSLContext:
+    # Loading the system CA bundle costs tens of ms: build each context once.
     ctx = ssl.create_default_context()
     if verify and ca_file:
         ctx.load_verify_locations(cafile=ca_file)
