@@ -9,6 +9,9 @@ from itertools import count
 import httpx
 import pytest
 
+from nightshift.domain.vocabulary import Domain
+from nightshift.sources.config import SourceConfig, SourceKind, SourcesError
+from nightshift.sources.context import SourceContext
 from nightshift.sources.logs_query import (
     LogLine,
     LogPage,
@@ -22,6 +25,7 @@ from nightshift.sources.logs_query import (
     rfc3339_nano,
 )
 from nightshift.sources.logs_security import render_security
+from nightshift.sources.registry import build_toolset
 from nightshift.sources.victorialogs import VictoriaLogsBackend, build_logsql
 
 S = 1_000_000_000
@@ -132,3 +136,29 @@ def test_security_lines_are_classified_and_grouped() -> None:
     assert text.splitlines()[0] == (
         "3 security log lines matched in the last 60 min; the newest 3 grouped into 2 events"
     )
+
+
+@pytest.mark.parametrize(
+    ("url", "settings", "message"),
+    [
+        ("", {}, "needs an http\\(s\\) url"),
+        ("http://vl:9428", {"stream_filter": "yes"}, "settings.stream_filter must be a boolean"),
+        ("http://vl:9428", {"account_id": -1}, "settings.account_id must be an integer >= 0"),
+        ("http://vl:9428", {"default_limit": 900, "max_limit": 100}, "settings.default_limit"),
+        ("http://vl:9428", {"tenant": "a"}, "unknown settings \\['tenant'\\]"),
+        ("http://vl:9428", {"security_query": {"streams": {"job": "a"}, "regex": "yes"}}, "regex"),
+    ],
+)
+def test_victorialogs_settings_are_checked(
+    url: str, settings: dict[str, object], message: str
+) -> None:
+    source = SourceConfig(
+        name="vl",
+        kind=SourceKind.VICTORIALOGS,
+        domain=Domain.APPLICATION,
+        url=url,
+        settings=settings,
+    )
+
+    with pytest.raises(SourcesError, match=message):
+        build_toolset([source], SourceContext("inv", frozenset({"*"})))
