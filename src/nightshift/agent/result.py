@@ -5,10 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from nightshift.agent.reasoners.protocol import ReasoningSession
-from nightshift.domain.diagnosis import Diagnosis, Evidence, Hypothesis, Outcome, RootCause
+from nightshift.domain.diagnosis import (
+    ChainLink,
+    ChainRole,
+    Diagnosis,
+    Evidence,
+    Hypothesis,
+    HypothesisState,
+    Outcome,
+    RootCause,
+)
 from nightshift.domain.taxonomy import load_taxonomy
 
 MAX_ROOT_CAUSES = 5
+CHAIN_FLOOR = 0.02  # weaker hypotheses are noise, not links of the chain
+MAX_CHAIN = 6
 
 
 def build_diagnosis(
@@ -40,15 +51,56 @@ def build_diagnosis(
                 remediation_class=fault.remediation,
             )
         )
+    every = tuple(every)
     return Diagnosis(
         outcome=outcome,
         root_causes=tuple(causes),
-        hypotheses=tuple(every),
+        hypotheses=every,
         evidence=tuple(evidence),
         cycles=cycles,
         tool_calls=tool_calls,
         summary=_summary(outcome, causes),
+        causal_chain=causal_chain(ranked[0], every) if ranked else (),
     )
+
+
+def causal_chain(root: Hypothesis, every: Sequence[Hypothesis]) -> tuple[ChainLink, ...]:
+    """The longest path of parent links down from the root cause, one link per resource.
+
+    Ties go to the more confident path: that is the story an operator reads
+    (the change -> what it broke -> what the users saw)."""
+    children: dict[str, list[Hypothesis]] = {}
+    for h in every:
+        if h.parent_id and h.state is not HypothesisState.REJECTED and h.confidence >= CHAIN_FLOOR:
+            children.setdefault(h.parent_id, []).append(h)
+
+    def path(h: Hypothesis, seen: frozenset[str]) -> list[Hypothesis]:
+        if len(seen) >= MAX_CHAIN:
+            return [h]
+        options = [
+            path(c, seen | {_where(c)}) for c in children.get(h.id, ()) if _where(c) not in seen
+        ]
+        best = max(options, key=lambda p: (len(p), sum(x.confidence for x in p)), default=[])
+        return [h, *best]
+
+    taxonomy = load_taxonomy()
+    steps = path(root, frozenset({_where(root)}))
+    links: list[ChainLink] = []
+    for i, h in enumerate(steps):
+        role = (
+            ChainRole.ROOT_CAUSE
+            if i == 0
+            else ChainRole.SYMPTOM
+            if i == len(steps) - 1
+            else ChainRole.EFFECT
+        )
+        title = taxonomy.get(h.fault).title if h.fault in taxonomy else h.fault
+        links.append(ChainLink(h.id, h.resource, h.fault, role, h.confidence, title))
+    return tuple(links)
+
+
+def _where(h: Hypothesis) -> str:
+    return f"{h.resource.kind}/{h.resource.name}"
 
 
 def _summary(outcome: Outcome, causes: Sequence[RootCause]) -> str:

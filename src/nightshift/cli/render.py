@@ -32,13 +32,38 @@ def _params(p: Mapping[str, Any]) -> str:
     return " ".join(f"{k}={v}" for k, v in p.items() if v not in (None, ""))
 
 
+LEGEND = (
+    "legend: ├─ a tool answer [ok | no_data | error | timeout]   "
+    "+ new  ~ changed  ✔ confirmed  ✘ rejected hypothesis   "
+    "↳ the strongest hypothesis that answer moved"
+)
+_MARK = {"created": "+", "updated": "~", "confirmed": "✔", "rejected": "✘"}
+
+
 class EventPrinter:
+    """A compact tree: one branch per cycle, one line per tool answer.
+
+    Hypothesis events are folded into their answer's line (counts and the
+    strongest one moved), so a 300-alert storm stays readable."""
+
     def __init__(self, console: Console) -> None:
         self.c = console
+        self._moved: list[tuple[str, Mapping[str, Any]]] = []
 
     def __call__(self, kind: str, event: Mapping[str, Any]) -> None:
         d: Mapping[str, Any] = event.get("data") or {}
         c = self.c
+        if kind.startswith("hypothesis."):
+            verb = kind.split(".", 1)[1]
+            if verb == "confirmed":
+                self._flush()
+                conf = float(d.get("confidence", 0.0))
+                what = f"✔ confirmed {d.get('id')} {_res(d)} {d.get('fault')} {conf:.2f}"
+                c.print(Text(what, style="bold green"))
+            else:
+                self._moved.append((verb, d))
+            return
+        self._flush()
         if kind == "status":
             st = str(d.get("status"))
             reason = f" - {d['reason']}" if d.get("reason") else ""
@@ -46,25 +71,29 @@ class EventPrinter:
         elif kind == "investigation.started":
             c.print(f"[bold]investigating[/bold] {d.get('question', '')}  "
                     f"[dim](tier {d.get('tier')}, reasoner {d.get('reasoner')})[/dim]")  # fmt: skip
-        elif kind == "tool.requested":
-            c.print(f"  [blue]→ {d.get('tool')}[/blue] {_params(d.get('params') or {})}",
-                    highlight=False)  # fmt: skip
+            c.print(Text(LEGEND, style="dim"))
         elif kind == "tool.answered":
-            status = d.get("status", "ok")
+            status = str(d.get("status", "ok"))
             style = "green" if status == "ok" else "yellow"
-            summary = str(d.get("summary", ""))[:160]
-            c.print(Text(f"  ← {d.get('id')} [{status}] {summary}", style=style))
-        elif kind.startswith("hypothesis."):
-            mark = {"created": "+", "updated": "~", "confirmed": "✔", "rejected": "✘"}
-            verb = kind.split(".", 1)[1]
-            conf = float(d.get("confidence", 0.0))
-            style = "bold green" if verb == "confirmed" else ("dim" if verb == "rejected" else "")
-            c.print(Text(f"    {mark.get(verb, '?')} {d.get('id')} {_res(d)} {d.get('fault')} "
-                         f"{conf:.2f}", style=style))  # fmt: skip
+            # when a tool had nothing, its own message says why (never a bare "empty")
+            summary = " ".join(str(d.get("summary") or "(the tool gave no message)").split())
+            line = Text("├─ ", style="dim")
+            line.append(f"{d.get('id')} {d.get('tool')} ", style="blue")
+            line.append(f"{_params(d.get('params') or {})} ", style="dim")
+            line.append(f"[{status}] ", style=style)
+            line.append(summary[:140])
+            c.print(line)
         elif kind == "cycle.finished":
             top = d.get("top") or {}
-            lead = f"leading: {_res(top)} {top.get('fault')} {float(top.get('confidence', 0)):.2f}"
-            c.print(f"[bold]cycle {d.get('cycle')}[/bold] done  [dim]{lead if top else ''}[/dim]")
+            lead = (
+                f"leading {_res(top)} {top.get('fault')} {float(top.get('confidence', 0)):.2f}"
+                if top
+                else "no hypothesis yet"
+            )
+            cpu = d.get("reasoner_cpu_ms")
+            cost = f", reasoner {float(cpu):.1f} ms" if cpu is not None else ""
+            c.print(Text(f"└─ cycle {d.get('cycle')}: {lead} "
+                         f"({d.get('tool_calls')} calls so far{cost})", style="bold"))  # fmt: skip
         elif kind in ("breaker.tripped", "budget.exhausted"):
             c.print(Text(f"! {kind}: {_params(d)} - escalating with the evidence trail",
                          style="bold magenta"))  # fmt: skip
@@ -72,6 +101,17 @@ class EventPrinter:
             print_result(c, d)
         elif kind == "log":
             c.print(Text(f"  {d.get('level', 'info')}: {d.get('message', '')}", style="dim"))
+
+    def _flush(self) -> None:
+        """One line for the hypotheses the last answer moved."""
+        if not self._moved:
+            return
+        counts = {v: sum(1 for verb, _d in self._moved if verb == v) for v in _MARK}
+        tally = " ".join(f"{_MARK[v]}{n}" for v, n in counts.items() if n)
+        best = max(self._moved, key=lambda m: float(m[1].get("confidence", 0.0)))[1]
+        self.c.print(Text(f"│    {tally}  ↳ {best.get('id')} {_res(best)} {best.get('fault')} "
+                          f"{float(best.get('confidence', 0.0)):.2f}", style="dim"))  # fmt: skip
+        self._moved = []
 
 
 def print_result(c: Console, d: Mapping[str, Any]) -> None:
@@ -93,3 +133,19 @@ def print_result(c: Console, d: Mapping[str, Any]) -> None:
         evidence = ", ".join(rc.get("evidence_ids") or []) or "none"
         c.print(Text(f"    evidence: {evidence}", style="dim"))
         c.print(Padding(Text(str(rc.get("explanation", ""))), (0, 0, 0, 4)))
+    print_chain(c, d.get("causal_chain") or [])
+
+
+def print_chain(c: Console, chain: list[Mapping[str, Any]]) -> None:
+    """Root cause -> intermediate effects -> symptoms, one link per line."""
+    if len(chain) < 2:
+        return
+    c.print()
+    c.print("[bold]causal chain[/bold] (root cause -> effects -> symptoms)")
+    for i, link in enumerate(chain):
+        arrow = "  " if i == 0 else "  " + "   " * (i - 1) + "└→ "
+        line = Text(arrow)
+        line.append(_res(link), style="bold cyan" if i == 0 else "cyan")
+        line.append(f"  {link.get('fault')}  [{link.get('role')}] ")
+        line.append(f"{float(link.get('confidence', 0)):.2f}", style="dim")
+        c.print(line)

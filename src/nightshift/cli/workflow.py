@@ -57,9 +57,20 @@ def _print_proposal(p: dict[str, Any]) -> None:
     if p.get("decided_by"):
         out.print(f"  decided by {p['decided_by']}: {p['decision_reason']}")
     result = p.get("result") or {}
-    if "verified" in result:
+    if "verified" not in result:
+        return
+    dry = result.get("dry_run") or {}
+    done = result.get("execute") or {}
+    # "executed" only when it ran: a failed dry-run or execution is reported as such
+    if p["status"] != "failed" and done.get("ok") is True:
         mark = "symptom gone" if result["verified"] else "symptoms persist"
-        out.print(f"  executed: {(result.get('execute') or {}).get('message', '-')} ({mark})")
+        later = "" if p["status"] == "executed" else f", now {p['status']}"
+        out.print(f"  executed: {done.get('message', '-')} ({mark}{later})")
+    elif dry and not dry.get("ok", True):
+        out.print(f"  [red]not executed[/red]: dry-run failed: {dry.get('message', '-')}")
+    else:
+        why = done.get("message") or result.get("error") or "-"
+        out.print(f"  [red]not executed[/red]: execution failed: {why}")
 
 
 def _emit(data: Any, as_json: bool, show: Any) -> None:

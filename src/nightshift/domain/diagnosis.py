@@ -120,6 +120,34 @@ class RootCause:
         }
 
 
+class ChainRole(StrEnum):
+    ROOT_CAUSE = "root-cause"
+    EFFECT = "effect"  # caused by the link before, causes the one after
+    SYMPTOM = "symptom"  # what was observed, at the end of the chain
+
+
+@dataclass(frozen=True, slots=True)
+class ChainLink:
+    """One step of the causal chain from the root cause to the symptoms."""
+
+    hypothesis_id: str
+    resource: ResourceRef
+    fault: str
+    role: ChainRole
+    confidence: float
+    title: str = ""  # the fault's title from the taxonomy
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hypothesis_id": self.hypothesis_id,
+            "resource": self.resource.to_dict(),
+            "fault": self.fault,
+            "role": self.role.value,
+            "confidence": round(self.confidence, 4),
+            "title": self.title,
+        }
+
+
 class Outcome(StrEnum):
     """How the loop ended."""
 
@@ -139,6 +167,8 @@ class Diagnosis:
     tool_calls: int
     summary: str = ""
     stats: Mapping[str, Any] = field(default_factory=dict)
+    # root cause -> intermediate effects -> symptoms, through hypothesis parent links
+    causal_chain: tuple[ChainLink, ...] = ()
 
     @property
     def escalate(self) -> bool:
@@ -159,4 +189,5 @@ class Diagnosis:
             "cycles": self.cycles,
             "tool_calls": self.tool_calls,
             "stats": dict(self.stats),
+            "causal_chain": [link.to_dict() for link in self.causal_chain],
         }

@@ -89,6 +89,14 @@ _STATEFUL_POD_RECORD = re.compile(
 )
 
 
+# PostgreSQL's application_name (pg_stat_activity, log_line_prefix %a, alerts built on
+# them) is the client that opened the session: that client depends on this database.
+_APP_NAME = re.compile(r"\bapplication_name=([a-z0-9][a-z0-9-]*[a-z0-9])")
+
+
+_EDGE = re.compile(r"(?:[a-z0-9][a-z0-9-]*/)?([a-z0-9][a-z0-9-]*)\s+->\s+([a-z0-9][a-z0-9.-]*)")
+
+
 def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
     out = Analysis()
     p = call.params
@@ -321,6 +329,11 @@ def _table(
         if call.name in ("list_alerts", "logs_search") and _ERRORISH.search(line):
             for host, port in hosts_in(line):
                 topo.add_dependency(subject.name, host, port)
+        for app in _APP_NAME.findall(line):  # a database names its client sessions
+            topo.add_dependency(workload_name(app), subject.name, None)
+        if call.name == "list_alerts":  # "shop/checkout-api -> risk-scoring": caller -> callee
+            for caller, callee in _EDGE.findall(line):
+                topo.add_dependency(workload_name(caller), callee, None)
 
 
 _STARTS = re.compile(r"starts_?at|activeAt|active_at|firing since|first_?seen|firstTimestamp", re.I)

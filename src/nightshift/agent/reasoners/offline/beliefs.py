@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 
 from nightshift.agent.reasoners.offline.changes import change_subject
+from nightshift.agent.reasoners.offline.confirmation import confirm_leader
 from nightshift.agent.reasoners.offline.faults import EXPLAINS, SIGNAL_FAULTS, SYMPTOM_FAULTS
 from nightshift.agent.reasoners.offline.findings import Change, Finding
 from nightshift.agent.reasoners.offline.localize import relocate
@@ -113,6 +114,7 @@ class Beliefs:
     symptom_times: list[float] = field(default_factory=list)
     causes_checked: bool = False
     steps_done: set[str] = field(default_factory=set)  # "tool" / "tool:kind" already asked
+    evidence_steps: dict[str, set[str]] = field(default_factory=dict)  # evidence id -> steps
     first_seen: dict[tuple[str, str], float] = field(default_factory=dict)  # (name, fault)
 
     def resource(self, ref: ResourceRef) -> ResourceRef:
@@ -185,11 +187,18 @@ class Beliefs:
         self._downstream(out, topo)
         _crash_about_dependency(out)
         self._changes(out)
+        _held_pools(out, topo)
         self._focus(out, topo)
         # after focus: the object to fix is reached through the named workload
         relocate(out, lambda b, conf, parent: _with(b, conf, parent=parent))
         cap_all = 1.0 if self.causes_checked else UNCHECKED_CAP
-        return {k: _with(b, min(b.confidence, cap_all, self._cap(k[1]))) for k, b in out.items()}
+        capped = {k: _with(b, min(b.confidence, cap_all, self._cap(k[1]))) for k, b in out.items()}
+        # caps first: a leader that may not be confirmed yet is not raised past them
+        leader = confirm_leader(capped, self.evidence_steps, _with)
+        if leader is not None:
+            b = capped[leader]
+            capped[leader] = _with(b, min(b.confidence, cap_all, self._cap(leader[1])))
+        return capped
 
     def _cap(self, fault: str) -> float:
         """Symptoms never end a run alone; nothing is confirmed before its own check."""
@@ -353,6 +362,37 @@ def _crash_about_dependency(out: dict[Key, Belief]) -> None:
             d.parent,
         )
         out[key] = _with(b, b.confidence * 0.7, parent=best)
+
+
+_POOLS = frozenset({"connection-pool-exhaustion", "db-connection-limit"})
+
+
+def _held_pools(out: dict[Key, Belief], topo: Topology) -> None:
+    """A caller stalled on one dependency drains the pool of another.
+
+    A request blocked on a slow call keeps its database connection (often
+    inside an open transaction), so the pooler it connects through runs dry:
+    the pool exhaustion there is an effect of the caller's stall, one link
+    further down the causal chain, not a separate cause."""
+    for source, host, _port in topo.dependencies():
+        caller, callee = workload_name(source), workload_name(host.split(".")[0])
+        others = {h for s, h, _p in topo.dependencies() if s == source and h != host}
+        if not others:
+            continue
+        stalls = [k for k in out if k[0].name == caller and k[1] == _SLOW]
+        pools = [k for k in out if k[0].name == callee and k[1] in _POOLS]
+        if not stalls or not pools:
+            continue
+        stall = max(stalls, key=lambda k: out[k].confidence)
+        for k in pools:
+            b = out[k]
+            out[k] = Belief(
+                b.confidence,
+                b.evidence_ids,
+                b.lines,
+                b.rationale + f"; {caller} holds its connections while it waits",
+                stall,
+            )
 
 
 def _same(resource: str, wanted: str) -> bool:

@@ -138,10 +138,18 @@ def match_signals(
     so a 300 KB log costs a few substring scans, not a hundred regex passes."""
     hits: list[tuple[str, str]] = []
     lowered = text.lower()
+    present: dict[str, bool] = {}  # patterns share literals: scan the text once for each
+
+    def has(lit: str) -> bool:
+        found = present.get(lit)
+        if found is None:
+            found = present[lit] = lit in lowered
+        return found
+
     for pattern in patterns:
         if source not in pattern.sources:
             continue
-        if pattern.literals is not None and not any(lit in lowered for lit in pattern.literals):
+        if pattern.literals is not None and not any(has(lit) for lit in pattern.literals):
             continue
         if pattern.literals is None or "\\n" in pattern.regex.pattern:
             found = (_hit(text, m.start(), m.end()) for m in pattern.regex.finditer(text))

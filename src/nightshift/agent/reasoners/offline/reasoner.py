@@ -68,6 +68,7 @@ class OfflineSession:
     async def observe(self, call: ToolCall, result: ToolResult, evidence_id: str) -> Observation:
         self.asked.add(fingerprint(call))
         self.beliefs.steps_done |= step_of(call)
+        self.beliefs.evidence_steps[evidence_id] = step_of(call)
         analysis = analyze(call, result, self.topo)
         if call.name == "recent_changes":
             self.beliefs.causes_checked = True
@@ -86,12 +87,16 @@ class OfflineSession:
             if old is not None and same_parent and abs(old.confidence - belief.confidence) < 0.005:
                 continue
             down = old is not None and belief.confidence < old.confidence
+            # an effect whose cause was found is explained, not refuted: it stays in the chain
+            stance = EvidenceStance.SUPPORTS
+            if down:
+                stance = EvidenceStance.NEUTRAL if belief.parent else EvidenceStance.REFUTES
             updates.append(
                 HypothesisUpdate(
                     resource=key[0],
                     fault=key[1],
                     confidence=belief.confidence,
-                    stance=EvidenceStance.REFUTES if down else EvidenceStance.SUPPORTS,
+                    stance=stance,
                     rationale=belief.rationale,
                     parent=belief.parent,
                 )

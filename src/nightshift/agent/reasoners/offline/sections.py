@@ -93,13 +93,23 @@ def describe_ip(text: str) -> str | None:
 _CALLER_HINTS = ("remote", "client", "peer", "forwarded")
 
 
+# Database-side client notations: PgBouncer's "C-0x...: db/user@10.1.2.3:40212"
+# (C- is a client link, S- a server one) and PostgreSQL's "connection received: host=".
+_DB_CLIENT = re.compile(
+    r"\bC-0x[0-9a-f]+:\s+[\w.-]+/[\w.-]+@((?:\d{1,3}\.){3}\d{1,3}):\d+|"
+    r"connection received: host=((?:\d{1,3}\.){3}\d{1,3})\b"
+)
+
+
 def callers(text: str) -> set[str]:
     """IP addresses that made requests, as request logs name them."""
-    found: set[str] = set()
-    for line in text.splitlines():
-        low = line.lower()
-        if any(h in low for h in _CALLER_HINTS):
-            found.update(m.group(1) for m in _CALLER.finditer(line))
+    # every alternative of _CALLER holds one of the hint words: one pass over the text
+    lowered = text.lower()
+    if not any(h in lowered for h in _CALLER_HINTS):
+        return set()
+    found = {m.group(1) for m in _CALLER.finditer(text)}
+    if "C-0x" in text or "connection received" in text:  # one pass, only where it can match
+        found.update(m.group(1) or m.group(2) for m in _DB_CLIENT.finditer(text))
     return found
 
 
@@ -183,7 +193,8 @@ def root_error(text: str) -> str | None:
     return None
 
 
-_DIGITS = re.compile(r"\b[0-9a-f]{8,}\b|\d")  # ids, trace ids, times, ports
+_HEX_RUN = re.compile(r"\b[0a-f]{8,}\b")  # ids and trace ids, once digits are zeros
+_ZEROS = str.maketrans("123456789", "000000000")  # times, ports, counters
 
 
 def distinct_lines(text: str) -> str:
@@ -194,7 +205,7 @@ def distinct_lines(text: str) -> str:
     950ms" and "took 1200ms" stay distinct."""
     if len(text) < 20_000:
         return text
-    keys = _DIGITS.sub("0", text).split("\n")
+    keys = _HEX_RUN.sub("0", text.translate(_ZEROS)).split("\n")
     lines = text.split("\n")
     seen: set[str] = set()
     kept: list[str] = []
