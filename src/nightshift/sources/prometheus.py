@@ -115,9 +115,10 @@ class PrometheusToolset:
         kept: list[tuple[float, int, SeriesSummary]] = []  # min-heap on peak: the top N stay
         total = points = 0
         cut: str | None = None
-        stream = self._api.range(
-            query, end - range_seconds, end, step, self._source.timeout_seconds
-        )
+        # Evaluation points fall on start + k * step: the start is moved so the last
+        # one is exactly now, or data newer than the last point would not be seen.
+        start = end - math.ceil(range_seconds / step) * step
+        stream = self._api.range(query, start, end, step, self._source.timeout_seconds)
         try:
             async with aclosing(stream) as series_stream:
                 async for series in series_stream:

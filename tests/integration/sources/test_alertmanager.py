@@ -1,0 +1,142 @@
+"""The alertmanager source against a real Alertmanager (and a real Prometheus
+whose alerting rule fires into it)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+import pytest
+
+from nightshift.agent.tools.protocol import ToolCall, ToolResult, Toolset, ToolStatus
+from nightshift.sources.config import SourceConfig
+from nightshift.sources.context import SourceContext
+from nightshift.sources.guard import TRUNCATION_MARKER
+from nightshift.sources.registry import build_toolset
+from tests.support import alertmanager, metrics_stack, prometheus
+from tests.support.alertmanager import AlertmanagerServer, alert
+from tests.support.exporter import Exporter
+from tests.support.metrics_stack import require
+
+alertmanager_server = metrics_stack.alertmanager_server
+exporter = metrics_stack.exporter
+
+pytestmark = pytest.mark.slow
+
+
+def sources(url: str, namespaces: frozenset[str] = frozenset({"*"})) -> Toolset:
+    source = SourceConfig(name="am", kind="alertmanager", domain="application", url=url)
+    return build_toolset([source], SourceContext("inv-1", namespaces))
+
+
+def ask(toolset: Toolset, **params: Any) -> ToolResult:
+    return asyncio.run(toolset.call(ToolCall("list_alerts", params)))
+
+
+@pytest.fixture(scope="module")
+def storm(alertmanager_server: AlertmanagerServer) -> AlertmanagerServer:
+    """3,000 alerts: a pod storm over 2,800 pods, node alerts, and one root cause."""
+    pods = [
+        alert("KubePodNotReady", {"namespace": f"team-{i % 20}", "pod": f"web-{i}",
+              "severity": "warning"}, started_minutes_ago=60 - i / 50,
+              description="Pod has been in a non-ready state for more than 15 minutes.")
+        for i in range(2800)
+    ]  # fmt: skip
+    nodes = [
+        alert("NodeFilesystemAlmostFull", {"instance": f"node-{i}:9100", "severity": "info"},
+              started_minutes_ago=300 + i, summary="filesystem has less than 10% left")
+        for i in range(199)
+    ]  # fmt: skip
+    cause = alert("PgBouncerClientsWaiting", {"namespace": "db", "service": "pgbouncer",
+                  "severity": "critical", "domain": "database"}, started_minutes_ago=62,
+                  description="orders pool: 42 clients waiting for a connection")  # fmt: skip
+    alertmanager_server.post([*pods, *nodes, cause])
+    alertmanager_server.wait_for_alerts(3000)
+    return alertmanager_server
+
+
+def test_a_storm_of_3000_alerts_is_summarized_with_every_group_counted(
+    storm: AlertmanagerServer,
+) -> None:
+    result = ask(sources(storm.url))
+    assert result.status is ToolStatus.OK
+    text = result.text
+    assert len(text) <= 16_000
+    assert TRUNCATION_MARKER.split("{")[0] not in text
+    assert text.startswith(
+        "3000 alerts firing (critical: 1, warning: 2800, info: 199) in 3000 groups"
+    )
+    names = dict(
+        (m.group(2), int(m.group(1)))
+        for m in re.finditer(r"Z\s+(\d+)\s+\d+\s+\w+\s+(\w+)\s+\S+$", text, re.M)
+    )
+    assert names["KubePodNotReady"] == 2800
+    assert names["PgBouncerClientsWaiting"] == 1
+    assert sum(names.values()) == 3000  # every alert counted under its name
+    newest = text.split("Newest groups (alert name, severity, target):\n", 1)[1].splitlines()[1]
+    assert "KubePodNotReady" in newest and "team-19/web-2799" in newest
+    assert re.search(r"\.\.\. and \d+ older groups \(\d+ alerts\) not shown row by row", text)
+
+
+def test_filters_are_applied_by_alertmanager(storm: AlertmanagerServer) -> None:
+    critical = ask(sources(storm.url), severity="critical")
+    lines = critical.text.splitlines()
+    assert lines[0].startswith("1 alerts firing (critical: 1, warning: 0, info: 0)")
+    assert lines[2].split()[3:8] == [
+        "1", "critical", "database", "PgBouncerClientsWaiting", "db/pgbouncer",
+    ]  # fmt: skip
+    assert "42 clients waiting" in lines[2]
+    database = ask(sources(storm.url), domain="database")
+    assert database.text.splitlines()[0].startswith("1 alerts firing")
+    # Alerts without a domain label belong to the source's domain (application).
+    application = ask(sources(storm.url), domain="application")
+    assert application.text.startswith("2999 alerts firing")
+
+
+def test_a_bounded_agent_sees_its_namespaces_and_cluster_wide_alerts(
+    storm: AlertmanagerServer,
+) -> None:
+    result = ask(sources(storm.url, frozenset({"team-3", "db"})))
+    # 140 pods of team-3, the pgbouncer alert, 199 node alerts without a namespace
+    assert result.text.startswith("340 alerts firing (critical: 1, warning: 140, info: 199)")
+    assert "team-4/" not in result.text
+
+
+def test_alertmanager_down_is_source_unavailable_evidence() -> None:
+    require(alertmanager.available())
+    server = alertmanager.start()
+    toolset = sources(server.url)
+    assert ask(toolset).status is ToolStatus.NO_DATA
+    alertmanager.stop(server)
+    result = ask(toolset)
+    assert result.status is ToolStatus.ERROR
+    assert result.text.startswith("source unavailable: alertmanager source 'am': ConnectError")
+
+
+def test_an_alert_fired_by_a_prometheus_rule_is_listed(exporter: Exporter) -> None:
+    require(prometheus.available())
+    require(alertmanager.available())
+    am = alertmanager.start()
+    rules = """
+groups:
+  - name: pgbouncer
+    rules:
+      - alert: PgBouncerClientsWaiting
+        expr: pgbouncer_pools_client_waiting_connections > 10
+        labels: {severity: critical, domain: database}
+        annotations:
+          description: "{{ $labels.database }} pool: {{ $value }} clients waiting"
+"""
+    prom = prometheus.start([exporter.target], rules=rules, alertmanager=am.target)
+    try:
+        exporter.pgbouncer("orders", waiting=42, active=20, max_wait_seconds=3.5)
+        am.wait_for_alerts(1, timeout=60)
+        result = ask(sources(am.url))
+        row = result.text.splitlines()[2]
+        assert "PgBouncerClientsWaiting" in row and "critical" in row and "database" in row
+        assert "orders pool: 42 clients waiting" in row
+    finally:
+        exporter.remove("pgbouncer_pools_client_waiting_connections")
+        prometheus.stop(prom)
+        alertmanager.stop(am)
