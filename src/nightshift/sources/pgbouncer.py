@@ -160,15 +160,17 @@ def render(
         )
     lines.append(
         psql_table(
+            # Spelled out: PgBouncer's "cl_waiting" is what the reasoner reads as a
+            # queue, so it is named only on the line of a pool that has one.
             [
                 "pool",
                 "kind",
                 "size",
-                "cl_active",
-                "cl_waiting",
-                "sv_active",
-                "sv_idle",
-                "sv_used",
+                "clients active",
+                "clients waiting",
+                "servers active",
+                "servers idle",
+                "servers used",
                 "maxwait_ms",
             ],
             rows,
@@ -178,7 +180,7 @@ def render(
     for p in waiting:
         db = str(p.get("database"))
         lines.append(
-            f"clients waiting for a server connection: {_int(p, 'cl_waiting')} in "
+            f"cl_waiting={_int(p, 'cl_waiting')}: clients waiting for a server connection in "
             f"{db}/{p.get('user')} (pool size {sizes.get(db, 0)}, sv_active "
             f"{_int(p, 'sv_active')}); longest wait {_maxwait_ms(p):.0f} ms"
         )

@@ -39,17 +39,21 @@ def render(snap: Snapshot, host: str, chars: int, long_seconds: float) -> str:
     reserved = snap.superuser_reserved + snap.reserved
     usable = snap.max_connections - reserved
     idle_tx = snap.states.get("idle in transaction", 0)
+    # The words the reasoner reads as exhaustion ("max_connections", "remaining
+    # connection slots") appear only when the server is out of slots, not in every
+    # healthy answer.
     lines = [
         f"database {snap.database} (PostgreSQL {snap.version}) host={host}",
-        f"max_connections: {snap.max_connections}   current: {total} ({pct}%)"
+        f"connection slots: {snap.max_connections}   current: {total} ({pct}%)"
         f"   reserved: {reserved} (superuser_reserved_connections={snap.superuser_reserved}"
         f", reserved_connections={snap.reserved})",
         f"connections: {total}/{snap.max_connections} (idle in transaction: {idle_tx})",
     ]
-    if total >= usable:
+    if total + 1 >= usable:  # this probe holds a slot too
         lines.append(
-            f"note: {total} connections use every slot open to ordinary roles ({usable}); "
-            "new clients get 'remaining connection slots are reserved'"
+            f"note: {total} connections and this probe use every slot of max_connections open "
+            f"to ordinary roles ({usable}); new clients get 'remaining connection slots are "
+            "reserved'"
         )
     rows = [[state, str(snap.states.get(state, 0))] for state in STATES]
     rows.append(["active (waiting on lock)", str(snap.waiting)])
@@ -74,6 +78,15 @@ def render(snap: Snapshot, host: str, chars: int, long_seconds: float) -> str:
     lines += ["", f"sessions waiting on locks: {len(snap.waiters)}"]
     if snap.waiters:
         lines.append(_sessions(snap.waiters, chars, blocked=True))
+        holders = {b.pid: b for b in snap.blockers}
+        for w in snap.waiters[:5]:
+            for pid in w.blocked_by[:3]:
+                b = holders.get(pid)
+                how = f" ({b.application}, {b.state} for {age(b.xact_age)})" if b else ""
+                lines.append(
+                    f"pid {w.pid} ({w.application}) blocked by pid {pid}{how}, waiting "
+                    f"{age(w.query_age)} on {_wait(w)}"
+                )
     if snap.blockers:
         lines += ["", "blocking sessions (pg_blocking_pids):"]
         lines.append(_sessions(snap.blockers, chars, blocked=False))

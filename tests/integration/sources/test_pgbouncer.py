@@ -110,7 +110,7 @@ async def test_clients_waiting_for_a_server_connection_are_shown(
         clients.want(3)
         result = await _stats(toolset)
         deadline = time.monotonic() + 10
-        while "clients waiting for a server connection: 3" not in result.text:
+        while "cl_waiting=3: clients waiting for a server connection" not in result.text:
             assert time.monotonic() < deadline, result.text
             await asyncio.sleep(0.1)
             result = await _stats(toolset)

@@ -78,6 +78,7 @@ async def test_sessions_idle_in_transaction_and_a_blocking_lock_are_reported(
     assert data["waiters"][0]["blocked_by"] == [blocker]
     assert data["waiters"][0]["wait_event"].startswith("Lock:")
     assert "blocking sessions (pg_blocking_pids):" in text
+    assert f"pid {waiter} (checkout-api) blocked by pid {blocker} (billing-worker, idle in" in text
     assert [b["pid"] for b in data["blockers"]] == [blocker]
     assert data["blockers"][0]["state"] == "idle in transaction"
     assert data["blockers"][0]["application_name"] == "billing-worker"
@@ -98,8 +99,10 @@ async def test_a_quiet_server_reports_its_slots_without_waiters(
     result = await _stats(_toolset(server.port), "orders-db-primary")
     assert result.status is ToolStatus.OK, result.text
     assert "sessions waiting on locks: 0" in result.text
-    assert "max_connections: 20" in result.text
+    assert "connection slots: 20" in result.text
     assert "blocking sessions" not in result.text
+    # a healthy server's answer names no exhaustion (the reasoner reads these words)
+    assert "max_connections" not in result.text and "remaining connection" not in result.text
     assert result.data is not None and result.data["waiters"] == []
 
 
@@ -128,6 +131,9 @@ async def test_near_the_limit_the_answer_says_ordinary_roles_are_out_of_slots(
         held.release()
     assert result.status is ToolStatus.OK, result.text
     assert "connections: 16/20 (idle in transaction: 16)" in result.text
+    assert "this probe use every slot of max_connections open to ordinary roles (17)" in (
+        result.text
+    )
 
 
 async def test_another_database_name_is_not_this_sources_answer(
