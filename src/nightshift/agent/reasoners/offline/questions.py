@@ -162,7 +162,9 @@ def candidates(
                 "logs_search",
                 3.0,
                 "errors anywhere in the namespace",
-                pattern="error|exception|timeout|refused",
+                # a regex: real log stores take patterns literally unless told
+                pattern="(?i)error|exception|timeout|refused",
+                regex=True,
                 namespace=ns,
             )
         )
