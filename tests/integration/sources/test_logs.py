@@ -24,7 +24,7 @@ from tests.support.postgres import free_port
 
 pytestmark = pytest.mark.slow
 
-NOW_NS = time.time_ns()
+SEEDED_AT = [time.time_ns()]  # reset when the store is seeded: lines are relative to then
 SECOND = 1_000_000_000
 AUDIT = {"namespace": "kube-system", "app": "kube-apiserver-audit", "pod": "kube-apiserver-0"}
 SECURITY_QUERY = {"streams": {"app": "kube-apiserver-audit"}}
@@ -32,7 +32,7 @@ FLOOD = 30  # matching lines in one stream, to exercise the limit
 
 
 def _ago(seconds: float) -> int:
-    return NOW_NS - int(seconds * SECOND)
+    return SEEDED_AT[0] - int(seconds * SECOND)
 
 
 def _audit(code: int, user: str, resource: str, name: str, reason: str) -> str:
@@ -53,6 +53,7 @@ def _audit(code: int, user: str, resource: str, name: str, reason: str) -> str:
 
 
 def _seed(store: victorialogs.VictoriaLogs) -> None:
+    SEEDED_AT[0] = time.time_ns()  # not import time: a long suite may collect this hours earlier
     shop_checkout = {"namespace": "shop", "app": "checkout", "pod": "checkout-7d9f-abc"}
     store.push_streams(
         [
