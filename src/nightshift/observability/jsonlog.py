@@ -18,13 +18,16 @@ class JsonLineFormatter(logging.Formatter):
         self._redactor = redactor
 
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "investigation": self._investigation,
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        agent = getattr(record, "agent", None)
+        if isinstance(agent, dict):  # structured agent-level fields (runtime/agent_log.py)
+            entry["agent"] = agent
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return self._redactor.redact(json.dumps(entry, ensure_ascii=False))

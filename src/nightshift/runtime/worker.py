@@ -32,6 +32,7 @@ from nightshift.domain.diagnosis import Diagnosis
 from nightshift.domain.vocabulary import Domain
 from nightshift.observability import jsonlog
 from nightshift.observability.redaction import Redactor
+from nightshift.runtime.agent_log import AgentLog
 from nightshift.runtime.executors.local import EXIT_OUT_OF_MEMORY
 from nightshift.runtime.proposals import propose_remediations
 from nightshift.runtime.worker_policy import WorkerGovernance
@@ -181,6 +182,7 @@ async def run_worker(
                 stream = stream_reasoned_investigation(request, toolset, reasoner, limits=limits)
             else:
                 stream = stream_investigation(request, toolset, limits=limits)
+            agent_log = AgentLog(logging.getLogger("nightshift.agent"))
             async for item in stream:
                 for decided in governance.drain():
                     await uplink.add(decided)
@@ -192,6 +194,7 @@ async def run_worker(
                 elif item.kind is EventKind.LLM_CALL:
                     governance.charge_model_call(item.data)
                 await uplink.add(item)
+                agent_log.observe(item)
                 if trace is not None:
                     trace.observe(item)
             await uplink.flush()

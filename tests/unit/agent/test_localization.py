@@ -1,0 +1,140 @@
+"""The diagnosis names the resource the fix applies to, as the action catalog needs it."""
+
+from __future__ import annotations
+
+from nightshift.agent.api import investigate
+from nightshift.agent.reasoners.offline.analyzers import analyze
+from nightshift.agent.reasoners.offline.changes import change_subject, parse_changes
+from nightshift.agent.reasoners.offline.findings import Analysis
+from nightshift.agent.reasoners.offline.kinds import kind_name
+from nightshift.agent.reasoners.offline.topology import Topology
+from nightshift.agent.request import InvestigationRequest
+from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolStatus
+from nightshift.agent.tools.static import StaticToolset
+from nightshift.domain.diagnosis import ResourceRef
+
+CHANGES = """\
+TIME                   AGE   ID            DOMAIN       KIND         TARGET                            ACTOR       SUMMARY
+2026-03-14T01:38:00Z   29m   CHG-20417     network      firewall     fw-edge-01/02 ruleset prod-to-dc  netops      Replace broad allow with explicit ports
+2026-03-14T01:40:00Z   27m   DEP-9377      application  deployment   shop/deployment/cart-service      argocd      cart-service 7.3.2 -> 7.4.0
+2026-03-14T01:41:00Z   26m   CFG-1417      application  config       pricing/configmap/fx-rates-config h.novak     Update fx-rates-config
+2026-03-14T01:42:00Z   25m   SSM-PB-0314   kubernetes   infrastructure node ip-10-0-38-7               aws-ssm     Install OS updates and reboot
+2026-03-14T01:43:00Z   24m   VAULT-ROT     security     secret       loyalty-db role loyalty_app       vault       Static role password rotated
+"""  # noqa: E501
+
+
+def _changes() -> dict[str, ResourceRef]:
+    out = Analysis()
+    parse_changes(CHANGES, out, Topology())
+    return {c.ident: change_subject(c) for c in out.changes}
+
+
+def test_a_recorded_change_is_named_by_its_record_id_never_by_the_object_it_changed() -> None:
+    subjects = _changes()
+    assert subjects["CHG-20417"] == ResourceRef("Change", "CHG-20417")
+    assert subjects["CFG-1417"] == ResourceRef("Change", "CFG-1417")
+
+
+def test_change_ids_come_from_the_id_column_whatever_their_shape() -> None:
+    assert set(_changes()) == {"CHG-20417", "DEP-9377", "CFG-1417", "SSM-PB-0314", "VAULT-ROT"}
+
+
+def test_a_rollout_is_undone_on_the_workload_it_rolled_out() -> None:
+    assert _changes()["DEP-9377"] == ResourceRef("Deployment", "cart-service", "shop")
+
+
+def test_kinds_are_spelled_as_the_api_spells_them() -> None:
+    assert [kind_name(k) for k in ("pvc", "replicasets", "networkpolicies", "resourcequota")] == [
+        "PersistentVolumeClaim",
+        "ReplicaSet",
+        "NetworkPolicy",
+        "ResourceQuota",
+    ]
+
+
+EVENTS_CORDONED = """\
+NAMESPACE   LAST SEEN   TYPE      REASON             OBJECT                       MESSAGE
+api         60s         Warning   FailedScheduling   pod/orders-7d8f6c5b9f-b7nrd  0/4 nodes are available: 2 Insufficient cpu, 2 node(s) were unschedulable. preemption: 0/4 nodes are available: 4 No preemption victims found for incoming pod.
+"""  # noqa: E501
+NODES = """\
+NAME           STATUS                     ROLES           AGE   VERSION
+cp-1           Ready,SchedulingDisabled   control-plane   90d   v1.30.4
+worker-a       Ready,SchedulingDisabled   <none>          21d   v1.30.4
+worker-b       Ready                      <none>          21d   v1.30.4
+worker-c       Ready                      <none>          21d   v1.30.4
+"""
+
+
+async def test_pods_that_only_cordoned_nodes_could_fit_blame_the_cordon_on_the_node() -> None:
+    toolset = StaticToolset(
+        [("kubectl_events", {}, EVENTS_CORDONED), ("kubectl_get", {"kind": "nodes"}, NODES)],
+        tools=["kubectl_events", "kubectl_get"],
+    )
+    d = await investigate(InvestigationRequest("orders pods pending", namespace="api"), toolset)
+    assert d.top is not None
+    assert (d.top.fault, d.top.resource.kind, d.top.resource.name) == (
+        "node-cordoned",
+        "Node",
+        "worker-a",
+    )
+    # a cordoned control-plane node is normal, never a candidate
+    assert all(h.resource.name != "cp-1" for h in d.hypotheses)
+
+
+DNS_SERVFAIL = """\
+Server:\t\t10.96.0.10
+Address:\t10.96.0.10#53
+
+** server can't find ldap.corp.internal: SERVFAIL
+"""
+DNS_TIMEOUT = ";; connection timed out; no servers could be reached\n"
+
+
+PODS = """\
+NAME                           READY   STATUS    RESTARTS   AGE
+sso-gateway-5f9d8c7b6f-98287   1/1     Running   0          3d
+"""
+SSO_LOGS = (
+    '2026-03-14T01:53:00Z WARN ldap: dial failed: LDAP Result Code 200 "Network Error": '
+    "lookup ldap.corp.internal on 10.96.0.10:53: server misbehaving\n"
+)
+
+
+async def test_a_servfail_from_the_cluster_resolver_is_the_coredns_configuration() -> None:
+    toolset = StaticToolset(
+        [
+            ("kubectl_get", {"kind": "pods"}, PODS),
+            ("kubectl_logs", {}, SSO_LOGS),
+            ("dns_lookup", {"name": "ldap.corp.internal"}, DNS_SERVFAIL),
+        ],
+        tools=["kubectl_get", "kubectl_logs", "dns_lookup"],
+    )
+    request = InvestigationRequest("sso-gateway logins failing", namespace="identity")
+    d = await investigate(request, toolset)
+    assert any(c.name == "dns_lookup" for c in toolset.calls)
+    assert d.top is not None
+    assert (d.top.fault, str(d.top.resource)) == (
+        "dns-resolution-failure",
+        "kube-system/ConfigMap/coredns",
+    )
+
+
+async def test_a_resolver_that_cannot_be_reached_is_not_blamed_on_its_configuration() -> None:
+    toolset = StaticToolset(
+        [
+            ("kubectl_get", {"kind": "pods"}, PODS),
+            ("kubectl_logs", {}, SSO_LOGS.replace("server misbehaving", "i/o timeout")),
+            ("dns_lookup", {"name": "ldap.corp.internal"}, DNS_TIMEOUT),
+        ],
+        tools=["kubectl_get", "kubectl_logs", "dns_lookup"],
+    )
+    d = await investigate(InvestigationRequest("sso-gateway logins failing"), toolset)
+    assert any(c.name == "dns_lookup" for c in toolset.calls)
+    assert all(h.resource.name != "coredns" for h in d.hypotheses)
+
+
+def test_an_empty_answer_shows_the_tools_own_message() -> None:
+    said = "no firewall rules or network policies apply to fw-nowhere-07"
+    call = ToolCall("firewall_rules", {"target": "fw-nowhere-07"})
+    summary = analyze(call, ToolResult(ToolStatus.NO_DATA, said), Topology()).summary
+    assert summary == f"no_data: {said}"
