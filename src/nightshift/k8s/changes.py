@@ -41,6 +41,7 @@ from nightshift.k8s.revisions import (
 
 DEFAULT_MINUTES = 1440
 MAX_WARNINGS = 30
+MAX_CHANGES = 60  # newest first; the rest is counted, so the answer fits a prompt
 _SAME_WRITE = timedelta(seconds=5)  # a manager's write and the revision it caused
 _SAME_SECOND = timedelta(seconds=1)
 PREFIX_CREATED = "NEW"
@@ -105,9 +106,12 @@ def recent_changes(
     if not records and not warnings:
         why = f"no changes recorded in the last {minutes} minutes in the cluster"
         return ToolResult(ToolStatus.NO_DATA, why + notes + lister.note())
-    text = render(records, warnings[:MAX_WARNINGS], now) + notes + lister.note()
+    hidden = max(0, len(records) - MAX_CHANGES)
+    text = render(records[:MAX_CHANGES], warnings[:MAX_WARNINGS], now, hidden)
+    text += notes + lister.note()
     data = {
-        "changes": [{**asdict(r), "at": rfc3339(r.at)} for r in records],
+        "changes": [{**asdict(r), "at": rfc3339(r.at)} for r in records[:MAX_CHANGES]],
+        "not_shown": hidden,
         "warning_events": len(warnings),
     }
     return ToolResult(ToolStatus.OK, text, data)
@@ -126,7 +130,9 @@ def _guarded(unreadable: list[str], what: str, read: Any) -> list[Any]:
     return found
 
 
-def render(records: Sequence[Record], warnings: Sequence[Obj], now: datetime) -> str:
+def render(
+    records: Sequence[Record], warnings: Sequence[Obj], now: datetime, hidden: int = 0
+) -> str:
     blocks = []
     if records:
         rows = [
@@ -144,6 +150,8 @@ def render(records: Sequence[Record], warnings: Sequence[Obj], now: datetime) ->
         ]
         head = ["TIME", "AGE", "ID", "DOMAIN", "KIND", "TARGET", "ACTOR", "SUMMARY"]
         blocks.append(table(head, rows))
+        if hidden:
+            blocks[-1] += f"\n... {hidden} older changes not shown (narrow since_minutes or domain)"
         details = [f"  {r.id}: {r.details}" for r in records if r.details]
         if details:
             blocks.append("Details:\n" + "\n".join(details))

@@ -151,11 +151,16 @@ def changed(governed: KubeApi) -> KubeApi:
         field_manager="rbac-admin",
     )
     events = resource_path("v1", "events", APP_NS)
+    mount = 'MountVolume.SetUp failed for volume "creds" : secret "cart-db" not found'
+    forbidden = (
+        'pods "ledger-1" is forbidden: User "system:serviceaccount:shop:ledger" '
+        'cannot create resource "pods"'
+    )
     for ev in (
-        _event("cart.mount", "FailedMount", 'MountVolume.SetUp failed for volume "creds" : secret "cart-db" not found', "Pod", "cart-x"),
-        _event("cart.backoff", "BackOff", "Back-off restarting failed container app", "Pod", "cart-x"),
-        _event("ledger.forbidden", "FailedCreate", 'pods "ledger-1" is forbidden: User "system:serviceaccount:shop:ledger" cannot create resource "pods"', "StatefulSet", "ledger"),
-    ):  # fmt: skip
+        _event("cart.mount", "FailedMount", mount, "Pod", "cart-x"),
+        _event("cart.backoff", "BackOff", "Back-off restarting failed container", "Pod", "cart-x"),
+        _event("ledger.forbidden", "FailedCreate", forbidden, "StatefulSet", "ledger"),
+    ):
         try:
             admin.create(events, ev)
         except KubeError as exc:
@@ -274,9 +279,14 @@ def down_node(control_plane: Any, changed: KubeApi) -> str:
     admin.create("/api/v1/nodes", node)
     path = resource_path("v1", "nodes", None, DOWN_NODE)
     wait_until(admin, "/api/v1/nodes", DOWN_NODE, _ready_is("True"))
-    admin.merge_patch(path, {"metadata": {"annotations": {"kwok.x-k8s.io/node": None}},
-                             "spec": {"unschedulable": True,
-                                      "taints": [{"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}]}})  # fmt: skip
+    taint = {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}
+    admin.merge_patch(
+        path,
+        {
+            "metadata": {"annotations": {"kwok.x-k8s.io/node": None}},
+            "spec": {"unschedulable": True, "taints": [taint]},
+        },
+    )
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     condition = {"type": "Ready", "status": "False", "reason": "KubeletNotReady",
                  "message": "container runtime network not ready", "lastHeartbeatTime": now,

@@ -398,7 +398,8 @@ async def test_security_events_keep_auth_cert_and_secret_mount_warnings_only() -
         _event(
             "job-1.b",
             "FailedCreate",
-            'pods "x" is forbidden: User "system:serviceaccount:shop:ci" cannot create resource "pods"',
+            'pods "x" is forbidden: User "system:serviceaccount:shop:ci" '
+            'cannot create resource "pods"',
             10,
             "Job",
         ),
@@ -492,8 +493,8 @@ async def test_node_diagnostics_reports_conditions_taints_cordon_and_unchecked_k
     assert "Taints: node.kubernetes.io/unreachable:NoExecute" in text
     assert "Cordoned: yes" in text
     assert (
-        "Kubelet /healthz (API server node proxy): not checked: this identity may not get nodes/proxy (RBAC)"
-        in text
+        "Kubelet /healthz (API server node proxy): "
+        "not checked: this identity may not get nodes/proxy (RBAC)" in text
     )
     assert (
         "kube-system components: not read (kube-system is outside this agent's namespaces)" in text
@@ -524,3 +525,27 @@ async def test_no_tool_ever_reads_secrets() -> None:
     ):
         await call(t, name, **params)
     assert api.paths and not any("secrets" in p for p in api.paths)
+
+
+async def test_a_busy_namespace_shows_the_newest_changes_and_counts_the_rest() -> None:
+    api = FakeKubeApi()
+    for i in range(70):
+        minutes = 100 - i
+        api.add(
+            "configmaps",
+            obj(
+                "ConfigMap",
+                f"cm-{i}",
+                metadata={
+                    "creationTimestamp": ts(minutes),
+                    "managedFields": [managed("helm", minutes, {"f:data": {}})],
+                },
+            ),
+        )
+    res = await call(tools(api), "recent_changes", since_minutes=120)
+    table_lines = res.text.split("\n\n")[0].splitlines()
+    assert len(table_lines) == 1 + 60 + 1
+    assert "cm-69" in table_lines[1] and "cm-10" in table_lines[60]
+    assert table_lines[-1] == "... 10 older changes not shown (narrow since_minutes or domain)"
+    assert res.data is not None and len(res.data["changes"]) == 60
+    assert res.data["not_shown"] == 10

@@ -107,5 +107,5 @@ def test_the_source_needs_the_worker_client_and_valid_settings() -> None:
     with pytest.raises(SourcesError, match="runs only in a worker"):
         build(source, SourceContext("inv-1", frozenset({"shop"})))
     bad = source.model_copy(update={"settings": {"alert": True}})
-    with pytest.raises(SourcesError, match="settings.alert"):
+    with pytest.raises(SourcesError, match=r"settings\.alert"):
         build(bad, SourceContext("inv-1", frozenset({"shop"}), control_plane=httpx.AsyncClient()))
