@@ -15,12 +15,10 @@ trailer) so the offline reasoner reads real and simulated logs alike.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
-
-import httpx
 
 from nightshift.sources.config import SourceConfig, SourcesError
 
@@ -29,8 +27,6 @@ MAX_LIMIT = 1000
 DEFAULT_WINDOW_MINUTES = 60
 MAX_WINDOW_MINUTES = 10080  # a week, as security_events' since_minutes
 MAX_LINE_CHARS = 1000  # one log entry as shown; longer ones are cut with a marker
-MAX_RECORD_BYTES = 256 * 1024  # one entry as read; longer ones are skipped unread
-MAX_BODY_BYTES = 32 * 1024 * 1024  # a whole (non-streamed) answer
 _LABEL = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 COMMON_KEYS = frozenset(
     {
@@ -42,17 +38,10 @@ COMMON_KEYS = frozenset(
         "window_minutes",
         "count_matches",
         "security_query",
+        "ca_file",
+        "verify_tls",
     }
 )
-
-
-class QueryRejected(Exception):
-    """The store refused the query itself (bad regex, bad syntax): the agent's
-    mistake to correct, not an outage."""
-
-
-class AnswerTooLarge(Exception):
-    """The store sent more than this adapter is willing to hold."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,15 +159,6 @@ def parse_settings(source: SourceConfig, backend_keys: frozenset[str]) -> LogsSe
     )
 
 
-def client_auth(credential: Mapping[str, str]) -> tuple[dict[str, str], httpx.Auth | None]:
-    """Broker keys ``token`` (bearer) or ``username`` + ``password`` (basic)."""
-    if credential.get("token"):
-        return {"Authorization": f"Bearer {credential['token']}"}, None
-    if credential.get("username"):
-        return {}, httpx.BasicAuth(credential["username"], credential.get("password", ""))
-    return {}, None
-
-
 # -- quoting ---------------------------------------------------------------------------
 
 
@@ -235,64 +215,6 @@ def parse_rfc3339_ns(text: str) -> int:
     zone = "+00:00" if m.group(3) == "Z" else m.group(3)
     seconds = int(datetime.fromisoformat(m.group(1) + zone).timestamp())
     return seconds * 1_000_000_000 + int((m.group(2) or "0").ljust(9, "0"))
-
-
-# -- bounded reading -------------------------------------------------------------------
-
-
-async def read_capped(response: httpx.Response, limit: int = MAX_BODY_BYTES) -> bytes:
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > limit:
-            raise AnswerTooLarge(f"the log store's answer exceeds {limit // (1024 * 1024)} MiB")
-    return bytes(body)
-
-
-async def bounded_lines(
-    response: httpx.Response, max_lines: int, max_line_bytes: int = MAX_RECORD_BYTES
-) -> AsyncIterator[bytes | None]:
-    """The body's lines, at most ``max_lines``; a line over ``max_line_bytes`` is
-    yielded as None (skipped unread), so memory stays bounded whatever is sent."""
-    buffer = bytearray()
-    skipping = False
-    count = 0
-    async for chunk in response.aiter_bytes():
-        start = 0
-        while start < len(chunk):
-            end = chunk.find(b"\n", start)
-            piece = chunk[start:] if end < 0 else chunk[start:end]
-            if not skipping:
-                buffer += piece
-                if len(buffer) > max_line_bytes:
-                    buffer.clear()
-                    skipping = True
-            if end < 0:
-                break
-            start = end + 1
-            if skipping or buffer.strip():
-                yield None if skipping else bytes(buffer)
-                count += 1
-                if count >= max_lines:
-                    return
-            buffer.clear()
-            skipping = False
-    if skipping or buffer.strip():
-        yield None if skipping else bytes(buffer)
-
-
-async def raise_for_store(response: httpx.Response) -> None:
-    """4xx: the query was refused (evidence the agent can correct); 5xx: an outage."""
-    if response.status_code < 400:
-        return
-    detail = (await response.aread())[:500].decode("utf-8", "replace").strip()
-    if 400 <= response.status_code < 500 and response.status_code not in (401, 403, 404, 429):
-        raise QueryRejected(f"HTTP {response.status_code}: {detail}")
-    raise httpx.HTTPStatusError(
-        f"HTTP {response.status_code} from {response.request.url.path}: {detail}",
-        request=response.request,
-        response=response,
-    )
 
 
 # -- rendering -------------------------------------------------------------------------

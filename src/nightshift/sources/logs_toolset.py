@@ -15,12 +15,12 @@ from typing import Any
 from nightshift.agent.tools.catalog import LOGS_SEARCH, SECURITY_EVENTS
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolSpec, ToolStatus
 from nightshift.sources.context import SourceContext
+from nightshift.sources.logs_http import QueryRejected
 from nightshift.sources.logs_query import (
     MAX_WINDOW_MINUTES,
     LogQuery,
     LogsBackend,
     LogsSettings,
-    QueryRejected,
     page_data,
     render_page,
 )

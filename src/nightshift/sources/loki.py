@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,17 +31,15 @@ import httpx
 from nightshift.agent.tools.protocol import Toolset
 from nightshift.sources.config import SourceConfig, SourcesError
 from nightshift.sources.context import SourceContext
+from nightshift.sources.logs_http import client_auth, raise_for_store, read_capped, tls_context
 from nightshift.sources.logs_query import (
     LogLine,
     LogPage,
     LogQuery,
     LogsSettings,
-    client_auth,
     parse_settings,
     quote,
-    raise_for_store,
     re2_escape,
-    read_capped,
 )
 from nightshift.sources.logs_toolset import LogsToolset
 
@@ -104,6 +103,7 @@ class LokiBackend:
         auth: httpx.Auth | None = None,
         timeout_seconds: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self._url = url.rstrip("/")
         self._settings = settings
@@ -111,6 +111,7 @@ class LokiBackend:
         self._auth = auth
         self._timeout = timeout_seconds
         self._transport = transport
+        self._verify = verify
 
     async def search(self, query: LogQuery, count: bool) -> LogPage:
         logql = build_logql(query, self._settings.namespace_label)
@@ -120,6 +121,7 @@ class LokiBackend:
             auth=self._auth,
             timeout=self._timeout,
             transport=self._transport,
+            verify=self._verify,
         ) as client:
             lines_call = self._get(
                 client,
@@ -166,5 +168,6 @@ def build(source: SourceConfig, context: SourceContext) -> Toolset:
         headers=headers,
         auth=auth,
         timeout_seconds=source.timeout_seconds,
+        verify=tls_context(source),
     )
     return LogsToolset(backend, settings, context, source.name)

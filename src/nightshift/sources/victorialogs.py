@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,19 +30,22 @@ import httpx
 from nightshift.agent.tools.protocol import Toolset
 from nightshift.sources.config import SourceConfig, SourcesError
 from nightshift.sources.context import SourceContext
+from nightshift.sources.logs_http import (
+    bounded_lines,
+    client_auth,
+    raise_for_store,
+    read_capped,
+    tls_context,
+)
 from nightshift.sources.logs_query import (
     LogLine,
     LogPage,
     LogQuery,
     LogsSettings,
-    bounded_lines,
-    client_auth,
     parse_rfc3339_ns,
     parse_settings,
     quote,
-    raise_for_store,
     re2_escape,
-    read_capped,
     rfc3339_nano,
 )
 from nightshift.sources.logs_toolset import LogsToolset
@@ -81,6 +85,7 @@ class VictoriaLogsBackend:
         auth: httpx.Auth | None = None,
         timeout_seconds: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self._url = url.rstrip("/")
         self._settings = settings
@@ -89,6 +94,7 @@ class VictoriaLogsBackend:
         self._auth = auth
         self._timeout = timeout_seconds
         self._transport = transport
+        self._verify = verify
 
     def _form(self, logsql: str, query: LogQuery) -> dict[str, str]:
         return {
@@ -106,6 +112,7 @@ class VictoriaLogsBackend:
             auth=self._auth,
             timeout=self._timeout,
             transport=self._transport,
+            verify=self._verify,
         ) as client:
             if count:
                 lines, matched = await asyncio.gather(
@@ -198,5 +205,6 @@ def build(source: SourceConfig, context: SourceContext) -> Toolset:
         headers=headers,
         auth=auth,
         timeout_seconds=source.timeout_seconds,
+        verify=tls_context(source),
     )
     return LogsToolset(backend, settings, context, source.name)

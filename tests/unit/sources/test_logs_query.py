@@ -12,12 +12,12 @@ import pytest
 from nightshift.domain.vocabulary import Domain
 from nightshift.sources.config import SourceConfig, SourceKind, SourcesError
 from nightshift.sources.context import SourceContext
+from nightshift.sources.logs_http import bounded_lines
 from nightshift.sources.logs_query import (
     LogLine,
     LogPage,
     LogQuery,
     LogsSettings,
-    bounded_lines,
     parse_rfc3339_ns,
     quote,
     re2_escape,
@@ -146,6 +146,8 @@ def test_security_lines_are_classified_and_grouped() -> None:
         ("http://vl:9428", {"account_id": -1}, "settings.account_id must be an integer >= 0"),
         ("http://vl:9428", {"default_limit": 900, "max_limit": 100}, "settings.default_limit"),
         ("http://vl:9428", {"tenant": "a"}, "unknown settings \\['tenant'\\]"),
+        ("http://vl:9428", {"verify_tls": "no"}, "settings.verify_tls must be a boolean"),
+        ("https://vl:9428", {"ca_file": "/nonexistent/ca.pem"}, "settings.ca_file: No such file"),
         ("http://vl:9428", {"security_query": {"streams": {"job": "a"}, "regex": "yes"}}, "regex"),
     ],
 )
