@@ -38,6 +38,7 @@ from nightshift.runtime.proposals import propose_remediations
 from nightshift.runtime.worker_policy import WorkerGovernance
 from nightshift.runtime.worker_secrets import obtain as obtain_credentials
 from nightshift.settings import WorkerSettings
+from nightshift.sources.bounds import declared_destinations
 from nightshift.sources.context import SourceContext
 from nightshift.worker_spec import WorkerBriefing, WorkerSpec
 
@@ -151,6 +152,8 @@ async def run_worker(
                 briefing.chain_id,
                 load_action_catalog(),
                 inherited_header=spec.chain_header,
+                # probes may reach the declared sources' hosts and the allow-list
+                destinations=declared_destinations(spec.sources),
             )
             context = SourceContext(
                 investigation_id=inv_id,

@@ -73,3 +73,16 @@ def destination_bounds(sources: Sequence[SourceConfig]) -> DestinationBounds:
         return DestinationBounds.of(entries, domain)
     except ValueError as exc:
         raise SourcesError(f"network destinations: {exc}") from None
+
+
+def declared_destinations(sources: Sequence[SourceConfig]) -> DestinationBounds:
+    """The worker's bounds for policy: like ``destination_bounds``, but a source
+    whose settings are broken adds nothing (it fails its own set-up, reported)."""
+    usable: list[SourceConfig] = []
+    for source in sources:
+        try:
+            destination_bounds([source])
+        except SourcesError:
+            continue
+        usable.append(source)
+    return destination_bounds(usable)

@@ -8,7 +8,7 @@ import pytest
 
 from nightshift.domain.vocabulary import Domain
 from nightshift.governance.destinations import check_destination
-from nightshift.sources.bounds import destination_bounds
+from nightshift.sources.bounds import declared_destinations, destination_bounds
 from nightshift.sources.config import SourceConfig, SourceKind, SourcesError
 from nightshift.worker_spec import simulated_source
 
@@ -54,3 +54,13 @@ def test_the_simulated_world_declares_its_own_hosts_but_not_its_log_text() -> No
     bounds = destination_bounds([simulated_source("partner-api-handshake-errors")])
     assert "b2b.example" in bounds.hosts  # a probe target the scenario declares
     assert check_destination("exfil.attacker.example", NS, bounds) is not None
+
+
+def test_the_worker_bounds_skip_a_broken_source_and_keep_the_others() -> None:
+    bounds = declared_destinations(
+        [
+            _source(SourceKind.NETWORK, allow=["*.com"]),
+            _source(SourceKind.PROMETHEUS, "http://prometheus.monitoring.example:9090"),
+        ]
+    )
+    assert bounds.hosts == frozenset({"prometheus.monitoring.example"})
