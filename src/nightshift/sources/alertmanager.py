@@ -15,7 +15,7 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import aclosing
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import Field
@@ -60,7 +60,11 @@ def _quote(value: str) -> str:
 
 def parse_time(raw: str) -> float:
     """Alertmanager's RFC 3339 times (Go may print nanoseconds; Python takes micro)."""
-    return datetime.fromisoformat(_FRACTION.sub(r"\1", raw.replace("Z", "+00:00"))).timestamp()
+    if raw.endswith("Z") and len(raw) >= 20:  # the usual UTC form, parsed cheaply
+        whole = datetime.fromisoformat(raw[:19]).replace(tzinfo=UTC).timestamp()
+        fraction = raw[19:-1]
+        return whole + float(fraction) if fraction.startswith(".") else whole
+    return datetime.fromisoformat(_FRACTION.sub(r"\1", raw)).timestamp()
 
 
 class AlertmanagerToolset:
@@ -111,23 +115,29 @@ class AlertmanagerToolset:
         return namespace or name or "cluster"
 
     def _summary(self, annotations: Mapping[str, str]) -> str:
-        text = next(
-            (annotations[k] for k in ("description", "summary", "message") if annotations.get(k)),
-            "",
+        """The words a reader needs (raw here; ``_tidy`` shortens the groups' only)."""
+        return str(
+            annotations.get("description")
+            or annotations.get("summary")
+            or annotations.get("message")
+            or ""
         )
-        text = " ".join(str(text).split())
+
+    def _tidy(self, text: str) -> str:
+        text = " ".join(text.split())
         limit = self._settings.max_summary_chars
         return text if len(text) <= limit else text[: limit - 3] + "..."
 
     def _fold(self, fold: AlertFold, alert: Mapping[str, Any]) -> None:
-        labels = {str(k): str(v) for k, v in (alert.get("labels") or {}).items()}
-        annotations = {str(k): str(v) for k, v in (alert.get("annotations") or {}).items()}
+        # JSON objects of strings, as API v2 promises; 30,000 of them, so not copied.
+        labels: Mapping[str, str] = alert.get("labels") or {}
+        annotations: Mapping[str, str] = alert.get("annotations") or {}
         s = self._settings
         fold.add(
-            labels.get("alertname", "(unnamed)"),
-            labels.get(s.severity_label, ""),
+            str(labels.get("alertname", "(unnamed)")),
+            str(labels.get(s.severity_label, "")),
             self.target(labels),
-            labels.get(s.domain_label) or self._source.domain.value,
+            str(labels.get(s.domain_label) or self._source.domain.value),
             self._summary(annotations),
             parse_time(str(alert.get("startsAt") or "1970-01-01T00:00:00Z")),
         )
@@ -161,6 +171,8 @@ class AlertmanagerToolset:
                 complete = False
             finally:
                 await response.aclose()
+        for group in fold.groups.values():
+            group.summary = self._tidy(group.summary)
         if fold.total == 0:
             where = f" matching {', '.join(str(m) for _, m in query[3:])}" if len(query) > 3 else ""
             return ToolResult(ToolStatus.NO_DATA, f"no alerts firing{where}")

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolStatus
-from nightshift.sources.alertmanager import AlertmanagerSettings, AlertmanagerToolset
+from nightshift.sources.alertmanager import AlertmanagerSettings, AlertmanagerToolset, parse_time
 from nightshift.sources.config import SourceConfig
 from nightshift.sources.guard import TRUNCATION_MARKER, GuardedSource
 from nightshift.sources.http_client import HttpEndpoint, parse_settings
@@ -228,3 +228,16 @@ async def test_an_unreachable_alertmanager_is_source_unavailable_evidence() -> N
     assert result.text == (
         "source unavailable: alertmanager source 'am': ConnectError: connection refused"
     )
+
+
+@pytest.mark.parametrize(
+    ("raw", "epoch"),
+    [
+        ("2027-01-15T08:00:00Z", NOW),
+        ("2027-01-15T08:00:00.25Z", NOW + 0.25),
+        ("2027-01-15T08:00:00.123456789Z", NOW + 0.123456789),  # Go prints nanoseconds
+        ("2027-01-15T10:00:00.5+02:00", NOW + 0.5),
+    ],
+)
+def test_alertmanager_times_parse_in_every_form_go_prints(raw: str, epoch: float) -> None:
+    assert parse_time(raw) == pytest.approx(epoch, abs=1e-6)
