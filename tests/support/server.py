@@ -31,6 +31,9 @@ class ControlPlane:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     token: str = ""
+    # How the server is launched: ``python -m nightshift`` by default; the CLI
+    # tests launch the installed ``nightshift`` console script, as users do.
+    launcher: list[str] = field(default_factory=lambda: [sys.executable, "-m", "nightshift"])
     _log: Any = None
 
     @property
@@ -73,7 +76,7 @@ class ControlPlane:
         log = open(self.data_dir / "control-plane.log", "ab")  # noqa: SIM115 - lives with proc
         self._log = log
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "nightshift", "up", "--no-demo"],
+            [*self.launcher, "up", "--no-demo"],
             env=self.env(),
             stdout=log,
             stderr=subprocess.STDOUT,

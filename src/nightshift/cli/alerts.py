@@ -95,9 +95,11 @@ def routes_add(
     scenario: Annotated[
         str | None, typer.Option(help="investigate in this simulated scenario (demos)")
     ] = None,
-    disabled: Annotated[bool, typer.Option("--disabled", help="store it switched off")] = False,
+    disabled: Annotated[
+        bool, typer.Option("--disabled", help="store it switched off", metavar="")
+    ] = False,
     replace: Annotated[
-        bool, typer.Option("--replace", help="overwrite a rule of this name")
+        bool, typer.Option("--replace", help="overwrite a rule of this name", metavar="")
     ] = False,
     as_json: JsonOpt = False,
     api: ApiOpt = None,
