@@ -15,7 +15,7 @@ from typing import Any
 from nightshift.agent.tools.catalog import BY_NAME, CATALOG
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolSpec, ToolStatus
 from nightshift.domain.diagnosis import ResourceRef
-from nightshift.scenarios import tools_kube, tools_signals
+from nightshift.scenarios import tools_kube, tools_nodes, tools_signals
 from nightshift.scenarios.actions import ActionOutcome, Target, execute, symptoms
 from nightshift.scenarios.loader import load_scenario
 from nightshift.scenarios.model import Scenario, WorldState
@@ -40,6 +40,7 @@ _HANDLERS: dict[str, Handler] = {
     "dns_lookup": tools_signals.dns_lookup,
     "db_stats": tools_signals.db_stats,
     "security_events": tools_signals.security_events,
+    "node_diagnostics": tools_nodes.node_diagnostics,
 }
 
 
