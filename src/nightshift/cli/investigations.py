@@ -141,7 +141,8 @@ def show(
     out.print(f"agent {view['agent']} (phase {view['trust_phase']}), tier {view['tier']}")
     if alerts:
         firing = sum(1 for a in alerts if a["status"] == "firing")
-        out.print(f"started from {len(alerts)} alerts ({firing} firing):")
+        plural = "" if len(alerts) == 1 else "s"
+        out.print(f"started from {len(alerts)} alert{plural} ({firing} firing):")
         for a in alerts[:10]:
             out.print(f"  {a['fingerprint']} {a['status']} {a['labels'].get('alertname', '')}")
         if len(alerts) > 10:

@@ -112,9 +112,13 @@ def _update(row: AlertRow, alert: IncomingAlert, n: Notification, now: datetime)
         row.starts_at = min(stored_start, alert.starts_at)
     row.status = alert.status.value
     row.ends_at = alert.ends_at
-    row.labels = dict(alert.labels)
-    row.annotations = dict(alert.annotations)
-    row.generator_url = alert.generator_url or row.generator_url
+    # Assigned only when changed: a replay then updates two small columns, not the JSON.
+    if row.labels != dict(alert.labels):
+        row.labels = dict(alert.labels)
+    if row.annotations != dict(alert.annotations):
+        row.annotations = dict(alert.annotations)
+    if alert.generator_url and alert.generator_url != row.generator_url:
+        row.generator_url = alert.generator_url
 
 
 def member_alerts(
@@ -130,6 +134,24 @@ def member_alerts(
         .order_by(AlertRow.starts_at, AlertRow.fingerprint)
     )
     return [(m, a) for m, a in s.execute(q).all()]
+
+
+def firing_groups(s: Session, group_ids: Iterable[str]) -> set[str]:
+    """The groups with at least one member occurrence still firing (one query)."""
+    ids = list(group_ids)
+    if not ids:
+        return set()
+    q = (
+        select(AlertGroupMemberRow.group_id)
+        .join(AlertRow, AlertRow.id == AlertGroupMemberRow.alert_id)
+        .where(
+            AlertGroupMemberRow.group_id.in_(ids),
+            AlertRow.status == AlertStatus.FIRING.value,
+            AlertRow.occurrence == AlertGroupMemberRow.occurrence,
+        )
+        .distinct()
+    )
+    return set(s.scalars(q))
 
 
 def member_resolved(member: AlertGroupMemberRow, alert: AlertRow) -> bool:

@@ -21,11 +21,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from nightshift.domain.access import Caller
-from nightshift.domain.alerts import Notification, RouteRule, common_labels, title_for
+from nightshift.domain.alerts import AlertStatus, Notification, RouteRule, common_labels, title_for
 from nightshift.domain.vocabulary import InvestigationStatus
 from nightshift.services.alert_grouping import PENDING, STARTED, Grouper, Grouping, claim
 from nightshift.services.alert_routes import AlertRouteService
-from nightshift.services.alert_store import member_alerts, member_resolved, upsert_alerts
+from nightshift.services.alert_store import (
+    firing_groups,
+    member_alerts,
+    member_resolved,
+    upsert_alerts,
+)
 from nightshift.services.errors import Forbidden, ServiceError
 from nightshift.services.escalations import EscalationService
 from nightshift.services.investigations import InvestigationService, SubmitRequest
@@ -85,7 +90,8 @@ class AlertIntakeService:
             claimed, escalation, grouping, counts = self._store(n, rules, blocked, now)
             self._escalations.deliver([escalation])
             started = [self._start(g, rules[r], caller) for g, r in claimed]
-        self._note_resolved(list(grouping.touched))
+        if any(a.status is AlertStatus.RESOLVED for a in n.alerts):
+            self._note_resolved(list(grouping.touched))
         return IntakeResult(
             received=len(n.alerts),
             created=counts[0],
@@ -115,7 +121,7 @@ class AlertIntakeService:
                     if rule.selects(u.row.labels):
                         grouper.route(u.row, rule, n.group_key, grouping)
             s.flush()
-            firing = self._groups_with_firing(s, list(grouping.touched))
+            firing = firing_groups(s, list(grouping.touched))
             candidates = [g for g in grouping.touched.values() if g.id in firing]
             claimed, stormed = claim(
                 s, candidates, rules, self._policy.max_investigations_per_minute, blocked, now
@@ -125,10 +131,6 @@ class AlertIntakeService:
             created = sum(1 for u in upserted if u.created)
             pairs = [(g.id, g.rule) for g in claimed]
         return pairs, escalation, grouping, (created, len(upserted) - created, held)
-
-    @staticmethod
-    def _groups_with_firing(s: Session, group_ids: Sequence[str]) -> set[str]:
-        return {m.group_id for m, a in member_alerts(s, group_ids) if not member_resolved(m, a)}
 
     def _saturated(
         self, s: Session, stormed: Sequence[AlertGroupRow], rules: dict[str, RouteRule]
@@ -207,10 +209,10 @@ class AlertIntakeService:
                 g = s.get(AlertGroupRow, gid)
                 if g is None or g.investigation_id is None or g.resolved_at is not None:
                     continue
-                members = member_alerts(s, [gid])
-                if members and all(member_resolved(m, a) for m, a in members):
-                    g.resolved_at = self._clock()
-                    done.append((g.investigation_id, gid, len(members)))
+                if gid in firing_groups(s, [gid]):
+                    continue
+                g.resolved_at = self._clock()
+                done.append((g.investigation_id, gid, len(member_alerts(s, [gid]))))
         for inv_id, gid, count in done:
             data = {
                 "reason": f"all {count} alerts of group {gid} resolved before the investigation "
