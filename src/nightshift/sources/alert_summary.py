@@ -25,7 +25,9 @@ HEADERS = (
     "FIRST SEEN", "LAST SEEN", "AGE", "COUNT", "SEVERITY", "DOMAIN", "ALERTNAME", "TARGET",
     "SUMMARY",
 )  # fmt: skip
-ROLLUP_HEADERS = ("FIRST SEEN", "LAST SEEN", "ALERTS", "TARGETS", "SEVERITY", "ALERTNAME", "NEWEST")
+ROLLUP_HEADERS = (
+    "FIRST SEEN", "LAST SEEN", "ALERTS", "TARGETS", "SEVERITY", "ALERTNAME", "NEWEST", "SUMMARY",
+)  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -47,6 +49,7 @@ class Rollup:
     first: float
     last: float
     newest_target: str
+    summary: str  # the newest alert's words: a root cause must not lose them in a storm
     alerts: int = 0
     targets: int = 0
 
@@ -126,12 +129,13 @@ def _rollups(groups: Sequence[Group]) -> list[Rollup]:
     for g in groups:
         r = out.get((g.name, g.severity))
         if r is None:
-            r = out[(g.name, g.severity)] = Rollup(g.name, g.severity, g.first, g.last, g.target)
+            r = Rollup(g.name, g.severity, g.first, g.last, g.target, g.summary)
+            out[(g.name, g.severity)] = r
         r.alerts += g.count
         r.targets += 1
         r.first = min(r.first, g.first)
         if g.last > r.last:
-            r.last, r.newest_target = g.last, g.target
+            r.last, r.newest_target, r.summary = g.last, g.target, g.summary or r.summary
     return sorted(out.values(), key=lambda r: (-r.last, -r.alerts, r.name))
 
 
@@ -145,6 +149,7 @@ def _rollup_rows(rollups: Sequence[Rollup]) -> list[list[str]]:
             r.severity,
             r.name,
             r.newest_target,
+            r.summary,
         ]
         for r in rollups
     ]

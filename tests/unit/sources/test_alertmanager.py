@@ -241,3 +241,17 @@ async def test_an_unreachable_alertmanager_is_source_unavailable_evidence() -> N
 )
 def test_alertmanager_times_parse_in_every_form_go_prints(raw: str, epoch: float) -> None:
     assert parse_time(raw) == pytest.approx(epoch, abs=1e-6)
+
+
+async def test_an_older_root_cause_keeps_its_words_when_a_storm_fills_the_rows() -> None:
+    storm = [
+        am_alert("KubePodNotReady", {"namespace": "web", "pod": f"web-{i}", "severity": "warning"},
+                 30 - i / 100, "Pod has been in a non-ready state")
+        for i in range(1000)
+    ]  # fmt: skip
+    labels = {"namespace": "db", "service": "pgbouncer", "severity": "critical"}
+    cause = am_alert("PgBouncerClientsWaiting", labels, 35, "remaining connection slots are gone")
+    result = await list_alerts(toolset(FakeAlertmanager([*storm, cause])))
+    row = next(line for line in result.text.splitlines() if "PgBouncerClientsWaiting" in line)
+    assert row.split()[2:8] == ["1", "1", "critical", "PgBouncerClientsWaiting", "db/pgbouncer",
+                                "remaining"]  # fmt: skip
