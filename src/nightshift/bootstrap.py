@@ -5,6 +5,7 @@ The only place that chooses implementations; everything else receives them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -50,6 +51,9 @@ from nightshift.store.database import Database
 
 if TYPE_CHECKING:
     from nightshift.secrets.vault_client import VaultEndpoint
+
+
+log = logging.getLogger(__name__)
 
 
 class _FanOut:
@@ -391,7 +395,19 @@ def make_remediator(settings: Settings, sources: SourcesFile) -> Remediator:
         from nightshift.k8s.client import KubeApi, load_access
         from nightshift.runtime.remediation.kubernetes import KubernetesRemediator
 
-        access = load_access(settings.k8s_kubeconfig or None, settings.k8s_context or None)
+        try:
+            access = load_access(settings.k8s_kubeconfig or None, settings.k8s_context or None)
+        except Exception as exc:
+            why = (
+                f"the control plane has no cluster access for remediation ({exc}); set "
+                "NIGHTSHIFT_K8S_KUBECONFIG or run it in the cluster"
+            )
+            if wanted == "kubernetes":
+                raise RuntimeError(why) from exc
+            # auto: investigations still read the cluster; approved actions are refused
+            # with a reason until the control plane can act there.
+            log.warning("%s; cluster remediation is off", why)
+            return RoutedRemediator(by_kind)
         by_kind[SourceKind.KUBERNETES] = KubernetesRemediator(
             KubeApi(access), settings.k8s_namespace, lambda job: (job.agent, job.trust_phase)
         )
