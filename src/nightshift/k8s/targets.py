@@ -53,6 +53,11 @@ def split(raw: str) -> tuple[str | None, str | None, str]:
     return None, None, name.split(":")[0]
 
 
+def _dns_form(raw: str) -> bool:
+    text = raw.strip()
+    return "/" not in text and "." in text
+
+
 def resolve(lister: Lister, scopes: Scopes, raw: str) -> Target | None:
     namespace, alias, name = split(raw)
     if not name:
@@ -60,7 +65,13 @@ def resolve(lister: Lister, scopes: Scopes, raw: str) -> Target | None:
     if alias is not None and alias not in WORKLOADS:
         return None
     kinds = [alias] if alias else list(_LOOKUP_ORDER)
-    for ns in scopes(namespace):
+    try:
+        allowed = scopes(namespace)
+    except PermissionError:
+        if _dns_form(raw):  # "relay-03.mail.corp" is a host outside, not namespace "mail"
+            return None
+        raise
+    for ns in allowed:
         for kind in kinds:
             api_version, plural, kind_name = WORKLOADS[kind]
             found = lister.items(

@@ -201,6 +201,14 @@ async def test_a_service_target_uses_the_labels_of_its_pods() -> None:
     assert "(labels from pod checkout-abc)" in res.text
 
 
+async def test_an_outside_host_name_is_no_data_not_a_namespace_it_may_not_read() -> None:
+    res = await call(
+        tools(_shop_with_policies()), "firewall_rules", target="relay-03.mail.corp:587"
+    )
+    assert res.status is ToolStatus.NO_DATA
+    assert "no pod, workload or service named" in res.text
+
+
 async def test_firewall_rules_outside_the_agents_namespaces_are_denied() -> None:
     res = await call(tools(_shop_with_policies()), "firewall_rules", target="billing/checkout")
     assert res.status is ToolStatus.DENIED
