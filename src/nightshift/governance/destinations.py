@@ -12,6 +12,7 @@ may resolve to 169.254.169.254). Pure: no I/O, so policy can call it.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -35,6 +36,9 @@ ALWAYS_DENIED: tuple[IPNetwork, ...] = (
 )
 DEFAULT_CLUSTER_DOMAIN = "cluster.local"
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+_SERVICE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")  # a DNS-1035 label
+# 2852039166, 0xa9fea9fe, 0251.0376.0251.0376: inet_aton reads these as addresses
+_LEGACY_ADDRESS = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +97,13 @@ def _is_name(host: str) -> bool:
     return bool(host) and len(host) <= 253 and all(_LABEL.match(x) for x in host.split("."))
 
 
+_IPV4_CHARS = frozenset("0123456789.")
+
+
 def _address(host: str) -> IPAddress | None:
+    # Parsing raises for every name; a character test first keeps names cheap.
+    if ":" not in host and not (host and set(host) <= _IPV4_CHARS):
+        return None
     try:
         return ipaddress.ip_address(host)
     except ValueError:
@@ -114,8 +124,9 @@ def host_of(destination: str) -> str | None:
     elif text.count(":") == 1:
         text = text.split(":", 1)[0]
     text = text.rstrip(".")
-    if _address(text) is not None:
-        return str(_address(text))
+    ip = _address(text)
+    if ip is not None:
+        return str(ip)
     return text if _is_name(text) else None
 
 
@@ -150,10 +161,12 @@ def _cluster_namespace(labels: list[str], domain: list[str]) -> tuple[str | None
     return None, False
 
 
+@functools.lru_cache(maxsize=2048)
 def check_destination(
     destination: str, namespaces: frozenset[str], bounds: DestinationBounds
 ) -> str | None:
-    """``None`` when ``destination`` is within the agent's boundaries, else why not."""
+    """``None`` when ``destination`` is within the agent's boundaries, else why not.
+    Pure, so its answers are remembered: policy asks it on every probe."""
     host = host_of(destination)
     if host is None:
         return f"destination {destination[:80]!r} is not a host name or address"
@@ -169,11 +182,14 @@ def check_destination(
         return f"address {host} is neither a declared source nor in the allow-list"
     if any(host.endswith(s) for s in bounds.suffixes):
         return None
+    if _LEGACY_ADDRESS.match(host):
+        return f"{host} reads as an address in legacy notation; write it as a.b.c.d"
     if host == "localhost" or host.endswith(".localhost"):
         return f"{host} is the worker's own loopback; allow-list it to probe it"
     labels = [x for x in host.split(".") if not x.startswith("_")]  # SRV: _port._proto.name
     if len(labels) == 1:
-        return None  # a bare Service name resolves only through the cluster's search path
+        # a bare Service name resolves only through the cluster's search path
+        return None if _SERVICE.match(labels[0]) else f"{host} is not a Service name"
     namespace, explicit = _cluster_namespace(labels, bounds.cluster_domain.split("."))
     if namespace is not None:
         if namespace in namespaces or (explicit and ALL_NAMESPACES in namespaces):

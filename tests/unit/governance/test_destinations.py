@@ -68,6 +68,11 @@ def test_cluster_services_in_its_namespaces_and_declared_hosts_are_allowed(
         "10.41.0.1",  # outside the allowed range
         "8.8.8.8:53",
         "localhost:5432",
+        "2852039166",  # 169.254.169.254 as one decimal number
+        "0xa9fea9fe",
+        "0251.0376.0251.0376",
+        "127.1",
+        "-bad",
         "",
         "bad host name",
         "a" * 300,
