@@ -68,7 +68,9 @@ def causal_chain(root: Hypothesis, every: Sequence[Hypothesis]) -> tuple[ChainLi
     """The longest path of parent links down from the root cause, one link per resource.
 
     Ties go to the more confident path: that is the story an operator reads
-    (the change -> what it broke -> what the users saw)."""
+    (the change -> what it broke -> what the users saw). When the top cause
+    is itself the effect of another (a migration that dropped an index), the
+    chain starts there."""
     children: dict[str, list[Hypothesis]] = {}
     for h in every:
         if h.parent_id and h.state is not HypothesisState.REJECTED and h.confidence >= CHAIN_FLOOR:
@@ -83,8 +85,15 @@ def causal_chain(root: Hypothesis, every: Sequence[Hypothesis]) -> tuple[ChainLi
         best = max(options, key=lambda p: (len(p), sum(x.confidence for x in p)), default=[])
         return [h, *best]
 
+    by_id = {h.id: h for h in every}
+    above: list[Hypothesis] = []  # what the top cause is itself an effect of (a change)
+    up = by_id.get(root.parent_id or "")
+    while up is not None and up not in above and up.state is not HypothesisState.REJECTED:
+        above.insert(0, up)
+        up = by_id.get(up.parent_id or "")
+    seen = frozenset({_where(root), *(_where(h) for h in above)})
     taxonomy = load_taxonomy()
-    steps = path(root, frozenset({_where(root)}))
+    steps = [*above, *path(root, seen)]
     links: list[ChainLink] = []
     for i, h in enumerate(steps):
         role = (

@@ -97,10 +97,34 @@ _APP_NAME = re.compile(r"\bapplication_name=([a-z0-9][a-z0-9-]*[a-z0-9])")
 _EDGE = re.compile(r"(?:[a-z0-9][a-z0-9-]*/)?([a-z0-9][a-z0-9-]*)\s+->\s+([a-z0-9][a-z0-9.-]*)")
 
 
+_CLIENT_ROW = re.compile(r"^\s*([a-z][a-z0-9-]*[a-z0-9])\s*\|\s*(\d+)\s*$", re.M)
+
+
+def _db_clients(database: str, text: str, topo: Topology) -> None:
+    """pg_stat_activity grouped by application_name: each client with sessions calls it."""
+    head = text.find("application_name")
+    if not database or head == -1:
+        return
+    block = text[head : text.find("\n\n", head) if "\n\n" in text[head:] else len(text)]
+    for app, count in _CLIENT_ROW.findall(block):
+        if int(count) > 0 and app not in ("rdsadmin", "postgres"):
+            topo.clients.add((workload_name(app), database))
+
+
+_KNOWN_DBS = re.compile(r"\(known:\s*([^)]*)\)")
+
+
 def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
     out = Analysis()
     p = call.params
     sections.missing_autoscaler(call, result, topo, out)
+    if call.name == "db_stats" and result.status is ToolStatus.OK:
+        _db_clients(str(call.params.get("database") or ""), result.text, topo)
+    if call.name == "db_stats":  # "(known: customers-db, orders-db)": what is monitored
+        for m in _KNOWN_DBS.finditer(f"{result.text}\n{result.error or ''}"):
+            for db in re.split(r"[,\s]+", m.group(1)):
+                if db and db != "none":
+                    topo.kinds[f"database:{db}"] = "monitored"
     if result.status is not ToolStatus.OK or not result.text.strip():
         # the tool's own words say why it had nothing ("no changes in the last 60 minutes")
         said = result.error or " ".join(result.text.split()) or "empty answer"
@@ -330,7 +354,7 @@ def _table(
             for host, port in hosts_in(line):
                 topo.add_dependency(subject.name, host, port)
         for app in _APP_NAME.findall(line):  # a database names its client sessions
-            topo.add_dependency(workload_name(app), subject.name, None)
+            topo.clients.add((workload_name(app), subject.name))
         if call.name == "list_alerts":  # "shop/checkout-api -> risk-scoring": caller -> callee
             for caller, callee in _EDGE.findall(line):
                 topo.add_dependency(workload_name(caller), callee, None)

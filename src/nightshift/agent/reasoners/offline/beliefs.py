@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from nightshift.agent.reasoners.offline.changes import change_subject
+from nightshift.agent.reasoners.offline.changes import change_subject, names_object
 from nightshift.agent.reasoners.offline.confirmation import confirm_leader
 from nightshift.agent.reasoners.offline.faults import EXPLAINS, SIGNAL_FAULTS, SYMPTOM_FAULTS
 from nightshift.agent.reasoners.offline.findings import Change, Finding
@@ -28,6 +28,8 @@ SYMPTOM_CAP = 0.8
 UNCHECKED_CAP = 0.84  # before the change log, or the fault's own check, was consulted
 OFF_FOCUS = 0.45
 BURST_GAP_S = 45 * 60  # faults on resources the request does not name
+STALE_S = 6 * 3600  # began this long before the onset: history, not the live fault
+STALE_WEIGHT = 0.4
 # Signals that mark "something is wrong now" (their times give the onset).
 SYMPTOM_SIGNALS = frozenset(
     {
@@ -115,6 +117,7 @@ class Beliefs:
     causes_checked: bool = False
     steps_done: set[str] = field(default_factory=set)  # "tool" / "tool:kind" already asked
     evidence_steps: dict[str, set[str]] = field(default_factory=dict)  # evidence id -> steps
+    line_at: dict[str, float] = field(default_factory=dict)  # finding line -> when it began
     first_seen: dict[tuple[str, str], float] = field(default_factory=dict)  # (name, fault)
 
     def resource(self, ref: ResourceRef) -> ResourceRef:
@@ -137,6 +140,8 @@ class Beliefs:
             slot = self.support.setdefault((ref, fault), {})
             if finding.signal not in slot or slot[finding.signal][0] < weight:
                 slot[finding.signal] = (weight, evidence_id, finding.line)
+            if finding.at is not None:
+                self.line_at[finding.line] = finding.at
             if finding.at is not None and finding.at >= 0 and weight >= 0.1:
                 seen = self.first_seen.get((ref.name, fault))
                 self.first_seen[(ref.name, fault)] = min(finding.at, seen or finding.at)
@@ -162,7 +167,7 @@ class Beliefs:
 
     def add_change(self, change: Change, evidence_id: str) -> None:
         self.changes.append((change, evidence_id))
-        if change.object_kind:  # the change log states what kind the changed object is
+        if names_object(change):  # the change log states what kind the changed object is
             self.resource(ResourceRef(change.object_kind, change.target, change.namespace))
 
     def evaluate(self, topo: Topology) -> dict[Key, Belief]:
@@ -174,9 +179,10 @@ class Beliefs:
             for signal, val in slot.items():
                 if signal not in target or target[signal][0] < val[0]:
                     target[signal] = val
+        onset = self.onset
         for key, slot in merged.items():
             vals = sorted(slot.values(), key=lambda v: -v[0])
-            conf = noisy_or([v[0] for v in vals])
+            conf = noisy_or([v[0] * self._recency(v[2], onset) for v in vals])
             out[key] = Belief(
                 conf,
                 tuple(v[1] for v in vals),
@@ -200,6 +206,15 @@ class Beliefs:
             capped[leader] = _with(b, min(b.confidence, cap_all, self._cap(leader[1])))
         return capped
 
+    def _recency(self, line: str, onset: float | None) -> float:
+        """Events outlive their cause: a signal that began long before the incident's
+        onset (a day-old alert still firing, a warning that stopped growing) is history,
+        not the live fault, and weighs less."""
+        at = self.line_at.get(line)
+        if at is None or onset is None or at < 0 or onset - at <= STALE_S:
+            return 1.0
+        return STALE_WEIGHT
+
     def _cap(self, fault: str) -> float:
         """Symptoms never end a run alone; nothing is confirmed before its own check."""
         cap = SYMPTOM_CAP if fault in SYMPTOM_FAULTS else 1.0
@@ -210,7 +225,7 @@ class Beliefs:
 
     def _downstream(self, out: dict[Key, Belief], topo: Topology) -> None:
         """An upstream symptom is explained by a concrete fault of what it calls."""
-        for source, host, _port in topo.dependencies():
+        for source, host, _port in topo.calls():
             target = workload_name(host.split(".")[0])
             concrete = [k for k in out if k[0].name == target and k[1] not in SYMPTOM_FAULTS]
             upstream = [
@@ -256,7 +271,7 @@ class Beliefs:
         if not topo.names:
             return
         wanted = {workload_name(n) for n in topo.names} | set(topo.names)
-        for source, host, _port in topo.dependencies():
+        for source, host, _port in topo.calls():
             if any(_same(source, w) for w in wanted):
                 wanted.add(workload_name(host.split(".")[0]))
         for key, b in list(out.items()):
@@ -374,9 +389,9 @@ def _held_pools(out: dict[Key, Belief], topo: Topology) -> None:
     inside an open transaction), so the pooler it connects through runs dry:
     the pool exhaustion there is an effect of the caller's stall, one link
     further down the causal chain, not a separate cause."""
-    for source, host, _port in topo.dependencies():
+    for source, host, _port in topo.calls():
         caller, callee = workload_name(source), workload_name(host.split(".")[0])
-        others = {h for s, h, _p in topo.dependencies() if s == source and h != host}
+        others = {h for s, h, _p in topo.calls() if s == source and h != host}
         if not others:
             continue
         stalls = [k for k in out if k[0].name == caller and k[1] == _SLOW]

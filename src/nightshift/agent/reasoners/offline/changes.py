@@ -61,8 +61,13 @@ def parse_changes(text: str, out: Analysis, topo: Topology) -> None:
         target = last if len(last) >= 3 else (names[0] if names else m.group(0).lower())
         obj_kind, obj_ns = _object_of(parts)
         ident = _ident(raw, column)
+        if fault == "db-schema-migration-change" and not obj_kind:
+            topo.kinds[f"database:{target}"] = "schema-changed"  # its TARGET is the database
         if ident:
             topo.kinds[f"change:{ident}"] = target
+            if obj_kind:  # what a check of this change should look at
+                topo.kinds[f"change-kind:{ident}"] = obj_kind
+                topo.kinds[f"change-ns:{ident}"] = obj_ns or ""
         detail = " ".join(details.get(ident, []))[:240]
         paths = [p for tok in line.split() if "/" in tok for p in tok.lower().split("/")]
         mentioned = tuple(dict.fromkeys([*names, *(p for p in paths if len(p) >= 3)]))
@@ -87,6 +92,8 @@ def _object_of(parts: list[str]) -> tuple[str, str | None]:
         return kind_name(parts[1]), parts[0]
     if len(parts) == 2 and is_kind(parts[0]):
         return kind_name(parts[0]), None
+    if len(parts) == 2 and is_kind(parts[1]):  # "billing/networkpolicy": objects of a kind
+        return kind_name(parts[1]), parts[0]
     return "", None
 
 
@@ -100,13 +107,20 @@ def change_subject(change: Change) -> ResourceRef:
 
     Never the change's kind with the changed object's name: ``Change/<ruleset>``
     is neither the change record nor the ruleset, so no action can find it."""
-    if change.object_kind in _ROLLED_BACK and change.fault == "bad-deployment-rollout":
+    named = names_object(change)
+    if named and change.object_kind in _ROLLED_BACK and change.fault == "bad-deployment-rollout":
         return ResourceRef(change.object_kind, change.target, change.namespace)
     if change.ident:
         return ResourceRef("Change", change.ident)
-    if change.object_kind:
+    if named:
         return ResourceRef(change.object_kind, change.target, change.namespace)
     return ResourceRef("Change", change.target)
+
+
+def names_object(change: Change) -> bool:
+    """The TARGET names one object ("shop/deployment/cart"), not a whole kind
+    ("billing/networkpolicy": every policy of the namespace)."""
+    return bool(change.object_kind) and change.target != change.object_kind.lower()
 
 
 def touched_rules(text: str, out: Analysis, topo: Topology) -> None:

@@ -26,6 +26,7 @@ FIX_KIND: dict[str, str] = {
     "node-disk-pressure": "Node",
     "node-memory-pressure": "Node",
     "resource-quota-exceeded": "ResourceQuota",
+    "db-slow-query": "Database",  # a slow statement is tuned (or its index restored) in the DB
 }
 # Below the confirmation threshold: a fault seen only where it hurt is not yet
 # located; the run goes on until the object to fix has been seen.
@@ -103,6 +104,7 @@ def relocate(out: MutableMapping[Key, B], scale: Callable[[B, float, Key | None]
             b = out[k]
             out[k] = scale(b, b.confidence * 0.7, best)
     _cordon_before_capacity(out, scale)
+    _specific_over_general(out, scale)
 
 
 def _cordon_before_capacity(
@@ -121,3 +123,26 @@ def _cordon_before_capacity(
                 out[key] = scale(b, min(b.confidence, UNLOCATED_CAP), None)
             else:
                 out[key] = scale(b, b.confidence * 0.6, best)
+
+
+# On one object, a specific failure explains the general state it puts the object in:
+# a kubelet that stopped posting status is *why* the node is NotReady.
+SPECIFIC: dict[str, tuple[str, ...]] = {
+    "node-not-ready": ("kubelet-down", "container-runtime-failure"),
+}
+
+
+def _specific_over_general(
+    out: MutableMapping[Key, B], scale: Callable[[B, float, Key | None], B]
+) -> None:
+    for general, specifics in SPECIFIC.items():
+        for key in [k for k in out if k[1] == general]:
+            found = [(key[0], f) for f in specifics if (key[0], f) in out]
+            found = [k for k in found if out[k].confidence >= 0.3]
+            if not found:
+                continue
+            best = max(found, key=lambda k: out[k].confidence)
+            g, b = out[key], out[best]
+            miss = (1.0 - b.confidence) * (1.0 - 0.8 * g.confidence)
+            out[best] = scale(b, 1.0 - miss, None)
+            out[key] = scale(g, g.confidence * 0.7, best)

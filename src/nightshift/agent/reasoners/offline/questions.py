@@ -21,6 +21,7 @@ from nightshift.agent.reasoners.offline.topology import Topology, looks_like_dat
 from nightshift.agent.reasoners.offline.widening import widen
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import ToolCall
+from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.taxonomy import load_taxonomy
 
 MIN_VALUE = 0.6
@@ -308,16 +309,10 @@ def _by_hypothesis(
         tools, get_kinds = confirm_tools(fault)
         why = f"test {fault} on {ref.kind}/{ref.name}"
         if ref.kind == "Change":
-            # the change record is named by its id; its tools want the object it changed
-            changed = topo.kinds.get(f"change:{ref.name}", ref.name)
-            out.append(
-                _c("firewall_rules", value, why, target=changed)
-                if "firewall" in fault
-                else _c("kubectl_rollout_history", value, why, name=changed, namespace=ns)
-            )
+            out.extend(_check_change(ref, fault, topo, value, why, ns))
             continue
         fix_kind = FIX_KIND.get(fault)
-        if fix_kind and ref.kind != fix_kind:  # find the object the fix acts on
+        if fix_kind and fix_kind != "Database" and ref.kind != fix_kind:  # find what to fix
             out.append(
                 _c(
                     "kubectl_get",
@@ -352,11 +347,11 @@ def _by_hypothesis(
         if "kubectl_rollout_history" in tools and ref.kind == "Deployment":
             out.append(_c("kubectl_rollout_history", value, why, name=ref.name, namespace=ns))
         if "db_stats" in tools:
-            db = next(
-                (h.split(".")[0] for _s, h, _p in topo.dependencies() if looks_like_database(h)),
-                ref.name,
-            )
-            out.append(_c("db_stats", value, why, database=db))
+            dbs = [h.split(".")[0] for _s, h, _p in topo.dependencies() if looks_like_database(h)]
+            # databases a schema change touched, or that the monitoring says it watches
+            dbs += sorted(k[9:] for k in topo.kinds if k.startswith("database:"))
+            for db in dict.fromkeys(dbs or [ref.name]):
+                out.append(_c("db_stats", value, why, database=db))
         if "security_events" in tools:
             out.append(_c("security_events", value, why, target=ref.name))
         if "kubectl_top" in tools:
@@ -368,6 +363,29 @@ def _by_hypothesis(
                 _c("prometheus_query", value * 0.8, why, query=_PROM[fault], range_minutes=60)
             )
     return out
+
+
+_ROLLED_OUT = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
+
+
+def _check_change(
+    ref: ResourceRef, fault: str, topo: Topology, value: float, why: str, ns: str | None
+) -> list[Candidate]:
+    """A change record is named by its id; checking it means looking at what it changed."""
+    changed = topo.kinds.get(f"change:{ref.name}", ref.name)
+    kind = topo.kinds.get(f"change-kind:{ref.name}", "")
+    where = topo.kinds.get(f"change-ns:{ref.name}") or ns
+    if "firewall" in fault:
+        return [_c("firewall_rules", value, why, target=changed)]
+    if kind in _ROLLED_OUT:
+        return [_c("kubectl_rollout_history", value, why, name=changed, namespace=where)]
+    if kind and changed != kind.lower():
+        scope = None if kind == "Node" else where
+        k = kind.lower()
+        return [_c("kubectl_describe", value, why, kind=k, name=changed, namespace=scope)]
+    if kind:  # a change to every object of a kind in a namespace
+        return [_c("kubectl_get", value, why, kind=kind.lower(), namespace=where)]
+    return []
 
 
 def select(cands: list[Candidate], asked: set[str], limit: int) -> list[Candidate]:

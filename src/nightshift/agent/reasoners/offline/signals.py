@@ -273,7 +273,9 @@ CORE_PATTERNS: tuple[SignalPattern, ...] = (
     _p(
         "too-many-conns",
         r"too many (connections|clients)|remaining connection slots|"
-        r"max_connections|ran out of (free )?connections",
+        # near the limit only: "max_connections: 300 current: 7 (2%)" is a healthy read-out
+        r"(9\d|100)% of max_connections|max_connections:[^\n(]*\((9\d|100)%\)|"
+        r"max_connections (reached|exceeded)|ran out of (free )?connections",
         LOG,
         DB,
         ALERT,

@@ -61,7 +61,10 @@ DATA_PATTERNS: tuple[SignalPattern, ...] = (
     ),
     _p(
         "db-replication",
-        r"replication lag|replica(tion)? (is )?(lag|behind|delay)|"
+        # a lag read-out is only a finding when it is large ("replication lag: 0.3s" is healthy)
+        r"replication lag (is |of )?(high|growing|increasing|above|exceed)|"
+        r"replication lag:? *([1-9]\d+(\.\d+)? *s\b|\d+(\.\d+)? *(min|minutes|h|hours)\b)|"
+        r"replica(tion)? (is )?(lagging|behind|delayed)|"
         r"seconds_behind_master|Seconds_Behind",
         LOG,
         DB,

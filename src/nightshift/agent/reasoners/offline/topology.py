@@ -90,6 +90,9 @@ class Topology:
     no_endpoints: set[tuple[str, str | None]] = field(default_factory=set)  # services
     ips: dict[str, str] = field(default_factory=dict)  # pod IP -> pod name
     stalled: set[tuple[str, str | None]] = field(default_factory=set)  # ReplicaSets to read
+    # (client, server) pairs the server side reported (database sessions by application):
+    # they explain failures like any dependency, but are not addresses to probe
+    clients: set[tuple[str, str]] = field(default_factory=set)
 
     def add_pod(self, pod: PodInfo) -> None:
         old = self.pods.get(pod.name)
@@ -118,6 +121,12 @@ class Topology:
         # A port may be unknown (None); sort it first instead of comparing None to int.
         pairs = ((s, h, p) for s, deps in self.depends.items() for h, p in deps)
         return sorted(pairs, key=lambda d: (d[0], d[1], -1 if d[2] is None else d[2]))
+
+    def calls(self) -> list[tuple[str, str, int | None]]:
+        """Every known caller -> callee edge, for reasoning (not all of them to probe)."""
+        known = {(s, h) for s, h, _p in self.dependencies()}
+        extra = [(s, h, None) for s, h in sorted(self.clients) if (s, h) not in known]
+        return self.dependencies() + extra
 
 
 def parse_labels(text: str) -> dict[str, str]:
