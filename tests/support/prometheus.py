@@ -24,6 +24,11 @@ import yaml
 from tests.support.postgres import free_port
 
 BINARY = "prometheus"
+# Basic auth for tests of credentials: the web config holds a bcrypt hash, made
+# once (cost 4, so checking it is cheap) from this throwaway password.
+TEST_USER = "nightshift"
+TEST_PASSWORD = "nightshift-test-password"  # a throwaway for tests, not a secret
+TEST_PASSWORD_HASH = "$2b$04$9V1wAA6VgTjSqWIvANXKiuW07PFZOkxpv.VsUcZ.KFMvAqHfSA3Ym"
 
 
 @dataclass
@@ -99,10 +104,12 @@ def start(
     rules: str | None = None,
     alertmanager: str | None = None,
     alertmanager_token: str | None = None,
+    basic_auth: bool = False,
     timeout: float = 30.0,
 ) -> PrometheusServer:
     """``rules``: the text of one alerting/recording rules file; ``alertmanager``:
-    host:port to send alerts to (with ``alertmanager_token`` as a bearer token)."""
+    host:port to send alerts to (with ``alertmanager_token`` as a bearer token);
+    ``basic_auth``: the API requires TEST_USER / TEST_PASSWORD."""
     assert available() is None, available()
     directory = Path(tempfile.mkdtemp(prefix="nightshift-prom-"))
     rule_files: list[str] = []
@@ -122,10 +129,16 @@ def start(
     )
     (directory / "prometheus.yml").write_text(yaml.safe_dump(cfg))
     port = free_port()
+    web: list[str] = []
+    if basic_auth:
+        users = {"basic_auth_users": {TEST_USER: TEST_PASSWORD_HASH}}
+        (directory / "web.yml").write_text(yaml.safe_dump(users))
+        web.append(f"--web.config.file={directory / 'web.yml'}")
     log = (directory / "prometheus.log").open("wb")
     process = subprocess.Popen(
         [
             BINARY,
+            *web,
             f"--config.file={directory / 'prometheus.yml'}",
             f"--storage.tsdb.path={directory / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}",
@@ -150,7 +163,8 @@ def _wait_ready(server: PrometheusServer, timeout: float) -> None:
             stop(server)
             raise RuntimeError(f"prometheus exited at start-up:\n{log[-2000:]}")
         try:
-            if httpx.get(f"{server.url}/-/ready", timeout=1).status_code == 200:
+            # 401: up, and asking for the credentials the test will give
+            if httpx.get(f"{server.url}/-/ready", timeout=1).status_code in (200, 401):
                 return
         except httpx.TransportError:
             pass

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, Toolset, ToolStatus
+from nightshift.domain.vocabulary import Domain
 from nightshift.sources.config import SourceConfig
 from nightshift.sources.context import SourceContext
 from nightshift.sources.registry import build_toolset
@@ -154,3 +155,26 @@ def test_kubectl_top_keeps_a_bounded_agent_in_its_namespaces(
     assert "checkout-7d9f-abcde" in everything.text and "postgres-0" not in everything.text
     denied = ask(toolset, "kubectl_top", kind="pods", namespace="db")
     assert denied.status is ToolStatus.DENIED
+
+
+def test_broker_credentials_reach_a_prometheus_that_requires_basic_auth(
+    exporter: Exporter,
+) -> None:
+    require(prometheus.available())
+    server = prometheus.start([exporter.target], basic_auth=True)
+    try:
+        source = SourceConfig(name="prom", kind="prometheus", domain="application", url=server.url)
+        stored = {"username": prometheus.TEST_USER, "password": prometheus.TEST_PASSWORD}
+        leased = SourceContext("inv-1", frozenset({"*"}), {(Domain.APPLICATION, "default"): stored})
+        granted = build_toolset([source], leased)
+        answer = ask(granted, "prometheus_query", query="vector(1)", range_minutes=1)
+        assert answer.status is ToolStatus.OK, answer.text
+        assert answer.text.splitlines()[3].split()[0] == "{}"
+
+        anonymous = build_toolset([source], SourceContext("inv-1", frozenset({"*"})))
+        refused = ask(anonymous, "prometheus_query", query="vector(1)")
+        assert refused.status is ToolStatus.ERROR
+        assert "HTTP 401 from Prometheus" in refused.text
+        assert prometheus.TEST_PASSWORD not in answer.text + refused.text
+    finally:
+        prometheus.stop(server)
