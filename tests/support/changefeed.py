@@ -24,6 +24,17 @@ class FeedPlane:
     investigation_id: str
     worker_token: str
     other_investigation_id: str
+    alert_token: str
+
+    def worker_token_for(self, investigation_id: str) -> str:
+        container = build_container(_settings(self.plane))
+        try:
+            with container.db.transaction() as s:
+                return issue_worker_token(
+                    s, investigation_id, datetime.now(UTC) + timedelta(hours=1)
+                )
+        finally:
+            container.db.dispose()
 
 
 def _settings(plane: ControlPlane) -> Settings:
@@ -41,6 +52,10 @@ def feed_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeedPlane]:
             "deployer", kind=PrincipalKind.SERVICE, roles=frozenset({Role.CHANGE_SENDER})
         )
         sender = container.principals.create_token("deployer")
+        container.principals.create_user(
+            "alertmanager", kind=PrincipalKind.SERVICE, roles=frozenset({Role.ALERT_SENDER})
+        )
+        alert_sender = container.principals.create_token("alertmanager")
         admin = container.principals.authenticate(plane.token)
         assert admin is not None
         # Held, never dispatched: the worker token stays valid for the whole module.
@@ -52,12 +67,8 @@ def feed_plane(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FeedPlane]:
         with plane.client() as client:
             inv = plane.submit(client, title="checkout errors", scenario="two-am-cascade")["id"]
             other = plane.submit(client, title="another", scenario="two-am-cascade")["id"]
-        container = build_container(_settings(plane))
-        try:
-            with container.db.transaction() as s:
-                token = issue_worker_token(s, inv, datetime.now(UTC) + timedelta(hours=1))
-        finally:
-            container.db.dispose()
-        yield FeedPlane(plane, sender, inv, token, other)
+        feed = FeedPlane(plane, sender, inv, "", other, alert_sender)
+        feed.worker_token = feed.worker_token_for(inv)
+        yield feed
     finally:
         plane.stop()

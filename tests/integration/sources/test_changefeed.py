@@ -3,6 +3,7 @@ posted by a CI sender come back as recent_changes and firewall_rules evidence.""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -103,3 +104,45 @@ async def test_the_worker_token_reads_only_its_own_investigations_feed(
     res = await tools.call(ToolCall("recent_changes", {}))
     assert res.status is ToolStatus.ERROR
     assert "HTTP 403" in res.text
+
+
+def _started_by_alerts(posted: FeedPlane) -> str:
+    """An investigation that three alerts (two of them one group) started."""
+    plane = posted.plane
+    with plane.client() as admin:
+        route = {"name": "paging", "agent": "triage", "matchers": ['severity="critical"'],
+                 "group_by": ["namespace"], "scenario": "two-am-cascade"}  # fmt: skip
+        assert admin.post("/v1/alert-routes", json=route).status_code == 201
+
+    def alert(name: str, service: str, summary: str, **extra: str) -> dict[str, object]:
+        labels = {
+            "alertname": name,
+            "severity": "critical",
+            "namespace": "shop",
+            "service": service,
+        }
+        return {"labels": {**labels, **extra}, "annotations": {"summary": summary}}
+
+    alerts = [
+        alert("CheckoutErrors", "checkout", "5xx above 5%"),
+        alert("CheckoutErrors", "checkout", "pod 1", pod="checkout-1"),
+        alert("CartLatency", "cart", "p99 2s"),
+    ]
+    headers = {"Authorization": f"Bearer {posted.alert_token}"}
+    resp = httpx.post(f"{plane.url}/v1/alerts", json={"alerts": alerts}, headers=headers)
+    assert resp.status_code in (200, 202), resp.text
+    (inv,) = resp.json()["started"]
+    return str(inv)
+
+
+async def test_list_alerts_summarizes_the_alerts_that_started_the_investigation(
+    posted: FeedPlane,
+) -> None:
+    inv = await asyncio.to_thread(_started_by_alerts, posted)
+    token = await asyncio.to_thread(posted.worker_token_for, inv)
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=posted.plane.url, headers=headers) as client:
+        res = await _toolset(posted, client, inv=inv).call(ToolCall("list_alerts", {}))
+    assert res.status is ToolStatus.OK, res.text
+    assert res.text.startswith("3 alerts firing (critical: 3")
+    assert "CheckoutErrors" in res.text and "shop/checkout" in res.text and "shop/cart" in res.text
