@@ -3,6 +3,7 @@ and, when the Debian package is installed, a real Alertmanager."""
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from nightshift.domain.vocabulary import PrincipalKind, Role
 from nightshift.settings import Settings
 from tests.support import alertmanager
 from tests.support.control_plane import TEST_SOURCES
+from tests.support.postgres import PostgresServer
 from tests.support.server import ControlPlane
 
 
@@ -36,15 +38,26 @@ class AlertPlane(ControlPlane):
             container.db.dispose()
 
 
+_names = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'nightshift.db'}"
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    return server.create_database(f"alerts_{next(_names)}")
+
+
 @pytest.fixture
-def plane(tmp_path: Path) -> Iterator[AlertPlane]:
+def plane(tmp_path: Path, database_url: str) -> Iterator[AlertPlane]:
     sources = tmp_path / "sources.yaml"
     sources.write_text(TEST_SOURCES)  # free-form (alert) questions need a declared source
     env = {
         "NIGHTSHIFT_ALERTS_MAX_INVESTIGATIONS_PER_MINUTE": "5",
         "NIGHTSHIFT_SOURCES_FILE": str(sources),
     }
-    p = AlertPlane(tmp_path, f"sqlite:///{tmp_path / 'nightshift.db'}", env_overrides=env)
+    p = AlertPlane(tmp_path, database_url, env_overrides=env)
     p.provision()
     p.provision_sender()
     p.start()

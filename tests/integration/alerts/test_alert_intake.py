@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -184,3 +185,18 @@ def test_a_real_alertmanager_group_of_many_alerts_starts_one_investigation(
             assert watchdog["investigation_id"] is None and watchdog["source"] == "alertmanager"
     finally:
         alertmanager.stop(am)
+
+
+def test_concurrent_deliveries_of_one_new_group_start_one_investigation(plane: AlertPlane) -> None:
+    sender = {"Authorization": f"Bearer {plane.sender_token}"}
+    bodies = [_webhook([_alert(i) for i in range(k, k + 20)]) for k in range(0, 160, 20)]
+    with (
+        httpx.Client(base_url=plane.url, timeout=60, headers=sender) as raw,
+        ThreadPoolExecutor(8) as pool,
+    ):
+        answers = list(pool.map(lambda b: raw.post(AM, json=b), bodies))
+    assert [a.status_code for a in answers] == [200] * 8
+    assert sum(len(a.json()["started"]) for a in answers) == 1
+    with plane.client() as admin:
+        (inv,) = _investigations(admin)
+        assert len(admin.get(f"/v1/investigations/{inv['id']}/alerts").json()) == 160

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from nightshift.notifications.protocol import EscalationNotice, slack_payload
+from nightshift.services.alerts import AlertIntakeService, IntakePolicy
 from nightshift.store.tables import AlertRow, InvestigationEventRow, InvestigationRow
 from tests.support.control_plane import World
 from tests.unit.alerts.conftest import Clock, am_alert, webhook
@@ -197,3 +200,26 @@ def _status(value: str) -> Any:
     from nightshift.domain.vocabulary import InvestigationStatus
 
     return InvestigationStatus(value)
+
+
+def test_with_cancel_on_resolve_an_investigation_ends_when_its_alerts_resolve(
+    client: TestClient, world: World, route: dict[str, Any]
+) -> None:
+    c = world.container
+    c.alerts = AlertIntakeService(c.db, c.alert_routes, c.investigations, c.escalations,
+                                  IntakePolicy(3, cancel_on_resolve=True))  # fmt: skip
+    inv_id = _post(client, world, webhook([am_alert("A")]))["started"][0]
+    _post(client, world, webhook([am_alert("A", status="resolved")]))
+    view = client.get(f"/v1/investigations/{inv_id}", headers=world.auth("viewer")).json()
+    assert view["status"] == "cancelled"
+    assert "all alerts resolved" in view["reason"]
+    assert len(_events(world, inv_id, "alerts_resolved")) == 1
+
+
+def test_the_slack_message_of_an_alert_escalation_names_the_alert_labels() -> None:
+    notice = EscalationNotice(escalation_id="e1", kind="breaker", agent="triage",
+                              summary="escalated", routed_to=("oncall@example.org",),
+                              details={"alert_labels": {"alertname": "CheckoutDown",
+                                                        "namespace": "shop"}})  # fmt: skip
+    text = json.dumps(slack_payload(notice))
+    assert "alertname=CheckoutDown, namespace=shop" in text
