@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from nightshift.agent.api import investigate
 from nightshift.agent.reasoners.offline.analyzers import analyze
+from nightshift.agent.reasoners.offline.beliefs import Beliefs
 from nightshift.agent.reasoners.offline.changes import change_subject, parse_changes
-from nightshift.agent.reasoners.offline.findings import Analysis
+from nightshift.agent.reasoners.offline.findings import Analysis, Finding
 from nightshift.agent.reasoners.offline.kinds import kind_name
+from nightshift.agent.reasoners.offline.signals import DB, match_signals
 from nightshift.agent.reasoners.offline.topology import Topology
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolStatus
@@ -138,3 +140,94 @@ def test_an_empty_answer_shows_the_tools_own_message() -> None:
     call = ToolCall("firewall_rules", {"target": "fw-nowhere-07"})
     summary = analyze(call, ToolResult(ToolStatus.NO_DATA, said), Topology()).summary
     assert summary == f"no_data: {said}"
+
+
+def test_healthy_read_outs_are_not_findings() -> None:
+    healthy = "replication lag: 0.3s\nmax_connections: 300   current: 7 (2%)\n"
+    assert match_signals(healthy, DB) == []
+    sick = "replication lag: 45s\nmax_connections: 300   current: 290 (97%)\n"
+    assert {s for s, _line in match_signals(sick, DB)} == {"db-replication", "too-many-conns"}
+
+
+NOW = 1_800_000_000.0
+
+
+def _finding(signal: str, ref: ResourceRef, line: str, at: float) -> Finding:
+    return Finding(signal, ref, line, at)
+
+
+def test_a_signal_that_began_a_day_before_the_incident_weighs_as_history() -> None:
+    beliefs = Beliefs(causes_checked=True)
+    api = ResourceRef("Deployment", "api", "shop")
+    db = ResourceRef("Database", "orders-db")
+    beliefs.add_finding(_finding("timeout", api, "api: upstream timeout", NOW), "e1")
+    beliefs.add_finding(_finding("db-slow", db, "slow query log volume up", NOW - 86_400), "e2")
+    fresh = Beliefs(causes_checked=True)
+    fresh.add_finding(_finding("timeout", api, "api: upstream timeout", NOW), "e1")
+    fresh.add_finding(_finding("db-slow", db, "slow query log volume up", NOW - 60), "e2")
+    old = beliefs.evaluate(Topology())[(db, "db-slow-query")].confidence
+    new = fresh.evaluate(Topology())[(db, "db-slow-query")].confidence
+    assert old < 0.5 * new
+
+
+def test_a_stopped_kubelet_is_why_the_node_is_not_ready() -> None:
+    beliefs = Beliefs(causes_checked=True)
+    node = ResourceRef("Node", "worker-b")
+    beliefs.add_finding(_finding("node-notready", node, "Ready False NodeNotReady", NOW), "e1")
+    beliefs.add_finding(
+        _finding("kubelet-stopped", node, "Kubelet stopped posting node status.", NOW), "e2"
+    )
+    out = beliefs.evaluate(Topology())
+    kubelet, not_ready = out[(node, "kubelet-down")], out[(node, "node-not-ready")]
+    assert kubelet.confidence > not_ready.confidence
+    assert not_ready.parent == (node, "kubelet-down")
+
+
+CRM_LOGS = (
+    "2026-03-14 01:36:00.413 ERROR 1 --- [exec-77] o.h.e.j.s.SqlExceptionHelper : "
+    "ERROR: canceling statement due to statement timeout\n"
+    "2026-03-14 01:43:00.002 WARN 1 --- [exec-12] com.zaxxer.hikari.pool.HikariPool : "
+    "HikariPool-1 - Connection is not available, request timed out after 30000ms\n"
+)
+CRM_PODS = "NAME                       READY   STATUS    RESTARTS   AGE\ncrm-api-5d9c8f7b6d-b7x22   1/1     Running   0          3d\n"  # noqa: E501
+DB_STATS = """\
+database customers-db (postgresql 15.6) host=customers-db.example.internal
+max_connections: 500   current: 64 (13%)
+
+connections by application_name:
+ application_name | count
+------------------+-------
+ crm-api          |    60
+(1 rows)
+
+top statements by mean time (pg_stat_statements):
+ calls | mean_ms | max_ms |  rows  | query
+-------+---------+--------+--------+------------------------------------------------
+ 18211 |  3912.4 | 9980.1 |  18102 | SELECT c.* FROM customers c WHERE lower(c.email) = lower($1)
+"""
+
+
+async def test_a_slow_statement_is_fixed_in_the_database_not_in_its_caller() -> None:
+    unknown = ToolResult(
+        ToolStatus.NO_DATA, "no database named 'crm-api' is monitored (known: customers-db)"
+    )
+    toolset = StaticToolset(
+        [
+            ("kubectl_get", {"kind": "pods"}, CRM_PODS),
+            ("kubectl_logs", {}, CRM_LOGS),
+            ("db_stats", {"database": "customers-db"}, DB_STATS),
+            ("db_stats", {}, unknown),
+        ],
+        tools=["kubectl_get", "kubectl_logs", "db_stats"],
+    )
+    d = await investigate(InvestigationRequest("crm-api errors", namespace="crm"), toolset)
+    assert any(c.params.get("database") == "customers-db" for c in toolset.calls)
+    assert d.top is not None
+    assert (d.top.fault, d.top.resource.kind, d.top.resource.name) == (
+        "db-slow-query",
+        "Database",
+        "customers-db",
+    )
+    # the caller's exhausted pool is an effect of the slow database
+    chain = [(link.resource.name, link.fault) for link in d.causal_chain]
+    assert ("crm-api", "connection-pool-exhaustion") in chain[1:]

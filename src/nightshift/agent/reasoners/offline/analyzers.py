@@ -111,6 +111,23 @@ def _db_clients(database: str, text: str, topo: Topology) -> None:
             topo.clients.add((workload_name(app), database))
 
 
+# pg_stat_statements rows: "calls | mean_ms | max_ms | rows | query"
+_STATEMENT = re.compile(r"^\s*\d+\s*\|\s*(\d+(?:\.\d+)?)\s*\|[^\n]*\|\s*(\S[^\n]*)$", re.M)
+SLOW_MEAN_MS = 1000.0  # an OLTP statement averaging a second holds its connection that long
+
+
+def _slow_statements(database: str, text: str, out: Analysis) -> None:
+    """A statement whose *mean* time is over a second: the database is slow for it."""
+    head = text.find("mean_ms")
+    if not database or head == -1:
+        return
+    for mean, query in _STATEMENT.findall(text[head:]):
+        if float(mean) >= SLOW_MEAN_MS:
+            line = f"slow query: mean {float(mean):.0f} ms: {query.strip()}"[:240]
+            out.findings.append(Finding("db-slow", ResourceRef("Database", database), line))
+            return
+
+
 _KNOWN_DBS = re.compile(r"\(known:\s*([^)]*)\)")
 
 
@@ -120,6 +137,7 @@ def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
     sections.missing_autoscaler(call, result, topo, out)
     if call.name == "db_stats" and result.status is ToolStatus.OK:
         _db_clients(str(call.params.get("database") or ""), result.text, topo)
+        _slow_statements(str(call.params.get("database") or ""), result.text, out)
     if call.name == "db_stats":  # "(known: customers-db, orders-db)": what is monitored
         for m in _KNOWN_DBS.finditer(f"{result.text}\n{result.error or ''}"):
             for db in re.split(r"[,\s]+", m.group(1)):
