@@ -11,12 +11,15 @@ real cluster and a scenario alike; TARGET is ``namespace/Kind/name``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from nightshift.agent.tools.protocol import ToolResult, ToolStatus
+from nightshift.k8s.changes_text import Record, render
 from nightshift.k8s.client import KubeError
 from nightshift.k8s.managed import Touch, touch_id, touches
 from nightshift.k8s.reads import (
@@ -24,13 +27,10 @@ from nightshift.k8s.reads import (
     Obj,
     Scopes,
     change_id,
-    event_count,
     event_time,
-    human_age,
     meta,
     parse_time,
     rfc3339,
-    table,
 )
 from nightshift.k8s.revisions import (
     Revision,
@@ -41,6 +41,7 @@ from nightshift.k8s.revisions import (
 
 DEFAULT_MINUTES = 1440
 MAX_WARNINGS = 30
+PARALLEL_READS = 4
 MAX_CHANGES = 60  # newest first; the rest is counted, so the answer fits a prompt
 _SAME_WRITE = timedelta(seconds=5)  # a manager's write and the revision it caused
 _SAME_SECOND = timedelta(seconds=1)
@@ -63,38 +64,30 @@ WORKLOADS: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    at: datetime
-    id: str
-    domain: str
-    kind: str
-    target: str
-    actor: str
-    summary: str
-    details: str = ""
-
-
 def recent_changes(
     lister: Lister, scopes: Scopes, params: Mapping[str, Any], now: datetime
 ) -> ToolResult:
     minutes = int(params.get("since_minutes") or DEFAULT_MINUTES)
     since = now - timedelta(minutes=minutes)
     domain = str(params.get("domain") or "")
+    unreadable: list[str] = []
+    reads: list[tuple[str, Callable[[], list[Any]]]] = []
+    for ns in scopes(None):
+        reads.append(("workloads", partial(_rollouts, lister, ns, since)))
+        for entry in OBJECTS:
+            reads.append((entry[1], partial(_object_writes, lister, entry, ns, since)))
+        reads.append(("events", partial(_warnings, lister, ns, since)))
+    # The lists are independent: a few at a time, so one answer costs about the
+    # slowest list rather than the sum (the API server sees at most PARALLEL_READS).
+    with ThreadPoolExecutor(max_workers=PARALLEL_READS) as pool:
+        results = list(pool.map(lambda r: _guarded(unreadable, r[0], r[1]), reads))
     records: list[Record] = []
     warnings: list[Obj] = []
-    unreadable: list[str] = []
-    for ns in scopes(None):
-        records += _guarded(unreadable, "workloads", lambda n=ns: _rollouts(lister, n, since))
-        for api_version, plural, kind, change, dom in OBJECTS:
-            records += _guarded(
-                unreadable,
-                plural,
-                lambda a=api_version, p=plural, k=kind, c=change, d=dom, n=ns: _writes(
-                    lister.items(a, p, n), k, c, d, since
-                ),
-            )
-        warnings += _guarded(unreadable, "events", lambda n=ns: _warnings(lister, n, since))
+    for (what, _), found in zip(reads, results, strict=True):
+        if what == "events":
+            warnings += found
+        else:
+            records += found
     if domain:
         records = [r for r in records if r.domain == domain]
         warnings = warnings if domain == "kubernetes" else []
@@ -128,56 +121,6 @@ def _guarded(unreadable: list[str], what: str, read: Any) -> list[Any]:
         unreadable.append(f"{what} ({exc.status} {exc.reason})")
         return []
     return found
-
-
-def render(
-    records: Sequence[Record], warnings: Sequence[Obj], now: datetime, hidden: int = 0
-) -> str:
-    blocks = []
-    if records:
-        rows = [
-            [
-                rfc3339(r.at),
-                human_age((now - r.at).total_seconds()),
-                r.id,
-                r.domain,
-                r.kind,
-                r.target,
-                r.actor,
-                r.summary,
-            ]
-            for r in records
-        ]
-        head = ["TIME", "AGE", "ID", "DOMAIN", "KIND", "TARGET", "ACTOR", "SUMMARY"]
-        blocks.append(table(head, rows))
-        if hidden:
-            blocks[-1] += f"\n... {hidden} older changes not shown (narrow since_minutes or domain)"
-        details = [f"  {r.id}: {r.details}" for r in records if r.details]
-        if details:
-            blocks.append("Details:\n" + "\n".join(details))
-    else:
-        blocks.append("No changes to workloads, config, policies or RBAC in the window.")
-    if warnings:
-        rows = [_warning_row(e, now) for e in warnings]
-        blocks.append(
-            "Warning events (symptoms, not changes), newest first:\n"
-            + table(["LAST SEEN", "COUNT", "OBJECT", "REASON", "MESSAGE"], rows)
-        )
-    return "\n\n".join(blocks)
-
-
-def _warning_row(event: Obj, now: datetime) -> list[str]:
-    obj = event.get("involvedObject") or event.get("regarding") or {}
-    when = event_time(event)
-    ns = obj.get("namespace") or meta(event).get("namespace", "")
-    message = " ".join(str(event.get("message") or event.get("note") or "").split())
-    return [
-        human_age((now - when).total_seconds()) if when else "<unknown>",
-        str(event_count(event)),
-        f"{ns}/{obj.get('kind', '')}/{obj.get('name', '')}",
-        str(event.get("reason", "")),
-        message[:160],
-    ]
 
 
 def _warnings(lister: Lister, ns: str | None, since: datetime) -> list[Obj]:
@@ -254,6 +197,13 @@ def _progress(workload: Obj) -> str:
 
 
 # -- objects without revisions ------------------------------------------------------------
+
+
+def _object_writes(
+    lister: Lister, entry: tuple[str, str, str, str, str], ns: str | None, since: datetime
+) -> list[Record]:
+    api_version, plural, kind, change, domain = entry
+    return _writes(lister.items(api_version, plural, ns), kind, change, domain, since)
 
 
 def _writes(items: list[Obj], kind: str, change: str, domain: str, since: datetime) -> list[Record]:
