@@ -9,8 +9,12 @@ from typing import Any, Protocol
 
 from nightshift.domain.vocabulary import Domain, Tier
 from nightshift.services.errors import Invalid
-from nightshift.sources.config import SourceConfig
+from nightshift.sources.config import SourceConfig, SourceKind
 from nightshift.worker_spec import WorkerSpec, simulated_source
+
+CONTROL_PLANE_FEED = SourceConfig(
+    name="nightshift-feed", kind=SourceKind.CHANGES, domain=Domain.APPLICATION
+)
 
 
 class EvidenceSources(Protocol):
@@ -56,6 +60,10 @@ def spec_for(
             )
         if not domains:  # the credentials the worker needs: its sources' domains
             wanted = tuple(sorted({s.domain for s in chosen}, key=lambda d: d.value))
+        if not any(s.kind is SourceKind.CHANGES for s in chosen):
+            # Nightshift's own feed (changes posted to it, the alerts it received) is
+            # always read: the 2 AM cause is often a change made outside the cluster.
+            chosen = (*chosen, CONTROL_PLANE_FEED)
     spec = WorkerSpec(
         question=question,
         tier=tier,
