@@ -271,3 +271,35 @@ class Exporter:
                 yield f"{name}_bucket{_labels_text(inf)} {_number(counts[-1])}\n"
                 yield f"{name}_sum{_labels_text(labels)} {_number(counts[-2])}\n"
                 yield f"{name}_count{_labels_text(labels)} {_number(counts[-1])}\n"
+
+
+# Alerting rules over the shapes above, as a platform team would write them for
+# the 2 AM cascade (checkout slow because PgBouncer's pool waits on a PostgreSQL
+# that is out of connections). Windows are short because tests scrape every second.
+CASCADE_RULES = """
+groups:
+  - name: cascade
+    rules:
+      - alert: CheckoutLatencyHigh
+        expr: >
+          histogram_quantile(0.99, sum by (le, namespace, service)
+          (rate(http_request_duration_seconds_bucket{service="checkout"}[30s]))) > 1
+        labels: {severity: warning}
+        annotations:
+          description: "checkout p99 latency {{ $value }}s (over 1s)"
+      - alert: CheckoutUpstreamTimeouts
+        expr: increase(checkout_upstream_timeouts_total[1m]) > 0
+        labels: {severity: warning}
+        annotations:
+          description: "checkout timed out {{ $value }} times calling its upstream"
+      - alert: PgBouncerClientsWaiting
+        expr: pgbouncer_pools_client_waiting_connections > 10
+        labels: {severity: critical, domain: database, namespace: db, service: pgbouncer}
+        annotations:
+          description: "{{ $labels.database }} pool: {{ $value }} clients waiting for a server"
+      - alert: PostgresConnectionsNearMax
+        expr: sum(pg_stat_activity_count) / max(pg_settings_max_connections) > 0.9
+        labels: {severity: critical, domain: database, namespace: db, service: postgres}
+        annotations:
+          description: "remaining connection slots nearly gone ({{ $value }} of the maximum)"
+"""

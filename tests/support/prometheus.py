@@ -36,6 +36,7 @@ class PrometheusServer:
     directory: Path
     port: int
     process: subprocess.Popen[bytes]
+    targets: int = 0
 
     @property
     def url(self) -> str:
@@ -56,6 +57,11 @@ class PrometheusServer:
                 return
             time.sleep(0.25)
         raise TimeoutError(f"no {series} series for {promql!r} within {timeout:g} s")
+
+    def wait_for_scrape(self, timeout: float = 30.0) -> None:
+        """Block until every target has been scraped once: Prometheus' service
+        discovery hands targets over about 5 s after start, not at once."""
+        self.wait_for("up == 1", series=self.targets, timeout=timeout)
 
     def log(self) -> str:
         path = self.directory / "prometheus.log"
@@ -150,7 +156,7 @@ def start(
         stderr=subprocess.STDOUT,
     )
     log.close()
-    server = PrometheusServer(directory, port, process)
+    server = PrometheusServer(directory, port, process, len(targets))
     _wait_ready(server, timeout)
     return server
 

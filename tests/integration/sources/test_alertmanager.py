@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from nightshift.sources.guard import TRUNCATION_MARKER
 from nightshift.sources.registry import build_toolset
 from tests.support import alertmanager, metrics_stack, prometheus
 from tests.support.alertmanager import AlertmanagerServer, alert
-from tests.support.exporter import Exporter
+from tests.support.exporter import CASCADE_RULES, Exporter
 from tests.support.metrics_stack import require
 
 alertmanager_server = metrics_stack.alertmanager_server
@@ -117,29 +118,38 @@ def test_alertmanager_down_is_source_unavailable_evidence() -> None:
     assert result.text.startswith("source unavailable: alertmanager source 'am': ConnectError")
 
 
-def test_an_alert_fired_by_a_prometheus_rule_is_listed(exporter: Exporter) -> None:
+def test_the_cascade_fired_by_real_prometheus_rules_is_listed_with_its_cause(
+    exporter: Exporter,
+) -> None:
     require(prometheus.available())
     require(alertmanager.available())
     am = alertmanager.start()
-    rules = """
-groups:
-  - name: pgbouncer
-    rules:
-      - alert: PgBouncerClientsWaiting
-        expr: pgbouncer_pools_client_waiting_connections > 10
-        labels: {severity: critical, domain: database}
-        annotations:
-          description: "{{ $labels.database }} pool: {{ $value }} clients waiting"
-"""
-    prom = prometheus.start([exporter.target], rules=rules, alertmanager=am.target)
+    prom = prometheus.start([exporter.target], rules=CASCADE_RULES, alertmanager=am.target)
     try:
+        prom.wait_for_scrape()
         exporter.pgbouncer("orders", waiting=42, active=20, max_wait_seconds=3.5)
-        am.wait_for_alerts(1, timeout=60)
+        exporter.postgres("orders", {"active": 95, "idle": 3}, max_connections=100)
+        deadline = time.monotonic() + 60
+        while len(am.alerts()) < 4:  # slow checkouts go on until every rule has fired
+            assert time.monotonic() < deadline, am.alerts()
+            exporter.checkout(latency_seconds=2.5, requests_per_second=20, timeouts=3)
+            time.sleep(0.5)
         result = ask(sources(am.url))
-        row = result.text.splitlines()[2]
-        assert "PgBouncerClientsWaiting" in row and "critical" in row and "database" in row
-        assert "orders pool: 42 clients waiting" in row
+        rows = {line.split()[6]: line for line in result.text.splitlines()[2:]}
+        assert set(rows) == {
+            "CheckoutLatencyHigh", "CheckoutUpstreamTimeouts", "PgBouncerClientsWaiting",
+            "PostgresConnectionsNearMax",
+        }  # fmt: skip
+        assert rows["PgBouncerClientsWaiting"].split()[4:8] == [
+            "critical", "database", "PgBouncerClientsWaiting", "db/pgbouncer",
+        ]  # fmt: skip
+        assert "orders pool: 42 clients waiting" in rows["PgBouncerClientsWaiting"]
+        assert "remaining connection slots" in rows["PostgresConnectionsNearMax"]
+        assert "shop/checkout" in rows["CheckoutLatencyHigh"]
+        database = ask(sources(am.url), domain="database")
+        assert database.text.startswith("2 alerts firing (critical: 2, warning: 0, info: 0)")
     finally:
-        exporter.remove("pgbouncer_pools_client_waiting_connections")
+        for name in ("pgbouncer_pools_client_waiting_connections", "pg_stat_activity_count"):
+            exporter.remove(name)
         prometheus.stop(prom)
         alertmanager.stop(am)
