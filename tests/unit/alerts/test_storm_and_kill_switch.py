@@ -106,3 +106,44 @@ def test_escalations_of_an_alert_investigation_carry_the_alert_labels(
     assert notice.details["alert_labels"]["alertname"] == "CheckoutDown"
     esc = client.get("/v1/escalations", headers=world.auth("viewer")).json()
     assert esc[0]["payload"]["alert_labels"]["namespace"] == "shop"
+
+
+class _DiesOnce:
+    """The investigation service, except that the first submission dies the way a
+    control-plane crash between the intake commit and the submission would."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.dead = real, False
+
+    def submit(self, req: Any, caller: Any) -> Any:
+        if not self.dead:
+            self.dead = True
+            raise RuntimeError("control plane killed")
+        return self.real.submit(req, caller)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+def test_a_retry_after_a_crash_between_commit_and_submission_starts_it_once(
+    world: World, route: dict[str, Any], clock: Clock
+) -> None:
+    from nightshift.api.app import create_app
+    from nightshift.services.alerts import AlertIntakeService, IntakePolicy
+
+    c = world.container
+    c.alerts = AlertIntakeService(c.db, c.alert_routes, _DiesOnce(c.investigations),  # type: ignore[arg-type]
+                                  c.escalations, IntakePolicy(3), clock=clock)  # fmt: skip
+    body = webhook([am_alert("A"), am_alert("B")], group="crash")
+    app = create_app(c, background=False)
+    with TestClient(app, raise_server_exceptions=False) as client:  # type: ignore[arg-type]
+        assert client.post(AM, json=body, headers=world.auth("sender")).status_code == 500
+        assert _count(world, AlertRow) == 2  # the alerts were committed before the crash
+        retry = client.post(AM, json=body, headers=world.auth("sender")).json()
+        assert retry["started"] == []  # the claim is fresh: another replica may be submitting
+        clock.advance(31)
+        retry = client.post(AM, json=body, headers=world.auth("sender")).json()
+        assert len(retry["started"]) == 1
+        for _ in range(3):
+            assert client.post(AM, json=body, headers=world.auth("sender")).json()["started"] == []
+    assert _count(world, InvestigationRow) == 1
