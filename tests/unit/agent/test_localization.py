@@ -231,3 +231,51 @@ async def test_a_slow_statement_is_fixed_in_the_database_not_in_its_caller() -> 
     # the caller's exhausted pool is an effect of the slow database
     chain = [(link.resource.name, link.fault) for link in d.causal_chain]
     assert ("crm-api", "connection-pool-exhaustion") in chain[1:]
+
+
+SEARCH_PODS = """\
+NAME                          READY   STATUS    RESTARTS   AGE
+search-api-5b8c7f6d9c-6wq2m   1/1     Running   0          2d
+search-api-5b8c7f6d9c-k9xtr   1/1     Running   0          2d
+search-api-5b8c7f6d9c-z4plb   1/1     Running   0          2d
+"""
+HUNG = "2026-03-14 00:05:00.840 WARN [http-31] Search - request waiting on cache lock for 5000ms\n"
+FINE = "2026-03-14 02:05:00.123 INFO [http-7] Search - q=drill hits=88 took=41ms\n"
+
+
+async def test_a_hang_in_one_replica_while_its_siblings_are_fine_is_that_pods() -> None:
+    toolset = StaticToolset(
+        [
+            ("kubectl_get", {"kind": "pods"}, SEARCH_PODS),
+            ("kubectl_logs", {"pod": "search-api-5b8c7f6d9c-6wq2m"}, HUNG),
+            ("kubectl_logs", {}, FINE),
+        ],
+        tools=["kubectl_get", "kubectl_logs"],
+    )
+    request = InvestigationRequest("search-api requests time out", namespace="search")
+    d = await investigate(request, toolset)
+    assert d.top is not None
+    assert (d.top.fault, d.top.resource.kind, d.top.resource.name) == (
+        "application-deadlock-hang",
+        "Pod",
+        "search-api-5b8c7f6d9c-6wq2m",
+    )
+
+
+DESCRIBE_TWO_PORTS = """\
+Name:         web-1
+Containers:
+  web:
+    Port:          8080/TCP, 8081/TCP
+    Host Port:     0/TCP, 0/TCP
+    Readiness:    http-get http://:8081/admin/ready delay=0s timeout=1s period=10s
+"""
+
+
+def test_a_probe_on_the_second_declared_port_is_not_a_port_mismatch() -> None:
+    call = ToolCall("kubectl_describe", {"kind": "pod", "name": "web-1"})
+    out = analyze(call, ToolResult(ToolStatus.OK, DESCRIBE_TWO_PORTS), Topology())
+    assert "readiness-port-mismatch" not in {f.signal for f in out.findings}
+    broken = DESCRIBE_TWO_PORTS.replace("8080/TCP, 8081/TCP", "8080/TCP")
+    out = analyze(call, ToolResult(ToolStatus.OK, broken), Topology())
+    assert "readiness-port-mismatch" in {f.signal for f in out.findings}

@@ -58,7 +58,10 @@ _OBJ = re.compile(
     re.I,
 )
 _CONTROLLER = re.compile(r"^Controlled By:\s+(\S+)", re.M)
-_PORTS = re.compile(r"^\s+(?:Host )?Port:\s+(\d+)/", re.M)
+# "Port: 8080/TCP" or, for several, "Ports: 8080/TCP, 8081/TCP"; a Host Port (0 unless
+# hostPort is set) is not a port the container listens on
+_PORTS = re.compile(r"^\s+Ports?:[ \t]+([^\n]+)$", re.M)
+_PORT_NUMBER = re.compile(r"(\d+)/(?:TCP|UDP|SCTP)")
 _PROBE = re.compile(
     r"^\s+(Liveness|Readiness):\s+(?:http-get\s+\S*?:(\d+)|tcp-socket\s+\S*?:(\d+))", re.M
 )
@@ -277,7 +280,7 @@ def _describe(text: str, subject: ResourceRef, topo: Topology, out: Analysis) ->
     for pod in _CREATED_POD.findall(text):  # the controller names the pods it made
         if pod not in topo.pods:
             topo.add_pod(PodInfo(pod, namespace, status="Unknown"))
-    ports = {int(x) for x in _PORTS.findall(text)}
+    ports = {int(x) for line in _PORTS.findall(text) for x in _PORT_NUMBER.findall(line)}
     for kind, http_port, tcp_port in _PROBE.findall(text):
         port = int(http_port or tcp_port)
         if ports and port not in ports:

@@ -17,7 +17,7 @@ from nightshift.agent.reasoners.offline.changes import change_subject, names_obj
 from nightshift.agent.reasoners.offline.confirmation import confirm_leader
 from nightshift.agent.reasoners.offline.faults import EXPLAINS, SIGNAL_FAULTS, SYMPTOM_FAULTS
 from nightshift.agent.reasoners.offline.findings import Change, Finding
-from nightshift.agent.reasoners.offline.localize import relocate
+from nightshift.agent.reasoners.offline.localize import one_replica, relocate
 from nightshift.agent.reasoners.offline.steps import confirm_steps
 from nightshift.agent.reasoners.offline.timeline import preceded
 from nightshift.agent.reasoners.offline.topology import Topology, workload_name
@@ -101,6 +101,11 @@ def _faults_of(signal: str) -> tuple[tuple[str, float], ...]:
     return SIGNAL_FAULTS.get(signal, ())
 
 
+def _signals_of(fault: str) -> set[str]:
+    """The signals that indicate ``fault``."""
+    return {sig for sig, faults in SIGNAL_FAULTS.items() if any(f == fault for f, _w in faults)}
+
+
 def noisy_or(weights: list[float]) -> float:
     miss = 1.0
     for w in weights:
@@ -118,6 +123,7 @@ class Beliefs:
     steps_done: set[str] = field(default_factory=set)  # "tool" / "tool:kind" already asked
     evidence_steps: dict[str, set[str]] = field(default_factory=dict)  # evidence id -> steps
     line_at: dict[str, float] = field(default_factory=dict)  # finding line -> when it began
+    pod_logs: dict[str, set[str]] = field(default_factory=dict)  # pod -> signals in its logs
     first_seen: dict[tuple[str, str], float] = field(default_factory=dict)  # (name, fault)
 
     def resource(self, ref: ResourceRef) -> ResourceRef:
@@ -197,6 +203,13 @@ class Beliefs:
         self._focus(out, topo)
         # after focus: the object to fix is reached through the named workload
         relocate(out, lambda b, conf, parent: _with(b, conf, parent=parent))
+        one_replica(
+            out,
+            self.pod_logs,
+            _signals_of,
+            workload_name,
+            lambda b, conf, parent: _with(b, conf, parent=parent),
+        )
         cap_all = 1.0 if self.causes_checked else UNCHECKED_CAP
         capped = {k: _with(b, min(b.confidence, cap_all, self._cap(k[1]))) for k, b in out.items()}
         # caps first: a leader that may not be confirmed yet is not raised past them

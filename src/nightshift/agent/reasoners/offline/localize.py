@@ -12,7 +12,7 @@ on a workload yield to the same fault on the object of the fixing kind.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import Protocol, TypeVar
 
 from nightshift.agent.reasoners.offline.findings import Finding
@@ -146,3 +146,30 @@ def _specific_over_general(
             miss = (1.0 - b.confidence) * (1.0 - 0.8 * g.confidence)
             out[best] = scale(b, 1.0 - miss, None)
             out[key] = scale(g, g.confidence * 0.7, best)
+
+
+# Faults of one process, not of its template: when one replica shows it and its
+# siblings read clean, that pod is what to restart (restart-pod), not the Deployment.
+ONE_REPLICA = frozenset({"application-deadlock-hang", "memory-pressure-leak"})
+_WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
+
+
+def one_replica(
+    out: MutableMapping[Key, B],
+    pod_logs: Mapping[str, set[str]],
+    signals_of: Callable[[str], set[str]],
+    workload_of: Callable[[str], str],
+    scale: Callable[[B, float, Key | None], B],
+) -> None:
+    """``pod_logs``: pod -> the signals its logs showed (for every pod whose logs were read)."""
+    for key in [k for k in out if k[1] in ONE_REPLICA and k[0].kind in _WORKLOADS]:
+        ref, fault = key
+        read = [p for p in pod_logs if workload_of(p) == ref.name]
+        wanted = signals_of(fault)
+        sick = [p for p in read if pod_logs[p] & wanted]
+        if len(read) < 2 or len(sick) != 1:
+            continue
+        pod = (ResourceRef("Pod", sick[0], ref.namespace), fault)
+        b = out[key]
+        out[pod] = scale(b, b.confidence, None)
+        out[key] = scale(b, b.confidence * 0.7, pod)

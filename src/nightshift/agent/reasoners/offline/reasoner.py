@@ -20,7 +20,7 @@ from nightshift.agent.reasoners.offline.steps import step_of
 from nightshift.agent.reasoners.offline.topology import Topology, workload_name
 from nightshift.agent.reasoners.protocol import HypothesisUpdate, Observation, Plan
 from nightshift.agent.request import InvestigationRequest
-from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolSpec
+from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolSpec, ToolStatus
 from nightshift.domain.diagnosis import EvidenceStance, ResourceRef
 from nightshift.domain.taxonomy import load_taxonomy
 
@@ -74,6 +74,10 @@ class OfflineSession:
             self.beliefs.causes_checked = True
         for finding in analysis.findings:
             self.beliefs.add_finding(finding, evidence_id)
+        pod = call.params.get("pod")
+        if call.name == "kubectl_logs" and isinstance(pod, str) and result.status is ToolStatus.OK:
+            seen = self.beliefs.pod_logs.setdefault(pod, set())
+            seen |= {f.signal for f in analysis.findings}
         self._learn_names()
         for change in analysis.changes:
             self.beliefs.add_change(change, evidence_id)
