@@ -7,7 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, select
 
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import InvestigationStatus, PrincipalKind, Role, Tier
@@ -32,9 +33,29 @@ def test_migrations_create_exactly_the_tables_the_models_declare(world: World) -
     assert diff == []
 
 
+def _schema(engine: Engine) -> dict[str, list[tuple[str, str]]]:
+    found = inspect(engine)
+    return {
+        t: sorted((c["name"], str(c["type"])) for c in found.get_columns(t))
+        for t in sorted(found.get_table_names())
+    }
+
+
 def test_migrations_are_idempotent(world: World) -> None:
-    migrate.upgrade(world.container.db.engine)
-    migrate.upgrade(world.container.db.engine)
+    """Upgrading an up-to-date database again changes nothing: same revision,
+    same tables and columns, and the rows already stored are still there."""
+    engine = world.container.db.engine
+    head = ScriptDirectory.from_config(migrate.alembic_config(world.container.db.url))
+    revision = migrate.current_revision(engine)
+    assert revision == head.get_current_head()
+    schema = _schema(engine)
+    agents = [a.name for a in world.container.agents.list()]
+    assert agents == ["triage"]
+    migrate.upgrade(engine)
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == revision
+    assert _schema(engine) == schema
+    assert [a.name for a in world.container.agents.list()] == agents
 
 
 def test_concurrent_submissions_never_overfill_the_queue(world: World) -> None:
