@@ -9,6 +9,7 @@ the call that needed it (nothing to close when the worker ends).
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TypeVar
@@ -79,6 +80,10 @@ class HttpEndpoint:
                 f"source {source.name!r}: settings.headers may not set Authorization "
                 "(store a token or username/password in the secret broker)"
             )
+        ca_file = settings.ca_file
+        if ca_file and not os.path.isfile(ca_file):
+            why = f"settings.ca_file {ca_file!r} is not a file"
+            raise SourcesError(f"source {source.name!r}: {why}")
         self.url = source.url.rstrip("/")
         self._timeout = source.timeout_seconds
         self._headers = {**settings.headers, **auth_headers(credential)}

@@ -252,3 +252,23 @@ async def test_nan_and_inf_values_print_as_prometheus_would_read_them() -> None:
     result = await query(toolset(fake), "ratio")
     row = result.text.splitlines()[3].split()
     assert row[1] == "-" and row[7] == "1000000000"
+
+
+@pytest.mark.parametrize(
+    ("url", "settings", "problem"),
+    [
+        ("", {}, "needs an http:// or https:// url"),
+        ("postgresql://db:5432", {}, "needs an http:// or https:// url"),
+        ("https://p:9090", {"ca_file": "/nonexistent/ca.pem"}, "is not a file"),
+        ("http://p:9090", {"cadvisor_window": "5 minutes"}, "settings.cadvisor_window"),
+        ("http://p:9090", {"max_series": 0}, "settings.max_series"),
+    ],
+)
+def test_a_misconfigured_source_fails_at_start_up_saying_what_is_wrong(
+    url: str, settings: dict[str, Any], problem: str
+) -> None:
+    source = SourceConfig(
+        name="prom", kind="prometheus", domain="application", url=url, settings=settings
+    )
+    with pytest.raises(SourcesError, match=re.escape(problem)):
+        build(source, SourceContext("inv", frozenset({"*"})))
