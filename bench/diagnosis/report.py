@@ -101,6 +101,24 @@ def _calibration(corpus: str, sub: Sequence[Row]) -> list[str]:
     return [*out, ""]
 
 
+FLAGSHIP = "two-am-cascade"
+FLAGSHIP_CYCLES = 8
+
+
+def _flagship(sub: Sequence[Row]) -> list[str]:
+    """The 2 AM cascade: exactly the change (or its alias), confirmed within 8 cycles."""
+    row = next((r for r in sub if r.case == FLAGSHIP), None)
+    if row is None:
+        return []
+    ok = row.a1 and row.outcome == "diagnosed" and row.cycles <= FLAGSHIP_CYCLES
+    return [
+        f"2 AM cascade: rank 1 `{row.top}` ({row.confidence:.2f}), {row.outcome} after "
+        f"{row.cycles} cycles; target: `Change/CHG-20417` or a declared alias, confirmed "
+        f"within {FLAGSHIP_CYCLES} cycles ({_mark(ok)}).",
+        "",
+    ]
+
+
 def markdown(rows: Sequence[Row], notes: Sequence[str]) -> str:
     out = [
         "# Diagnosis benchmark",
@@ -115,6 +133,8 @@ def markdown(rows: Sequence[Row], notes: Sequence[str]) -> str:
         sub = [r for r in rows if r.corpus == corpus]
         out += _summary(corpus, sub)
         out += _calibration(corpus, sub)
+        if corpus == "scenarios":
+            out += _flagship(sub)
     out += [*[f"- {n}" for n in notes], ""]
     out.append(
         "| corpus | case | A@1 | A@3 | fault@1 | object@1 | rank 1 | confidence | outcome "

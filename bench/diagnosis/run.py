@@ -101,7 +101,9 @@ def main(argv: list[str] | None = None) -> int:
         wall = max(r.wall_ms for r in sub)
         f1, o1 = share([r.fault1 for r in sub]), share([r.object1 for r in sub])
         confirmed = sum(r.outcome == "diagnosed" for r in sub) / len(sub)
-        extra = f"  fault@1 {f1:.0%}  object@1 {o1:.0%}" if f1 is not None and o1 is not None else ""
+        extra = ""
+        if f1 is not None and o1 is not None:
+            extra = f"  fault@1 {f1:.0%}  object@1 {o1:.0%}"
         print(
             f"{corpus}: {len(sub)} cases  A@1 {t1:.0%}  A@3 {t3:.0%}{extra}  "
             f"confirmed {confirmed:.0%}  max reasoner CPU/cycle {cpu:.1f} ms  "
