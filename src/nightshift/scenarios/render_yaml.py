@@ -10,12 +10,15 @@ import yaml
 
 from nightshift.scenarios.clock import at, rfc3339
 from nightshift.scenarios.cluster import (
+    EVICTION_GRACE,
     ReplicaSetView,
     container_ready,
     container_started,
     endpoints,
+    evicted,
     find_workload,
     image_of,
+    node_lost_for,
     pod_labels,
     pod_ready,
     pod_template,
@@ -234,6 +237,12 @@ def pod_yaml(state: WorldState, pod: Pod, now: datetime) -> dict[str, Any]:
                 "uid": _uid(pod.namespace + owner_name),
             }
         ]
+    if evicted(state, pod):
+        # the taint manager (or a user) deleted it; its kubelet never confirmed
+        lost = node_lost_for(state, pod)
+        gone = lost - EVICTION_GRACE if lost is not None and lost > EVICTION_GRACE else 30
+        meta["deletionTimestamp"] = rfc3339(at(now, gone))
+        meta["deletionGracePeriodSeconds"] = 30
     spec = _pod_spec(t, {c.name: image_of(state, pod, c) for c in t.containers})
     if pod.node:
         spec["nodeName"] = pod.node
@@ -517,13 +526,17 @@ def endpoints_yaml(state: WorldState, svc: Service, now: datetime) -> dict[str, 
     return body
 
 
+def api_object(state: WorldState, kind: Kind, obj: Any, now: datetime) -> dict[str, Any]:
+    """The API object a real cluster would return for this world object."""
+    if kind.name == "Endpoints":
+        return endpoints_yaml(state, obj, now)
+    return _object_yaml(state, obj, now)
+
+
 def render_yaml(
     state: WorldState, kind: Kind, items: list[Any], now: datetime, single: bool
 ) -> str:
-    docs = [
-        endpoints_yaml(state, o, now) if kind.name == "Endpoints" else _object_yaml(state, o, now)
-        for o in items
-    ]
+    docs = [api_object(state, kind, o, now) for o in items]
     body: dict[str, Any] = (
         docs[0]
         if single and docs

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from nightshift.agent.tools.protocol import ToolResult, ToolStatus
+from nightshift.scenarios.api_tables import SHARED, shared_table
 from nightshift.scenarios.cluster import (
     ReplicaSetView,
     find_workload,
@@ -127,7 +128,12 @@ def kubectl_get(state: WorldState, now: datetime, p: Mapping[str, Any]) -> ToolR
     data = {"kind": kind.name, "items": [_summary(state, o) for o in items]}
     if p.get("output") == "yaml":
         return ok(render_yaml(state, kind, items, now, single=bool(name)), data)
-    text = render_get(state, kind, items, all_namespaces=not namespace, output=p.get("output"))
+    if kind.name in SHARED:
+        text = shared_table(
+            state, kind, items, now, all_namespaces=not namespace, output=p.get("output")
+        )
+    else:
+        text = render_get(state, kind, items, all_namespaces=not namespace, output=p.get("output"))
     return ok(text, data)
 
 
