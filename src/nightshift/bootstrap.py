@@ -34,6 +34,7 @@ from nightshift.services.escalations import EscalationService
 from nightshift.services.evidence import EvidenceService
 from nightshift.services.execution import ExecutionService
 from nightshift.services.gate_view import GateView
+from nightshift.services.interrupted import InterruptedExecutions
 from nightshift.services.investigations import AdmissionPolicy, InvestigationService
 from nightshift.services.kill_switch import KillSwitchService
 from nightshift.services.phases import PhaseService
@@ -457,7 +458,18 @@ def _wire_workflow(c: Container) -> None:
         kill_switch=c.kill_switch.kill_switch,
     )
     c.approvals = ApprovalService(c.proposals)
-    c.execution = ExecutionService(c.proposals, make_remediator(c.settings, c.sources))
+    remediator = make_remediator(c.settings, c.sources)
+    if c.settings.test_crash_at:
+        from nightshift.runtime.remediation.crash_point import CrashingRemediator
+
+        log.warning(
+            "NIGHTSHIFT_TEST_CRASH_AT=%s: this control plane will kill itself mid-execution "
+            "(fault injection for tests)",
+            c.settings.test_crash_at,
+        )
+        remediator = CrashingRemediator(remediator, c.settings.test_crash_at)
+    c.execution = ExecutionService(c.proposals, remediator)
+    c.reconciler.executions = InterruptedExecutions(c.execution)
     c.proposals.on_approved = c.execution.run
     c.verdicts = VerdictService(c.db, c.audit)
     c.reviews = ReviewService(c.db, c.audit)

@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # Who executes approved actions: "auto" picks the cluster when a kubernetes source
     # is declared (the simulated world always for simulated scenarios).
     remediator: Literal["auto", "simulated", "kubernetes"] = "auto"
+    # Fault injection for the recovery tests only: the control plane SIGKILLs itself
+    # at this point of an execution (runtime/remediation/crash_point.py). Never in prod.
+    test_crash_at: Literal["", "remediation.before_execute", "remediation.after_execute"] = ""
 
     max_running: int = Field(default=8, ge=1, description="global concurrency cap")
     max_running_per_agent: int = Field(default=4, ge=1)

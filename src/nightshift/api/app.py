@@ -86,6 +86,7 @@ async def _reconcile_forever(container: Container, stop: asyncio.Event) -> None:
             await asyncio.to_thread(container.reconciler.enforce_deadlines)
             await asyncio.to_thread(container.reconciler.retry_revocations)
             await asyncio.to_thread(container.approvals.expire_due)
+            await asyncio.to_thread(container.reconciler.settle_stale_executions)
             await asyncio.to_thread(container.executor.purge_logs, retention)
         except Exception:
             log.exception("reconcile pass failed")

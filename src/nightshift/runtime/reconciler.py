@@ -2,7 +2,8 @@
 
 On start: a unit that was dispatched but never reported is re-queued; one
 that was running lost its worker (nobody watched it while we were down), so
-it is stopped and failed with that reason. Periodically: anything past its
+it is stopped and failed with that reason; a proposal left ``executing`` is
+settled from the target's state (services/interrupted.py). Periodically: anything past its
 deadline by more than a grace period is stopped and marked so, whatever the
 executor believes.
 """
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from nightshift.domain.vocabulary import InvestigationStatus
 from nightshift.runtime.executors.protocol import Executor, WorkerExit
 from nightshift.services.credentials import CredentialService
+from nightshift.services.interrupted import InterruptedExecutions
 from nightshift.services.investigations import InvestigationService
 from nightshift.services.principals import revoke_worker_tokens
 from nightshift.store.database import Database
@@ -39,6 +41,8 @@ class Reconciler:
         self._db = db
         self._investigations = investigations
         self._executor = executor
+        # Set by the composition root once execution is wired (bootstrap._wire_workflow).
+        self.executions: InterruptedExecutions | None = None
 
     def recover_after_restart(self) -> dict[str, int]:
         """Run once before dispatching starts."""
@@ -71,7 +75,13 @@ class Reconciler:
                 failed += 1
         if requeued or failed:
             log.warning("recovered after restart: %d re-queued, %d failed", requeued, failed)
-        return {"requeued": requeued, "failed": failed}
+        # Nothing of this process executes yet: every "executing" proposal was interrupted.
+        settled = self.executions.reconcile() if self.executions is not None else 0
+        return {"requeued": requeued, "failed": failed, "executions_settled": settled}
+
+    def settle_stale_executions(self) -> int:
+        """An execution claimed long ago that never ended (another replica died)."""
+        return self.executions.reconcile_stale() if self.executions is not None else 0
 
     def retry_revocations(self) -> int:
         """Leases whose revocation failed (backend down) are retried until revoked."""

@@ -13,6 +13,7 @@ demotion rule.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,7 @@ from nightshift.store.tables import ActionProposalRow, AgentRow, InvestigationRo
 from nightshift.worker_spec import WorkerSpec
 
 log = logging.getLogger(__name__)
+CLAIMED_AT = "claimed_at"  # in the proposal's result: when the execution started
 
 
 class ExecutionService:
@@ -45,6 +47,10 @@ class ExecutionService:
         self._p = proposals
         self._db = proposals.db
         self.remediator = remediator
+
+    @property
+    def proposals(self) -> ProposalService:
+        return self._p
 
     def run(self, proposal_id: str) -> ProposalView | None:
         """Execute an approved proposal once; ``None`` if someone else already claimed it."""
@@ -60,6 +66,9 @@ class ExecutionService:
                 dry = self.remediator.dry_run(job)
                 result["dry_run"] = dry.to_dict()
                 ok = dry.ok
+            # Stored before the world changes: a crash from here on leaves the dry run
+            # for the reconciliation to compare the target's state with.
+            self._progress(proposal_id, result)
             if ok:
                 done = self.remediator.execute(job)
                 result["execute"] = done.to_dict()
@@ -87,10 +96,10 @@ class ExecutionService:
             if spec is None or spec.inverse is None:
                 raise Conflict(f"{row.action_type} is irreversible: the catalog names no inverse")
             inverse = spec.inverse
-            job = self._job(s, row)
+            job = self.job_of(s, row)
             undo = dict(((row.result or {}).get("execute") or {}).get("undo") or {})
             result = dict(row.result or {})
-            _transition(s, row, {"status": "rolling_back", "version": row.version + 1})
+            transition(s, row, {"status": "rolling_back", "version": row.version + 1})
         step = self.remediator.rollback(job, inverse, undo)
         after = self.remediator.symptoms_present(job)
         result["rollback"] = {
@@ -110,7 +119,7 @@ class ExecutionService:
             }
             if step.ok:
                 values["rolled_back_at"] = now
-            _transition(s, row, values)
+            transition(s, row, values)
             self._p.audit.append_in(
                 s,
                 [
@@ -135,7 +144,8 @@ class ExecutionService:
             row = s.get(ActionProposalRow, proposal_id)
             if row is None or row.status != APPROVED:
                 return None
-            job = self._job(s, row)
+            now = datetime.now(UTC)
+            job = replace(self.job_of(s, row), claimed_at=now)
             claimed = s.execute(
                 update(ActionProposalRow)
                 .where(
@@ -143,10 +153,26 @@ class ExecutionService:
                     ActionProposalRow.status == APPROVED,
                     ActionProposalRow.version == row.version,
                 )
-                .values(status=EXECUTING, version=row.version + 1)
+                .values(
+                    status=EXECUTING,
+                    version=row.version + 1,
+                    result={**(row.result or {}), CLAIMED_AT: now.isoformat()},
+                )
                 .execution_options(synchronize_session=False)
             )
             return job if claimed.rowcount == 1 else None  # type: ignore[attr-defined]
+
+    def _progress(self, proposal_id: str, result: dict[str, Any]) -> None:
+        with self._db.transaction() as s:
+            row = s.get(ActionProposalRow, proposal_id)
+            if row is None or row.status != EXECUTING:
+                return
+            s.execute(
+                update(ActionProposalRow)
+                .where(ActionProposalRow.id == proposal_id, ActionProposalRow.status == EXECUTING)
+                .values(result={**(row.result or {}), **result})
+                .execution_options(synchronize_session=False)
+            )
 
     def _finish(
         self, proposal_id: str, job: RemediationJob, ok: bool, result: dict[str, Any]
@@ -157,7 +183,7 @@ class ExecutionService:
             row = s.get(ActionProposalRow, proposal_id)
             assert row is not None
             merged = {**(row.result or {}), **result}
-            _transition(
+            transition(
                 s,
                 row,
                 {
@@ -202,10 +228,11 @@ class ExecutionService:
         return self._p.get(proposal_id, include_hidden=True)
 
     @staticmethod
-    def _job(s: Any, row: ActionProposalRow) -> RemediationJob:
+    def job_of(s: Any, row: ActionProposalRow) -> RemediationJob:
         inv = s.get(InvestigationRow, row.investigation_id)
         agent = s.get(AgentRow, row.agent_id)
         sources = WorkerSpec.model_validate(inv.spec).sources if inv is not None else ()
+        claimed = (row.result or {}).get(CLAIMED_AT)
         return RemediationJob(
             investigation_id=row.investigation_id,
             action=row.action_type,
@@ -216,10 +243,11 @@ class ExecutionService:
             # The agent's phase now, not at the investigation: a demotion since then
             # must take the remediation rights with it.
             trust_phase=agent.trust_phase if agent is not None else "",
+            claimed_at=datetime.fromisoformat(claimed) if isinstance(claimed, str) else None,
         )
 
 
-def _transition(s: Any, row: ActionProposalRow, values: dict[str, Any]) -> None:
+def transition(s: Any, row: ActionProposalRow, values: dict[str, Any]) -> None:
     done = s.execute(
         update(ActionProposalRow)
         .where(ActionProposalRow.id == row.id, ActionProposalRow.version == row.version)

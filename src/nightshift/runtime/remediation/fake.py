@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nightshift.runtime.remediation.protocol import RemediationJob, StepResult
+from nightshift.runtime.remediation.protocol import Observation, RemediationJob, StepResult
 
 
 @dataclass
@@ -30,6 +30,16 @@ class FakeRemediator:
 
     def symptoms_present(self, job: RemediationJob) -> bool:
         return job.investigation_id not in self._fixed
+
+    def observe(self, job: RemediationJob) -> Observation:
+        self.calls.append(("observe", job.action, str(job.target)))
+        ran = ("execute", job.action, str(job.target)) in self.calls
+        ok = ran and job.action not in self.fail
+        return Observation(
+            "in_effect" if ok else "not_in_effect",
+            f"{job.action} {'applied' if ok else 'not applied'} to {job.target}",
+            self.symptoms_present(job),
+        )
 
     def rollback(self, job: RemediationJob, inverse: str, undo: Mapping[str, Any]) -> StepResult:
         self.calls.append(("rollback", inverse, str(job.target)))

@@ -16,7 +16,8 @@ from typing import Any
 
 from nightshift.k8s.client import JSON, KubeApi, KubeError, resource_path
 from nightshift.k8s.names import service_account_name
-from nightshift.runtime.remediation.protocol import RemediationJob, StepResult
+from nightshift.runtime.remediation.observe_kubernetes import observe_target
+from nightshift.runtime.remediation.protocol import Observation, RemediationJob, StepResult
 
 # (agent name, trust phase) of the investigation a job belongs to.
 AccountResolver = Callable[[RemediationJob], tuple[str, str]]
@@ -65,6 +66,12 @@ class KubernetesRemediator:
             if exc.status == 404 and t.kind.lower() == "pod":
                 return False  # the broken pod is gone (its controller replaces it)
         return True  # nothing we can observe: never claim the symptom is gone
+
+    def observe(self, job: RemediationJob) -> Observation:
+        # Read with the control plane's own identity: observing changes nothing, and
+        # a demoted agent's ServiceAccount may no longer be allowed to read.
+        effect, detail = observe_target(self._admin, job)
+        return Observation(effect, detail, self.symptoms_present(job))
 
     # -- internals ----------------------------------------------------------------------
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Literal, Protocol
 
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.sources.config import SourceConfig, SourceKind
@@ -32,6 +33,8 @@ class RemediationJob:
     sources: tuple[SourceConfig, ...] = ()
     agent: str = ""
     trust_phase: str = ""
+    # When the control plane claimed the job: what changed after it is this job's doing.
+    claimed_at: datetime | None = None
 
     def source_of(self, kind: SourceKind) -> SourceConfig | None:
         return next((s for s in self.sources if s.kind is kind), None)
@@ -55,6 +58,31 @@ class StepResult:
         }
 
 
+Effect = Literal["in_effect", "not_in_effect", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What the target looks like now, for an execution nobody saw finish.
+
+    ``effect`` answers "did the action take effect?" from the target's state
+    (never from a record of having sent it); ``unknown`` when the state cannot
+    tell (the target is gone, the action leaves no mark). ``detail`` is what was
+    read, for the human who must check.
+    """
+
+    effect: Effect
+    detail: str
+    symptoms_present: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "effect": self.effect,
+            "detail": self.detail,
+            "symptoms_present": self.symptoms_present,
+        }
+
+
 class Remediator(Protocol):
     def dry_run(self, job: RemediationJob) -> StepResult: ...
 
@@ -66,4 +94,8 @@ class Remediator(Protocol):
 
     def rollback(self, job: RemediationJob, inverse: str, undo: Mapping[str, Any]) -> StepResult:
         """Run ``inverse`` (the catalog's inverse action) with the recorded ``undo`` params."""
+        ...
+
+    def observe(self, job: RemediationJob) -> Observation:
+        """After a crash mid-execution: did ``job`` take effect? Reads the target only."""
         ...

@@ -10,7 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from nightshift.runtime.remediation.protocol import RemediationJob, Remediator, StepResult
+from nightshift.runtime.remediation.protocol import (
+    Observation,
+    RemediationJob,
+    Remediator,
+    StepResult,
+)
 from nightshift.sources.config import SourceKind
 
 
@@ -51,3 +56,9 @@ class RoutedRemediator:
     def rollback(self, job: RemediationJob, inverse: str, undo: Mapping[str, Any]) -> StepResult:
         found = self._for(job)
         return found.rollback(job, inverse, undo) if found is not None else self._refused(job)
+
+    def observe(self, job: RemediationJob) -> Observation:
+        found = self._for(job)
+        if found is None:
+            return Observation("unknown", self._refused(job).message, True)
+        return found.observe(job)

@@ -11,7 +11,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from nightshift.runtime.remediation.protocol import RemediationJob, StepResult
+from nightshift.runtime.remediation.protocol import Observation, RemediationJob, StepResult
 from nightshift.scenarios import ScenarioError, SimulatedWorld, load_installed
 from nightshift.sources.config import SourceKind
 
@@ -23,6 +23,8 @@ class NoWorldError(LookupError):
 class SimulatedRemediator:
     def __init__(self) -> None:
         self._worlds: dict[str, SimulatedWorld] = {}
+        # (investigation, action, target) applied to a world of this process.
+        self._applied: set[tuple[str, str, str]] = set()
         self._lock = threading.Lock()
 
     def world(self, job: RemediationJob) -> SimulatedWorld:
@@ -52,6 +54,9 @@ class SimulatedRemediator:
     def execute(self, job: RemediationJob) -> StepResult:
         undo = self._undo_params(job)
         result = self._apply(job, job.action, job.params, dry_run=False)
+        if result.ok:
+            with self._lock:
+                self._applied.add(_key(job))
         return StepResult(result.ok, result.message, result.changes, undo if result.ok else {})
 
     def symptoms_present(self, job: RemediationJob) -> bool:
@@ -59,6 +64,26 @@ class SimulatedRemediator:
             return self.world(job).symptoms_present()
         except NoWorldError:
             return True  # nothing we can observe: never claim the symptom is gone
+
+    def observe(self, job: RemediationJob) -> Observation:
+        with self._lock:
+            known = job.investigation_id in self._worlds
+            applied = _key(job) in self._applied
+        symptoms = self.symptoms_present(job)
+        if not known:
+            # The world lives in this process only: one that died took the action's
+            # effect with it, and the world starts again from its scenario.
+            return Observation(
+                "not_in_effect",
+                "the simulated world restarted from its scenario with the control plane: "
+                f"no {job.action} on {job.target} is in effect",
+                symptoms,
+            )
+        if applied:
+            return Observation("in_effect", f"{job.action} on {job.target} was applied", symptoms)
+        return Observation(
+            "not_in_effect", f"the simulated world saw no {job.action} on {job.target}", symptoms
+        )
 
     def rollback(self, job: RemediationJob, inverse: str, undo: Mapping[str, Any]) -> StepResult:
         params = {**job.params, **undo}
@@ -88,3 +113,7 @@ class SimulatedRemediator:
             if w.name == job.target.name and job.target.namespace in (None, w.namespace):
                 return {"replicas": w.replicas}
         return {}
+
+
+def _key(job: RemediationJob) -> tuple[str, str, str]:
+    return (job.investigation_id, job.action, str(job.target))
