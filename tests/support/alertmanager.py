@@ -160,7 +160,11 @@ def start(
     )
     log.close()
     server = AlertmanagerServer(directory, port, process)
-    _wait_ready(server, timeout)
+    try:
+        _wait_ready(server, timeout)
+    except BaseException:  # never leave a server behind a failed start
+        stop(server)
+        raise
     return server
 
 

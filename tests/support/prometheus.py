@@ -10,6 +10,7 @@ its TSDB in a temp dir.
 from __future__ import annotations
 
 import shutil
+import ssl
 import subprocess
 import tempfile
 import time
@@ -21,6 +22,7 @@ from typing import Any
 import httpx
 import yaml
 
+from tests.support.listeners import self_signed
 from tests.support.postgres import free_port
 
 BINARY = "prometheus"
@@ -37,14 +39,25 @@ class PrometheusServer:
     port: int
     process: subprocess.Popen[bytes]
     targets: int = 0
+    ca_file: Path | None = None  # set when serving TLS: the self-signed certificate
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self.ca_file else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
+
+    def _client_verify(self) -> ssl.SSLContext | bool:
+        return ssl.create_default_context(cafile=str(self.ca_file)) if self.ca_file else True
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         """An instant query's result vector (for tests that wait on data)."""
-        answer = httpx.get(f"{self.url}/api/v1/query", params={"query": promql}, timeout=5)
+        answer = httpx.get(
+            f"{self.url}/api/v1/query",
+            params={"query": promql},
+            timeout=5,
+            auth=(TEST_USER, TEST_PASSWORD),
+            verify=self._client_verify(),
+        )
         answer.raise_for_status()
         result: list[dict[str, Any]] = answer.json()["data"]["result"]
         return result
@@ -111,11 +124,13 @@ def start(
     alertmanager: str | None = None,
     alertmanager_token: str | None = None,
     basic_auth: bool = False,
+    tls: bool = False,
     timeout: float = 30.0,
 ) -> PrometheusServer:
     """``rules``: the text of one alerting/recording rules file; ``alertmanager``:
     host:port to send alerts to (with ``alertmanager_token`` as a bearer token);
-    ``basic_auth``: the API requires TEST_USER / TEST_PASSWORD."""
+    ``basic_auth``: the API requires TEST_USER / TEST_PASSWORD; ``tls``: HTTPS
+    with a self-signed certificate for 127.0.0.1 (``server.ca_file``)."""
     assert available() is None, available()
     directory = Path(tempfile.mkdtemp(prefix="nightshift-prom-"))
     rule_files: list[str] = []
@@ -135,10 +150,16 @@ def start(
     )
     (directory / "prometheus.yml").write_text(yaml.safe_dump(cfg))
     port = free_port()
-    web: list[str] = []
+    web_config: dict[str, Any] = {}
+    ca_file = None
     if basic_auth:
-        users = {"basic_auth_users": {TEST_USER: TEST_PASSWORD_HASH}}
-        (directory / "web.yml").write_text(yaml.safe_dump(users))
+        web_config["basic_auth_users"] = {TEST_USER: TEST_PASSWORD_HASH}
+    if tls:
+        ca_file, key_file = self_signed(directory, "127.0.0.1")
+        web_config["tls_server_config"] = {"cert_file": str(ca_file), "key_file": str(key_file)}
+    web: list[str] = []
+    if web_config:
+        (directory / "web.yml").write_text(yaml.safe_dump(web_config))
         web.append(f"--web.config.file={directory / 'web.yml'}")
     log = (directory / "prometheus.log").open("wb")
     process = subprocess.Popen(
@@ -156,8 +177,12 @@ def start(
         stderr=subprocess.STDOUT,
     )
     log.close()
-    server = PrometheusServer(directory, port, process, len(targets))
-    _wait_ready(server, timeout)
+    server = PrometheusServer(directory, port, process, len(targets), ca_file)
+    try:
+        _wait_ready(server, timeout)
+    except BaseException:
+        stop(server)
+        raise
     return server
 
 
@@ -170,7 +195,8 @@ def _wait_ready(server: PrometheusServer, timeout: float) -> None:
             raise RuntimeError(f"prometheus exited at start-up:\n{log[-2000:]}")
         try:
             # 401: up, and asking for the credentials the test will give
-            if httpx.get(f"{server.url}/-/ready", timeout=1).status_code in (200, 401):
+            ready = httpx.get(f"{server.url}/-/ready", timeout=1, verify=server._client_verify())
+            if ready.status_code in (200, 401):
                 return
         except httpx.TransportError:
             pass

@@ -110,9 +110,11 @@ def test_a_bounded_agent_sees_its_namespaces_and_cluster_wide_alerts(
 def test_alertmanager_down_is_source_unavailable_evidence() -> None:
     require(alertmanager.available())
     server = alertmanager.start()
-    toolset = sources(server.url)
-    assert ask(toolset).status is ToolStatus.NO_DATA
-    alertmanager.stop(server)
+    try:
+        toolset = sources(server.url)
+        assert ask(toolset).status is ToolStatus.NO_DATA
+    finally:
+        alertmanager.stop(server)
     result = ask(toolset)
     assert result.status is ToolStatus.ERROR
     assert result.text.startswith("source unavailable: alertmanager source 'am': ConnectError")

@@ -103,10 +103,12 @@ def test_a_huge_query_is_cut_with_a_marker_within_the_answer_cap(
 def test_prometheus_down_is_source_unavailable_evidence(exporter: Exporter) -> None:
     require(prometheus.available())
     server = prometheus.start([exporter.target])
-    server.wait_for("up")
-    toolset = sources(server.url)
-    assert ask(toolset, "prometheus_query", query="up").status is ToolStatus.OK
-    prometheus.stop(server)
+    try:
+        server.wait_for_scrape()
+        toolset = sources(server.url)
+        assert ask(toolset, "prometheus_query", query="up").status is ToolStatus.OK
+    finally:
+        prometheus.stop(server)
     result = ask(toolset, "prometheus_query", query="up")
     assert result.status is ToolStatus.ERROR
     assert result.text.startswith("source unavailable: prometheus source 'prom': ConnectError")
@@ -177,5 +179,21 @@ def test_broker_credentials_reach_a_prometheus_that_requires_basic_auth(
         assert refused.status is ToolStatus.ERROR
         assert "HTTP 401 from Prometheus" in refused.text
         assert prometheus.TEST_PASSWORD not in answer.text + refused.text
+    finally:
+        prometheus.stop(server)
+
+
+def test_an_https_prometheus_is_trusted_through_ca_file_and_only_so(exporter: Exporter) -> None:
+    require(prometheus.available())
+    server = prometheus.start([exporter.target], tls=True)
+    try:
+        assert server.url.startswith("https://") and server.ca_file is not None
+        trusted = sources(server.url, {"ca_file": str(server.ca_file)})
+        answer = ask(trusted, "prometheus_query", query="vector(1)", range_minutes=1)
+        assert answer.status is ToolStatus.OK, answer.text
+        untrusted = ask(sources(server.url), "prometheus_query", query="vector(1)")
+        assert untrusted.status is ToolStatus.ERROR
+        assert untrusted.text.startswith("source unavailable: prometheus source 'prom'")
+        assert "CERTIFICATE_VERIFY_FAILED" in untrusted.text
     finally:
         prometheus.stop(server)
