@@ -42,10 +42,14 @@ from nightshift.k8s.revisions import (
 DEFAULT_MINUTES = 1440
 MAX_WARNINGS = 30
 PARALLEL_READS = 4
+MAX_SUMMARY = 300
 MAX_CHANGES = 60  # newest first; the rest is counted, so the answer fits a prompt
 _SAME_WRITE = timedelta(seconds=5)  # a manager's write and the revision it caused
 _SAME_SECOND = timedelta(seconds=1)
 PREFIX_CREATED = "NEW"
+# The API server writes its own bootstrap objects (kube-system ConfigMaps, the
+# default/kubernetes Service): bookkeeping, never anyone's change.
+_BOOKKEEPERS = frozenset({"kube-apiserver"})
 _SKIP = frozenset({("ConfigMap", "kube-root-ca.crt")})  # published by the control plane itself
 
 # (apiVersion, plural, Kind, change kind, domain)
@@ -167,13 +171,10 @@ def _workload_records(
         if rev is history[-1]:
             lead += _progress(workload)
         cause = f"; change-cause: {rev.change_cause}" if rev.change_cause else ""
-        summary = f"{lead}: {'; '.join(changed[:3])}{cause}"
-        details = "; ".join(changed) if len(changed) > 3 else ""
+        summary = _bounded(f"{lead}: {'; '.join(changed)}{cause}")
         ident = change_id("ROLLOUT", target, str(rev.number), rev.created.isoformat())
         actor = writer.manager if writer else "-"
-        out.append(
-            Record(rev.created, ident, "application", "rollout", target, actor, summary, details)
-        )
+        out.append(Record(rev.created, ident, "application", "rollout", target, actor, summary))
     for touch in writes:
         if touch.at < since or touch in explained:
             continue
@@ -181,6 +182,10 @@ def _workload_records(
         change = "scaling" if scaling else "update"
         out.append(_touch_record(kind, workload, touch, change, "application"))
     return out
+
+
+def _bounded(text: str, limit: int = MAX_SUMMARY) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _writer_of(writes: list[Touch], created: datetime) -> Touch | None:
@@ -225,9 +230,10 @@ def _writes(items: list[Obj], kind: str, change: str, domain: str, since: dateti
             actor = creator.manager if creator else "-"
             owned = f" (fields: {', '.join(creator.fields)})" if creator and creator.fields else ""
             summary = f"created {kind}/{m.get('name')}{owned}"
-            out.append(Record(created, ident, domain, change, target, actor, summary))
+            if actor not in _BOOKKEEPERS:
+                out.append(Record(created, ident, domain, change, target, actor, summary))
         for touch in writes:
-            if touch.at >= since and touch is not creator:
+            if touch.at >= since and touch is not creator and touch.manager not in _BOOKKEEPERS:
                 out.append(_touch_record(kind, obj, touch, change, domain))
     return out
 

@@ -1,6 +1,6 @@
 """The text of ``recent_changes`` from the cluster: the simulated world's change table
-(``TIME AGE ID DOMAIN KIND TARGET ACTOR SUMMARY``, then ``Details:``), then the
-recent Warning events under a header of their own."""
+(``TIME AGE DOMAIN KIND TARGET ACTOR SUMMARY``; the cluster has no change ids), then
+the recent Warning events under a header of their own."""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ class Record:
     target: str
     actor: str
     summary: str
-    details: str = ""
 
 
 def render(
@@ -28,11 +27,12 @@ def render(
 ) -> str:
     blocks = []
     if records:
+        # No ID column: the cluster keeps no change records, so a diagnosis names the
+        # changed object itself (TARGET), not an invented record id.
         rows = [
             [
                 rfc3339(r.at),
                 human_age((now - r.at).total_seconds()),
-                r.id,
                 r.domain,
                 r.kind,
                 r.target,
@@ -41,13 +41,10 @@ def render(
             ]
             for r in records
         ]
-        head = ["TIME", "AGE", "ID", "DOMAIN", "KIND", "TARGET", "ACTOR", "SUMMARY"]
+        head = ["TIME", "AGE", "DOMAIN", "KIND", "TARGET", "ACTOR", "SUMMARY"]
         blocks.append(table(head, rows))
         if hidden:
             blocks[-1] += f"\n... {hidden} older changes not shown (narrow since_minutes or domain)"
-        details = [f"  {r.id}: {r.details}" for r in records if r.details]
-        if details:
-            blocks.append("Details:\n" + "\n".join(details))
     else:
         blocks.append("No changes to workloads, config, policies or RBAC in the window.")
     if warnings:

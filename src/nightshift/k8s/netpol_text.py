@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from nightshift.agent.tools.protocol import ToolResult, ToolStatus
-from nightshift.k8s.managed import last_touch, touch_id
+from nightshift.k8s.managed import last_touch
 from nightshift.k8s.reads import Lister, Obj, Scopes, meta, rfc3339
 from nightshift.k8s.selectors import SelectorError, matches, selector_text
 from nightshift.k8s.targets import Target, resolve
@@ -120,8 +120,7 @@ def render_policy(policy: Obj) -> str:
     lines.append(f"  policyTypes: {', '.join(types)}")
     touch = last_touch(policy)
     if touch is not None:
-        ident = touch_id("NetworkPolicy", policy, touch)
-        lines.append(f"  last changed: {rfc3339(touch.at)} by {touch.manager} ({ident})")
+        lines.append(f"  last changed: {rfc3339(touch.at)} by {touch.manager}")
     for direction, key, word in _DIRECTIONS:
         if direction not in types:
             continue

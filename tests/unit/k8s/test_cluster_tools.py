@@ -154,7 +154,7 @@ async def test_policy_peers_and_ports_are_rendered_in_plain_words() -> None:
         "ipBlock 10.0.0.0/8 except 10.9.0.0/16; ports: TCP/8080, UDP/9000-9010"
     ) in res.text
     assert "Egress: default deny (selects the pod, allows no egress)" in res.text
-    assert "last changed: 2026-11-22T02:48:00Z by kubectl-client-side-apply (NETPOL-" in res.text
+    assert "last changed: 2026-11-22T02:48:00Z by kubectl-client-side-apply" in res.text
 
 
 async def test_egress_rules_without_dns_are_flagged() -> None:
@@ -317,7 +317,8 @@ async def test_recent_changes_lists_rollouts_and_config_writes_newest_first() ->
     res = await call(tools(_cluster_with_changes()), "recent_changes", since_minutes=120)
     assert res.status is ToolStatus.OK, res.error
     header, *rows = res.text.split("\n\n")[0].splitlines()
-    assert header.split() == ["TIME", "AGE", "ID", "DOMAIN", "KIND", "TARGET", "ACTOR", "SUMMARY"]
+    # The simulated world's columns, less ID: the cluster keeps no change records.
+    assert header.split() == ["TIME", "AGE", "DOMAIN", "KIND", "TARGET", "ACTOR", "SUMMARY"]
     assert len(rows) == 2
     rollout, edit = rows
     assert "shop/Deployment/checkout" in rollout and "argocd-controller" in rollout
@@ -351,9 +352,10 @@ async def test_the_window_and_domain_filter_what_is_shown() -> None:
 
 
 async def test_the_offline_reasoner_reads_the_clusters_change_table() -> None:
-    from nightshift.agent.reasoners.offline.changes import parse_changes
+    from nightshift.agent.reasoners.offline.changes import change_subject, parse_changes
     from nightshift.agent.reasoners.offline.findings import Analysis
     from nightshift.agent.reasoners.offline.topology import Topology
+    from nightshift.domain.diagnosis import ResourceRef
 
     res = await call(tools(_cluster_with_changes()), "recent_changes", since_minutes=120)
     out = Analysis()
@@ -361,6 +363,10 @@ async def test_the_offline_reasoner_reads_the_clusters_change_table() -> None:
     faults = {(c.fault, c.target) for c in out.changes}
     assert ("bad-deployment-rollout", "checkout") in faults
     assert ("config-change-regression", "checkout-config") in faults
+    # A diagnosis names the changed object itself (the cluster has no change records).
+    subjects = {str(change_subject(c)) for c in out.changes}
+    assert str(ResourceRef("ConfigMap", "checkout-config", "shop")) in subjects
+    assert str(ResourceRef("Deployment", "checkout", "shop")) in subjects
 
 
 async def test_unreadable_kinds_are_noted_and_the_rest_still_answers() -> None:
