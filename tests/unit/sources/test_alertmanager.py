@@ -3,8 +3,10 @@ and a summary that counts every alert of a storm within the answer cap."""
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Callable, Mapping
+import tracemalloc
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -255,3 +257,26 @@ async def test_an_older_root_cause_keeps_its_words_when_a_storm_fills_the_rows()
     row = next(line for line in result.text.splitlines() if "PgBouncerClientsWaiting" in line)
     assert row.split()[2:8] == ["1", "1", "critical", "PgBouncerClientsWaiting", "db/pgbouncer",
                                 "remaining"]  # fmt: skip
+
+
+async def test_an_endless_alert_stream_is_read_in_bounded_memory() -> None:
+    async def endless() -> AsyncIterator[bytes]:
+        yield b"["
+        i = 0
+        while True:
+            alert = am_alert("KubePodNotReady", {"pod": f"web-{i % 50}", "severity": "warning"}, 5)
+            yield json.dumps(alert).encode() + b","
+            i += 1
+
+    fake = FakeAlertmanager([])
+    fake.answer = httpx.Response(200, content=endless())
+    ts = toolset(fake, settings={"max_fetch_bytes": 2 << 20})
+    tracemalloc.start()
+    try:
+        result = await list_alerts(ts)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.text.startswith("at least ")
+    assert "in 50 groups" in result.text.splitlines()[0]
+    assert peak < 1 << 20  # the groups are kept, the 2 MiB of alerts are not

@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 import math
 import re
-from collections.abc import Callable, Mapping
+import tracemalloc
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -272,3 +273,28 @@ def test_a_misconfigured_source_fails_at_start_up_saying_what_is_wrong(
     )
     with pytest.raises(SourcesError, match=re.escape(problem)):
         build(source, SourceContext("inv", frozenset({"*"})))
+
+
+async def test_an_endless_answer_is_read_in_bounded_memory() -> None:
+    """A server that never stops sending series: reading stops at the byte cap, and
+    memory holds the kept series, never the answer."""
+
+    async def endless() -> AsyncIterator[bytes]:
+        yield b'{"status":"success","data":{"resultType":"matrix","result":['
+        values = ",".join(f'[{NOW - i},"{i}"]' for i in range(120)).encode()
+        i = 0
+        while True:
+            yield b'{"metric":{"__name__":"m","i":"%d"},"values":[%s]},' % (i, values)
+            i += 1
+
+    fake = FakePrometheus()
+    fake.answer = httpx.Response(200, content=endless())
+    ts = toolset(fake, {"max_fetch_bytes": 2 << 20, "max_total_points": 10_000_000})
+    tracemalloc.start()
+    try:
+        result = await query(ts, "m")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "reading stopped at 2097152 bytes" in result.text
+    assert peak < 1 << 20  # below the 2 MiB read: nothing accumulates
