@@ -20,7 +20,7 @@ from nightshift.cli.client import fail
 from nightshift.domain.actions import load_action_catalog
 from nightshift.domain.agent_codec import identity_from
 from nightshift.domain.agents import AgentIdentity, Boundaries, Principal
-from nightshift.domain.vocabulary import PrincipalKind
+from nightshift.domain.vocabulary import PrincipalKind, TrustPhase
 
 out = Console(stderr=True)
 k8s_app = typer.Typer(
@@ -84,6 +84,24 @@ def _objects(agents_file: Path | None, namespace: str) -> list[dict[str, Any]]:
     )
 
 
+def _render_values(
+    agents: Path | None, namespace: str, environment: str | None, phase: TrustPhase | None
+) -> None:
+    from nightshift.k8s.helm_values import agents_values, phase_values
+    from nightshift.k8s.render import RenderConfig
+
+    cfg = RenderConfig(agents_namespace=namespace)
+    identities = _identities(agents)
+    if phase is None:
+        doc = agents_values(identities, load_action_catalog(), cfg)
+    else:
+        try:
+            doc = phase_values(environment or "dev", phase, identities, load_action_catalog(), cfg)
+        except ValueError as exc:
+            fail(str(exc), code=2)
+    sys.stdout.write(yaml.safe_dump(doc, sort_keys=False))
+
+
 def _api(kubeconfig: str | None, context: str | None) -> Any:
     from nightshift.k8s.client import KubeApi, load_access
 
@@ -98,8 +116,24 @@ def render(
     agents: AgentsOpt = None,
     namespace: NamespaceOpt = "nightshift-agents",
     output: Annotated[str, typer.Option("-o", "--output", help="yaml | json")] = "yaml",
+    values: Annotated[
+        bool,
+        typer.Option(
+            "--values", help="print a Helm values fragment the chart emits verbatim", metavar=""
+        ),
+    ] = False,
+    environment: Annotated[
+        str | None,
+        typer.Option(help="with --values and --phase: a whole reviewed values file"),
+    ] = None,
+    phase: Annotated[
+        TrustPhase | None, typer.Option(help="with --values: every agent at this phase")
+    ] = None,
 ) -> None:
     """Print ServiceAccounts, RBAC, NetworkPolicies and admission policies for every agent."""
+    if values:
+        _render_values(agents, namespace, environment, phase)
+        return
     objects = _objects(agents, namespace)
     if output == "json":
         sys.stdout.write(

@@ -31,6 +31,28 @@ app = typer.Typer(
 out = Console()
 agent_app = typer.Typer(help="The agent worker (started by an executor, one per investigation).")
 db_app = typer.Typer(help="Database schema.")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"nightshift {version('nightshift')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="print the version and exit", callback=_print_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Nightshift: governed autonomous diagnostic agents."""
+
+
 app.add_typer(agent_app, name="agent")
 app.add_typer(db_app, name="db")
 investigation_commands.register(app)
