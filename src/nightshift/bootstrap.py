@@ -27,6 +27,7 @@ from nightshift.services.alert_store import AlertReads
 from nightshift.services.alerts import AlertIntakeService, IntakePolicy
 from nightshift.services.approvals import ApprovalService
 from nightshift.services.audit import AuditService
+from nightshift.services.console_sessions import ConsoleSessionService
 from nightshift.services.credentials import CredentialService, DbLeaseRecorder
 from nightshift.services.decision_audit import DecisionAuditor
 from nightshift.services.delegation import DelegationService
@@ -107,6 +108,8 @@ class Container:
     alerts: AlertIntakeService = field(init=False)
     alert_routes: AlertRouteService = field(init=False)
     alert_reads: AlertReads = field(init=False)
+    # Web-console sessions and one-time sign-in links (issue 17; docs/console.md).
+    console_sessions: ConsoleSessionService = field(init=False)
 
     def close(self) -> None:
         self.executor.shutdown()
@@ -336,6 +339,9 @@ def build_container(
     )
     _wire_workflow(container)
     _wire_alerts(container)
+    container.console_sessions = ConsoleSessionService(
+        db, timedelta(minutes=settings.console_session_minutes)
+    )
     container.telemetry = telemetry
     telemetry.gates = GateView(db, container.phases, settings.gate_metrics_refresh_seconds)
     investigations.add_event_observer(telemetry.observe)

@@ -95,6 +95,11 @@ class Settings(BaseSettings):
     )
     alerts_cancel_on_resolve: bool = False  # end an investigation once all its alerts resolve
 
+    # Web console (see docs/console.md).
+    console_session_minutes: int = Field(default=720, ge=1, description="console sign-in lifetime")
+    # Mark the session cookie Secure: "auto" when the request came over https.
+    console_cookie_secure: Literal["auto", "always", "never"] = "auto"
+
     # Observability (see docs/observability.md).
     metrics_token: SecretStr = SecretStr("")  # empty: /metrics is open, like /healthz
     otlp_endpoint: str = ""  # OTLP/HTTP collector, e.g. http://otel-collector:4318; empty: off

@@ -406,3 +406,23 @@ class ChangeRow(Base):
     link: Mapped[str] = mapped_column(String(2000), default="")
     submitted_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsoleSessionRow(Base):
+    """A web-console session or a one-time sign-in link (docs/console.md).
+
+    Only the SHA-256 of the secret is kept. A session remembers the API token
+    it was opened with, so revoking that token ends the session too. A link
+    (``kind`` = "link") is consumed on first use (``used_at``)."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # session | link
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    api_token_id: Mapped[str | None] = mapped_column(ForeignKey("api_tokens.id"), nullable=True)
+    csrf: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
