@@ -54,9 +54,11 @@ def ensure_namespace(api: KubeApi, name: str) -> None:
             raise
 
 
-def _deployment(name: str, namespace: str, labels: Mapping[str, str], **pod: Any) -> JSON:
+def deployment(
+    name: str, namespace: str, labels: Mapping[str, str], port: int = 8080, **pod: Any
+) -> JSON:
     container: JSON = {"name": name, "image": f"registry.example/{name}:1.4.2",
-                       "ports": [{"containerPort": 8080, "name": "http"}]}  # fmt: skip
+                       "ports": [{"containerPort": port, "name": "http"}]}  # fmt: skip
     container.update(pod.pop("container", {}))
     return {
         "apiVersion": "apps/v1",
@@ -147,7 +149,7 @@ def stage_config_crash_loop(api: KubeApi, namespace: str = "payments") -> Staged
     post(
         api,
         resource_path("apps/v1", "deployments", namespace),
-        _deployment("payments", namespace, {"app": "payments"}, container=env_from),
+        deployment("payments", namespace, {"app": "payments"}, container=env_from),
         "helm",
     )
     pods = wait_pods(api, namespace, "app=payments", 2)
@@ -170,7 +172,7 @@ def stage_selector_mismatch(api: KubeApi, namespace: str = "storefront") -> Stag
     post(
         api,
         resource_path("apps/v1", "deployments", namespace),
-        _deployment("cart", namespace, {"app": "cart", "tier": "web"}),
+        deployment("cart", namespace, {"app": "cart", "tier": "web"}),
         "helm",
     )
     wait_pods(api, namespace, "app=cart", 2)

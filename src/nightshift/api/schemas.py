@@ -80,16 +80,6 @@ class CancelRequest(Strict):
     reason: str = Field(default="", max_length=1000)
 
 
-class WorkerSpecOut(BaseModel):
-    id: str
-    agent: str
-    trust_phase: str
-    chain_id: str
-    spec: dict[str, Any]
-    identity: dict[str, Any]  # the agent's identity and boundaries, for the policy wrapper
-    llm: dict[str, Any] | None = None  # the agent's model configuration, if it has one
-
-
 class WorkerEvent(Strict):
     kind: str = Field(min_length=1, max_length=64, pattern=r"^[a-z][a-z0-9_.]*$")
     data: dict[str, Any] = Field(default_factory=dict)
