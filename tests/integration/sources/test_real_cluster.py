@@ -99,10 +99,12 @@ sources:
     url: {logs.url}
 """
     )
-    ns = Nightshift(data, f"sqlite:///{data / 'ns.db'}",
-                    env_overrides={"NIGHTSHIFT_SOURCES_FILE": str(sources),
-                                   # the control plane's own identity, for remediation
-                                   "NIGHTSHIFT_K8S_KUBECONFIG": str(cluster.kubeconfig)})  # fmt: skip
+    env = {
+        "NIGHTSHIFT_SOURCES_FILE": str(sources),
+        # the control plane's own identity, for remediation
+        "NIGHTSHIFT_K8S_KUBECONFIG": str(cluster.kubeconfig),
+    }
+    ns = Nightshift(data, f"sqlite:///{data / 'ns.db'}", env_overrides=env)
     ns.provision()
     token = agent_token(cluster.admin())
     stored = _cli(ns, "secrets", "set", "kubernetes", "--from-file", "-",
@@ -128,7 +130,21 @@ def _investigate(ns: Nightshift, case: shop.Staged) -> tuple[Run, dict[str, Any]
     return run, got
 
 
-@pytest.mark.parametrize("case", ["crash", "mismatch"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        pytest.param(
+            "crash",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="known gap (issue 14): the offline reasoner blames the crash-looping "
+                "Deployment, not the ConfigMap edit its pods consume; strict, so a fix must "
+                "remove this mark",
+            ),
+        ),
+        "mismatch",
+    ],
+)
 def test_a_free_form_question_is_diagnosed_on_the_real_cluster(
     nightshift: Nightshift, staged: dict[str, shop.Staged], case: str
 ) -> None:
