@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from nightshift.agent.tools.protocol import ToolCall, ToolStatus
@@ -103,8 +105,9 @@ async def test_describe_pod_and_node_conditions(tools: KubernetesToolset, shop: 
         ToolCall("kubectl_describe", {"kind": "pod", "name": pod, "namespace": APP_NS})
     )
     assert described.status is ToolStatus.OK, described.error
-    assert f"Name:           {pod}" in described.text
-    assert "Restart Count:  0" in described.text
+    # kubectl aligns describe values in a column; the width follows the longest label.
+    assert re.search(rf"^Name:\s+{re.escape(pod)}$", described.text, re.M), described.text
+    assert re.search(r"^\s+Restart Count:\s+0$", described.text, re.M), described.text
     node = await tools.call(ToolCall("kubectl_describe", {"kind": "node", "name": "kwok-node-0"}))
     assert "Conditions:" in node.text and "Ready" in node.text
     nodes = await tools.call(ToolCall("kubectl_get", {"kind": "nodes", "output": "wide"}))
