@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
@@ -81,14 +81,21 @@ def create_app(container: Container, *, background: bool = True) -> ASGIApp:
 
 async def _reconcile_forever(container: Container, stop: asyncio.Event) -> None:
     retention = container.settings.log_retention_days * 86400
+    r = container.reconciler
+    steps: tuple[Callable[[], object], ...] = (
+        r.retry_exits,  # first: a refused exit write is the oldest debt
+        r.enforce_deadlines,
+        r.retry_revocations,
+        container.approvals.expire_due,
+        r.settle_stale_executions,
+        r.find_unrecorded_ends,
+        lambda: container.executor.purge_logs(retention),
+    )
     while not stop.is_set():
-        try:
-            await asyncio.to_thread(container.reconciler.enforce_deadlines)
-            await asyncio.to_thread(container.reconciler.retry_revocations)
-            await asyncio.to_thread(container.approvals.expire_due)
-            await asyncio.to_thread(container.reconciler.settle_stale_executions)
-            await asyncio.to_thread(container.executor.purge_logs, retention)
-        except Exception:
-            log.exception("reconcile pass failed")
+        for step in steps:  # one failing step (storage down) does not skip the others
+            try:
+                await asyncio.to_thread(step)
+            except Exception:
+                log.exception("reconcile step failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), _RECONCILE_SECONDS)

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from nightshift.domain.vocabulary import InvestigationStatus
 from nightshift.runtime.executors.protocol import Executor, WorkerExit
+from nightshift.runtime.exit_queue import ExitQueue
 from nightshift.services.credentials import CredentialService
 from nightshift.services.interrupted import InterruptedExecutions
 from nightshift.services.investigations import InvestigationService
@@ -43,6 +44,8 @@ class Reconciler:
         self._executor = executor
         # Set by the composition root once execution is wired (bootstrap._wire_workflow).
         self.executions: InterruptedExecutions | None = None
+        self.exits = ExitQueue(self._record_exit)
+        self._untracked: set[str] = set()  # active, unit unknown: seen on the last pass
 
     def recover_after_restart(self) -> dict[str, int]:
         """Run once before dispatching starts."""
@@ -108,16 +111,49 @@ class Reconciler:
         return len(overdue)
 
     def worker_exited(self, exit_: WorkerExit) -> None:
-        """Executor callback: a unit ended; fail the investigation if it is still open."""
+        """Executor callback: a unit ended; fail the investigation if it is still open.
+        A write the database refuses now is kept and retried until stored."""
         if exit_.status is None:
             return
-        try:
+        self.exits.submit(exit_)
+
+    def retry_exits(self) -> int:
+        return self.exits.retry_due()
+
+    def find_unrecorded_ends(self) -> int:
+        """Active investigations whose unit the executor neither runs nor reports, and
+        whose exit is not waiting for a retry: the process ended and nobody recorded it.
+        Two passes in a row must agree, so a unit being started or reported right now
+        is never taken for one."""
+        with self._db.read() as s:
+            active = set(
+                s.scalars(
+                    select(InvestigationRow.id).where(
+                        InvestigationRow.status.in_([S.DISPATCHED.value, S.RUNNING.value]),
+                        InvestigationRow.worker_ref.is_not(None),
+                    )
+                )
+            )
+        pending = self.exits.pending()
+        untracked = {i for i in active if i not in pending and not self._executor.tracks(i)}
+        confirmed, self._untracked = untracked & self._untracked, untracked - self._untracked
+        for inv_id in confirmed:
             self._investigations.terminate(
-                exit_.investigation_id,
-                exit_.status,
-                exit_.reason,
-                resources=exit_.resources,
+                inv_id,
+                S.FAILED,
+                "its worker process ended and its exit was never recorded",
                 only_if_active=True,
             )
-        except Exception:
-            log.exception("could not record the exit of %s", exit_.investigation_id)
+        if confirmed:
+            log.warning("failed %d investigation(s) whose worker ended unrecorded", len(confirmed))
+        return len(confirmed)
+
+    def _record_exit(self, exit_: WorkerExit) -> None:
+        assert exit_.status is not None
+        self._investigations.terminate(
+            exit_.investigation_id,
+            exit_.status,
+            exit_.reason,
+            resources=exit_.resources,
+            only_if_active=True,
+        )

@@ -37,6 +37,9 @@ class FakeExecutor:
         self.orphans_killed.append(worker_ref)
         return True
 
+    def tracks(self, investigation_id: str) -> bool:
+        return investigation_id in self.live
+
     def read_log(self, investigation_id: str, tail_bytes: int = 1_000_000) -> str | None:
         return f"log of {investigation_id}\n" if investigation_id in self._all() else None
 

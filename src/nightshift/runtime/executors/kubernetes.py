@@ -206,6 +206,10 @@ class KubernetesExecutor:
                 return None
             raise
 
+    def tracks(self, investigation_id: str) -> bool:
+        with self._lock:
+            return investigation_id in self._tracked
+
     def running(self) -> int:
         with self._lock:
             return sum(1 for t in self._tracked.values() if not t.reported)

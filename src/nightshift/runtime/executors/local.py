@@ -125,6 +125,10 @@ class LocalExecutor:
         _signal_group(pid, signal.SIGKILL)
         return True
 
+    def tracks(self, investigation_id: str) -> bool:
+        with self._lock:
+            return investigation_id in self._units
+
     def read_log(self, investigation_id: str, tail_bytes: int = 1_000_000) -> str | None:
         path = self.log_path(investigation_id)
         if not path.exists():
@@ -171,15 +175,19 @@ class LocalExecutor:
         unit.deadline_timer.cancel()
         _signal_group(pid, signal.SIGKILL)  # reap stragglers left in the group
         wall = time.monotonic() - unit.started
-        with self._lock:
-            self._units.pop(unit.launch.investigation_id, None)
         shutil.rmtree(unit.workdir, ignore_errors=True)
         resources = {
             "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
             "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
             "wall_seconds": round(wall, 3),
         }
-        self._on_exit(_classify(unit, status, resources))
+        try:
+            self._on_exit(_classify(unit, status, resources))
+        finally:
+            # Tracked until its exit is handed over, so the reconciler never takes a
+            # unit being reported for one whose end went unrecorded.
+            with self._lock:
+                self._units.pop(unit.launch.investigation_id, None)
 
 
 def _classify(unit: _Unit, status: int, resources: dict[str, float]) -> WorkerExit:
