@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from nightshift.scenarios.clock import at, human_duration, rfc1123
+from nightshift.k8s.kubectl_time import human_duration
+from nightshift.scenarios.clock import at, rfc1123
 from nightshift.scenarios.cluster import ReplicaSetView, endpoints, pod_template
 from nightshift.scenarios.describe_pod import (
     container_spec_lines,

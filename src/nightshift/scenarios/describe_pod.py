@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from nightshift.scenarios.clock import at, human_duration, rfc1123
+from nightshift.k8s.kubectl_time import human_duration
+from nightshift.scenarios.clock import at, rfc1123
 from nightshift.scenarios.cluster import (
     container_ready,
     container_started,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from nightshift.scenarios.clock import human_duration
+from nightshift.k8s.kubectl_time import human_duration
 from nightshift.scenarios.cluster import (
     ReplicaSetView,
     container_ready,

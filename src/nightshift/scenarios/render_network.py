@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from nightshift.scenarios.clock import human_duration
+from nightshift.k8s.kubectl_time import human_duration
 from nightshift.scenarios.model import Database, DnsAnswer, FirewallRuleset, NetworkCheck
 from nightshift.scenarios.tabular import table
 

@@ -6,7 +6,8 @@ import re
 from collections import Counter
 from datetime import datetime
 
-from nightshift.scenarios.clock import at, human_duration, rfc3339
+from nightshift.k8s.kubectl_time import human_duration
+from nightshift.scenarios.clock import at, rfc3339
 from nightshift.scenarios.cluster import pod_labels, statuses
 from nightshift.scenarios.model import Alert, Change, MetricSeries, SecurityEvent, WorldState
 from nightshift.scenarios.promql import format_value, series_label, value_at

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from nightshift.agent.tools.protocol import ToolResult
-from nightshift.scenarios.clock import at, human_duration, rfc3339
+from nightshift.k8s.kubectl_time import human_duration
+from nightshift.scenarios.clock import at, rfc3339
 from nightshift.scenarios.cluster import statuses
 from nightshift.scenarios.describe_other import node_conditions, node_taints
 from nightshift.scenarios.kube_model import Node, Pod

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
-
 from nightshift.agent.api import investigate
 from nightshift.agent.request import InvestigationRequest
 from nightshift.domain.diagnosis import ChainRole, Outcome
 from nightshift.domain.vocabulary import Tier
+from nightshift.scenarios import SimulatedWorld
 
 
 async def test_two_am_cascade_ends_with_the_firewall_change_on_top_within_8_cycles() -> None:
-    scenarios = pytest.importorskip("nightshift.scenarios")
-    try:
-        world = scenarios.SimulatedWorld("two-am-cascade")
-    except Exception as exc:  # the scenario file is owned elsewhere and may move
-        pytest.skip(f"two-am-cascade not loadable: {exc}")
+    world = SimulatedWorld("two-am-cascade")
     trigger = world.scenario.trigger
     question = trigger.question or f"{trigger.alert}: {trigger.summary}"
     request = InvestigationRequest(question, tier=Tier.MULTI_DOMAIN, scenario="two-am-cascade")
@@ -33,8 +28,7 @@ async def test_two_am_cascade_ends_with_the_firewall_change_on_top_within_8_cycl
 
 
 async def test_two_am_cascade_explains_the_pool_exhaustion_through_the_checkout_stall() -> None:
-    scenarios = pytest.importorskip("nightshift.scenarios")
-    world = scenarios.SimulatedWorld("two-am-cascade")
+    world = SimulatedWorld("two-am-cascade")
     trigger = world.scenario.trigger
     question = trigger.question or f"{trigger.alert}: {trigger.summary}"
     d = await investigate(InvestigationRequest(question, tier=Tier.MULTI_DOMAIN), world)

@@ -1,10 +1,9 @@
-"""The LLM suite never reaches a real model: no API keys in the environment,
-and any connection to a non-loopback address is refused before it is made."""
+"""The LLM suite never reaches a real model: no API keys in the environment, and
+(the whole unit suite's guard, tests/support/network_guard.py) no connection to a
+non-loopback address."""
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,49 +23,11 @@ _KEY_VARS = (
 )
 
 
-class RealNetworkBlocked(ConnectionRefusedError):
-    pass
-
-
-def _loopback(host: Any) -> bool:
-    if not isinstance(host, str):
-        return False
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host.split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
 @pytest.fixture(autouse=True)
 def _no_real_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No API key reaches an SDK; tests/unit/conftest.py's guard refuses the network."""
     for var in _KEY_VARS:
         monkeypatch.delenv(var, raising=False)
-    real_connect = socket.socket.connect
-    real_connect_ex = socket.socket.connect_ex
-    real_getaddrinfo = socket.getaddrinfo
-
-    def guard(sock: socket.socket, address: Any) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _loopback(address[0]):
-            raise RealNetworkBlocked(f"tests may not connect to {address[0]!r}")
-
-    def connect(self: socket.socket, address: Any) -> None:
-        guard(self, address)
-        real_connect(self, address)
-
-    def connect_ex(self: socket.socket, address: Any) -> int:
-        guard(self, address)
-        return real_connect_ex(self, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if host is not None and not _loopback(host if isinstance(host, str) else host.decode()):
-            raise RealNetworkBlocked(f"tests may not resolve {host!r}")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 @pytest.fixture

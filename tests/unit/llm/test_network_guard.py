@@ -5,7 +5,8 @@ import pytest
 
 from nightshift.agent.reasoners.llm.provider import ChatRequest, RetryableModelError
 from nightshift.llm.openai_backend import OpenAIChatModel
-from tests.unit.llm.conftest import Closer, RealNetworkBlocked
+from tests.support.network_guard import RealNetworkBlocked
+from tests.unit.llm.conftest import Closer
 
 
 def test_a_real_provider_endpoint_is_unreachable_from_the_suite() -> None:

@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolStatus
+from nightshift.k8s.kubectl_time import human_duration
 from nightshift.scenarios import SimulatedWorld
-from nightshift.scenarios.clock import human_duration, parse_duration
+from nightshift.scenarios.clock import parse_duration
 
 
 def ask(world: SimulatedWorld, tool: str, **params: Any) -> ToolResult:
