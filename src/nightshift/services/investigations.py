@@ -4,6 +4,7 @@ protocol (events, result) and terminal transitions. Owns its transactions.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,8 @@ from nightshift.services.principals import revoke_worker_tokens
 from nightshift.services.worker_specs import EvidenceSources, NoSources, spec_for
 from nightshift.store.database import Database
 from nightshift.store.tables import AgentRow, InvestigationEventRow, InvestigationRow, UserRow
+
+log = logging.getLogger(__name__)
 
 S = InvestigationStatus
 EventObserver = Callable[[Session, InvestigationRow, str, Mapping[str, Any]], None]
@@ -419,9 +422,21 @@ class InvestigationService:
             agent_name = s.scalar(select(AgentRow.name).where(AgentRow.id == row.agent_id))
             view = _view(row, agent_name or "")
         self._notifier.publish(inv_id)
-        for listener in self._listeners:
-            listener.investigation_ended(inv_id, status.value, reason)
+        self._tell_listeners(inv_id, status.value, reason)
         return view
+
+    def _tell_listeners(self, inv_id: str, status: str, reason: str) -> None:
+        """Every listener hears of the end, whatever the others do: a unit that cannot
+        be stopped (the API server is down) must not keep the credential broker from
+        revoking the investigation's leases. A failing listener is logged; its own
+        reconcile pass (orphan sweep, revoke_pending retry) picks the work up later."""
+        for listener in self._listeners:
+            try:
+                listener.investigation_ended(inv_id, status, reason)
+            except Exception:
+                log.exception(
+                    "termination listener %s failed for %s", type(listener).__name__, inv_id
+                )
 
     def transition(
         self, s: Session, row: InvestigationRow, status: InvestigationStatus, reason: str = ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 
 from nightshift.domain.vocabulary import InvestigationStatus as S
@@ -163,3 +164,28 @@ def test_the_worker_log_is_served_per_investigation(client: TestClient, world: W
     resp = client.get(f"/v1/investigations/{inv_id}/logs", headers=world.auth("viewer"))
     assert resp.status_code == 200
     assert inv_id in resp.text
+
+
+def test_leases_are_revoked_even_when_the_unit_cannot_be_stopped(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inv_id = _submit(client, world)
+    _worker(world, inv_id)
+    revoked: list[str] = []
+    broker = world.container.credentials.broker
+    real_revoke = broker.revoke_all
+
+    def spy(investigation_id: str, **kwargs: object) -> None:
+        revoked.append(investigation_id)
+        real_revoke(investigation_id, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(broker, "revoke_all", spy)
+    world.executor.fail_stop = ConnectionError("kube-apiserver unreachable")
+    resp = client.post(
+        f"/v1/investigations/{inv_id}/cancel",
+        json={"reason": "stop"},
+        headers=world.auth("operator"),
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["status"] == "cancelled"
+    assert revoked == [inv_id]

@@ -16,6 +16,8 @@ class FakeExecutor:
         self.live: set[str] = set()
         self.orphans_killed: list[str] = []
         self.fail_next_start: Exception | None = None
+        # Set to make every stop raise (the cluster's API server is down, say).
+        self.fail_stop: Exception | None = None
         self._lock = threading.Lock()
 
     def start(self, launch: WorkerLaunch) -> str:
@@ -28,6 +30,8 @@ class FakeExecutor:
         return f"fake:{launch.investigation_id}"
 
     def stop(self, investigation_id: str, reason: str) -> None:
+        if self.fail_stop is not None:
+            raise self.fail_stop
         with self._lock:
             if investigation_id in self.live:
                 self.stopped[investigation_id] = reason
