@@ -18,7 +18,6 @@ from nightshift.runtime.event_bus import EventBus
 from nightshift.runtime.executors.local import LocalExecutor
 from nightshift.runtime.executors.protocol import Executor, ExitHandler, UnitLimits, WorkerExit
 from nightshift.runtime.reconciler import Reconciler
-from nightshift.runtime.remediation.protocol import Remediator
 from nightshift.secrets.leases import RetryPolicy
 from nightshift.secrets.protocol import LeaseRecorder, SecretBroker
 from nightshift.services.agents import AgentService
@@ -42,6 +41,7 @@ from nightshift.services.phases import PhaseService
 from nightshift.services.ports import ScenarioBrief
 from nightshift.services.principals import PrincipalService
 from nightshift.services.proposals import ProposalService, WorkflowPolicy
+from nightshift.services.remediation_port import Remediator
 from nightshift.services.reviews import ReviewService
 from nightshift.services.stewardship import StewardshipService
 from nightshift.services.telemetry import Telemetry

@@ -20,7 +20,6 @@ from typing import Any
 from sqlalchemy import update
 
 from nightshift.domain.access import Caller
-from nightshift.runtime.remediation.protocol import RemediationJob, Remediator
 from nightshift.services.audit import human_entry
 from nightshift.services.errors import Conflict, Invalid, NotFound
 from nightshift.services.escalations import system_entry
@@ -35,6 +34,7 @@ from nightshift.services.proposals import (
     sees_hidden,
     target_of,
 )
+from nightshift.services.remediation_port import RemediationJob, Remediator
 from nightshift.store.tables import ActionProposalRow, AgentRow, InvestigationRow
 from nightshift.worker_spec import WorkerSpec
 

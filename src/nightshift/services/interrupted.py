@@ -17,10 +17,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from nightshift.runtime.remediation.protocol import Observation, RemediationJob
 from nightshift.services.escalations import system_entry
 from nightshift.services.execution import CLAIMED_AT, ExecutionService, transition
 from nightshift.services.proposals import EXECUTED, EXECUTING, FAILED
+from nightshift.services.remediation_port import Observation, RemediationJob
 from nightshift.store.tables import ActionProposalRow, AgentRow, as_utc
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from nightshift.k8s.drift import check_drift
 from nightshift.k8s.names import service_account_name
 from nightshift.k8s.render import RenderConfig, render_all, role_name
 from nightshift.runtime.remediation.kubernetes import KubernetesRemediator
-from nightshift.runtime.remediation.protocol import RemediationJob
+from nightshift.services.remediation_port import RemediationJob
 from tests.integration.k8s.conftest import (
     ADVISOR,
     AGENTS,

@@ -10,7 +10,7 @@ import pytest
 
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.k8s.client import KubeApi, resource_path
-from nightshift.runtime.remediation.protocol import RemediationJob
+from nightshift.services.remediation_port import RemediationJob
 from tests.integration.k8s.conftest import APP_NS, LIMITED, make_pod
 from tests.integration.k8s.test_governance import remediator
 from tests.integration.k8s.waiting import wait_gone

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.vocabulary import TrustPhase
-from nightshift.runtime.remediation.protocol import RemediationJob
+from nightshift.services.remediation_port import RemediationJob
 from nightshift.sources.config import SourceKind
 from nightshift.store.tables import ActionProposalRow
 from nightshift.worker_spec import simulated_source

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from nightshift.runtime.remediation.protocol import (
+from nightshift.services.remediation_port import (
     Observation,
     RemediationJob,
     Remediator,

@@ -14,7 +14,7 @@ import signal
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from nightshift.runtime.remediation.protocol import (
+from nightshift.services.remediation_port import (
     Observation,
     RemediationJob,
     Remediator,

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from nightshift.runtime.remediation.protocol import Observation, RemediationJob, StepResult
+from nightshift.services.remediation_port import Observation, RemediationJob, StepResult
 
 
 @dataclass

@@ -17,7 +17,7 @@ from typing import Any
 from nightshift.k8s.client import JSON, KubeApi, KubeError, resource_path
 from nightshift.k8s.names import service_account_name
 from nightshift.runtime.remediation.observe_kubernetes import observe_target
-from nightshift.runtime.remediation.protocol import Observation, RemediationJob, StepResult
+from nightshift.services.remediation_port import Observation, RemediationJob, StepResult
 
 # (agent name, trust phase) of the investigation a job belongs to.
 AccountResolver = Callable[[RemediationJob], tuple[str, str]]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from nightshift.k8s.client import JSON, KubeApi, KubeError, resource_path
-from nightshift.runtime.remediation.protocol import Effect, RemediationJob
+from nightshift.services.remediation_port import Effect, RemediationJob
 
 _RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from nightshift.runtime.remediation.protocol import (
+from nightshift.services.remediation_port import (
     Observation,
     RemediationJob,
     Remediator,

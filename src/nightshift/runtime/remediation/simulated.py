@@ -11,8 +11,8 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from nightshift.runtime.remediation.protocol import Observation, RemediationJob, StepResult
 from nightshift.scenarios import ScenarioError, SimulatedWorld, load_installed
+from nightshift.services.remediation_port import Observation, RemediationJob, StepResult
 from nightshift.sources.config import SourceKind
 
 

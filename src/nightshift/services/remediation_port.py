@@ -1,4 +1,4 @@
-"""The Remediator protocol: how the control plane changes the world.
+"""The Remediator port: how the control plane changes the world (adapters in runtime/remediation).
 
 Execution happens in the control plane with its own identity, never in the
 agent worker. A remediator previews (dry-run), executes, answers whether the
