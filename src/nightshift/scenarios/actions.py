@@ -9,7 +9,7 @@ action, that action's ``effect`` is. Nothing else makes symptoms go away.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -246,6 +246,138 @@ def _rollback(state: WorldState, w: Workload, counter: int) -> list[str]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One action request as a handler sees it."""
+
+    state: WorldState
+    action: str
+    target: Target
+    target_text: str
+    params: Mapping[str, Any]
+    dry_run: bool
+    counter: int
+
+    @property
+    def suffix(self) -> str:
+        return " (server dry run)" if self.dry_run else ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """What an action did: what kubectl would print, what changed, how it is recorded."""
+
+    message: str
+    notes: list[str]
+    domain: Domain = Domain.KUBERNETES
+    kind: str = "deployment"
+
+
+# A handler returns what it did, or the error message of a refused action.
+_Handler = Callable[[_Call], "_Done | str"]
+
+
+def _restart_pod(c: _Call) -> _Done | str:
+    pod = _pod(c.state, c.target)
+    if pod is None:
+        return f'Error from server (NotFound): pods "{c.target.name}" not found'
+    notes = [] if c.dry_run else _restart_pods(c.state, [pod], f"#{c.counter}")
+    return _Done(f'pod "{pod.name}" deleted{c.suffix}', notes)
+
+
+def _on_workload(verb: str, act: Callable[[_Call, Workload], list[str] | str]) -> _Handler:
+    """restart/scale/rollback share the lookup and kubectl's "<kind>.apps/<name> <verb>"."""
+
+    def handler(c: _Call) -> _Done | str:
+        w = _workload(c.state, c.target)
+        if w is None:
+            return f'Error from server (NotFound): deployments.apps "{c.target.name}" not found'
+        notes = act(c, w)
+        if isinstance(notes, str):
+            return notes
+        return _Done(f"{w.kind.lower()}.apps/{w.name} {verb}{c.suffix}", notes)
+
+    return handler
+
+
+def _restart_workload(c: _Call, w: Workload) -> list[str] | str:
+    return [] if c.dry_run else _rollout_restart(c.state, w, c.counter)
+
+
+def _scale_workload(c: _Call, w: Workload) -> list[str] | str:
+    replicas = c.params.get("replicas")
+    if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
+        return "error: params.replicas must be a non-negative integer"
+    return [] if c.dry_run else _scale(c.state, w, replicas, c.counter)
+
+
+def _rollback_workload(c: _Call, w: Workload) -> list[str] | str:
+    if len(w.revisions) < 2:
+        return f'error: no rollout history found for {w.kind.lower()} "{w.name}"'
+    return [] if c.dry_run else _rollback(c.state, w, c.counter)
+
+
+def _set_cordon(want: bool) -> _Handler:
+    def handler(c: _Call) -> _Done | str:
+        node = next((n for n in c.state.nodes if n.name == c.target.name), None)
+        if node is None:
+            return f'Error from server (NotFound): nodes "{c.target.name}" not found'
+        verb = "cordoned" if want else "uncordoned"
+        already = node.unschedulable == want
+        notes: list[str] = []
+        if not c.dry_run and not already:
+            node.unschedulable = want
+            notes = [f"node {node.name} {verb}"]
+        message = f"node/{node.name} {'already ' if already else ''}{verb}{c.suffix}"
+        return _Done(message, notes, Domain.KUBERNETES, "infrastructure")
+
+    return handler
+
+
+def _revert(c: _Call) -> _Done | str:
+    """Undo a change: a firewall change loses the rules it introduced."""
+    change_id = c.target.name
+    change = next((ch for ch in c.state.changes if ch.id == change_id), None)
+    rules = [
+        r for rs in c.state.firewall for r in rs.rules if r.change == change_id or r.id == change_id
+    ]
+    if change is None and not rules:
+        return f"error: no change or firewall rule with id '{change_id}'"
+    if c.action == "revert-firewall-rule" and not rules:
+        return f"error: change '{change_id}' introduced no firewall rule"
+    what = "change" if change is not None else "firewall rule"
+    message = f"{what} {change_id} reverted{c.suffix}"
+    if rules:
+        message += f" ({len(rules)} firewall rule(s) removed)"
+    notes: list[str] = []
+    if not c.dry_run:
+        for rs in c.state.firewall:
+            rs.rules = [r for r in rs.rules if r not in rules]
+        notes = [f"removed firewall rule {r.id}" for r in rules] or [f"reverted {change_id}"]
+    domain = change.domain if change else Domain.NETWORK
+    kind = "firewall" if rules else (change.kind if change else "config")
+    return _Done(message, notes, domain, kind)
+
+
+def _clear_cache(c: _Call) -> _Done | str:
+    notes = [] if c.dry_run else [f"cache cleared on {c.target_text}"]
+    message = f"cache flushed on {c.target_text}{c.suffix}"
+    return _Done(message, notes, Domain.APPLICATION, "config")
+
+
+HANDLERS: Mapping[str, _Handler] = {
+    "restart-pod": _restart_pod,
+    "restart-deployment": _on_workload("restarted", _restart_workload),
+    "scale-deployment": _on_workload("scaled", _scale_workload),
+    "rollback-deployment": _on_workload("rolled back", _rollback_workload),
+    "cordon-node": _set_cordon(True),
+    "uncordon-node": _set_cordon(False),
+    "revert-firewall-rule": _revert,
+    "revert-change": _revert,
+    "clear-cache": _clear_cache,
+}
+
+
 def execute(
     scenario: Scenario,
     state: WorldState,
@@ -257,92 +389,27 @@ def execute(
 ) -> ActionOutcome:
     action = normalize_action(action_type)
     target = Target.parse(target_text, params.get("namespace"))
-
-    def fail(message: str) -> ActionOutcome:
+    handler = HANDLERS.get(action)
+    if handler is None:
+        known = ", ".join(sorted(ACTION_TYPES))
         return ActionOutcome(
-            action, target_text, dry_run, False, message, symptoms_present=symptoms(state)
+            action, target_text, dry_run, False,
+            f"unknown action '{action_type}' (known: {known})", symptoms_present=symptoms(state),
+        )  # fmt: skip
+    done = handler(_Call(state, action, target, target_text, params, dry_run, counter))
+    if isinstance(done, str):
+        return ActionOutcome(
+            action, target_text, dry_run, False, done, symptoms_present=symptoms(state)
         )
-
-    if action not in ACTION_TYPES:
-        return fail(f"unknown action '{action_type}' (known: {', '.join(sorted(ACTION_TYPES))})")
-    suffix = " (server dry run)" if dry_run else ""
-    notes: list[str] = []
-    domain, kind = Domain.KUBERNETES, "deployment"
-    if action == "restart-pod":
-        pod = _pod(state, target)
-        if pod is None:
-            return fail(f'Error from server (NotFound): pods "{target.name}" not found')
-        message = f'pod "{pod.name}" deleted{suffix}'
-        if not dry_run:
-            notes = _restart_pods(state, [pod], f"#{counter}")
-    elif action in ("restart-deployment", "scale-deployment", "rollback-deployment"):
-        w = _workload(state, target)
-        if w is None:
-            return fail(f'Error from server (NotFound): deployments.apps "{target.name}" not found')
-        ref = f"{w.kind.lower()}.apps/{w.name}"
-        if action == "scale-deployment":
-            replicas = params.get("replicas")
-            if not isinstance(replicas, int) or isinstance(replicas, bool) or replicas < 0:
-                return fail("error: params.replicas must be a non-negative integer")
-            message = f"{ref} scaled{suffix}"
-            if not dry_run:
-                notes = _scale(state, w, replicas, counter)
-        elif action == "rollback-deployment":
-            if len(w.revisions) < 2:
-                return fail(f'error: no rollout history found for {w.kind.lower()} "{w.name}"')
-            message = f"{ref} rolled back{suffix}"
-            if not dry_run:
-                notes = _rollback(state, w, counter)
-        else:
-            message = f"{ref} restarted{suffix}"
-            if not dry_run:
-                notes = _rollout_restart(state, w, counter)
-    elif action in ("cordon-node", "uncordon-node"):
-        node = next((n for n in state.nodes if n.name == target.name), None)
-        if node is None:
-            return fail(f'Error from server (NotFound): nodes "{target.name}" not found')
-        want = action == "cordon-node"
-        verb = "cordoned" if want else "uncordoned"
-        already = node.unschedulable == want
-        message = f"node/{node.name} {'already ' if already else ''}{verb}{suffix}"
-        domain, kind = Domain.KUBERNETES, "infrastructure"
-        if not dry_run and not already:
-            node.unschedulable = want
-            notes = [f"node {node.name} {verb}"]
-    elif action in ("revert-firewall-rule", "revert-change"):
-        change_id = target.name
-        change = next((c for c in state.changes if c.id == change_id), None)
-        rules = [
-            r
-            for rs in state.firewall
-            for r in rs.rules
-            if r.change == change_id or r.id == change_id
-        ]
-        if change is None and not rules:
-            return fail(f"error: no change or firewall rule with id '{change_id}'")
-        if action == "revert-firewall-rule" and not rules:
-            return fail(f"error: change '{change_id}' introduced no firewall rule")
-        domain = change.domain if change else Domain.NETWORK
-        kind = "firewall" if rules else (change.kind if change else "config")
-        what = "change" if change is not None else "firewall rule"
-        message = f"{what} {change_id} reverted{suffix}"
-        if rules:
-            message += f" ({len(rules)} firewall rule(s) removed)"
-        if not dry_run:
-            for rs in state.firewall:
-                rs.rules = [r for r in rs.rules if r not in rules]
-            notes = [f"removed firewall rule {r.id}" for r in rules] or [f"reverted {change_id}"]
-    else:  # clear-cache
-        message = f"cache flushed on {target_text}{suffix}"
-        domain, kind = Domain.APPLICATION, "config"
-        if not dry_run:
-            notes = [f"cache cleared on {target_text}"]
     fixes = any(
         matches_remediation(state, r, action, target, params)
         for r in scenario.ground_truth.remediation
     )
     if dry_run:
-        return ActionOutcome(action, target_text, True, True, message, (), fixes, symptoms(state))
+        return ActionOutcome(
+            action, target_text, True, True, done.message, (), fixes, symptoms(state)
+        )
+    notes = list(done.notes)
     if fixes:
         notes += apply_patch(state, scenario.ground_truth.after_fix)
         for entry in scenario.ground_truth.after_fix.heal:
@@ -356,15 +423,15 @@ def execute(
         Change(
             id=f"ACT-{counter}",
             at=0,
-            domain=domain,
-            kind=kind,
+            domain=done.domain,
+            kind=done.kind,
             actor="nightshift-remediation",
             target=target_text,
             summary=f"{action} {target_text}".strip(),
         )
     )
     return ActionOutcome(
-        action, target_text, False, True, message, tuple(notes), fixes, symptoms(state)
+        action, target_text, False, True, done.message, tuple(notes), fixes, symptoms(state)
     )
 
 

@@ -9,6 +9,8 @@ import pytest
 from nightshift.agent.tools.protocol import ToolCall, ToolResult
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.scenarios import SimulatedWorld, list_scenarios, load_scenario
+from nightshift.scenarios.actions import HANDLERS
+from nightshift.scenarios.actions_catalog import ACTION_TYPES
 
 SHIPPED = [info.name for info in list_scenarios()]
 
@@ -167,3 +169,7 @@ def test_scaling_back_restores_the_previous_world() -> None:
 def test_resource_refs_name_the_culprit_in_any_spelling(cascade: SimulatedWorld) -> None:
     outcome = cascade.apply_action("revert_firewall_rule", ResourceRef("FirewallRule", "120"))
     assert outcome.ok and outcome.fixes_root_cause
+
+
+def test_every_catalog_action_has_exactly_one_handler_in_the_simulated_world() -> None:
+    assert set(HANDLERS) == set(ACTION_TYPES)
