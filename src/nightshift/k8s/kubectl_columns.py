@@ -10,6 +10,7 @@ puts it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -50,89 +51,108 @@ def _restartable(c: Mapping[str, Any] | None) -> bool:
     return bool(c) and (c or {}).get("restartPolicy") == "Always"
 
 
-def pod_columns(p: Obj, now: datetime | None) -> tuple[str, str, str, str]:
-    """READY, STATUS, RESTARTS, AGE (``printPod``)."""
-    spec, st = p.get("spec") or {}, p.get("status") or {}
-    inits = {c["name"]: c for c in spec.get("initContainers") or []}
-    total = len(spec.get("containers") or []) + sum(1 for c in inits.values() if _restartable(c))
-    ready = restarts = sidecar_restarts = 0
+@dataclass
+class _Tally:
+    """What ``printPod`` accumulates while it walks a pod's container statuses."""
+
+    reason: str
+    ready: int = 0
+    restarts: int = 0
     last: datetime | None = None
+    sidecar_restarts: int = 0
     sidecar_last: datetime | None = None
-    phase = st.get("phase") or ""
-    reason = st.get("reason") or phase
-    for cond in st.get("conditions") or []:
-        if cond.get("type") == "PodScheduled" and cond.get("reason") == "SchedulingGated":
-            reason = "SchedulingGated"
 
-    def later(a: datetime | None, cs: Mapping[str, Any]) -> datetime | None:
-        term = (cs.get("lastState") or {}).get("terminated")
-        when = parse_time((term or {}).get("finishedAt"))
-        return when if when and (a is None or when > a) else a
 
-    initializing = False
-    init_statuses = st.get("initContainerStatuses") or []
-    for i, cs in enumerate(init_statuses):
-        restarts += int(cs.get("restartCount") or 0)
-        last = later(last, cs)
-        spec_c = inits.get(cs.get("name", ""))
-        if _restartable(spec_c):
-            sidecar_restarts += int(cs.get("restartCount") or 0)
-            sidecar_last = later(sidecar_last, cs)
+def _later(a: datetime | None, cs: Mapping[str, Any]) -> datetime | None:
+    term = (cs.get("lastState") or {}).get("terminated")
+    when = parse_time((term or {}).get("finishedAt"))
+    return when if when and (a is None or when > a) else a
+
+
+def _terminated_reason(term: Mapping[str, Any], prefix: str = "") -> str:
+    if term.get("reason"):
+        return prefix + str(term["reason"])
+    if term.get("signal"):
+        return f"{prefix}Signal:{term['signal']}"
+    return f"{prefix}ExitCode:{term.get('exitCode', 0)}"
+
+
+def _walk_init_containers(spec: Obj, st: Obj, t: _Tally) -> bool:
+    """Counts init containers; True while the pod is still initializing (``Init:...``)."""
+    inits = {c["name"]: c for c in spec.get("initContainers") or []}
+    for i, cs in enumerate(st.get("initContainerStatuses") or []):
+        t.restarts += int(cs.get("restartCount") or 0)
+        t.last = _later(t.last, cs)
+        sidecar = _restartable(inits.get(cs.get("name", "")))
+        if sidecar:
+            t.sidecar_restarts += int(cs.get("restartCount") or 0)
+            t.sidecar_last = _later(t.sidecar_last, cs)
         state = cs.get("state") or {}
         term, wait = state.get("terminated"), state.get("waiting")
         if term and int(term.get("exitCode") or 0) == 0:
             continue
-        if _restartable(spec_c) and cs.get("started"):
-            ready += 1 if cs.get("ready") else 0
+        if sidecar and cs.get("started"):
+            t.ready += 1 if cs.get("ready") else 0
             continue
         if term:
-            if term.get("reason"):
-                reason = "Init:" + term["reason"]
-            elif term.get("signal"):
-                reason = f"Init:Signal:{term['signal']}"
-            else:
-                reason = f"Init:ExitCode:{term.get('exitCode', 0)}"
+            t.reason = _terminated_reason(term, "Init:")
         elif wait and wait.get("reason") and wait.get("reason") != "PodInitializing":
-            reason = "Init:" + wait["reason"]
+            t.reason = "Init:" + wait["reason"]
         else:
-            reason = f"Init:{i}/{len(spec.get('initContainers') or [])}"
-        initializing = True
-        break
+            t.reason = f"Init:{i}/{len(inits)}"
+        return True
+    return False
+
+
+def _walk_containers(st: Obj, t: _Tally) -> None:
+    """Counts app containers (sidecars' restarts carried over); the last non-running
+    state in reverse order names the pod's STATUS, as kubectl's loop does."""
+    t.restarts, t.last = t.sidecar_restarts, t.sidecar_last
+    running = False
+    for cs in reversed(st.get("containerStatuses") or []):
+        t.restarts += int(cs.get("restartCount") or 0)
+        t.last = _later(t.last, cs)
+        state = cs.get("state") or {}
+        term, wait = state.get("terminated"), state.get("waiting")
+        if wait and wait.get("reason"):
+            t.reason = wait["reason"]
+        elif term:
+            t.reason = _terminated_reason(term)
+        elif cs.get("ready") and state.get("running") is not None:
+            running = True
+            t.ready += 1
+    if t.reason == "Completed" and running:
+        has_ready = any(c.get("type") == "Ready" for c in st.get("conditions") or [])
+        t.reason = "Running" if has_ready else "NotReady"
+
+
+def pod_columns(p: Obj, now: datetime | None) -> tuple[str, str, str, str]:
+    """READY, STATUS, RESTARTS, AGE (``printPod``)."""
+    spec, st = p.get("spec") or {}, p.get("status") or {}
+    inits = spec.get("initContainers") or []
+    total = len(spec.get("containers") or []) + sum(1 for c in inits if _restartable(c))
+    phase = st.get("phase") or ""
+    conditions = st.get("conditions") or []
+    gated = any(
+        c.get("type") == "PodScheduled" and c.get("reason") == "SchedulingGated" for c in conditions
+    )
+    t = _Tally(reason="SchedulingGated" if gated else (st.get("reason") or phase))
+    initializing = _walk_init_containers(spec, st, t)
     initialized = any(
-        c.get("type") == "Initialized" and c.get("status") == "True"
-        for c in st.get("conditions") or []
+        c.get("type") == "Initialized" and c.get("status") == "True" for c in conditions
     )
     if not initializing or initialized:
-        restarts, last = sidecar_restarts, sidecar_last
-        running = False
-        for cs in reversed(st.get("containerStatuses") or []):
-            restarts += int(cs.get("restartCount") or 0)
-            last = later(last, cs)
-            state = cs.get("state") or {}
-            term, wait = state.get("terminated"), state.get("waiting")
-            if wait and wait.get("reason"):
-                reason = wait["reason"]
-            elif term and term.get("reason"):
-                reason = term["reason"]
-            elif term:
-                code, sig = term.get("exitCode", 0), term.get("signal")
-                reason = f"Signal:{sig}" if sig else f"ExitCode:{code}"
-            elif cs.get("ready") and state.get("running") is not None:
-                running = True
-                ready += 1
-        if reason == "Completed" and running:
-            has_ready = any(c.get("type") == "Ready" for c in st.get("conditions") or [])
-            reason = "Running" if has_ready else "NotReady"
+        _walk_containers(st, t)
     deleting = meta(p).get("deletionTimestamp")
     if deleting and st.get("reason") == "NodeLost":
-        reason = "Unknown"
+        t.reason = "Unknown"
     elif deleting and phase not in ("Succeeded", "Failed"):
-        reason = "Terminating"
-    restarts_text = str(restarts)
-    if restarts and last is not None:
-        restarts_text = f"{restarts} ({since(last.isoformat(), now)} ago)"
+        t.reason = "Terminating"
+    restarts_text = str(t.restarts)
+    if t.restarts and t.last is not None:
+        restarts_text = f"{t.restarts} ({since(t.last.isoformat(), now)} ago)"
     created = meta(p).get("creationTimestamp")
-    return f"{ready}/{total}", reason, restarts_text, since(created, now)
+    return f"{t.ready}/{total}", t.reason, restarts_text, since(created, now)
 
 
 def _pod(p: Obj, now: datetime | None) -> Row:
