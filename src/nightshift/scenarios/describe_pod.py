@@ -202,20 +202,20 @@ def qos_class(template: PodTemplate) -> str:
     return "Burstable"
 
 
-def describe_pod(state: WorldState, pod: Pod, now: datetime) -> str:
-    template = pod_template(state, pod)
-    sts = {s.name: s for s in statuses(state, pod)}
-    token = _hex(pod.name)[:5]
-    node_ip = next((n.internal_ip for n in state.nodes if n.name == pod.node), None)
-    controlled = None
+def _controlled_by(state: WorldState, pod: Pod) -> str | None:
     workload = find_workload(state, pod.namespace, pod.owner)
     if workload is not None and workload.kind == "Deployment":
         rs = pod_labels(state, pod).get("pod-template-hash", "")
-        controlled = f"ReplicaSet/{workload.name}-{rs}"
-    elif pod.owner:
+        return f"ReplicaSet/{workload.name}-{rs}"
+    if pod.owner:
         kind, _, name = pod.owner.partition("/")
         pretty = {"statefulset": "StatefulSet", "daemonset": "DaemonSet"}.get(kind, kind.title())
-        controlled = f"{pretty}/{name}"
+        return f"{pretty}/{name}"
+    return None
+
+
+def _header_lines(state: WorldState, pod: Pod, template: PodTemplate, now: datetime) -> list[str]:
+    node_ip = next((n.internal_ip for n in state.nodes if n.name == pod.node), None)
     lines = [
         kv("Name", pod.name, 18),
         kv("Namespace", pod.namespace, 18),
@@ -234,43 +234,60 @@ def describe_pod(state: WorldState, pod: Pod, now: datetime) -> str:
         lines.append(kv("Message", pod.message, 18))
     lines.append(kv("IP", pod.ip or "", 18))
     lines += ["IPs:", f"  IP:  {pod.ip}"] if pod.ip else [kv("IPs", "<none>", 18)]
+    controlled = _controlled_by(state, pod)
     if controlled:
         lines.append(kv("Controlled By", controlled, 18))
-    for section, containers in (
-        ("Init Containers", template.init_containers),
-        ("Containers", template.containers),
+    return lines
+
+
+def _container_lines(
+    state: WorldState, pod: Pod, c: Container, st: ContainerStatus, now: datetime
+) -> list[str]:
+    image = image_of(state, pod, c)
+    lines = [f"  {c.name}:"]
+    if pod.node is None:  # never scheduled: the API has no container status
+        lines.append(kv("Image", image, 15, 4))
+        lines += container_spec_lines(c, 4)
+    else:
+        started = st.state != "waiting" or st.restarts > 0
+        container_id = f"containerd://{_hex(pod.name + c.name)}" if started else ""
+        image_id = f"{image.split(':')[0]}@sha256:{_hex(image)}" if started else ""
+        lines.append(kv("Container ID", container_id, 15, 4))
+        lines.append(kv("Image", image, 15, 4))
+        lines.append(kv("Image ID", image_id, 15, 4))
+        lines += container_spec_lines(c, 4)
+        lines += _state_lines("State", st, now, pod.age)
+        if st.last_state is not None:
+            lines += _state_lines("Last State", st.last_state, now, pod.age)
+        lines.append(kv("Ready", str(container_ready(st)), 16, 4))
+        lines.append(kv("Restart Count", str(st.restarts), 16, 4))
+    token = _hex(pod.name)[:5]
+    sa_mount = f"/var/run/secrets/kubernetes.io/serviceaccount from kube-api-access-{token} (ro)"
+    return lines + container_tail_lines(c, 4, (sa_mount,))
+
+
+def _containers_lines(
+    state: WorldState, pod: Pod, template: PodTemplate, now: datetime
+) -> list[str]:
+    lines: list[str] = []
+    app_states = {s.name: s for s in statuses(state, pod)}
+    init_states = {s.name: s for s in pod.init_containers}
+    for section, containers, known in (
+        ("Init Containers", template.init_containers, init_states),
+        ("Containers", template.containers, app_states),
     ):
         if not containers:
             continue
         lines.append(f"{section}:")
-        init_states = {s.name: s for s in pod.init_containers}
         for c in containers:
-            st = (init_states if section == "Init Containers" else sts).get(
-                c.name
-            ) or ContainerStatus(name=c.name, state="waiting", reason="PodInitializing")
-            image = image_of(state, pod, c)
-            started = st.state != "waiting" or st.restarts > 0
-            lines.append(f"  {c.name}:")
-            if pod.node is None:  # never scheduled: the API has no container status
-                lines.append(kv("Image", image, 15, 4))
-                lines += container_spec_lines(c, 4)
-            else:
-                container_id = f"containerd://{_hex(pod.name + c.name)}" if started else ""
-                image_id = f"{image.split(':')[0]}@sha256:{_hex(image)}" if started else ""
-                lines.append(kv("Container ID", container_id, 15, 4))
-                lines.append(kv("Image", image, 15, 4))
-                lines.append(kv("Image ID", image_id, 15, 4))
-                lines += container_spec_lines(c, 4)
-                lines += _state_lines("State", st, now, pod.age)
-                if st.last_state is not None:
-                    lines += _state_lines("Last State", st.last_state, now, pod.age)
-                lines.append(kv("Ready", str(container_ready(st)), 16, 4))
-                lines.append(kv("Restart Count", str(st.restarts), 16, 4))
-            sa_mount = (
-                f"/var/run/secrets/kubernetes.io/serviceaccount from kube-api-access-{token} (ro)"
+            st = known.get(c.name) or ContainerStatus(
+                name=c.name, state="waiting", reason="PodInitializing"
             )
-            lines += container_tail_lines(c, 4, (sa_mount,))
-    lines.append("Conditions:")
+            lines += _container_lines(state, pod, c, st, now)
+    return lines
+
+
+def _conditions_lines(state: WorldState, pod: Pod) -> list[str]:
     if pod.node is None:
         conds = [("PodScheduled", "False")]
     else:
@@ -285,23 +302,29 @@ def describe_pod(state: WorldState, pod: Pod, now: datetime) -> str:
             ("ContainersReady", ready),
             ("PodScheduled", "True"),
         ]
-    lines += ["  " + line for line in table(["Type", "Status"], conds).splitlines()]
-    lines.append("Volumes:")
+    return ["Conditions:"] + ["  " + line for line in table(["Type", "Status"], conds).splitlines()]
+
+
+_VOLUME_KINDS = {
+    "configmap": ("ConfigMap (a volume populated by a ConfigMap)", "Name"),
+    "secret": ("Secret (a volume populated by a Secret)", "SecretName"),
+    "pvc": (
+        "PersistentVolumeClaim (a reference to a PersistentVolumeClaim in the same namespace)",
+        "ClaimName",
+    ),
+    "emptydir": ("EmptyDir (a temporary directory that shares a pod's lifetime)", "Medium"),
+    "hostpath": ("HostPath (bare host directory volume)", "Path"),
+}
+
+
+def _volumes_lines(pod: Pod, template: PodTemplate) -> list[str]:
+    lines = ["Volumes:"]
     for v in template.volumes:
-        lines.append(f"  {v.name}:")
-        vkind = {
-            "configmap": ("ConfigMap (a volume populated by a ConfigMap)", "Name"),
-            "secret": ("Secret (a volume populated by a Secret)", "SecretName"),
-            "pvc": (
-                "PersistentVolumeClaim (a reference to a PersistentVolumeClaim in the "
-                "same namespace)",
-                "ClaimName",
-            ),
-            "emptydir": ("EmptyDir (a temporary directory that shares a pod's lifetime)", "Medium"),
-            "hostpath": ("HostPath (bare host directory volume)", "Path"),
-        }[v.type]
-        lines += [kv("Type", vkind[0], 11, 4), kv(vkind[1], v.source or "", 11, 4)]
-    lines += [
+        description, field = _VOLUME_KINDS[v.type]
+        lines += [f"  {v.name}:", kv("Type", description, 11, 4), kv(field, v.source or "", 11, 4)]
+    token = _hex(pod.name)[:5]
+    return [
+        *lines,
         f"  kube-api-access-{token}:",
         "    Type:                    Projected (a volume that contains injected data "
         "from multiple sources)",
@@ -310,8 +333,9 @@ def describe_pod(state: WorldState, pod: Pod, now: datetime) -> str:
         "    ConfigMapOptional:       <nil>",
         "    DownwardAPI:             true",
     ]
-    lines.append(kv("QoS Class", qos_class(template), 29))
-    lines.append(kv("Node-Selectors", labels_text(template.node_selector), 29))
+
+
+def _scheduling_lines(template: PodTemplate) -> list[str]:
     tolerations = [
         f"{t.key}{'=' + t.value if t.value else ''}:{t.effect or ''} op={t.operator}"
         + (f" for {t.seconds}s" if t.seconds else "")
@@ -320,7 +344,20 @@ def describe_pod(state: WorldState, pod: Pod, now: datetime) -> str:
         "node.kubernetes.io/not-ready:NoExecute op=Exists for 300s",
         "node.kubernetes.io/unreachable:NoExecute op=Exists for 300s",
     ]
-    lines.append(kv("Tolerations", ("\n" + " " * 29).join(tolerations), 29))
+    return [
+        kv("QoS Class", qos_class(template), 29),
+        kv("Node-Selectors", labels_text(template.node_selector), 29),
+        kv("Tolerations", ("\n" + " " * 29).join(tolerations), 29),
+    ]
+
+
+def describe_pod(state: WorldState, pod: Pod, now: datetime) -> str:
+    template = pod_template(state, pod)
+    lines = _header_lines(state, pod, template, now)
+    lines += _containers_lines(state, pod, template, now)
+    lines += _conditions_lines(state, pod)
+    lines += _volumes_lines(pod, template)
+    lines += _scheduling_lines(template)
     lines.append(events_section(events_for(state, "Pod", pod.name, pod.namespace)))
     return "\n".join(lines)
 
