@@ -14,12 +14,12 @@ from typing import Any
 
 from nightshift.agent.tools.catalog import BY_NAME, CATALOG
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolSpec, ToolStatus
+from nightshift.agent.tools.schema import schema_problems
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.scenarios import tools_kube, tools_nodes, tools_signals
 from nightshift.scenarios.actions import ActionOutcome, Target, execute, symptoms
 from nightshift.scenarios.loader import load_scenario
 from nightshift.scenarios.model import Scenario, WorldState
-from nightshift.scenarios.params import param_problems
 from nightshift.scenarios.undo import Done, is_undo, record, undone
 
 Handler = Callable[[WorldState, datetime, Mapping[str, Any]], ToolResult]
@@ -78,7 +78,7 @@ class SimulatedWorld:
         if spec is None or handler is None:
             known = ", ".join(sorted(_HANDLERS))
             return _error(f"unknown tool '{call.name}' (this world answers: {known})")
-        problems = param_problems(spec.parameters, call.params)
+        problems = schema_problems(call.params, spec.parameters)
         if problems:
             return _error(f"{call.name}: invalid params: " + "; ".join(problems))
         try:

@@ -64,7 +64,7 @@ def test_unoffered_tools_and_unknown_faults_are_contract_violations() -> None:
         parse_answer(bad, TOOLS, FAULTS)
     text = str(caught.value)
     assert "'kubectl_delete' is not offered" in text
-    assert "unexpected parameter 'verbose'" in text
+    assert "unknown parameter 'verbose'" in text
     assert "'gremlins' is not a taxonomy id" in text
     assert [c.name for c in caught.value.attempted] == ["kubectl_delete", "kubectl_get", "assess"]
 
@@ -75,7 +75,11 @@ def test_a_boolean_is_not_an_integer_and_bounds_are_checked() -> None:
         ("prometheus_query", {"query": "up", "range_minutes": 99_999}),
         ("assess", {"hypotheses": [], "done": True}),
     )
-    with pytest.raises(AnswerInvalid, match=r"tail: expected integer.*above the maximum 1440"):
+    with pytest.raises(
+        AnswerInvalid,
+        match=r"kubectl_logs: parameter 'tail' must be integer, got boolean.*"
+        r"prometheus_query: parameter 'range_minutes' must be <= 1440",
+    ):
         parse_answer(bad, TOOLS, FAULTS)
 
 

@@ -95,7 +95,7 @@ async def test_a_schema_violation_is_sent_back_to_the_model(
     ask, _, _ = caller(backend(llm_server))
     await ask.ask(REQUEST, TOOLS, FAULTS)
     retry = llm_server.received[1].body["messages"][0]["content"]
-    assert "above the maximum 1" in retry and "missing required 'done'" in retry
+    assert "must be <= 1" in retry and "missing required parameter 'done'" in retry
 
 
 async def test_a_model_that_never_calls_assess_is_rejected(

@@ -160,7 +160,7 @@ async def test_invalid_answers_are_retried_a_bounded_number_of_times(
     bad = openai_reply([("assess", '{"hypotheses": [], "done": "maybe"}')])
     llm_server.push(bad, bad, bad, bad)
     ask, records, _ = caller(backend(llm_server), retry=RetryPolicy(max_invalid_retries=2))
-    with pytest.raises(AnswerInvalid, match="expected boolean"):
+    with pytest.raises(AnswerInvalid, match="parameter 'done' must be boolean, got string"):
         await ask.ask(REQUEST, TOOLS, FAULTS)
     assert len(llm_server.received) == 3
     assert [r.status for r in records] == ["invalid"] * 3

@@ -11,7 +11,6 @@ writes is executed here: accepted tool calls still pass the policy wrapper.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 from nightshift.agent.reasoners.llm.provider import ChatResponse, ModelToolCall, ToolDef
 from nightshift.agent.reasoners.protocol import HypothesisUpdate
 from nightshift.agent.tools.protocol import ToolCall, ToolSpec
+from nightshift.agent.tools.schema import schema_problems
 from nightshift.domain.diagnosis import EvidenceStance, ResourceRef
 
 ASSESS = "assess"
@@ -121,7 +121,7 @@ def parse_answer(
         if tool is None:
             errors.append(f"tool {tc.name!r} is not offered; use only the listed tools")
             continue
-        found = schema_errors(args, tool.parameters, tc.name)
+        found = [f"{tc.name}: {p}" for p in schema_problems(args, tool.parameters)]
         if found:
             errors.extend(found)
         elif tc.name == ASSESS:
@@ -177,55 +177,3 @@ def _updates(
         why = str(item.get("why", ""))
         out.append(HypothesisUpdate(ref, fault, float(item["confidence"]), stance, why))
     return tuple(out)
-
-
-_TYPES: Mapping[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "object": (dict,),
-    "array": (list,),
-}
-
-
-def schema_errors(value: Any, schema: Mapping[str, Any], path: str) -> list[str]:
-    """The subset of JSON Schema the tool catalog uses: type, enum, bounds,
-    required, additionalProperties, items, maxItems, maxLength."""
-    kind = schema.get("type")
-    if isinstance(kind, str):
-        ok = isinstance(value, _TYPES.get(kind, (object,)))
-        if ok and kind in ("integer", "number") and isinstance(value, bool):
-            ok = False
-        if ok and kind == "number" and not math.isfinite(float(value)):
-            ok = False
-        if not ok:
-            return [f"{path}: expected {kind}"]
-    if "enum" in schema and value not in schema["enum"]:
-        return [f"{path}: must be one of {list(schema['enum'])}"]
-    errs: list[str] = []
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            errs.append(f"{path}: below the minimum {schema['minimum']}")
-        if "maximum" in schema and value > schema["maximum"]:
-            errs.append(f"{path}: above the maximum {schema['maximum']}")
-    if isinstance(value, str) and len(value) > schema.get("maxLength", math.inf):
-        errs.append(f"{path}: longer than {schema['maxLength']} characters")
-    if isinstance(value, list):
-        if len(value) > schema.get("maxItems", math.inf):
-            errs.append(f"{path}: more than {schema['maxItems']} items")
-        items = schema.get("items")
-        if isinstance(items, Mapping):
-            for i, item in enumerate(value):
-                errs.extend(schema_errors(item, items, f"{path}[{i}]"))
-    if isinstance(value, dict):
-        props: Mapping[str, Any] = schema.get("properties", {})
-        for name in schema.get("required", ()):
-            if name not in value:
-                errs.append(f"{path}: missing required {name!r}")
-        for name, item in value.items():
-            if name in props:
-                errs.extend(schema_errors(item, props[name], f"{path}.{name}"))
-            elif schema.get("additionalProperties") is False:
-                errs.append(f"{path}: unexpected parameter {name!r}")
-    return errs
