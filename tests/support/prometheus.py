@@ -179,14 +179,16 @@ def start(
     log.close()
     server = PrometheusServer(directory, port, process, len(targets), ca_file)
     try:
-        _wait_ready(server, timeout)
+        _wait_ready(server, timeout, (TEST_USER, TEST_PASSWORD) if basic_auth else None)
     except BaseException:
         stop(server)
         raise
     return server
 
 
-def _wait_ready(server: PrometheusServer, timeout: float) -> None:
+def _wait_ready(
+    server: PrometheusServer, timeout: float, auth: tuple[str, str] | None = None
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -194,9 +196,12 @@ def _wait_ready(server: PrometheusServer, timeout: float) -> None:
             stop(server)
             raise RuntimeError(f"prometheus exited at start-up:\n{log[-2000:]}")
         try:
-            # 401: up, and asking for the credentials the test will give
-            ready = httpx.get(f"{server.url}/-/ready", timeout=1, verify=server._client_verify())
-            if ready.status_code in (200, 401):
+            # With basic auth on, ask with the credentials: a 401 comes back before
+            # the TSDB is loaded too, and queries then get 503.
+            ready = httpx.get(
+                f"{server.url}/-/ready", timeout=1, verify=server._client_verify(), auth=auth
+            )
+            if ready.status_code == 200:
                 return
         except httpx.TransportError:
             pass
