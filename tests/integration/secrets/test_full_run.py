@@ -6,6 +6,7 @@ event stream (we scan them all)."""
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import hvac  # type: ignore[import-untyped]
@@ -14,9 +15,11 @@ import pytest
 from sqlalchemy import inspect, text
 
 from nightshift.domain.vocabulary import Domain
+from nightshift.secrets import vault_setup
 from nightshift.secrets.local_store import LocalSecretStore
 from nightshift.store.database import Database
 from tests.integration.secrets.conftest import DATASOURCE_SECRETS, Bao
+from tests.support import prometheus
 from tests.support.postgres import PostgresServer
 from tests.support.server import TERMINAL, ControlPlane
 
@@ -136,3 +139,68 @@ def test_vault_run_uses_a_per_investigation_identity_revoked_at_the_end(
             accessor = lease_id.removeprefix("token:")
             with pytest.raises(hvac.exceptions.InvalidRequest):
                 admin.auth.token.lookup_accessor(accessor)
+
+
+def test_vault_run_reads_real_sources_with_their_leased_credentials_and_leaks_nothing(
+    tmp_path: Path, pg_server: PostgresServer, bao: Bao
+) -> None:
+    """The sources' own credentials come from OpenBao: Prometheus refuses anonymous
+    queries (basic auth), so an answered query proves the worker read them; none of
+    them lands in the database, the logs or the event stream."""
+    monitor_password = "orders-monitor-pw-5e21b7"
+    vault_setup.put_datasource_secret(
+        bao.admin, Domain.APPLICATION, "prom-basic",
+        {"username": prometheus.TEST_USER, "password": prometheus.TEST_PASSWORD},
+    )  # fmt: skip
+    vault_setup.put_datasource_secret(
+        bao.admin, Domain.DATABASE, "orders-monitor",
+        {"username": "postgres", "password": monitor_password},
+    )  # fmt: skip
+    prom = prometheus.start(basic_auth=True)
+    sources = tmp_path / "sources.yaml"
+    sources.write_text(
+        f"""version: 1
+sources:
+  - name: metrics
+    kind: prometheus
+    domain: application
+    url: {prom.url}
+    credential: prom-basic
+  - name: orders-db
+    kind: postgresql
+    domain: database
+    url: postgresql://127.0.0.1:{pg_server.port}/postgres
+    credential: orders-monitor
+"""
+    )
+    url = pg_server.create_database(f"fullrun_sources_{next(_names)}")
+    plane = ControlPlane(
+        tmp_path,
+        url,
+        env_overrides={
+            "NIGHTSHIFT_SECRETS_BACKEND": "vault",
+            "NIGHTSHIFT_VAULT_ADDR": bao.addr,
+            "NIGHTSHIFT_VAULT_TOKEN": bao.control_token,
+            "NIGHTSHIFT_SOURCES_FILE": str(sources),
+        },
+    )
+    plane.provision()
+    try:
+        plane.start()
+        with plane.client() as client:
+            inv = plane.submit(client, title="checkout is slow and orders-db refuses connections")
+            done = plane.wait_for(client, inv["id"], TERMINAL, timeout=120)
+            seen = _everything(plane, client, inv["id"])
+            events = client.get(f"/v1/investigations/{inv['id']}/events?follow=false").text
+    finally:
+        plane.stop()
+        prometheus.stop(prom)
+    assert done["status"] in {"succeeded", "escalated"}, (done, plane.log_text()[-3000:])
+    answered = [json.loads(line[5:]) for line in events.splitlines() if '"tool.answered"' in line]
+    by_tool = {e["data"]["tool"]: e["data"] for e in answered}
+    assert "prometheus_query" in by_tool, sorted(by_tool)
+    # an empty answer is an answer: anonymous queries get HTTP 401 (an error)
+    assert by_tool["prometheus_query"]["status"] in {"ok", "no_data"}, by_tool
+    assert by_tool["db_stats"]["status"] == "ok", by_tool
+    for secret in (prometheus.TEST_PASSWORD, monitor_password, bao.control_token):
+        assert secret not in seen
