@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from nightshift.api.schemas import Strict
 from nightshift.api.timestamps import Timestamp
@@ -95,6 +95,8 @@ class Stopped(BaseModel):
 
 
 class ReviewItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read straight from ReviewItem
+
     id: str
     kind: str
     agent_id: str

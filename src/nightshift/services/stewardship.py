@@ -5,7 +5,9 @@ in the same transaction; suspension holds the agent's queued investigations.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -33,9 +35,24 @@ from nightshift.store.tables import (
     InvestigationRow,
     ReviewItemRow,
     UserRow,
+    as_utc,
 )
 
 S = InvestigationStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """One entry of the human-review queue, as readers see it."""
+
+    id: str
+    kind: str
+    agent_id: str
+    investigation_id: str | None
+    summary: str
+    payload: Mapping[str, Any]
+    status: str
+    created_at: datetime
 
 
 class StewardshipService:
@@ -260,9 +277,21 @@ class StewardshipService:
 
     # -- review queue ----------------------------------------------------------
 
-    def reviews(self, status: str = "open", kind: str | None = None) -> Sequence[ReviewItemRow]:
+    def reviews(self, status: str = "open", kind: str | None = None) -> Sequence[ReviewItem]:
         with self._db.read() as s:
             q = select(ReviewItemRow).where(ReviewItemRow.status == status)
             if kind:
                 q = q.where(ReviewItemRow.kind == kind)
-            return list(s.scalars(q.order_by(ReviewItemRow.created_at)))
+            return [
+                ReviewItem(
+                    r.id,
+                    r.kind,
+                    r.agent_id,
+                    r.investigation_id,
+                    r.summary,
+                    dict(r.payload or {}),
+                    r.status,
+                    as_utc(r.created_at),
+                )
+                for r in s.scalars(q.order_by(ReviewItemRow.created_at))
+            ]

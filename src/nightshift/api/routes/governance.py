@@ -183,19 +183,7 @@ def reviews(
     status_: Annotated[str, Query(alias="status", pattern="^(open|done)$")] = "open",
     kind: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[ReviewItemOut]:
-    return [
-        ReviewItemOut(
-            id=r.id,
-            kind=r.kind,
-            agent_id=r.agent_id,
-            investigation_id=r.investigation_id,
-            summary=r.summary,
-            payload=r.payload,
-            status=r.status,
-            created_at=r.created_at,
-        )
-        for r in _c(request).stewardship.reviews(status_, kind)
-    ]
+    return [ReviewItemOut.model_validate(r) for r in _c(request).stewardship.reviews(status_, kind)]
 
 
 @router.get("/v1/audit/verify", response_model=AuditVerifyOut)
