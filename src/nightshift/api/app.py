@@ -89,6 +89,7 @@ async def _reconcile_forever(container: Container, stop: asyncio.Event) -> None:
         container.approvals.expire_due,
         r.settle_stale_executions,
         r.find_unrecorded_ends,
+        container.phases.check_demotions,  # demotion is automatic, never a cron job
         lambda: container.executor.purge_logs(retention),
     )
     while not stop.is_set():

@@ -204,7 +204,10 @@ class PhaseService:
                 agent, owner = load_agent(s, name, lock=True)
                 identity = identity_of(agent, owner)
                 hold = _hold(agent)
-                since = hold.reviewed_at if hold and not hold.blocking else None
+                # Evidence a demotion already acted on does not demote again (the
+                # reconciler runs this every few seconds); after a review, the window
+                # starts at the review.
+                since = (hold.reviewed_at or hold.demoted_at) if hold else None
                 found = check_demotion(
                     identity,
                     now=now,

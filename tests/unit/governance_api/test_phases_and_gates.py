@@ -3,6 +3,7 @@ blocks re-promotion until a human reviews it."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -258,3 +259,43 @@ def test_re_promotion_waits_for_a_human_review_of_the_demotion(
         ).status_code
         == 204
     )
+
+
+def test_the_same_evidence_demotes_only_once(world: World) -> None:
+    records = AgentRecords(out_of_scope_actions=(NOW - timedelta(days=1),))
+    assert _demote_case(world, records) == ["worn"]
+    assert world.container.phases.check_demotions(NOW + timedelta(seconds=5)) == []
+    assert world.container.stewardship.identity("worn").phase is TrustPhase.ASSIST
+
+
+def test_evidence_after_a_demotion_demotes_again(world: World) -> None:
+    source = _evidence(world)
+    _register(world, "worn", "autonomous", "limited-remediation")
+    source.by_agent["worn"] = AgentRecords(out_of_scope_actions=(NOW - timedelta(days=1),))
+    assert world.container.phases.check_demotions(NOW) == ["worn"]
+    later = NOW + timedelta(hours=1)
+    source.by_agent["worn"] = AgentRecords(
+        out_of_scope_actions=(NOW - timedelta(days=1), later - timedelta(minutes=1))
+    )
+    assert world.container.phases.check_demotions(later) == ["worn"]
+    assert world.container.stewardship.identity("worn").phase is TrustPhase.SHADOW
+
+
+def test_the_running_control_plane_demotes_on_its_own(world: World) -> None:
+    from nightshift.api.app import create_app
+
+    source = _evidence(world)
+    _register(world, "worn", "autonomous", "limited-remediation")
+    source.by_agent["worn"] = AgentRecords(
+        out_of_scope_actions=(datetime.now(UTC) - timedelta(minutes=5),)
+    )
+    with TestClient(create_app(world.container, background=True)):  # type: ignore[arg-type]
+        phase = world.container.stewardship.identity("worn").phase
+        for _ in range(100):  # the first reconcile pass runs at start-up
+            if phase is not TrustPhase.LIMITED_REMEDIATION:
+                break
+            threading.Event().wait(0.05)
+            phase = world.container.stewardship.identity("worn").phase
+    assert phase is TrustPhase.ASSIST
+    reviews = world.container.stewardship.reviews(kind="demotion_review")
+    assert [r.summary.split()[0] for r in reviews] == ["worn"]
