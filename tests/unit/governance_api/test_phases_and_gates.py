@@ -289,7 +289,7 @@ def test_the_running_control_plane_demotes_on_its_own(world: World) -> None:
     source.by_agent["worn"] = AgentRecords(
         out_of_scope_actions=(datetime.now(UTC) - timedelta(minutes=5),)
     )
-    with TestClient(create_app(world.container, background=True)):  # type: ignore[arg-type]
+    with TestClient(create_app(world.container, background=True)):
         phase = world.container.stewardship.identity("worn").phase
         for _ in range(100):  # the first reconcile pass runs at start-up
             if phase is not TrustPhase.LIMITED_REMEDIATION:
