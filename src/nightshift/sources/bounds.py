@@ -30,12 +30,16 @@ def url_host(url: str) -> str | None:
 
 
 def _scenario_hosts(source: SourceConfig) -> Iterator[str]:
-    from nightshift.scenarios import load_scenario
+    from nightshift.scenarios import ScenarioError, load_installed
 
     scenario = source.setting("scenario")
     if not isinstance(scenario, str) or not scenario:
         return
-    yield from _declared_in(load_scenario(scenario).model_dump())
+    try:  # a name only: a path would read any file on the server
+        loaded = load_installed(scenario)
+    except ScenarioError as exc:
+        raise SourcesError(f"source {source.name}: {exc}") from None
+    yield from _declared_in(loaded.model_dump())
 
 
 def _declared_in(node: Any) -> Iterator[str]:

@@ -4,10 +4,13 @@ nothing that only a log line names."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from nightshift.domain.vocabulary import Domain
 from nightshift.governance.destinations import check_destination
+from nightshift.scenarios.loader import data_dir
 from nightshift.sources.bounds import declared_destinations, destination_bounds
 from nightshift.sources.config import SourceConfig, SourceKind, SourcesError
 from nightshift.worker_spec import simulated_source
@@ -64,3 +67,16 @@ def test_the_worker_bounds_skip_a_broken_source_and_keep_the_others() -> None:
         ]
     )
     assert bounds.hosts == frozenset({"prometheus.monitoring.example"})
+
+
+def test_a_scenario_path_adds_no_hosts_only_installed_names_do(tmp_path: Path) -> None:
+    """A source's scenario is a name, never a file on the server: a copy of an
+    installed scenario under another path is refused, not read for hosts."""
+    installed = data_dir() / "partner-api-handshake-errors.yaml"
+    evil = tmp_path / "evil.yaml"
+    evil.write_text(installed.read_text().replace("b2b.example", "exfil.attacker.example"))
+    source = _source(SourceKind.SIMULATED, scenario=str(evil))
+    with pytest.raises(SourcesError, match="not the name of an installed scenario"):
+        destination_bounds([source])
+    bounds = declared_destinations([source])
+    assert check_destination("exfil.attacker.example", NS, bounds) is not None
