@@ -9,7 +9,7 @@ from pathlib import Path
 from nightshift.bootstrap import Container, build_container
 from nightshift.domain.vocabulary import PrincipalKind, Role
 from nightshift.runtime.executors.fake import FakeExecutor
-from nightshift.services.setup import DEMO_BOUNDARIES
+from nightshift.services.demo_identities import DEMO_BOUNDARIES
 from nightshift.settings import Settings
 
 

@@ -16,7 +16,7 @@ import httpx
 
 from nightshift.bootstrap import build_container
 from nightshift.domain.vocabulary import PrincipalKind, Role
-from nightshift.services.setup import DEMO_BOUNDARIES
+from nightshift.services.demo_identities import DEMO_BOUNDARIES
 from nightshift.settings import Settings
 from tests.support.postgres import free_port
 

@@ -86,7 +86,7 @@ def up(
 
     from nightshift.api.app import create_app
     from nightshift.bootstrap import build_container
-    from nightshift.services.setup import DEMO_AGENT, ensure_demo
+    from nightshift.services.demo_identities import DEMO_AGENT, ensure_demo
 
     overrides: dict[str, object] = {}
     if host:

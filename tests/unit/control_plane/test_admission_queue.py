@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from nightshift.domain.vocabulary import InvestigationStatus as S
-from nightshift.services.setup import DEMO_BOUNDARIES
+from nightshift.services.demo_identities import DEMO_BOUNDARIES
 from tests.support.control_plane import World
 
 

@@ -51,7 +51,7 @@ def test_the_global_kill_switch_stops_running_and_queued_work_and_refuses_new(
 def test_a_per_agent_kill_switch_leaves_other_agents_alone(
     client: TestClient, world: World
 ) -> None:
-    from nightshift.services.setup import DEMO_BOUNDARIES
+    from nightshift.services.demo_identities import DEMO_BOUNDARIES
 
     world.container.agents.register(
         "netbot", owner="lead", authority_class="supervised", boundaries=DEMO_BOUNDARIES
@@ -83,7 +83,7 @@ def _running_worker(client: TestClient, world: World, agent: str) -> tuple[str, 
 
 
 def _agents(world: World, *names: str, max_depth: int = 3) -> None:
-    from nightshift.services.setup import DEMO_BOUNDARIES
+    from nightshift.services.demo_identities import DEMO_BOUNDARIES
 
     for name in names:
         world.container.agents.register(

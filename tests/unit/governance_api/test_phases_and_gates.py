@@ -61,7 +61,7 @@ def _evidence(world: World) -> Recorded:
 
 
 def _register(world: World, name: str, klass: str, phase: str) -> None:
-    from nightshift.services.setup import DEMO_BOUNDARIES
+    from nightshift.services.demo_identities import DEMO_BOUNDARIES
 
     world.container.agents.register(
         name, owner="lead", authority_class=klass, trust_phase=phase, boundaries=DEMO_BOUNDARIES

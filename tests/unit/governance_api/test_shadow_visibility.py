@@ -6,7 +6,7 @@ import json
 
 from fastapi.testclient import TestClient
 
-from nightshift.services.setup import DEMO_BOUNDARIES
+from nightshift.services.demo_identities import DEMO_BOUNDARIES
 from tests.support.control_plane import World
 
 

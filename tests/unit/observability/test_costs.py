@@ -17,7 +17,7 @@ from nightshift.domain.ids import new_ordered_id
 from nightshift.domain.vocabulary import Tier
 from nightshift.observability.costs import CostBreakdown, Prices, breakdown, top_share
 from nightshift.observability.llm_calls import LlmCall, TokenPrice
-from nightshift.services.setup import DEMO_BOUNDARIES
+from nightshift.services.demo_identities import DEMO_BOUNDARIES
 from nightshift.store.tables import AgentRow, InvestigationEventRow, InvestigationRow
 from tests.support.control_plane import World
 
