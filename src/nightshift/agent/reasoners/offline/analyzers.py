@@ -13,6 +13,7 @@ from nightshift.agent.reasoners.offline.changes import parse_changes, touched_ru
 from nightshift.agent.reasoners.offline.findings import Analysis, Finding
 from nightshift.agent.reasoners.offline.kinds import kind_name
 from nightshift.agent.reasoners.offline.localize import blamed, resolver_failed
+from nightshift.agent.reasoners.offline.nodes import node_findings
 from nightshift.agent.reasoners.offline.signals import (
     ALERT,
     DB,
@@ -156,6 +157,8 @@ def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
     ns = _str(p.get("namespace"))
     if call.name == "recent_changes":
         parse_changes(text, out, topo)
+    elif call.name == "node_diagnostics":
+        node_findings(text, out)
     elif call.name in (
         "list_alerts",
         "kubectl_events",
@@ -259,6 +262,8 @@ def _selectors(topo: Topology, out: Analysis) -> None:
             )
 
 
+# "Node-Selectors:  pool=a" with one more label per indented continuation line
+_NODE_SELECTOR = re.compile(r"^Node-Selectors:[ \t]+(\S+=\S*(?:\n[ \t]{8,}\S+=\S*)*)", re.M)
 _CREATED_POD = re.compile(r"Created pod:\s+([a-z0-9][\w.-]+)")
 _NAMESPACE = re.compile(r"^Namespace:\s+(\S+)", re.M)
 
@@ -274,6 +279,11 @@ def _describe(text: str, subject: ResourceRef, topo: Topology, out: Analysis) ->
         topo.selectors[(subject.name, namespace)] = parse_labels(sel.group(1))
         if _NO_ENDPOINTS.search(text):
             topo.no_endpoints.add((subject.name, namespace))
+    selector = _NODE_SELECTOR.search(text)
+    if selector and subject.kind != "Node":
+        labels = parse_labels(",".join(selector.group(1).split()))
+        if labels:
+            topo.node_selectors[subject.name] = labels
     stalled = sections.stalled_replicaset(text)
     if stalled and subject.kind.lower() == "deployment":
         topo.stalled.add((stalled, namespace))
@@ -413,11 +423,18 @@ def _row(line: str, kind: str, ns: str | None, topo: Topology, tool: str) -> Res
         ip = sections.pod_ip(tokens, idx + 3)  # -o wide: IP follows RESTARTS and AGE
         if ip:
             topo.ips[ip] = name
+            node = tokens[tokens.index(ip) + 1] if tokens.index(ip) + 1 < len(tokens) else ""
+            if node and node != "<none>":
+                topo.pod_nodes[name] = node
         if "=" in tokens[-1]:  # --show-labels / -o labels: labels are the last column
             topo.labels[name] = parse_labels(tokens[-1])
         return workload_ref(name, pod_ns)
     if tool == "kubectl_get" and kind in ("node", "nodes") and tokens:
         topo.nodes.add(tokens[0])
+        if len(tokens) > 1:
+            topo.kinds[f"node-status:{tokens[0]}"] = tokens[1]
+        if len(tokens) > 5 and "=" in tokens[-1]:  # -o labels: labels are the last column
+            topo.node_labels[tokens[0]] = parse_labels(tokens[-1])
         return ResourceRef("Node", tokens[0])
     if tool == "kubectl_get" and tokens:
         name = (

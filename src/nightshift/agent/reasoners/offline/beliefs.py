@@ -18,6 +18,7 @@ from nightshift.agent.reasoners.offline.confirmation import confirm_leader
 from nightshift.agent.reasoners.offline.faults import EXPLAINS, SIGNAL_FAULTS, SYMPTOM_FAULTS
 from nightshift.agent.reasoners.offline.findings import Change, Finding
 from nightshift.agent.reasoners.offline.localize import one_replica, relocate
+from nightshift.agent.reasoners.offline.placement import irrelevant_cordons, retarget
 from nightshift.agent.reasoners.offline.steps import confirm_steps
 from nightshift.agent.reasoners.offline.timeline import preceded
 from nightshift.agent.reasoners.offline.topology import Topology, workload_name
@@ -200,9 +201,11 @@ class Beliefs:
         _crash_about_dependency(out)
         self._changes(out)
         _held_pools(out, topo)
+        retarget(out, topo, lambda b, conf, parent: _with(b, conf, parent=parent))
         self._focus(out, topo)
         # after focus: the object to fix is reached through the named workload
         relocate(out, lambda b, conf, parent: _with(b, conf, parent=parent))
+        irrelevant_cordons(out, topo, lambda b, conf, parent: _with(b, conf, parent=parent))
         one_replica(
             out,
             self.pod_logs,
@@ -287,6 +290,8 @@ class Beliefs:
         for source, host, _port in topo.calls():
             if any(_same(source, w) for w in wanted):
                 wanted.add(workload_name(host.split(".")[0]))
+        # the nodes the named workloads run on: a node fault is below their pods
+        wanted |= {n for p, n in topo.pod_nodes.items() if workload_name(p) in wanted}
         for key, b in list(out.items()):
             if key[0].kind != "Change" and not any(_same(key[0].name, w) for w in wanted):
                 out[key] = _with(b, b.confidence * OFF_FOCUS)

@@ -101,6 +101,10 @@ SIGNAL_FAULTS: Mapping[str, W] = {
     "kubelet-stopped": (("kubelet-down", 0.9),),
     "runtime-down": (("container-runtime-failure", 0.88),),
     "cni-fail": (("cni-network-failure", 0.8),),
+    # a node condition the kubelet set (node_diagnostics): the node is the object to repair
+    "node-cond-notready": (("node-not-ready", 0.85),),
+    "node-cond-memory": (("node-memory-pressure", 0.9),),
+    "node-cond-disk": (("node-disk-pressure", 0.9),),
     "kube-proxy": (("kube-proxy-failure", 0.85),),
     "scheduler-down": (("scheduler-unavailable", 0.85),),
     "pending-no-events": (("scheduler-unavailable", 0.4),),

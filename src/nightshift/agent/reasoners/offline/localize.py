@@ -23,6 +23,8 @@ FIX_KIND: dict[str, str] = {
     "node-cordoned": "Node",
     "node-not-ready": "Node",
     "kubelet-down": "Node",
+    "container-runtime-failure": "Node",
+    "cni-network-failure": "Node",
     "node-disk-pressure": "Node",
     "node-memory-pressure": "Node",
     "resource-quota-exceeded": "ResourceQuota",

@@ -60,6 +60,8 @@ def candidates(
         _c("recent_changes", 10, "time: what changed before the symptoms"),
         _c("kubectl_get", 9.5, "orientation: pod states", kind="pods", namespace=ns, output="wide"),
         _c("kubectl_events", 8, "orientation: warning events", namespace=ns),
+        # node-level components fail below the pods: node conditions, once
+        _c("node_diagnostics", 7.8, "orientation: node conditions"),
     ]
     if ns is None:
         for name in topo.names[:2]:
@@ -232,6 +234,12 @@ def candidates(
         out.append(_c("firewall_rules", 3.5, f"rules between {source} and {host}", target=short))
         if looks_like_database(host):
             out.append(_c("db_stats", 5.0, f"health of {host}", database=short))
+    placing = {"node-selector-mismatch", "untolerated-taint", "node-cordoned"}
+    if not topo.node_labels and any(k[1] in placing for k in beliefs):
+        # which nodes the pods' selectors match decides which predicate is the fault
+        out.append(
+            _c("kubectl_get", 9.0, "which nodes carry the labels", kind="nodes", output="labels")
+        )
     out.extend(_by_hypothesis(req, topo, beliefs))
     out.extend(widen(req, topo, beliefs))
     return out

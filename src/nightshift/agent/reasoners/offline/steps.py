@@ -56,6 +56,8 @@ def confirm_steps(fault: str) -> frozenset[str]:
 def step_of(call: ToolCall) -> set[str]:
     kind = call.params.get("kind")
     steps = {call.name}
+    if call.name == "node_diagnostics":  # it prints each node's conditions, as describe does
+        steps.add("kubectl_describe:node")
     if isinstance(kind, str) and kind:
         steps.add(f"{call.name}:{norm_kind(kind)}")
     return steps

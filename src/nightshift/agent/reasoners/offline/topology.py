@@ -89,6 +89,9 @@ class Topology:
     selectors: dict[tuple[str, str | None], dict[str, str]] = field(default_factory=dict)
     no_endpoints: set[tuple[str, str | None]] = field(default_factory=set)  # services
     ips: dict[str, str] = field(default_factory=dict)  # pod IP -> pod name
+    pod_nodes: dict[str, str] = field(default_factory=dict)  # pod -> the node it runs on
+    node_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # node -> labels
+    node_selectors: dict[str, dict[str, str]] = field(default_factory=dict)  # workload -> sel
     stalled: set[tuple[str, str | None]] = field(default_factory=set)  # ReplicaSets to read
     # (client, server) pairs the server side reported (database sessions by application):
     # they explain failures like any dependency, but are not addresses to probe
