@@ -50,6 +50,7 @@ from nightshift.settings import Settings
 from nightshift.sources.config import SourceKind, SourcesFile, load_sources_file
 from nightshift.store import migrate
 from nightshift.store.database import Database
+from nightshift.store.private_files import private_dir
 
 if TYPE_CHECKING:
     from nightshift.secrets.vault_client import VaultEndpoint
@@ -264,7 +265,7 @@ def build_container(
     apply_migrations: bool = True,
     executor_factory: ExecutorFactory | None = None,
 ) -> Container:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)  # the database, logs and secrets are the control plane's alone
     db = Database(settings.database_url)
     if apply_migrations:
         migrate.upgrade(db.engine)

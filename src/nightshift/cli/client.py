@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -12,6 +11,7 @@ import typer
 from rich.console import Console
 
 from nightshift.settings import Settings
+from nightshift.store.private_files import write_private
 
 err = Console(stderr=True)
 # Exit codes, the same for every command (documented in the README):
@@ -28,12 +28,7 @@ def token_path(settings: Settings) -> Path:
 
 
 def save_token(settings: Settings, token: str) -> Path:
-    path = token_path(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(token + "\n")
-    return path
+    return write_private(token_path(settings), token + "\n")
 
 
 def resolve_token(settings: Settings, explicit: str | None) -> str:
