@@ -67,10 +67,20 @@ worker-c       Ready                      <none>          21d   v1.30.4
 """
 
 
-async def test_pods_that_only_cordoned_nodes_could_fit_blame_the_cordon_on_the_node() -> None:
+DRAIN = """\
+TIME                   AGE   ID        DOMAIN       KIND             TARGET          ACTOR    SUMMARY
+2026-03-14T01:00:00Z   9h    MW-0313   kubernetes   infrastructure   node worker-a   e.varga  kubectl drain for a kernel patch
+"""  # noqa: E501
+
+
+async def test_pods_that_only_a_drained_node_could_fit_blame_the_cordon_on_the_node() -> None:
     toolset = StaticToolset(
-        [("kubectl_events", {}, EVENTS_CORDONED), ("kubectl_get", {"kind": "nodes"}, NODES)],
-        tools=["kubectl_events", "kubectl_get"],
+        [
+            ("kubectl_events", {}, EVENTS_CORDONED),
+            ("kubectl_get", {"kind": "nodes"}, NODES),
+            ("recent_changes", {}, DRAIN),
+        ],
+        tools=["kubectl_events", "kubectl_get", "recent_changes"],
     )
     d = await investigate(InvestigationRequest("orders pods pending", namespace="api"), toolset)
     assert d.top is not None
@@ -81,6 +91,16 @@ async def test_pods_that_only_cordoned_nodes_could_fit_blame_the_cordon_on_the_n
     )
     # a cordoned control-plane node is normal, never a candidate
     assert all(h.resource.name != "cp-1" for h in d.hypotheses)
+
+
+async def test_a_cordon_nothing_recorded_is_the_clusters_shape_and_capacity_is_short() -> None:
+    toolset = StaticToolset(
+        [("kubectl_events", {}, EVENTS_CORDONED), ("kubectl_get", {"kind": "nodes"}, NODES)],
+        tools=["kubectl_events", "kubectl_get"],
+    )
+    d = await investigate(InvestigationRequest("orders pods pending", namespace="api"), toolset)
+    assert d.top is not None
+    assert d.top.fault == "insufficient-cluster-resources"
 
 
 DNS_SERVFAIL = """\

@@ -31,6 +31,7 @@ from nightshift.agent.reasoners.offline.topology import (
     hosts_in,
     names_in,
     parse_labels,
+    replicaset_owner,
     workload_name,
     workload_ref,
 )
@@ -410,6 +411,9 @@ def _row(line: str, kind: str, ns: str | None, topo: Topology, tool: str) -> Res
     obj = _OBJ.search(line)
     if obj:
         k, name = obj.group(1).lower(), obj.group(2)
+        owner = replicaset_owner(name) if k == "replicaset" else None
+        if owner:  # what a human fixes is the Deployment that templates the ReplicaSet
+            return ResourceRef("Deployment", owner, ns)
         return workload_ref(name, ns) if k == "pod" else ResourceRef(kind_name(k), name, ns)
     idx = next((i for i, t in enumerate(tokens) if _READY.match(t)), None)
     if tool == "kubectl_get" and kind in ("", "pod", "pods", "po") and idx is not None and idx >= 1:

@@ -204,8 +204,11 @@ class Beliefs:
         retarget(out, topo, lambda b, conf, parent: _with(b, conf, parent=parent))
         self._focus(out, topo)
         # after focus: the object to fix is reached through the named workload
-        relocate(out, lambda b, conf, parent: _with(b, conf, parent=parent))
-        irrelevant_cordons(out, topo, lambda b, conf, parent: _with(b, conf, parent=parent))
+        noted = frozenset(
+            n.split(".")[0] for c, _e in self.changes for n in (c.target, *c.names) if n
+        )
+        relocate(out, lambda b, conf, parent: _with(b, conf, parent=parent), noted)
+        irrelevant_cordons(out, topo, lambda b, conf, parent: _with(b, conf, parent=parent), noted)
         one_replica(
             out,
             self.pod_logs,

@@ -78,7 +78,11 @@ B = TypeVar("B", bound=_Belief)
 Key = tuple[ResourceRef, str]
 
 
-def relocate(out: MutableMapping[Key, B], scale: Callable[[B, float, Key | None], B]) -> None:
+def relocate(
+    out: MutableMapping[Key, B],
+    scale: Callable[[B, float, Key | None], B],
+    noted: frozenset[str] = frozenset(),
+) -> None:
     """A fault seen on a workload yields to the same fault on the object to fix.
 
     ``scale(belief, confidence, parent)`` returns the belief with a new
@@ -105,17 +109,25 @@ def relocate(out: MutableMapping[Key, B], scale: Callable[[B, float, Key | None]
         for k in seen:
             b = out[k]
             out[k] = scale(b, b.confidence * 0.7, best)
-    _cordon_before_capacity(out, scale)
+    _cordon_before_capacity(out, scale, noted)
     _specific_over_general(out, scale)
 
 
 def _cordon_before_capacity(
-    out: MutableMapping[Key, B], scale: Callable[[B, float, Key | None], B]
+    out: MutableMapping[Key, B], scale: Callable[[B, float, Key | None], B], noted: frozenset[str]
 ) -> None:
-    """ "2 Insufficient cpu, 2 node(s) were unschedulable": the cordoned nodes are the
-    capacity the pod is missing; uncordoning them is the fix, not adding nodes.
+    """ "2 Insufficient cpu, 2 node(s) were unschedulable" after a drain: the cordoned
+    nodes are the capacity the pod is missing; uncordoning them is the fix, not adding
+    nodes. Only a cordon that something recorded (a change, a drain) counts: a pool
+    cordoned all along is the cluster's shape, and the capacity is what is short.
     (A cordoned control-plane node never gets here: its finding is dropped.)"""
-    nodes = [k for k in out if k[1] == "node-cordoned" and k[0].kind == "Node"]
+    nodes = [
+        k
+        for k in out
+        if k[1] == "node-cordoned" and k[0].kind == "Node" and k[0].name.split(".")[0] in noted
+    ]
+    if not nodes and any(k[1] == "node-cordoned" and k[0].kind == "Node" for k in out):
+        return
     best = max(nodes, key=lambda k: (out[k].confidence, k[0].name)) if nodes else None
     for key in list(out):
         ref, fault = key

@@ -99,14 +99,40 @@ def _raise(out: MutableMapping[Key, B], key: Key, b: B, scale: Scale[B]) -> Key:
     return key
 
 
-def irrelevant_cordons(out: MutableMapping[Key, B], topo: Topology, scale: Scale[B]) -> None:
-    """A cordoned node the pending pods' selectors exclude is not their missing capacity."""
+_PREDICATES = frozenset(
+    {
+        "insufficient-cluster-resources",
+        "pod-anti-affinity-conflict",
+        "node-selector-mismatch",
+        "untolerated-taint",
+        "pvc-unbound",
+        "volume-mount-failure",
+    }
+)
+
+
+def irrelevant_cordons(
+    out: MutableMapping[Key, B], topo: Topology, scale: Scale[B], noted: frozenset[str]
+) -> None:
+    """A cordoned node is not the pending pods' problem when their selectors exclude it,
+    or when nothing recorded the cordon (``noted``: node names a change names) and
+    another predicate rules out the schedulable nodes."""
     pending = {k[0].name for k in out if k[1] in ("node-selector-mismatch", "node-cordoned")}
     known = [t for t in (selector_targets(topo, w) for w in pending) if t is not None]
-    if not known:
-        return
     allowed = {n for targets in known for n in targets}
-    for key in [k for k in out if k[1] == "node-cordoned" and k[0].kind == "Node"]:
-        if key[0].name not in allowed:
+    other = any(k[1] in _PREDICATES and out[k].confidence >= 0.5 for k in out)
+    for key in [k for k in out if k[1] == "node-cordoned"]:
+        node = key[0].name
+        if key[0].kind == "Node":
+            excluded = bool(known) and node not in allowed
+            unrecorded = other and node.split(".")[0] not in noted and node not in allowed
+        else:  # the workload-side copy: its pods hit a cordon nothing explains
+            own = selector_targets(topo, node)
+            targeted = own is not None and any(
+                "SchedulingDisabled" in topo.kinds.get(f"node-status:{n}", "") for n in own
+            )
+            excluded = own is not None and not targeted
+            unrecorded = other and not noted and not targeted
+        if excluded or unrecorded:
             b = out[key]
             out[key] = scale(b, b.confidence * REFUTED, None)

@@ -21,7 +21,12 @@ ALL = (K8S, LOG, NET, DB, SEC, ALERT)
 CORE_PATTERNS: tuple[SignalPattern, ...] = (
     # admission
     _p("quota-exceeded", r"exceeded quota|forbidden: exceeded", K8S, ALERT),
-    _p("limitrange-violation", r"(maximum|minimum) (cpu|memory) usage per (container|pod)", K8S),
+    _p(
+        "limitrange-violation",
+        r"(maximum|minimum) (cpu|memory|ephemeral-storage) usage per (container|pod)|"
+        r"max limit to request ratio per (container|pod)",
+        K8S,
+    ),
     _p(
         "serviceaccount-missing",
         r"serviceaccount[s]? \"?[\w.-]+\"? not found|error looking up service account",

@@ -146,6 +146,15 @@ def workload_name(pod: str) -> str:
     return pod
 
 
+_RS_HASH = re.compile(rf"^(?P<base>.+?)-{_SAFE}{{6,10}}$")
+
+
+def replicaset_owner(name: str) -> str | None:
+    """The Deployment that owns a ReplicaSet named <deployment>-<pod-template-hash>."""
+    m = _RS_HASH.match(name)
+    return m.group("base") if m else None
+
+
 def workload_ref(pod: str, namespace: str | None, controller: str | None = None) -> ResourceRef:
     """The owning workload of a pod (what a human would fix), else the pod."""
     if controller:
