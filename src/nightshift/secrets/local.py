@@ -130,9 +130,14 @@ class LocalBroker:
             expires_at=expires_at,
         )
 
-    def redeem_handoff(self, code: str) -> LocalGrant:
-        """Exchange a hand-off code for the worker's grant; works exactly once."""
+    def redeem_handoff(self, code: str, investigation_id: str) -> LocalGrant:
+        """Exchange a hand-off code for the worker's grant; works exactly once,
+        and only for the investigation it was issued to. Another investigation's
+        attempt is refused before the code is spent, so it cannot burn it."""
         with self._lock:
+            pending = self._pending.get(_digest(code))
+            if pending is not None and pending.investigation_id != investigation_id:
+                raise HandoffRefused("this hand-off belongs to another investigation")
             pending = self._pending.pop(_digest(code), None)
         if pending is None:
             raise HandoffRefused("hand-off code unknown or already redeemed")

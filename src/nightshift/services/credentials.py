@@ -152,7 +152,7 @@ class CredentialService:
         if not isinstance(self.broker, LocalBroker):
             raise Forbidden("this control plane hands out Vault identities; unwrap with Vault")
         with _translated():
-            grant = self.broker.redeem_handoff(code)
+            grant = self.broker.redeem_handoff(code, investigation_id)
         if grant.investigation_id != investigation_id:
             raise Forbidden("this hand-off belongs to another investigation")
         return grant.token

@@ -112,14 +112,26 @@ def test_a_secret_rotated_by_another_process_is_picked_up_by_the_next_issue(
 
 def test_a_handoff_code_is_redeemable_exactly_once(broker: LocalBroker) -> None:
     handoff = broker.issue_worker_handoff(context())
-    grant = broker.redeem_handoff(handoff.token)
+    grant = broker.redeem_handoff(handoff.token, "inv-1")
     assert grant.investigation_id == "inv-1"
     with pytest.raises(HandoffRefused):
-        broker.redeem_handoff(handoff.token)
+        broker.redeem_handoff(handoff.token, "inv-1")
+
+
+def test_another_investigations_redeem_is_refused_and_leaves_the_code_usable(
+    broker: LocalBroker,
+) -> None:
+    """A worker that got hold of another investigation's code cannot spend it:
+    the refusal comes before the code is consumed, so its owner still redeems."""
+    victim = broker.issue_worker_handoff(context("inv-1"))
+    broker.issue_worker_handoff(context("inv-2"))
+    with pytest.raises(HandoffRefused, match="another investigation"):
+        broker.redeem_handoff(victim.token, "inv-2")
+    assert broker.redeem_handoff(victim.token, "inv-1").investigation_id == "inv-1"
 
 
 def test_a_grant_reads_its_granted_domains_only(broker: LocalBroker) -> None:
-    grant = broker.redeem_handoff(broker.issue_worker_handoff(context()).token)
+    grant = broker.redeem_handoff(broker.issue_worker_handoff(context()).token, "inv-1")
     assert dict(broker.read_with_grant(grant.token, Domain.DATABASE).secret) == DB_SECRET
     with pytest.raises(OutOfScopeDomain):
         broker.read_with_grant(grant.token, Domain.SECURITY)
@@ -129,11 +141,13 @@ def test_an_unredeemed_handoff_expires(broker: LocalBroker, clock: ManualClock) 
     handoff = broker.issue_worker_handoff(context())
     clock.advance(301)
     with pytest.raises(HandoffRefused):
-        broker.redeem_handoff(handoff.token)
+        broker.redeem_handoff(handoff.token, "inv-1")
 
 
 def test_a_grant_expires_at_the_deadline(broker: LocalBroker, clock: ManualClock) -> None:
-    grant = broker.redeem_handoff(broker.issue_worker_handoff(context(deadline_in=120)).token)
+    grant = broker.redeem_handoff(
+        broker.issue_worker_handoff(context(deadline_in=120)).token, "inv-1"
+    )
     assert grant.expires_at == T0 + timedelta(seconds=120)
     clock.advance(121)
     with pytest.raises(DeadlineExceeded):
@@ -146,7 +160,7 @@ def test_revoke_all_ends_the_grant_and_records_every_lease_revoked(
     ctx = context()
     broker.issue(ctx, Domain.NETWORK)
     pending = broker.issue_worker_handoff(ctx)
-    grant = broker.redeem_handoff(broker.issue_worker_handoff(ctx).token)
+    grant = broker.redeem_handoff(broker.issue_worker_handoff(ctx).token, "inv-1")
     broker.read_with_grant(grant.token, Domain.DATABASE)
 
     broker.revoke_all("inv-1")
@@ -154,7 +168,7 @@ def test_revoke_all_ends_the_grant_and_records_every_lease_revoked(
     with pytest.raises(HandoffRefused):
         broker.read_with_grant(grant.token, Domain.NETWORK)
     with pytest.raises(HandoffRefused):
-        broker.redeem_handoff(pending.token)
+        broker.redeem_handoff(pending.token, "inv-1")
     final = recorder.current
     assert len(final) == 4
     assert {v.state for v in final.values()} == {LeaseState.REVOKED}
@@ -181,7 +195,7 @@ def test_revoke_all_is_idempotent(broker: LocalBroker, recorder: InMemoryLeaseRe
 
 
 def test_a_restart_invalidates_outstanding_grants(broker: LocalBroker, tmp_path: Path) -> None:
-    grant = broker.redeem_handoff(broker.issue_worker_handoff(context()).token)
+    grant = broker.redeem_handoff(broker.issue_worker_handoff(context()).token, "inv-1")
     restarted = LocalBroker(tmp_path / "data")
     with pytest.raises(HandoffRefused):
         restarted.read_with_grant(grant.token, Domain.NETWORK)
@@ -209,7 +223,7 @@ def test_the_recorder_never_sees_a_secret_value(
 ) -> None:
     ctx = context()
     handoff = broker.issue_worker_handoff(ctx)
-    grant = broker.redeem_handoff(handoff.token)
+    grant = broker.redeem_handoff(handoff.token, "inv-1")
     broker.read_with_grant(grant.token, Domain.DATABASE)
     broker.issue(ctx, Domain.NETWORK)
     broker.revoke_all("inv-1")
