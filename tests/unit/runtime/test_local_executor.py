@@ -7,7 +7,10 @@ unit behaves: exits, crashes, hangs, eats memory or CPU.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -170,6 +173,36 @@ def test_an_orphan_from_a_previous_control_plane_is_killed(tmp_path: Path) -> No
     assert exits.wait().reason == "worker killed by signal SIGKILL"
     assert fresh.adopt_or_kill_orphan(ref) is False  # gone now
     assert fresh.adopt_or_kill_orphan("pid:1:0") is False  # a reused pid is left alone
+
+
+def test_an_orphans_temp_dir_is_removed_when_it_is_killed(tmp_path: Path) -> None:
+    """After a control-plane crash nobody watches the orphan, so nobody would remove
+    its temp dir: killing it removes the dir too (the executor's own dirs only)."""
+    workdir = Path(tempfile.mkdtemp(prefix="nightshift-orphan01-"))
+    (workdir / "scratch").write_text("left by the worker")
+    orphan = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], cwd=workdir, start_new_session=True
+    )
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], cwd=tmp_path, start_new_session=True
+    )
+    try:
+        fresh = LocalExecutor(tmp_path / "logs", Exits())
+        assert fresh.adopt_or_kill_orphan(f"pid:{orphan.pid}:{_ticks(orphan.pid)}") is True
+        orphan.wait(10)
+        assert not workdir.exists()
+        assert fresh.adopt_or_kill_orphan(f"pid:{other.pid}:{_ticks(other.pid)}") is True
+        other.wait(10)
+        assert tmp_path.exists()  # not one of the executor's temp dirs: left alone
+    finally:
+        for proc in (orphan, other):
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _ticks(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
 
 
 def _alive(pid: int) -> bool:

@@ -57,7 +57,7 @@ class LocalExecutor:
         return self._logs_dir / f"{investigation_id}.log"
 
     def start(self, launch: WorkerLaunch) -> str:
-        workdir = Path(tempfile.mkdtemp(prefix=f"nightshift-{launch.investigation_id[-8:]}-"))
+        workdir = _workdir(launch.investigation_id)
         env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
         env.update(
             HOME=str(workdir),
@@ -122,7 +122,10 @@ class LocalExecutor:
             return False
         if _start_ticks(pid) != ticks or ticks == "":
             return False  # gone, or the pid now belongs to someone else
+        workdir = _own_workdir(pid)  # read before the kill: /proc/<pid>/cwd goes with it
         _signal_group(pid, signal.SIGKILL)
+        if workdir is not None:  # its watcher died with the old control plane
+            shutil.rmtree(workdir, ignore_errors=True)
         return True
 
     def tracks(self, investigation_id: str) -> bool:
@@ -247,6 +250,23 @@ def _apply_limits(pid: int, launch: WorkerLaunch) -> None:
 def _signal_group(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
+
+
+_WORKDIR_PREFIX = "nightshift-"
+
+
+def _workdir(investigation_id: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{investigation_id[-8:]}-"))
+
+
+def _own_workdir(pid: int) -> Path | None:
+    """The temp dir ``start`` made for this worker, if its cwd is one; nothing else."""
+    try:
+        cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
+        return None
+    tmp = Path(tempfile.gettempdir()).resolve()
+    return cwd if cwd.parent == tmp and cwd.name.startswith(_WORKDIR_PREFIX) else None
 
 
 def _start_ticks(pid: int) -> str:
