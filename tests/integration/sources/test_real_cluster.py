@@ -130,28 +130,7 @@ def _investigate(ns: Nightshift, case: shop.Staged) -> tuple[Run, dict[str, Any]
     return run, got
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(
-            "crash",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="known gap (issue 14): the offline reasoner blames the crash-looping "
-                "Deployment, not the ConfigMap edit its pods consume; strict, so a fix must "
-                "remove this mark",
-            ),
-        ),
-        pytest.param(
-            "mismatch",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="known gap (issue 14): the ranking between Service/cart and its "
-                "Deployment is unstable from run to run",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("case", ["crash", "mismatch"])
 def test_a_free_form_question_is_diagnosed_on_the_real_cluster(
     nightshift: Nightshift, staged: dict[str, shop.Staged], case: str
 ) -> None:
@@ -160,8 +139,8 @@ def test_a_free_form_question_is_diagnosed_on_the_real_cluster(
     assert run.returncode == 0, run.stdout + run.stderr
     assert inv["status"] == "succeeded", inv
     top = inv["result"]["root_causes"][0]
-    assert (top["resource"]["kind"], top["resource"]["name"]) == (truth.kind, truth.name), top
-    assert top["fault"] == truth.fault, top
+    got = (top["resource"]["kind"], top["resource"]["name"], top["fault"])
+    assert got == (truth.kind, truth.name, truth.fault), run.stdout
     assert f"{truth.kind}/{truth.name}" in run.stdout
     with nightshift.client() as client:
         events = client.get(f"/v1/investigations/{inv['id']}/events", params={"follow": "false"})

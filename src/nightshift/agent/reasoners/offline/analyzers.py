@@ -392,6 +392,7 @@ def _table(
                 topo.add_dependency(workload_name(caller), callee, None)
 
 
+_STREAM_APP = re.compile(r"\b(?:app|app_kubernetes_io_name|container)=\"?([a-z0-9][a-z0-9-]*)")
 _STARTS = re.compile(r"starts_?at|activeAt|active_at|firing since|first_?seen|firstTimestamp", re.I)
 
 
@@ -447,6 +448,9 @@ def _row(line: str, kind: str, ns: str | None, topo: Topology, tool: str) -> Res
             else tokens[0]
         )
         return ResourceRef(kind_name(kind) or "Resource", name, ns)
+    app = _STREAM_APP.search(line) if tool == "logs_search" else None
+    if app:  # a log stream's labels name the application that wrote the line
+        return ResourceRef("Component", workload_name(app.group(1)), ns)
     for m in _NS_NAME.finditer(line):  # "shop/checkout-api" as alert targets print it
         name = workload_name(m.group(2))
         if m.group(1) not in _NOT_NAMESPACES and (name in topo.names or not topo.names):

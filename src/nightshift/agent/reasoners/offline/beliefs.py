@@ -11,6 +11,7 @@ symptom-only faults are capped so they never end an investigation alone.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 from nightshift.agent.reasoners.offline.changes import change_subject, names_object
@@ -84,6 +85,7 @@ _NETWORKISH = frozenset(
 
 
 _SLOW = "high-latency-dependency"
+_GENERIC = ("Component", "Workload")
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +135,10 @@ class Beliefs:
         if known is None:
             self.canonical[ref.name] = ref
             return ref
-        generic = ("Component", "Workload")
-        kind = ref.kind if known.kind in generic and ref.kind not in generic else known.kind
+        if ref.kind not in _GENERIC and known.kind not in _GENERIC and ref.kind != known.kind:
+            # a Service and the Deployment behind it share a name, not a fault
+            return ResourceRef(ref.kind, ref.name, ref.namespace or known.namespace)
+        kind = ref.kind if known.kind in _GENERIC and ref.kind not in _GENERIC else known.kind
         merged = ResourceRef(kind, ref.name, known.namespace or ref.namespace)
         self.canonical[ref.name] = merged
         return merged
@@ -181,7 +185,13 @@ class Beliefs:
         out: dict[Key, Belief] = {}
         merged: dict[Key, dict[str, tuple[float, str, str]]] = {}
         for (ref, fault), slot in self.support.items():  # refs learned more precise since
-            canon = ref if ref.kind == "Change" else self.canonical.get(ref.name, ref)
+            canon = ref
+            if ref.kind in _GENERIC:  # a name seen before its kind was known
+                canon = self.canonical.get(ref.name, ref)
+            elif ref.namespace is None and ref.kind != "Change":
+                known = self.canonical.get(ref.name)
+                if known is not None and known.kind == ref.kind:
+                    canon = known
             target = merged.setdefault((canon, fault), {})
             for signal, val in slot.items():
                 if signal not in target or target[signal][0] < val[0]:
@@ -321,6 +331,15 @@ class Beliefs:
                     )
                 )
             ]
+            # "logs refer to the changed setting": a finding that quotes a key the change
+            # wrote (data.LEDGER_URL) is that change's effect, whatever the clocks say
+            keys = _written_keys(change)
+            quoting = [
+                k for k in out if k[1] in explains and any(_quotes(ln, keys) for ln in out[k].lines)
+            ]
+            if quoting:
+                before = True
+                linked = list(dict.fromkeys([*linked, *quoting]))
             symptoms = [k for k in linked if k[1] in SYMPTOM_FAULTS or k[1] in _NETWORKISH]
             concrete = [k for k in linked if k not in symptoms]
             s_strong = max((out[k].confidence for k in symptoms), default=0.0)
@@ -346,6 +365,8 @@ class Beliefs:
             why = f"change {'before' if before else 'near'} symptom onset" + (
                 f"; explains {len(linked)} finding(s)" if linked else ""
             )
+            if quoting:
+                why += "; the failing output names a setting this change wrote"
             if prior is None or prior.confidence <= conf:
                 out[key] = Belief(conf, tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(lines)), why)
             if before is not False:
@@ -429,6 +450,22 @@ def _held_pools(out: dict[Key, Belief], topo: Topology) -> None:
                 b.rationale + f"; {caller} holds its connections while it waits",
                 stall,
             )
+
+
+_WRITTEN = re.compile(r"\b(?:data|stringData|binaryData)\.([A-Za-z_][\w.-]*[\w])")
+
+
+def _written_keys(change: Change) -> frozenset[str]:
+    """The ConfigMap/Secret keys a change record says it wrote ("fields: data.LEDGER_URL")."""
+    return frozenset(k for k in _WRITTEN.findall(f"{change.line} {change.detail}") if len(k) >= 3)
+
+
+def _quotes(line: str, keys: frozenset[str]) -> bool:
+    return (
+        bool(keys)
+        and "data." not in line
+        and any(re.search(rf"\b{re.escape(k)}\b", line) for k in keys)
+    )
 
 
 def _same(resource: str, wanted: str) -> bool:

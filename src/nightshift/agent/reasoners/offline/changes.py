@@ -38,7 +38,14 @@ def _ident(raw: str, column: tuple[int, int] | None) -> str:
     return found.group(0) if found else ""
 
 
+# recent_changes prints the cluster's Warning events after the changes, under their own
+# header: they are symptoms (a FailedCreate, a BackOff), never changes.
+_SYMPTOMS = re.compile(r"^Warning events \(symptoms, not changes\)", re.M)
+
+
 def parse_changes(text: str, out: Analysis, topo: Topology) -> None:
+    cut = _SYMPTOMS.search(text)
+    text = text[: cut.start()] if cut else text
     details: dict[str, list[str]] = {}
     for raw in text.splitlines():
         head = _DETAIL.match(raw.strip())
