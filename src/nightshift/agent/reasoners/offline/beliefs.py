@@ -311,6 +311,8 @@ class Beliefs:
 
     def _changes(self, out: dict[Key, Belief]) -> None:
         for change, eid in self.changes:
+            if change.fault == "bad-deployment-rollout" and _FIRST_REVISION.search(change.line):
+                continue  # a workload's first revision is its creation: nothing to roll back to
             onset = self.onset
             before = preceded(change.at, onset)
             base = {True: 0.35, None: 0.2, False: 0.05}[before]
@@ -452,6 +454,7 @@ def _held_pools(out: dict[Key, Belief], topo: Topology) -> None:
             )
 
 
+_FIRST_REVISION = re.compile(r"\brevision 1 \(first\)")
 _WRITTEN = re.compile(r"\b(?:data|stringData|binaryData)\.([A-Za-z_][\w.-]*[\w])")
 
 
