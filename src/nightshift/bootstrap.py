@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nightshift.domain.actions import ActionCatalog, load_action_catalog
+from nightshift.observability.audit_anchor import AnchorKey, AnchorSink
 from nightshift.runtime.dispatcher import Dispatcher, DispatchPolicy
 from nightshift.runtime.event_bus import EventBus
 from nightshift.runtime.executors.local import LocalExecutor
@@ -315,7 +316,10 @@ def build_container(
     reconciler = Reconciler(db, investigations, executor, credentials)
     reconciler_ref.append(reconciler)
     catalog = load_action_catalog()
-    audit = AuditService(db)
+    audit = AuditService(
+        db,
+        AnchorSink(settings.audit_anchor_path, AnchorKey(settings.audit_anchor_key_path)),
+    )
     kill_switch = KillSwitchService(db, audit, investigations)
     investigations.add_admission_check(kill_switch.refusal)
     investigations.add_event_observer(DecisionAuditor(audit))

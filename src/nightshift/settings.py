@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     k8s_kueue_queue: str = ""  # empty: no Kueue; the control plane's own caps apply
     k8s_kueue_priority: dict[Tier, str] = Field(default_factory=dict)
 
+    # Audit anchors (see docs/governance.md): outside the data directory on purpose,
+    # so whoever can rewrite the database does not also hold the signing key.
+    audit_anchor_key: Path | None = None  # default: <data_dir>-audit.key beside it
+    audit_anchor_file: Path | None = None  # default: <data_dir>-audit-anchors.jsonl
+
     # Secret broker (see docs/secrets.md).
     secrets_dir: Path | None = None  # default: <data_dir>/secrets
     secrets_handoff_ttl: float = Field(default=300.0, gt=0)
@@ -175,6 +180,15 @@ class Settings(BaseSettings):
     @property
     def logs_dir(self) -> Path:
         return self.data_dir / "logs"
+
+    @property
+    def audit_anchor_key_path(self) -> Path:
+        return self.audit_anchor_key or self.data_dir.with_name(f"{self.data_dir.name}-audit.key")
+
+    @property
+    def audit_anchor_path(self) -> Path:
+        default = self.data_dir.with_name(f"{self.data_dir.name}-audit-anchors.jsonl")
+        return self.audit_anchor_file or default
 
     @property
     def secrets_path(self) -> Path:

@@ -307,7 +307,8 @@ def audit_verify() -> None:
     report = _container().audit.verify()
     if report.ok:
         out.print(
-            f"[green]audit chain intact[/green]: {report.checked} records, head {report.head}"
+            f"[green]audit chain intact[/green]: {report.checked} records, head {report.head}, "
+            f"{report.anchors} signed anchor(s) checked"
         )
         return
     out.print(
@@ -315,6 +316,23 @@ def audit_verify() -> None:
         f"({report.kind}): {report.message}"
     )
     raise typer.Exit(EXIT_FAILED)
+
+
+@audit_app.command("anchor")
+def audit_anchor() -> None:
+    """Sign the chain's head with the anchor key and append it to the anchor file
+    (both outside the database); refused (exit 1) when the chain does not verify."""
+    from nightshift.cli.admin import _container
+    from nightshift.services.audit import AnchorRefused
+
+    try:
+        anchor = _container().audit.anchor()
+    except AnchorRefused as exc:
+        fail(str(exc), code=EXIT_FAILED)
+    out.print(
+        f"[green]anchored[/green] {anchor.count} records, head {anchor.head} "
+        f"at {anchor.at.isoformat()}"
+    )
 
 
 @audit_app.command("explain")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nightshift.domain.access import Caller
+from nightshift.observability.audit_anchor import Anchor, AnchorError, AnchorSink
 from nightshift.observability.audit_chain import (
     GENESIS_HASH,
     AuditEntry,
@@ -63,11 +64,17 @@ class AuditReport:
     message: str
     first_broken_seq: int | None = None
     kind: str | None = None
+    anchors: int = 0  # signed heads outside the database the chain was checked against
+
+
+class AnchorRefused(RuntimeError):
+    """The chain does not verify, so its head must not be signed."""
 
 
 class AuditService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, anchors: AnchorSink | None = None) -> None:
         self._db = db
+        self._anchors = anchors
 
     def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         with self._db.transaction() as s:
@@ -115,12 +122,53 @@ class AuditService:
                 expected_head=head.hash if head else GENESIS_HASH,
                 expected_count=head.count if head else 0,
             )
+            if result.first_broken is None and self._anchors is not None:
+                return self._against_anchors(s, result)
         if result.first_broken is None:
             return AuditReport(True, result.checked, result.head, "chain intact")
         broken = result.first_broken
         return AuditReport(
             False, result.checked, result.head, broken.message, broken.seq, broken.kind.value
         )
+
+    def anchor(self) -> Anchor:
+        """Sign the current head and append it to the sink, once the chain (and
+        every earlier anchor) verifies: a forged head is never signed."""
+        if self._anchors is None:
+            raise AnchorRefused("no audit anchor sink is configured")
+        report = self.verify()
+        if not report.ok:
+            raise AnchorRefused(f"audit chain broken at seq {report.first_broken_seq}: "
+                                f"{report.message}")  # fmt: skip
+        return self._anchors.append(report.checked, report.head)
+
+    def _against_anchors(self, s: Session, chain: VerifyResult) -> AuditReport:
+        """The chain checked itself; each signed anchor must still be in it, unchanged."""
+        assert self._anchors is not None
+        try:
+            anchors = self._anchors.read()
+        except AnchorError as exc:
+            return AuditReport(False, chain.checked, chain.head, str(exc), None, "anchor")
+        for anchor in anchors:
+            when = anchor.at.isoformat()
+            if anchor.count > chain.checked:
+                msg = (f"chain has {chain.checked} records, the anchor of {when} "
+                       f"signed {anchor.count}: the newest records were removed")  # fmt: skip
+                return AuditReport(
+                    False, chain.checked, chain.head, msg, chain.checked, "truncated"
+                )
+            stored = (
+                s.scalar(select(AuditRecordRow.hash).where(AuditRecordRow.seq == anchor.count - 1))
+                if anchor.count
+                else GENESIS_HASH
+            )
+            if stored != anchor.head:
+                msg = (f"record seq {anchor.count - 1} differs from the head signed at {when}: "
+                       "the history up to it was rewritten")  # fmt: skip
+                return AuditReport(
+                    False, chain.checked, chain.head, msg, anchor.count - 1, "rewritten"
+                )
+        return AuditReport(True, chain.checked, chain.head, "chain intact", anchors=len(anchors))
 
     def for_investigation(self, investigation_id: str) -> list[AuditRecord]:
         with self._db.read() as s:
