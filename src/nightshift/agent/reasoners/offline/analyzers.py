@@ -13,6 +13,7 @@ from nightshift.agent.reasoners.offline.changes import parse_changes, touched_ru
 from nightshift.agent.reasoners.offline.findings import Analysis, Finding
 from nightshift.agent.reasoners.offline.kinds import kind_name
 from nightshift.agent.reasoners.offline.localize import blamed, resolver_failed
+from nightshift.agent.reasoners.offline.netpol import restricting_policies
 from nightshift.agent.reasoners.offline.nodes import node_findings
 from nightshift.agent.reasoners.offline.signals import (
     ALERT,
@@ -32,6 +33,7 @@ from nightshift.agent.reasoners.offline.topology import (
     names_in,
     parse_labels,
     replicaset_owner,
+    resolve_ips,
     workload_name,
     workload_ref,
 )
@@ -178,12 +180,14 @@ def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
                 if any(w in low for w in _ERRORISH_WORDS):
                     for host, port in hosts_in(line):
                         topo.add_dependency(subject.name, host, port)
+                    resolve_ips(topo, subject.name, line)
             sections.link_callers(text, subject, topo)
             root = sections.root_error(text)
             if root:
                 out.findings.append(Finding("root-exception", subject, root, parse_time(root)))
         if call.name == "firewall_rules":
             touched_rules(text, out, topo)
+            restricting_policies(text, out)
         if call.name == "dns_lookup":
             pod_record = _STATEFUL_POD_RECORD.match(str(call.params.get("name") or ""))
             if pod_record and re.search(r"NXDOMAIN|not found|no such host", text, re.I):
@@ -322,7 +326,12 @@ def _describe(text: str, subject: ResourceRef, topo: Topology, out: Analysis) ->
                 )
     own = re.search(r"^Name:\s+(\S+)", text, re.M)
     ip = sections.describe_ip(text)
-    if own and ip and subject.kind.lower() != "node":
+    if own and ip and subject.kind == "Service":  # a ClusterIP
+        topo.service_ips[ip] = own.group(1)
+        for caller, addr, port in sorted(topo.unresolved):
+            if addr == ip:
+                topo.add_dependency(caller, own.group(1), port)
+    elif own and ip and subject.kind.lower() != "node":
         topo.ips.setdefault(ip, own.group(1))
     for line in sections.init_failures(text):
         out.findings.append(Finding("init-container-failed", subject, line))
@@ -385,6 +394,7 @@ def _table(
         if call.name in ("list_alerts", "logs_search") and _ERRORISH.search(line):
             for host, port in hosts_in(line):
                 topo.add_dependency(subject.name, host, port)
+            resolve_ips(topo, subject.name, line)
         for app in _APP_NAME.findall(line):  # a database names its client sessions
             topo.clients.add((workload_name(app), subject.name))
         if call.name == "list_alerts":  # "shop/checkout-api -> risk-scoring": caller -> callee
@@ -441,6 +451,12 @@ def _row(line: str, kind: str, ns: str | None, topo: Topology, tool: str) -> Res
         if len(tokens) > 5 and "=" in tokens[-1]:  # -o labels: labels are the last column
             topo.node_labels[tokens[0]] = parse_labels(tokens[-1])
         return ResourceRef("Node", tokens[0])
+    listed = tool == "kubectl_get" and kind in ("service", "services", "svc")
+    if listed and len(tokens) > 2 and sections.pod_ip(tokens[2:3], 0):  # NAME TYPE CLUSTER-IP
+        topo.service_ips[tokens[2]] = tokens[0]
+        for caller, ip, port in sorted(topo.unresolved):
+            if ip == tokens[2]:
+                topo.add_dependency(caller, tokens[0], port)
     if tool == "kubectl_get" and tokens:
         name = (
             tokens[1]

@@ -85,6 +85,7 @@ SIGNAL_FAULTS: Mapping[str, W] = {
     "rule-changed": (("firewall-rule-change", 0.45),),
     "net-blocked": (("network-policy-blocking", 0.55), ("firewall-rule-change", 0.5)),
     "netpol-deny": (("network-policy-blocking", 0.6),),
+    "netpol-restricts": (("network-policy-blocking", 0.6),),
     "packet-loss": (("packet-loss", 0.8),),
     "conn-reset": (("packet-loss", 0.3),),
     "throttling": (("cpu-throttling", 0.85),),

@@ -28,6 +28,7 @@ FIX_KIND: dict[str, str] = {
     "node-disk-pressure": "Node",
     "node-memory-pressure": "Node",
     "resource-quota-exceeded": "ResourceQuota",
+    "network-policy-blocking": "NetworkPolicy",
     "db-slow-query": "Database",  # a slow statement is tuned (or its index restored) in the DB
 }
 # Below the confirmation threshold: a fault seen only where it hurt is not yet

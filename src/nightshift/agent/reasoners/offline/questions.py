@@ -234,6 +234,17 @@ def candidates(
         out.append(_c("firewall_rules", 3.5, f"rules between {source} and {host}", target=short))
         if looks_like_database(host):
             out.append(_c("db_stats", 5.0, f"health of {host}", database=short))
+    for ns_of in sorted({topo.namespace_of(c) or ns for c, _ip, _p in topo.unresolved} - {None}):
+        # an address in a caller's error: which Service has that ClusterIP
+        out.append(
+            _c(
+                "kubectl_get",
+                7.4,
+                "which service has that address",
+                kind="services",
+                namespace=ns_of,
+            )
+        )
     placing = {"node-selector-mismatch", "untolerated-taint", "node-cordoned"}
     if not topo.node_labels and any(k[1] in placing for k in beliefs):
         # which nodes the pods' selectors match decides which predicate is the fault

@@ -91,6 +91,9 @@ class Topology:
     ips: dict[str, str] = field(default_factory=dict)  # pod IP -> pod name
     pod_nodes: dict[str, str] = field(default_factory=dict)  # pod -> the node it runs on
     node_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # node -> labels
+    service_ips: dict[str, str] = field(default_factory=dict)  # ClusterIP -> Service name
+    # (caller, ip, port) a caller failed to reach, by an address no listing named yet
+    unresolved: set[tuple[str, str, int]] = field(default_factory=set)
     node_selectors: dict[str, dict[str, str]] = field(default_factory=dict)  # workload -> sel
     stalled: set[tuple[str, str | None]] = field(default_factory=set)  # ReplicaSets to read
     # (client, server) pairs the server side reported (database sessions by application):
@@ -170,6 +173,23 @@ def workload_ref(pod: str, namespace: str | None, controller: str | None = None)
     if _STS_POD.match(pod):
         kind = "StatefulSet"
     return ResourceRef(kind, base, namespace)
+
+
+_IP_PORT = re.compile(r"(?<![\w.])((?:\d{1,3}\.){3}\d{1,3}):(\d{2,5})\b")
+
+
+def ip_ports_in(text: str) -> list[tuple[str, int]]:
+    return [(ip, int(port)) for ip, port in _IP_PORT.findall(text)]
+
+
+def resolve_ips(topo: Topology, source: str, text: str) -> None:
+    """A caller's logs name its dependency by address: a ClusterIP is a Service."""
+    for ip, port in ip_ports_in(text):
+        svc = topo.service_ips.get(ip)
+        if svc:
+            topo.add_dependency(source, svc, port)
+        elif ip not in topo.ips:
+            topo.unresolved.add((source, ip, port))
 
 
 def names_in(text: str) -> list[str]:
