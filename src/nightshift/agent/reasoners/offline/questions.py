@@ -234,7 +234,8 @@ def candidates(
         out.append(_c("firewall_rules", 3.5, f"rules between {source} and {host}", target=short))
         if looks_like_database(host):
             out.append(_c("db_stats", 5.0, f"health of {host}", database=short))
-    for ns_of in sorted({topo.namespace_of(c) or ns for c, _ip, _p in topo.unresolved} - {None}):
+    wheres = {topo.namespace_of(c) or ns for c, _ip, _p in topo.unresolved}
+    for ns_of in sorted(w for w in wheres if w):
         # an address in a caller's error: which Service has that ClusterIP
         out.append(
             _c(
