@@ -1,15 +1,17 @@
 """The agent worker: one process (or pod) per investigation.
 
 It starts with only the investigation id, the control-plane URL and a
-per-investigation token (from the environment, never argv). It fetches its
-spec, builds its read-only toolset, runs the agent loop, streams events back
-in small batches, posts its result and exits. It holds no write credentials:
-its token can only touch its own investigation's worker endpoints.
+per-investigation token (on an inherited pipe or, in a Job, from its
+environment; never argv). It fetches its spec, builds its read-only
+toolset, runs the agent loop, streams events back in small batches, posts
+its result and exits. It holds no write credentials: its token can only
+touch its own investigation's worker endpoints.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -19,6 +21,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from pydantic import SecretStr
 
 from nightshift.agent.api import stream_investigation
 from nightshift.agent.events import AgentEvent, EventKind
@@ -34,6 +37,7 @@ from nightshift.observability import jsonlog
 from nightshift.observability.redaction import Redactor
 from nightshift.runtime.agent_log import AgentLog
 from nightshift.runtime.executors.local import EXIT_OUT_OF_MEMORY
+from nightshift.runtime.executors.protocol import SECRETS_FD_ENV
 from nightshift.runtime.proposals import propose_remediations
 from nightshift.runtime.worker_policy import WorkerGovernance
 from nightshift.runtime.worker_secrets import obtain as obtain_credentials
@@ -254,10 +258,26 @@ async def _best_effort_flush(uplink: _Uplink) -> None:
         log.warning("could not flush the last events")
 
 
-def main(inv_id: str, api_url: str) -> int:
+def read_worker_secrets() -> tuple[str, WorkerSettings]:
+    """The worker token and settings. A local worker gets the token and hand-off on
+    an inherited pipe (``SECRETS_FD_ENV``); a Job gets them in its environment from
+    a Secret. Either way they are read once and not passed on to child processes."""
+    fd_text = os.environ.pop(SECRETS_FD_ENV, "")
+    if fd_text:
+        with os.fdopen(int(fd_text), "rb") as pipe:
+            given = json.loads(pipe.read() or b"{}")
+        os.environ.pop(TOKEN_ENV, None)
+        os.environ.pop(HANDOFF_ENV, None)
+        handoff = SecretStr(str(given.get("handoff", "")))
+        return str(given.get("token", "")), WorkerSettings(secrets_handoff=handoff)
     token = os.environ.pop(TOKEN_ENV, "")
     secrets = WorkerSettings()
     os.environ.pop(HANDOFF_ENV, None)  # read once; a child process must not inherit it
+    return token, secrets
+
+
+def main(inv_id: str, api_url: str) -> int:
+    token, secrets = read_worker_secrets()
     redactor = Redactor([token, secrets.secrets_handoff.get_secret_value()])
     jsonlog.configure(inv_id, redactor)
     if not token:

@@ -61,6 +61,7 @@ def launch(
         tier=Tier.SINGLE_DOMAIN,
         api_url="http://127.0.0.1:9",
         token="nsw_secret-token-value",
+        secrets_handoff="nsh_handoff-code-value",
         limits=UnitLimits(memory_mb, cpu, deadline),
     )
 
@@ -119,9 +120,12 @@ def test_the_unit_runs_in_its_own_group_with_a_clean_env_and_temp_dir(tmp_path: 
     try:
         body = (
             "import os, sys, json\n"
+            "from nightshift.runtime.worker import read_worker_secrets\n"
+            "environ = open('/proc/self/environ', 'rb').read().decode()\n"
+            "token, settings = read_worker_secrets()\n"
             "print(json.dumps({'pgid': os.getpgid(0), 'pid': os.getpid(), 'cwd': os.getcwd(),"
-            " 'env': sorted(os.environ), 'argv': sys.argv,"
-            " 'token': os.environ.get('NIGHTSHIFT_WORKER_TOKEN')}))\n"
+            " 'env': sorted(os.environ), 'argv': sys.argv, 'environ': environ,"
+            " 'token': token, 'handoff': settings.secrets_handoff.get_secret_value()}))\n"
         )
         _, ex, inv = run(tmp_path, body)
     finally:
@@ -131,8 +135,12 @@ def test_the_unit_runs_in_its_own_group_with_a_clean_env_and_temp_dir(tmp_path: 
     seen = json.loads((ex.read_log(inv) or "").strip().splitlines()[-1])
     assert seen["pgid"] == seen["pid"]  # its own process group
     assert "NIGHTSHIFT_DATABASE_URL" not in seen["env"]
-    assert seen["token"] == "nsw_secret-token-value"  # handed over by env...
+    assert seen["token"] == "nsw_secret-token-value"  # handed over on a pipe...
+    assert seen["handoff"] == "nsh_handoff-code-value"
     assert all("nsw_" not in arg for arg in seen["argv"])  # ...never by argv
+    # ...nor in the environment, which any process of the same uid can read
+    # from /proc/<pid>/environ for as long as the worker runs.
+    assert "nsw_" not in seen["environ"] and "nsh_" not in seen["environ"]
     assert "nightshift-" in seen["cwd"]
     assert not Path(seen["cwd"]).exists()  # removed afterwards
 

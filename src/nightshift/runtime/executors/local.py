@@ -11,6 +11,7 @@ wait4() so exit status and resource usage are exact, not polled.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import shutil
@@ -24,7 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from nightshift.domain.vocabulary import InvestigationStatus
-from nightshift.runtime.executors.protocol import ExitHandler, WorkerExit, WorkerLaunch
+from nightshift.runtime.executors.protocol import (
+    SECRETS_FD_ENV,
+    ExitHandler,
+    WorkerExit,
+    WorkerLaunch,
+)
 
 EXIT_OUT_OF_MEMORY = 3  # the worker's own code when it catches MemoryError
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
@@ -63,11 +69,14 @@ class LocalExecutor:
             HOME=str(workdir),
             TMPDIR=str(workdir),
             PYTHONUNBUFFERED="1",
-            NIGHTSHIFT_WORKER_TOKEN=launch.token,
             NIGHTSHIFT_SECRETS_BACKEND=launch.secrets_backend,
-            NIGHTSHIFT_SECRETS_HANDOFF=launch.secrets_handoff,
         )
         env.update(launch.extra_env)
+        # The token and hand-off go on a pipe, not in the environment: any process
+        # of the same uid reads /proc/<pid>/environ, and popping a variable later
+        # does not change what it shows.
+        secrets_fd = _secrets_pipe(launch)
+        env[SECRETS_FD_ENV] = str(secrets_fd)
         argv = [
             self._python, "-m", "nightshift", "agent", "run",
             "--investigation", launch.investigation_id,
@@ -83,7 +92,9 @@ class LocalExecutor:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 close_fds=True,
+                pass_fds=(secrets_fd,),
             )
+        os.close(secrets_fd)
         _apply_limits(proc.pid, launch)
         timer = threading.Timer(launch.limits.deadline_seconds, self._deadline, [launch])
         timer.daemon = True
@@ -253,6 +264,18 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 _WORKDIR_PREFIX = "nightshift-"
+
+
+def _secrets_pipe(launch: WorkerLaunch) -> int:
+    """A pipe holding the worker's secrets, written and closed on our side; the
+    read end is returned for the child (a few hundred bytes: never blocks)."""
+    read_end, write_end = os.pipe()
+    payload = json.dumps({"token": launch.token, "handoff": launch.secrets_handoff})
+    try:
+        os.write(write_end, payload.encode())
+    finally:
+        os.close(write_end)
+    return read_end
 
 
 def _workdir(investigation_id: str) -> Path:

@@ -8,6 +8,10 @@ from typing import Any, Protocol
 
 from nightshift.domain.vocabulary import InvestigationStatus, Tier
 
+# A local worker reads its token and hand-off as JSON from this inherited file
+# descriptor (never from argv or the environment another process could read).
+SECRETS_FD_ENV = "NIGHTSHIFT_WORKER_SECRETS_FD"
+
 
 @dataclass(frozen=True, slots=True)
 class UnitLimits:
