@@ -85,9 +85,6 @@ _ERRORISH_WORDS = (
     "fatal",
     "panic",
 )
-_ERRORISH = re.compile(
-    r"error|fail|refused|timeout|timed out|denied|unable|cannot|exception|fatal|panic", re.I
-)
 
 
 _STATEFUL_POD_RECORD = re.compile(
@@ -391,18 +388,21 @@ def _table(
             at = near[1] if abs(near[0] - idx) <= 60 else None
         for signal, hit in hits:
             out.findings.append(Finding(signal, subject, hit, at))
-        if call.name in ("list_alerts", "logs_search") and _ERRORISH.search(line):
+        low = line.lower()
+        if call.name in ("list_alerts", "logs_search") and any(w in low for w in _ERRORISH_WORDS):
             for host, port in hosts_in(line):
                 topo.add_dependency(subject.name, host, port)
             resolve_ips(topo, subject.name, line)
-        for app in _APP_NAME.findall(line):  # a database names its client sessions
+        # cheap substring guards first: these patterns are costly on a long alert dump
+        for app in _APP_NAME.findall(line) if "application_name=" in line else ():
             topo.clients.add((workload_name(app), subject.name))
-        if call.name == "list_alerts":  # "shop/checkout-api -> risk-scoring": caller -> callee
+        if call.name == "list_alerts" and "->" in line:  # "shop/a -> b": caller -> callee
             for caller, callee in _EDGE.findall(line):
                 topo.add_dependency(workload_name(caller), callee, None)
 
 
 _STREAM_APP = re.compile(r"\b(?:app|app_kubernetes_io_name|container)=\"?([a-z0-9][a-z0-9-]*)")
+_START_WORDS = ("start", "active", "firing since", "first")  # substring guard for _STARTS
 _STARTS = re.compile(r"starts_?at|activeAt|active_at|firing since|first_?seen|firstTimestamp", re.I)
 
 
@@ -410,7 +410,8 @@ def _record_starts(rows: list[str]) -> list[tuple[int, float]]:
     """(line index, time) of the start-time fields of alert records (JSON or YAML)."""
     out: list[tuple[int, float]] = []
     for idx, raw in enumerate(rows):
-        if _STARTS.search(raw):
+        low = raw.lower()
+        if any(w in low for w in _START_WORDS) and _STARTS.search(raw):
             at = parse_time(raw)
             if at is not None:
                 out.append((idx, at))
