@@ -313,6 +313,8 @@ class Beliefs:
         for change, eid in self.changes:
             if change.fault == "bad-deployment-rollout" and _FIRST_REVISION.search(change.line):
                 continue  # a workload's first revision is its creation: nothing to roll back to
+            if change.fault == "config-change-regression" and _CREATED.search(change.line):
+                continue  # a new Service or ConfigMap had no earlier setting to regress from
             onset = self.onset
             before = preceded(change.at, onset)
             base = {True: 0.35, None: 0.2, False: 0.05}[before]
@@ -454,6 +456,7 @@ def _held_pools(out: dict[Key, Belief], topo: Topology) -> None:
             )
 
 
+_CREATED = re.compile(r"\bcreated (?:Service|ConfigMap|Ingress)/")
 _FIRST_REVISION = re.compile(r"\brevision 1 \(first\)")
 _WRITTEN = re.compile(r"\b(?:data|stringData|binaryData)\.([A-Za-z_][\w.-]*[\w])")
 
