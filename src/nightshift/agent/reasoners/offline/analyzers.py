@@ -266,6 +266,7 @@ def _selectors(topo: Topology, out: Analysis) -> None:
 
 # "Node-Selectors:  pool=a" with one more label per indented continuation line
 _NODE_SELECTOR = re.compile(r"^Node-Selectors:[ \t]+(\S+=\S*(?:\n[ \t]{8,}\S+=\S*)*)", re.M)
+_REPLICAS = re.compile(r"^Replicas:\s+(\d+) desired \|[^|\n]*\|\s*(\d+) total", re.M)
 _CREATED_POD = re.compile(r"Created pod:\s+([a-z0-9][\w.-]+)")
 _NAMESPACE = re.compile(r"^Namespace:\s+(\S+)", re.M)
 
@@ -286,6 +287,9 @@ def _describe(text: str, subject: ResourceRef, topo: Topology, out: Analysis) ->
         labels = parse_labels(",".join(selector.group(1).split()))
         if labels:
             topo.node_selectors[subject.name] = labels
+    short = _REPLICAS.search(text)
+    if short and int(short.group(2)) < int(short.group(1)):  # pods it could not create
+        topo.kinds[f"short:{subject.name}"] = f"{short.group(2)}/{short.group(1)}"
     stalled = sections.stalled_replicaset(text)
     if stalled and subject.kind.lower() == "deployment":
         topo.stalled.add((stalled, namespace))

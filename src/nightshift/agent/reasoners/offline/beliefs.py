@@ -18,11 +18,11 @@ from nightshift.agent.reasoners.offline.changes import change_subject, names_obj
 from nightshift.agent.reasoners.offline.confirmation import confirm_leader
 from nightshift.agent.reasoners.offline.faults import EXPLAINS, SIGNAL_FAULTS, SYMPTOM_FAULTS
 from nightshift.agent.reasoners.offline.findings import Change, Finding
-from nightshift.agent.reasoners.offline.localize import one_replica, relocate
+from nightshift.agent.reasoners.offline.localize import FIX_KIND, one_replica, relocate
 from nightshift.agent.reasoners.offline.placement import irrelevant_cordons, retarget
 from nightshift.agent.reasoners.offline.steps import confirm_steps
 from nightshift.agent.reasoners.offline.timeline import preceded
-from nightshift.agent.reasoners.offline.topology import Topology, workload_name
+from nightshift.agent.reasoners.offline.topology import Topology, names_in, workload_name
 from nightshift.domain.diagnosis import ResourceRef
 
 Key = tuple[ResourceRef, str]
@@ -286,6 +286,8 @@ class Beliefs:
             if p.status not in ("", "Unknown", "Pending")
         }
         for key, b in list(out.items()):
+            if f"short:{key[0].name}" in topo.kinds:  # some pods exist, the rest are refused
+                continue
             if key[1] in _BLOCKS_CREATION and key[0].name in started:
                 out[key] = Belief(
                     b.confidence * 0.3,
@@ -306,8 +308,14 @@ class Beliefs:
         # the nodes the named workloads run on: a node fault is below their pods
         wanted |= {n for p, n in topo.pod_nodes.items() if workload_name(p) in wanted}
         for key, b in list(out.items()):
-            if key[0].kind != "Change" and not any(_same(key[0].name, w) for w in wanted):
-                out[key] = _with(b, b.confidence * OFF_FOCUS)
+            if key[0].kind == "Change" or any(_same(key[0].name, w) for w in wanted):
+                continue
+            # the object a named workload's own events blame (its quota, its node)
+            if key[0].kind == FIX_KIND.get(key[1]) and any(
+                _same(n, w) for line in b.lines for n in names_in(line) for w in wanted
+            ):
+                continue
+            out[key] = _with(b, b.confidence * OFF_FOCUS)
 
     def _changes(self, out: dict[Key, Belief]) -> None:
         for change, eid in self.changes:
