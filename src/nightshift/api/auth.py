@@ -42,7 +42,15 @@ def require(role: Role) -> Callable[[Caller], Caller]:
     return check
 
 
-def worker(who: Caller = Depends(caller)) -> Caller:
+def worker(request: Request, who: Caller = Depends(caller)) -> Caller:
+    """A worker token, and for a path naming an investigation, that investigation's:
+    checked before the body is read, so another worker learns nothing (not even
+    a validation error) from an endpoint it may not use."""
     if not who.is_worker:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "requires a worker token")
+    named = request.path_params.get("inv_id")
+    if named is not None and named != who.investigation_id:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "only this investigation's worker may use this endpoint"
+        )
     return who
