@@ -30,6 +30,7 @@ SIGNAL_FAULTS: Mapping[str, W] = {
     "sched-taint": (("untolerated-taint", 0.75),),
     "sched-cordoned": (("node-cordoned", 0.85),),
     "sched-pvc": (("pvc-unbound", 0.85),),
+    "pvc-not-found": (("volume-mount-failure", 0.9),),
     "pvc-provisioning": (("pvc-unbound", 0.9),),
     "pvc-pending": (("pvc-unbound", 0.6),),
     "sched-disk-pressure": (("node-disk-pressure", 0.8),),

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from typing import Protocol, TypeVar
 
 from nightshift.agent.reasoners.offline.findings import Finding
+from nightshift.agent.reasoners.offline.topology import hosts_in, workload_name
 from nightshift.domain.diagnosis import ResourceRef
 
 # The kind of object each fault's fix acts on, where it is not the workload.
@@ -29,11 +30,13 @@ FIX_KIND: dict[str, str] = {
     "node-memory-pressure": "Node",
     "resource-quota-exceeded": "ResourceQuota",
     "network-policy-blocking": "NetworkPolicy",
+    "volume-mount-failure": "PersistentVolumeClaim",
     "db-slow-query": "Database",  # a slow statement is tuned (or its index restored) in the DB
 }
 # Below the confirmation threshold: a fault seen only where it hurt is not yet
 # located; the run goes on until the object to fix has been seen.
 UNLOCATED_CAP = 0.8
+_CLAIM = re.compile(r"persistentvolumeclaim \"([\w.-]+)\" not found", re.I)
 _QUOTA = re.compile(r"exceeded quota:\s*([a-z0-9][a-z0-9.-]*)", re.I)
 _CONTROL_PLANE = re.compile(r"\b(control-plane|master)\b")
 _CLUSTER_DNS = ResourceRef("ConfigMap", "coredns", "kube-system")
@@ -44,6 +47,18 @@ def blamed(finding: Finding) -> tuple[Finding, ...]:
 
     The original stays: it is the symptom where it hurt, and ``relocate``
     makes it an effect of the blamed object. An empty tuple drops it."""
+    if finding.signal == "pvc-not-found":
+        m = _CLAIM.search(finding.line)
+        if m:
+            claim = ResourceRef("PersistentVolumeClaim", m.group(1), finding.subject.namespace)
+            return finding, Finding(finding.signal, claim, finding.line, finding.at)
+    if finding.signal == "too-many-conns":
+        # "could not connect to auth:5432: FATAL: sorry, too many clients already" is the
+        # server refusing: its max_connections is the limit, not the caller's pool
+        server = next((h for h, _p in hosts_in(finding.line)), None)
+        if server:
+            ref = ResourceRef("Component", workload_name(server.split(".")[0]), None)
+            return (Finding(finding.signal, ref, finding.line, finding.at),)
     if finding.signal == "quota-exceeded":
         m = _QUOTA.search(finding.line)
         if m:

@@ -51,6 +51,8 @@ CORE_PATTERNS: tuple[SignalPattern, ...] = (
         r"didn't match Pod's node affinity|didn't match node selector|node\(s\) didn't match node",
         K8S,
     ),
+    # the pod names a claim that does not exist: nothing to bind, the mount is wrong
+    _p("pvc-not-found", r"persistentvolumeclaim \"[\w.-]+\" not found", K8S),
     _p("sched-antiaffinity", r"didn't match pod (anti-)?affinity|pod topology spread", K8S),
     _p(
         "sched-taint",
@@ -61,8 +63,7 @@ CORE_PATTERNS: tuple[SignalPattern, ...] = (
     _p("sched-cordoned", r"node\(s\) were unschedulable|SchedulingDisabled", K8S),
     _p(
         "sched-pvc",
-        r"unbound immediate PersistentVolumeClaims|persistentvolumeclaim \"[\w.-]+\" not found|"
-        r"pod has unbound",
+        r"unbound immediate PersistentVolumeClaims|pod has unbound",
         K8S,
     ),
     _p(
