@@ -15,6 +15,11 @@ from nightshift.agent.reasoners.offline.kinds import kind_name
 from nightshift.agent.reasoners.offline.localize import blamed, resolver_failed
 from nightshift.agent.reasoners.offline.netpol import restricting_policies
 from nightshift.agent.reasoners.offline.nodes import node_findings
+from nightshift.agent.reasoners.offline.ports import (
+    check_service_ports,
+    record_container_ports,
+    record_service_ports,
+)
 from nightshift.agent.reasoners.offline.signals import (
     ALERT,
     DB,
@@ -208,6 +213,7 @@ def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
         if call.name == "kubectl_describe":
             _context(text, subject, out, topo)
     _selectors(topo, out)
+    check_service_ports(topo, out)
     out.findings[:] = [b for f in out.findings for b in blamed(f)]
     signals = sorted({f.signal for f in out.findings})
     first = text.strip().splitlines()[0][:120] if text.strip() else ""
@@ -296,6 +302,10 @@ def _describe(text: str, subject: ResourceRef, topo: Topology, out: Analysis) ->
     for pod in _CREATED_POD.findall(text):  # the controller names the pods it made
         if pod not in topo.pods:
             topo.add_pod(PodInfo(pod, namespace, status="Unknown"))
+    if subject.kind.lower().startswith("service"):
+        record_service_ports(text, subject.name, namespace, topo)
+    elif subject.kind != "Node":
+        record_container_ports(text, subject.name, topo)
     ports = {int(x) for line in _PORTS.findall(text) for x in _PORT_NUMBER.findall(line)}
     for kind, http_port, tcp_port in _PROBE.findall(text):
         port = int(http_port or tcp_port)

@@ -92,6 +92,11 @@ class Topology:
     pod_nodes: dict[str, str] = field(default_factory=dict)  # pod -> the node it runs on
     node_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # node -> labels
     service_ips: dict[str, str] = field(default_factory=dict)  # ClusterIP -> Service name
+    # workload -> (port, protocol, name) of its containers; (service, ns) -> its port specs
+    container_ports: dict[str, set[tuple[int, str, str]]] = field(default_factory=dict)
+    service_ports: dict[tuple[str, str | None], list[tuple[str, str, str]]] = field(
+        default_factory=dict
+    )
     # (caller, ip, port) a caller failed to reach, by an address no listing named yet
     unresolved: set[tuple[str, str, int]] = field(default_factory=set)
     node_selectors: dict[str, dict[str, str]] = field(default_factory=dict)  # workload -> sel
