@@ -20,6 +20,7 @@ from nightshift.agent.reasoners.offline.ports import (
     record_container_ports,
     record_service_ports,
 )
+from nightshift.agent.reasoners.offline.quotas import quota_findings, quota_row
 from nightshift.agent.reasoners.offline.signals import (
     ALERT,
     DB,
@@ -152,6 +153,13 @@ def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
             for db in re.split(r"[,\s]+", m.group(1)):
                 if db and db != "none":
                     topo.kinds[f"database:{db}"] = "monitored"
+    kind = (_str(p.get("kind")) or "").lower()
+    said_missing = re.search(r"\bnot found\b|NotFound", f"{result.text}\n{result.error or ''}")
+    if call.name == "kubectl_describe" and kind in ("service", "services", "svc") and said_missing:
+        # an object that was never created makes its callers fail ("no such host")
+        name = _str(p.get("name"))
+        if name and result.status is not ToolStatus.OK:
+            topo.missing_services.add((name, _str(p.get("namespace"))))
     if result.status is not ToolStatus.OK or not result.text.strip():
         # the tool's own words say why it had nothing ("no changes in the last 60 minutes")
         said = result.error or " ".join(result.text.split()) or "empty answer"
@@ -214,6 +222,7 @@ def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
             _context(text, subject, out, topo)
     _selectors(topo, out)
     check_service_ports(topo, out)
+    quota_findings(topo, out)
     out.findings[:] = [b for f in out.findings for b in blamed(f)]
     signals = sorted({f.signal for f in out.findings})
     first = text.strip().splitlines()[0][:120] if text.strip() else ""
@@ -466,6 +475,8 @@ def _row(line: str, kind: str, ns: str | None, topo: Topology, tool: str) -> Res
         if len(tokens) > 5 and "=" in tokens[-1]:  # -o labels: labels are the last column
             topo.node_labels[tokens[0]] = parse_labels(tokens[-1])
         return ResourceRef("Node", tokens[0])
+    if tool == "kubectl_get" and kind in ("resourcequota", "resourcequotas", "quota") and tokens:
+        return quota_row(line, tokens[0], ns, topo)
     listed = tool == "kubectl_get" and kind in ("service", "services", "svc")
     if listed and len(tokens) > 2 and sections.pod_ip(tokens[2:3], 0):  # NAME TYPE CLUSTER-IP
         topo.service_ips[tokens[2]] = tokens[0]

@@ -22,7 +22,7 @@ from nightshift.agent.reasoners.offline.localize import FIX_KIND, one_replica, r
 from nightshift.agent.reasoners.offline.placement import irrelevant_cordons, retarget
 from nightshift.agent.reasoners.offline.steps import confirm_steps
 from nightshift.agent.reasoners.offline.timeline import preceded
-from nightshift.agent.reasoners.offline.topology import Topology, names_in, workload_name
+from nightshift.agent.reasoners.offline.topology import Topology, workload_name
 from nightshift.domain.diagnosis import ResourceRef
 
 Key = tuple[ResourceRef, str]
@@ -208,6 +208,7 @@ class Beliefs:
             )
         self._refute(out, topo)
         self._downstream(out, topo)
+        _never_created(out, topo)
         _crash_about_dependency(out)
         self._changes(out)
         _held_pools(out, topo)
@@ -312,7 +313,7 @@ class Beliefs:
                 continue
             # the object a named workload's own events blame (its quota, its node)
             if key[0].kind == FIX_KIND.get(key[1]) and any(
-                _same(n, w) for line in b.lines for n in names_in(line) for w in wanted
+                _same(n, w) for line in b.lines for n in _WORD.findall(line) for w in wanted
             ):
                 continue
             out[key] = _with(b, b.confidence * OFF_FOCUS)
@@ -433,6 +434,32 @@ def _crash_about_dependency(out: dict[Key, Belief]) -> None:
         out[key] = _with(b, b.confidence * 0.7, parent=best)
 
 
+_MISSING_EFFECTS = frozenset(
+    {"wrong-dependency-address", "dns-resolution-failure", "crashloop-app-error", "db-unavailable"}
+)
+
+
+def _never_created(out: dict[Key, Belief], topo: Topology) -> None:
+    """Callers of a Service a quota kept from being created fail because it is missing."""
+    for svc, quota in topo.blocked.items():
+        cause = (quota, "resource-quota-exceeded")
+        if cause not in out:
+            continue
+        callers = {workload_name(s) for s, h, _p in topo.dependencies() if h.split(".")[0] == svc}
+        effects = [k for k in out if k[0].name in callers and k[1] in _MISSING_EFFECTS]
+        strongest = max((out[k].confidence for k in effects), default=0.0)
+        b = out[cause]
+        out[cause] = Belief(
+            noisy_or([b.confidence, 0.5 * strongest]),
+            b.evidence_ids,
+            b.lines,
+            b.rationale + f"; explains why {svc} is missing",
+            b.parent,
+        )
+        for k in effects:
+            out[k] = _with(out[k], out[k].confidence * 0.5, parent=cause)
+
+
 _POOLS = frozenset({"connection-pool-exhaustion", "db-connection-limit"})
 
 
@@ -464,6 +491,7 @@ def _held_pools(out: dict[Key, Belief], topo: Topology) -> None:
             )
 
 
+_WORD = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]")
 _CREATED = re.compile(r"\bcreated (?:Service|ConfigMap|Ingress)/")
 _FIRST_REVISION = re.compile(r"\brevision 1 \(first\)")
 _WRITTEN = re.compile(r"\b(?:data|stringData|binaryData)\.([A-Za-z_][\w.-]*[\w])")

@@ -246,6 +246,17 @@ def candidates(
                 namespace=ns_of,
             )
         )
+    for svc, sns in sorted(topo.missing_services, key=lambda s: (s[0], s[1] or "")):
+        if svc not in topo.blocked:  # why was it never created: a full quota refuses it
+            out.append(
+                _c(
+                    "kubectl_get",
+                    8.2,
+                    f"is a quota why {svc} does not exist",
+                    kind="resourcequotas",
+                    namespace=sns or ns,
+                )
+            )
     placing = {"node-selector-mismatch", "untolerated-taint", "node-cordoned"}
     if not topo.node_labels and any(k[1] in placing for k in beliefs):
         # which nodes the pods' selectors match decides which predicate is the fault

@@ -92,6 +92,8 @@ class Topology:
     pod_nodes: dict[str, str] = field(default_factory=dict)  # pod -> the node it runs on
     node_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # node -> labels
     service_ips: dict[str, str] = field(default_factory=dict)  # ClusterIP -> Service name
+    missing_services: set[tuple[str, str | None]] = field(default_factory=set)  # NotFound
+    blocked: dict[str, ResourceRef] = field(default_factory=dict)  # service -> quota refusing it
     # workload -> (port, protocol, name) of its containers; (service, ns) -> its port specs
     container_ports: dict[str, set[tuple[int, str, str]]] = field(default_factory=dict)
     service_ports: dict[tuple[str, str | None], list[tuple[str, str, str]]] = field(
