@@ -76,6 +76,7 @@ def create_app(container: Container, *, background: bool = True) -> ASGIApp:
         app.include_router(intake.router)
     app.include_router(changes.router)  # the change feed (docs/changes.md)
     app.include_router(changes.worker_router)
+    errors.declare_error_responses(app)
     return errors.BodyLimit(StrictJson(app), container.settings.max_body_bytes)
 
 

@@ -144,3 +144,51 @@ async def _too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+# The error statuses any operation may answer, each with the one error body.
+_DECLARED_ERRORS = {
+    "400": "malformed request",
+    "401": "missing, invalid, expired or revoked token",
+    "403": "the caller may not do this",
+    "404": "no such object",
+    "409": "the object is not in a state that allows this",
+    "413": "request body too large",
+    "422": "invalid request: the message names the field",
+    "429": "queue full or rate limited; see Retry-After",
+    "503": "storage or a dependency is unavailable; see Retry-After",
+}
+_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+        "details": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def declare_error_responses(app: FastAPI) -> None:
+    """Declare the error answers every operation may give in the OpenAPI document
+    (FastAPI lists only 200 and 422), so clients and fuzzers know them."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        doc = generate()
+        doc.setdefault("components", {}).setdefault("schemas", {})["Error"] = _ERROR_SCHEMA
+        ref = {"$ref": "#/components/schemas/Error"}
+        for item in doc.get("paths", {}).values():
+            for operation in item.values():
+                responses = operation.setdefault("responses", {})
+                for code, why in _DECLARED_ERRORS.items():
+                    responses[code] = {
+                        "description": why,
+                        "content": {"application/json": {"schema": ref}},
+                    }
+        app.openapi_schema = doc
+        return doc
+
+    app.openapi = openapi  # type: ignore[method-assign]

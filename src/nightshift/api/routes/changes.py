@@ -72,7 +72,12 @@ def change_out(c: Change) -> ChangeOut:
     )
 
 
-@router.post("", status_code=201, response_model=ChangeOut)
+@router.post(
+    "",
+    status_code=201,
+    response_model=ChangeOut,
+    responses={200: {"model": ChangeOut, "description": "the same change again: already stored"}},
+)
 def post_change(
     body: ChangeIn, request: Request, response: Response, who: Caller = Depends(sender)
 ) -> ChangeOut:
