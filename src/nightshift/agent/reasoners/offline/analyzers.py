@@ -138,6 +138,7 @@ def _slow_statements(database: str, text: str, out: Analysis) -> None:
             return
 
 
+_NOT_FOUND = re.compile(r"\bnot found\b|NotFound")
 _KNOWN_DBS = re.compile(r"\(known:\s*([^)]*)\)")
 
 
@@ -154,12 +155,15 @@ def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
                 if db and db != "none":
                     topo.kinds[f"database:{db}"] = "monitored"
     kind = (_str(p.get("kind")) or "").lower()
-    said_missing = re.search(r"\bnot found\b|NotFound", f"{result.text}\n{result.error or ''}")
-    if call.name == "kubectl_describe" and kind in ("service", "services", "svc") and said_missing:
-        # an object that was never created makes its callers fail ("no such host")
-        name = _str(p.get("name"))
-        if name and result.status is not ToolStatus.OK:
-            topo.missing_services.add((name, _str(p.get("namespace"))))
+    name = _str(p.get("name"))
+    if (
+        call.name == "kubectl_describe"
+        and kind in ("service", "services", "svc")
+        and name
+        and result.status is not ToolStatus.OK
+        and _NOT_FOUND.search(f"{result.text}\n{result.error or ''}")
+    ):  # an object that was never created makes its callers fail ("no such host")
+        topo.missing_services.add((name, _str(p.get("namespace"))))
     if result.status is not ToolStatus.OK or not result.text.strip():
         # the tool's own words say why it had nothing ("no changes in the last 60 minutes")
         said = result.error or " ".join(result.text.split()) or "empty answer"
