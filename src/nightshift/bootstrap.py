@@ -42,7 +42,7 @@ from nightshift.services.phases import PhaseService
 from nightshift.services.ports import ScenarioBrief
 from nightshift.services.principals import PrincipalService
 from nightshift.services.proposals import ProposalService, WorkflowPolicy
-from nightshift.services.remediation_port import Remediator
+from nightshift.services.remediation_port import RemediationJob, Remediator
 from nightshift.services.reviews import ReviewService
 from nightshift.services.stewardship import StewardshipService
 from nightshift.services.telemetry import Telemetry
@@ -54,6 +54,7 @@ from nightshift.store.database import Database
 from nightshift.store.private_files import private_dir
 
 if TYPE_CHECKING:
+    from nightshift.k8s.client import KubeApi
     from nightshift.secrets.vault_client import VaultEndpoint
 
 
@@ -393,7 +394,9 @@ def make_telemetry(settings: Settings, db: Database) -> Telemetry:
     )
 
 
-def make_remediator(settings: Settings, sources: SourcesFile) -> Remediator:
+def make_remediator(
+    settings: Settings, sources: SourcesFile, escalations: EscalationService | None = None
+) -> Remediator:
     """Approved actions run on the world the evidence came from: the simulated world
     for scenarios; the cluster, as the agent's phase ServiceAccount, when one is
     configured (``NIGHTSHIFT_REMEDIATOR``, or ``auto`` with a declared kubernetes source)."""
@@ -420,10 +423,42 @@ def make_remediator(settings: Settings, sources: SourcesFile) -> Remediator:
             # with a reason until the control plane can act there.
             log.warning("%s; cluster remediation is off", why)
             return RoutedRemediator(by_kind)
-        by_kind[SourceKind.KUBERNETES] = KubernetesRemediator(
-            KubeApi(access), settings.k8s_namespace, lambda job: (job.agent, job.trust_phase)
+        admin = KubeApi(access)
+        cluster: Remediator = KubernetesRemediator(
+            admin, settings.k8s_namespace, lambda job: (job.agent, job.trust_phase)
         )
+        if settings.gitops_repo is not None:
+            cluster = _gitops(settings, settings.gitops_repo, cluster, admin, escalations)
+        by_kind[SourceKind.KUBERNETES] = cluster
     return RoutedRemediator(by_kind)
+
+
+def _gitops(
+    settings: Settings,
+    repo: Path,
+    cluster: Remediator,
+    admin: KubeApi,
+    escalations: EscalationService | None,
+) -> Remediator:
+    """Agents' changes to objects Git declares are committed too (docs/gitops.md); a
+    live change Git could not record escalates: Git no longer describes production."""
+    from nightshift.gitops.modes import Mode, ModeTable
+    from nightshift.gitops.record import GitRecorder
+    from nightshift.gitops.working_copy import WorkingCopy
+    from nightshift.runtime.remediation.gitops import GitOpsRemediator
+    from nightshift.runtime.remediation.live_read import live_reader
+
+    modes = ModeTable(settings.environment, {k: Mode(v) for k, v in settings.gitops_modes.items()})
+
+    def diverged(job: RemediationJob, why: str) -> None:
+        if escalations is not None:
+            escalations.open_for(
+                job.investigation_id, kind="gitops_divergence", summary=why,
+                proposal_id=job.proposal_id or None,
+            )  # fmt: skip
+
+    recorder = GitRecorder(WorkingCopy(repo))
+    return GitOpsRemediator(cluster, recorder, modes, live_reader(admin), diverged)
 
 
 def _wire_alerts(c: Container) -> None:
@@ -469,7 +504,7 @@ def _wire_workflow(c: Container) -> None:
         kill_switch=c.kill_switch.kill_switch,
     )
     c.approvals = ApprovalService(c.proposals)
-    remediator = make_remediator(c.settings, c.sources)
+    remediator = make_remediator(c.settings, c.sources, c.escalations)
     if c.settings.test_crash_at:
         from nightshift.runtime.remediation.crash_point import CrashingRemediator
 

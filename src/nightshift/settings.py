@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     # Who executes approved actions: "auto" picks the cluster when a kubernetes source
     # is declared (the simulated world always for simulated scenarios).
     remediator: Literal["auto", "simulated", "kubernetes"] = "auto"
+    # GitOps (docs/gitops.md): the working copy that declares the cluster's objects,
+    # this deployment's environment, and the mode per action ("*" for the rest):
+    # live | git | live+git. Production defaults to live+git for declared objects.
+    environment: Literal["dev", "staging", "production"] = "dev"
+    gitops_repo: Path | None = None
+    gitops_modes: dict[str, Literal["live", "git", "live+git"]] = Field(default_factory=dict)
     # Fault injection for the recovery tests only: the control plane SIGKILLs itself
     # at this point of an execution (runtime/remediation/crash_point.py). Never in prod.
     test_crash_at: Literal["", "remediation.before_execute", "remediation.after_execute"] = ""

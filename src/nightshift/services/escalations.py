@@ -164,6 +164,22 @@ class EscalationService:
         )
         return row.id
 
+    def open_for(
+        self, investigation_id: str, *, kind: str, summary: str, proposal_id: str | None = None
+    ) -> str | None:
+        """Open (and deliver) an escalation about an investigation, in its own transaction."""
+        with self._db.transaction() as s:
+            inv = s.get(InvestigationRow, investigation_id)
+            agent = s.get(AgentRow, inv.agent_id) if inv is not None else None
+            if agent is None:
+                return None
+            esc = self.open_in(
+                s, agent, kind=kind, summary=summary,
+                investigation_id=investigation_id, proposal_id=proposal_id,
+            )  # fmt: skip
+        self.deliver([esc])
+        return esc
+
     def deliver(self, ids: Sequence[str | None]) -> None:
         wanted = [i for i in ids if i]
         if not wanted or not self._notifiers:

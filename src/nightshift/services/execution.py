@@ -35,7 +35,7 @@ from nightshift.services.proposals import (
     target_of,
 )
 from nightshift.services.remediation_port import RemediationJob, Remediator
-from nightshift.store.tables import ActionProposalRow, AgentRow, InvestigationRow
+from nightshift.store.tables import ActionProposalRow, AgentRow, InvestigationRow, UserRow
 from nightshift.worker_spec import WorkerSpec
 
 log = logging.getLogger(__name__)
@@ -244,7 +244,22 @@ class ExecutionService:
             # must take the remediation rights with it.
             trust_phase=agent.trust_phase if agent is not None else "",
             claimed_at=datetime.fromisoformat(claimed) if isinstance(claimed, str) else None,
+            owner=_user_name(s, agent.owner_id) if agent is not None else "",
+            approved_by=_user_name(s, row.decided_by) if row.decided_by else "",
+            decision=_decision_text(row.decision or {}),
+            proposal_id=row.id,
         )
+
+
+def _decision_text(decision: dict[str, Any]) -> str:
+    """The policy decision as one line: "require_approval (approval_required)"."""
+    outcome, reason = decision.get("outcome", ""), decision.get("reason", "")
+    return f"{outcome} ({reason})" if reason else str(outcome)
+
+
+def _user_name(s: Any, user_id: str) -> str:
+    user = s.get(UserRow, user_id)
+    return user.name if user is not None else user_id
 
 
 def transition(s: Any, row: ActionProposalRow, values: dict[str, Any]) -> None:

@@ -35,6 +35,12 @@ class RemediationJob:
     trust_phase: str = ""
     # When the control plane claimed the job: what changed after it is this job's doing.
     claimed_at: datetime | None = None
+    # Who is accountable, for records outside the audit trail (a GitOps commit):
+    # the agent's owner, the approver, the policy's decision, the proposal it ran for.
+    owner: str = ""
+    approved_by: str = ""
+    decision: str = ""
+    proposal_id: str = ""
 
     def source_of(self, kind: SourceKind) -> SourceConfig | None:
         return next((s for s in self.sources if s.kind is kind), None)

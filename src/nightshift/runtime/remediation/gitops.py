@@ -1,0 +1,202 @@
+"""Keeping Git authoritative around the cluster remediator (a wrapper).
+
+The cluster remediator changes live state; this wrapper decides, per action and
+environment (``gitops.modes``), whether the change happens live, as a commit to
+the GitOps working copy, or both, and records which. It never decides *whether*
+to act: policy and the approval did that already.
+
+- ``live`` (or an object Git does not declare, or an action that changes no
+  declared state): the inner remediator runs; the result says Git was not updated.
+- ``git``: the change is committed and nothing runs live; the GitOps controller
+  applies it. Only changes whose desired state the job carries can be committed
+  blind (a replica count, a recorded "before" state).
+- ``live+git``: the inner remediator runs first (the incident comes first); the
+  fields the action changed are then read back from the cluster and committed.
+  A refused commit (dirty working copy, object declared twice) leaves the live
+  fix in place and opens an escalation: Git no longer describes production.
+
+Rollback undoes the live change and reverts the commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from nightshift.gitops.declared import ObjectKey
+from nightshift.gitops.modes import ACTION_FIELDS, Mode, ModeTable, object_key
+from nightshift.gitops.record import CommitContext, GitRecorder
+from nightshift.gitops.working_copy import GitOpsRefused
+from nightshift.services.remediation_port import (
+    Observation,
+    RemediationJob,
+    Remediator,
+    StepResult,
+)
+
+log = logging.getLogger(__name__)
+
+# Reads the live object (as the control plane) for a job's target; None if it is gone.
+LiveReader = Callable[[RemediationJob], Mapping[str, Any] | None]
+# Told when Git could not be updated after a live change (opens an escalation).
+OnDivergence = Callable[[RemediationJob, str], None]
+
+
+def _at(obj: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = obj
+    for part in path:
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _blind_values(job: RemediationJob) -> dict[tuple[str, ...], Any] | None:
+    """The desired state of a ``git``-mode change, from the job alone (no live read)."""
+    if job.action == "scale-deployment" and isinstance(job.params.get("replicas"), int):
+        return {("spec", "replicas"): job.params["replicas"]}
+    before = job.params.get("before")
+    if job.action in ("revert-change", "revert-firewall-rule") and isinstance(before, Mapping):
+        return {(k,): v for k, v in before.items() if k not in ("metadata", "status")}
+    return None
+
+
+class GitOpsRemediator:
+    def __init__(
+        self,
+        inner: Remediator,
+        recorder: GitRecorder,
+        modes: ModeTable,
+        read_live: LiveReader,
+        on_divergence: OnDivergence | None = None,
+    ) -> None:
+        self._inner = inner
+        self._recorder = recorder
+        self._modes = modes
+        self._read_live = read_live
+        self._on_divergence = on_divergence
+
+    def _plan(self, job: RemediationJob) -> tuple[Mode, ObjectKey, str]:
+        """The mode that applies, and why a non-live mode fell back to live."""
+        mode = self._modes.mode_for(job.action)
+        key = object_key(job.target)
+        if mode is Mode.LIVE:
+            why = (
+                f"{job.action} changes no state Git declares"
+                if job.action not in ACTION_FIELDS
+                else "mode live"
+            )
+            return mode, key, why
+        try:
+            declared = self._recorder.declares(key)
+        except GitOpsRefused as exc:
+            return mode, key, f"cannot read what Git declares: {exc}"
+        if not declared:
+            return Mode.LIVE, key, f"Git does not declare {key}"
+        return mode, key, ""
+
+    def _context(self, job: RemediationJob, reason: str = "") -> CommitContext:
+        return CommitContext(
+            investigation_id=job.investigation_id,
+            agent=job.agent,
+            owner=job.owner,
+            approver=job.approved_by or "(automatic by policy)",
+            decision=job.decision or "allow",
+            audit_record=f"proposal {job.proposal_id}" if job.proposal_id else "-",
+            action=job.action,
+            reason=reason,
+        )
+
+    def dry_run(self, job: RemediationJob) -> StepResult:
+        return self._inner.dry_run(job)
+
+    def execute(self, job: RemediationJob) -> StepResult:
+        mode, key, why = self._plan(job)
+        if mode is Mode.GIT:
+            return self._commit_only(job, key)
+        done = self._inner.execute(job)
+        if mode is Mode.LIVE or why or not done.ok:
+            if why and done.ok:
+                return _with(done, f"live only: {why}", {"gitops": "live"})
+            return done
+        return self._commit_after(job, key, done)
+
+    def _commit_only(self, job: RemediationJob, key: ObjectKey) -> StepResult:
+        values = _blind_values(job)
+        if values is None:
+            return StepResult(
+                False,
+                f"{job.action} cannot be committed without running it (its result is only "
+                "known live); set its mode to live or live+git",
+            )
+        try:
+            rec = self._recorder.record(self._context(job), key, values, _summary(job))
+        except GitOpsRefused as exc:
+            return StepResult(False, f"not committed: {exc}")
+        return StepResult(
+            True,
+            f"committed {rec.commit.sha[:12]} to Git; nothing changed live until the GitOps "
+            "controller syncs it",
+            (rec.review,),
+            {"gitops": "git", "commit": rec.commit.sha},
+        )
+
+    def _commit_after(self, job: RemediationJob, key: ObjectKey, done: StepResult) -> StepResult:
+        live = self._read_live(job)
+        fields = ACTION_FIELDS[job.action]
+        if job.action in ("revert-change", "revert-firewall-rule"):
+            before = job.params.get("before")
+            if isinstance(before, Mapping):
+                fields = tuple((k,) for k in before if k not in ("metadata", "status"))
+        values = {p: _at(live, p) for p in fields} if live is not None else {}
+        try:
+            if not values or any(v is None for v in values.values()):
+                raise GitOpsRefused(f"{key} could not be read back after the change")
+            rec = self._recorder.record(self._context(job), key, values, _summary(job))
+        except GitOpsRefused as exc:
+            why = f"executed live, but Git was not updated: {exc}"
+            log.warning("investigation %s: %s", job.investigation_id, why)
+            if self._on_divergence is not None:
+                self._on_divergence(job, why)
+            return _with(done, why, {"gitops": "live", "git_refused": str(exc)})
+        return _with(
+            done,
+            f"and committed {rec.commit.sha[:12]} to Git",
+            {"gitops": "live+git", "commit": rec.commit.sha},
+            rec.review,
+        )
+
+    def symptoms_present(self, job: RemediationJob) -> bool:
+        return self._inner.symptoms_present(job)
+
+    def rollback(self, job: RemediationJob, inverse: str, undo: Mapping[str, Any]) -> StepResult:
+        gitops = undo.get("gitops")
+        done = StepResult(True, "nothing ran live") if gitops == "git" else None
+        if done is None:
+            done = self._inner.rollback(job, inverse, undo)
+        if gitops not in ("git", "live+git") or not done.ok:
+            return done
+        try:
+            revert = self._recorder.revert(self._context(job, "rollback"))
+        except GitOpsRefused as exc:
+            why = f"rolled back live, but the commit was not reverted: {exc}"
+            if self._on_divergence is not None:
+                self._on_divergence(job, why)
+            return _with(done, why, {})
+        return _with(done, f"and reverted in Git as {revert.sha[:12]}", {})
+
+    def observe(self, job: RemediationJob) -> Observation:
+        return self._inner.observe(job)
+
+
+def _summary(job: RemediationJob) -> str:
+    params = ", ".join(f"{k}={v}" for k, v in job.params.items() if k != "before")
+    return f"{job.action} on {job.target}" + (f" ({params})" if params else "")
+
+
+def _with(
+    done: StepResult, note: str, undo: Mapping[str, Any], change: str | None = None
+) -> StepResult:
+    changes = (*done.changes, change) if change else done.changes
+    return StepResult(done.ok, f"{done.message}; {note}", changes, {**done.undo, **undo})

@@ -1,0 +1,32 @@
+"""Reading a remediation target back from the cluster, as the control plane.
+
+After a live change the GitOps wrapper commits what the cluster now holds for the
+fields the action changed, so Git records the state the API server accepted (its
+defaults and admission included), not what Nightshift meant to send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from nightshift.gitops.modes import object_key
+from nightshift.k8s.apply import KINDS
+from nightshift.k8s.client import KubeApi, KubeError, resource_path
+from nightshift.services.remediation_port import RemediationJob
+
+
+def live_reader(admin: KubeApi) -> Callable[[RemediationJob], Mapping[str, Any] | None]:
+    def read(job: RemediationJob) -> Mapping[str, Any] | None:
+        key = object_key(job.target)
+        plural, namespaced = KINDS.get(key.kind, ("", True))
+        if not plural:
+            return None
+        version = f"{key.group}/v1" if key.group else "v1"
+        path = resource_path(version, plural, key.namespace if namespaced else None, key.name)
+        try:
+            return admin.get(path)
+        except KubeError:
+            return None
+
+    return read
