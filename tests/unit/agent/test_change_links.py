@@ -87,3 +87,25 @@ def test_a_service_finding_stays_on_the_service_when_a_deployment_shares_its_nam
         beliefs.add_finding(f, "e1")
     kinds = {k[0].kind for k in beliefs.evaluate(topo)}
     assert "Service" in kinds
+
+
+def _beliefs_after(changes: str) -> set[tuple[str, str]]:
+    out = Analysis()
+    parse_changes(changes, out, Topology())
+    beliefs = Beliefs()
+    for c in out.changes:
+        beliefs.add_change(c, "e1")
+    return {(k[0].kind, k[1]) for k in beliefs.evaluate(Topology())}
+
+
+CREATIONS = """\
+TIME                   AGE   DOMAIN        KIND      TARGET                        ACTOR   SUMMARY
+2026-12-02T13:10:31Z   3s    application   rollout   shop/Deployment/cart          helm    revision 1 (first) (current): image app=shop/cart:1.4.2
+2026-12-02T13:10:31Z   3s    network       config    shop/Service/cart             helm    created Service/cart (fields: spec.ports, spec.selector)
+"""  # noqa: E501
+
+
+def test_a_first_revision_and_a_new_service_are_creations_not_changes_to_roll_back() -> None:
+    assert _beliefs_after(CREATIONS) == set()
+    second = CREATIONS.replace("revision 1 (first)", "revision 2")
+    assert ("Deployment", "bad-deployment-rollout") in _beliefs_after(second)
