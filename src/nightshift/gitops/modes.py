@@ -19,6 +19,7 @@ from enum import StrEnum
 
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.gitops.declared import ObjectKey
+from nightshift.k8s.apply import KINDS
 
 
 class Mode(StrEnum):
@@ -55,8 +56,13 @@ _GROUPS = {
 }
 
 
+# Targets may spell a kind as the agent did ("deployment"); Git keys use the API's.
+_CANONICAL = {k.lower(): k for k in (*_GROUPS, *KINDS)}
+
+
 def object_key(ref: ResourceRef) -> ObjectKey:
-    return ObjectKey(_GROUPS.get(ref.kind, ""), ref.kind, ref.namespace or "", ref.name)
+    kind = _CANONICAL.get(ref.kind.lower().replace("-", ""), ref.kind)
+    return ObjectKey(_GROUPS.get(kind, ""), kind, ref.namespace or "", ref.name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,116 @@
+"""Agents' changes keep Git authoritative, on the real API server and a real Git
+repository: the same approved scale in each mode (live, git, live+git)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from nightshift.domain.diagnosis import ResourceRef
+from nightshift.gitops.modes import Mode, ModeTable
+from nightshift.gitops.record import GitRecorder
+from nightshift.gitops.working_copy import WorkingCopy
+from nightshift.k8s.client import KubeApi, resource_path
+from nightshift.runtime.remediation.gitops import GitOpsRemediator
+from nightshift.runtime.remediation.live_read import live_reader
+from nightshift.services.remediation_port import RemediationJob
+from tests.integration.k8s.conftest import APP_NS, LIMITED
+from tests.integration.k8s.test_governance import remediator
+
+pytestmark = pytest.mark.slow
+
+
+def _deployment(name: str, replicas: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": APP_NS},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": [{"name": "app", "image": f"{name}:1"}]},
+            },
+        },
+    }
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(cwd), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org",
+           "GIT_COMMITTER_NAME": "Ada", "GIT_COMMITTER_EMAIL": "ada@example.org"}  # fmt: skip
+    return subprocess.run(
+        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def _declared(tmp: Path, name: str) -> WorkingCopy:
+    root = tmp / "gitops"
+    root.mkdir()
+    _git(root, "init", "--quiet", "--initial-branch=main")
+    (root / f"{name}.yaml").write_text(yaml.safe_dump(_deployment(name, 1), sort_keys=False))
+    _git(root, "add", ".")
+    _git(root, "commit", "--quiet", "-m", "declared by the platform team")
+    return WorkingCopy(root)
+
+
+def _live_replicas(admin: KubeApi, name: str) -> int:
+    got = admin.get(resource_path("apps/v1", "deployments", APP_NS, name))
+    return int(got["spec"]["replicas"])
+
+
+def _git_replicas(copy: WorkingCopy, name: str) -> int:
+    return int(yaml.safe_load((copy.root / f"{name}.yaml").read_text())["spec"]["replicas"])
+
+
+@pytest.mark.parametrize("mode", [Mode.LIVE, Mode.GIT, Mode.LIVE_GIT])
+def test_an_approved_scale_in_each_mode(governed: KubeApi, tmp_path: Path, mode: Mode) -> None:
+    name = f"ledger-{mode.value.replace('+', '-')}"
+    governed.apply(
+        resource_path("apps/v1", "deployments", APP_NS, name),
+        _deployment(name, 1),
+        field_manager="argocd-controller",
+    )
+    copy = _declared(tmp_path, name)
+    fix = GitOpsRemediator(
+        remediator(governed),
+        GitRecorder(copy),
+        ModeTable("production", {"*": mode}),
+        live_reader(governed),
+    )
+    job = RemediationJob(
+        "inv-gitops-1",
+        "scale-deployment",
+        ResourceRef("Deployment", name, APP_NS),
+        {"agent": LIMITED.name, "replicas": 3},
+        agent=LIMITED.name,
+        owner="alice",
+        approved_by="grace",
+        decision="require_approval (approval_required)",
+        proposal_id="p-1",
+    )
+    assert fix.dry_run(job).ok
+    done = fix.execute(job)
+    assert done.ok, done.message
+    log = _git(copy.root, "log", "--format=%B")
+    if mode is Mode.LIVE:
+        assert (_live_replicas(governed, name), _git_replicas(copy, name)) == (3, 1)
+        assert "live only: mode live" in done.message
+        assert "Nightshift-Investigation" not in log
+        return
+    assert "Nightshift-Investigation: inv-gitops-1" in log and "Approved-By: grace" in log
+    assert _git_replicas(copy, name) == 3
+    if mode is Mode.GIT:
+        assert _live_replicas(governed, name) == 1  # nothing ran live ...
+        committed = yaml.safe_load((copy.root / f"{name}.yaml").read_text())
+        path = resource_path("apps/v1", "deployments", APP_NS, name)
+        governed.apply(path, committed, field_manager="argocd-controller")  # ... until synced
+    assert _live_replicas(governed, name) == 3
+    back = fix.rollback(job, "scale-deployment", done.undo)
+    assert back.ok, back.message
+    assert _git_replicas(copy, name) == 1
