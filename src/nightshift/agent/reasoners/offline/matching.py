@@ -205,11 +205,9 @@ def match_by_line(
         count = 0
         for idx in lines:
             line = line_at(idx).strip()
-            if _IGNORED.search(line) or (
-                pattern.literals is not None and not pattern.regex.search(line)
-            ):
+            m = pattern.regex.search(line)  # once: it decides and places the excerpt
+            if (pattern.literals is not None and m is None) or _IGNORED.search(line):
                 continue
-            m = pattern.regex.search(line)
             shown = excerpt(line, m.start(), m.end()) if m else line[:240]
             hits.setdefault(idx, []).append((pattern.signal, shown))
             count += 1
