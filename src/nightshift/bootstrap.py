@@ -235,7 +235,7 @@ def worker_env(settings: Settings, sources: SourcesFile) -> dict[str, str]:
 
 
 def local_executor(settings: Settings, on_exit: ExitHandler) -> Executor:
-    return LocalExecutor(settings.logs_dir, on_exit)
+    return LocalExecutor(settings.logs_dir, on_exit, template=settings.worker_template)
 
 
 def kubernetes_executor(settings: Settings, on_exit: ExitHandler) -> Executor:

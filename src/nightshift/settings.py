@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     public_url: str = ""  # URL workers use to reach the API; empty: http://host:port
 
     executor: Literal["local", "kubernetes"] = "local"
+    # Local executor: fork workers from a template that has imported the worker
+    # (docs/control-plane.md, "Worker start-up"); off: spawn each one.
+    worker_template: bool = True
     secrets_backend: Literal["local", "vault"] = "local"
     reasoner: Literal["offline"] = "offline"
     # Evidence sources (see docs/sources.md): the YAML file declaring the real systems

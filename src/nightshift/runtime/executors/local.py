@@ -6,12 +6,19 @@ from outside, a fresh temp dir as cwd and HOME (removed afterwards), a
 minimal environment (the control plane's own settings and secrets are not
 inherited) and its own log file. One watcher thread per worker blocks in
 wait4() so exit status and resource usage are exact, not polled.
+
+With ``template=True`` a worker template (``local_template``/``local_zygote``)
+that has already imported the worker forks each unit instead: same isolation,
+set up in the child before any worker code, for a start-up near fork's cost.
+The template's wait4 reports exit and usage. When it is not up, units are
+spawned as above and the log says so.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import resource
 import shutil
@@ -23,8 +30,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from nightshift.domain.vocabulary import InvestigationStatus
+from nightshift.runtime.executors.local_template import (
+    WORKER_ENTRY,
+    ChildExit,
+    ForkRequest,
+    TemplateUnavailable,
+    WorkerTemplate,
+    template_env,
+)
 from nightshift.runtime.executors.protocol import (
     SECRETS_FD_ENV,
     ExitHandler,
@@ -32,15 +48,19 @@ from nightshift.runtime.executors.protocol import (
     WorkerLaunch,
 )
 
+log = logging.getLogger("nightshift.executor")
+
 EXIT_OUT_OF_MEMORY = 3  # the worker's own code when it catches MemoryError
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
 _TERM_GRACE_SECONDS = 5.0
+_TEMPLATE_FIRST_READY_SECONDS = 15.0
 
 
 @dataclass
 class _Unit:
     launch: WorkerLaunch
-    proc: subprocess.Popen[bytes]
+    pid: int
+    proc: subprocess.Popen[bytes] | None  # None when the template forked it
     workdir: Path
     started: float
     deadline_timer: threading.Timer
@@ -51,20 +71,40 @@ class _Unit:
 
 
 class LocalExecutor:
-    def __init__(self, logs_dir: Path, on_exit: ExitHandler, *, python: str | None = None) -> None:
+    def __init__(
+        self,
+        logs_dir: Path,
+        on_exit: ExitHandler,
+        *,
+        python: str | None = None,
+        template: bool = False,
+        template_entry: str = WORKER_ENTRY,
+    ) -> None:
         self._logs_dir = logs_dir
         self._logs_dir.mkdir(parents=True, exist_ok=True)
         self._on_exit = on_exit
         self._python = python or sys.executable
         self._units: dict[str, _Unit] = {}
+        self._by_pid: dict[int, _Unit] = {}
+        self._early_exits: dict[int, ChildExit] = {}  # exits that beat their registration
         self._lock = threading.Lock()
+        self.template: WorkerTemplate | None = None
+        if template:
+            self.template = WorkerTemplate(
+                sys.executable if python is None else python,
+                template_env(_base_env()),
+                logs_dir / "worker-template.txt",
+                self._template_exit,
+                self._template_lost,
+                entry=template_entry,
+            )
 
     def log_path(self, investigation_id: str) -> Path:
         return self._logs_dir / f"{investigation_id}.log"
 
     def start(self, launch: WorkerLaunch) -> str:
         workdir = _workdir(launch.investigation_id)
-        env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
+        env = _base_env()
         env.update(
             HOME=str(workdir),
             TMPDIR=str(workdir),
@@ -76,38 +116,91 @@ class LocalExecutor:
         # of the same uid reads /proc/<pid>/environ, and popping a variable later
         # does not change what it shows.
         secrets_fd = _secrets_pipe(launch)
-        env[SECRETS_FD_ENV] = str(secrets_fd)
+        proc: subprocess.Popen[bytes] | None = None
+        try:
+            with open(self.log_path(launch.investigation_id), "ab") as log_file:
+                pid = self._fork(launch, env, workdir, log_file.fileno(), secrets_fd)
+                if pid is None:
+                    proc = self._spawn(launch, env, workdir, log_file, secrets_fd)
+                    pid = proc.pid
+        finally:
+            os.close(secrets_fd)
+        timer = threading.Timer(launch.limits.deadline_seconds, self._deadline, [launch])
+        timer.daemon = True
+        unit = _Unit(
+            launch,
+            pid,
+            proc,
+            workdir,
+            time.monotonic(),
+            timer,
+            self.log_path(launch.investigation_id),
+        )
+        with self._lock:
+            self._units[launch.investigation_id] = unit
+            self._by_pid[pid] = unit
+            early = self._early_exits.pop(pid, None)
+        timer.start()
+        if proc is not None:
+            threading.Thread(
+                target=self._watch, args=(unit,), name=f"watch-{pid}", daemon=True
+            ).start()
+        elif early is not None:
+            self._template_exit(early)
+        return f"pid:{pid}:{_start_ticks(pid)}"
+
+    def _fork(
+        self, launch: WorkerLaunch, env: dict[str, str], workdir: Path, log_fd: int, secrets_fd: int
+    ) -> int | None:
+        """The pid the template forked, or None: spawn instead (and say why)."""
+        if self.template is None:
+            return None
+        req = ForkRequest(
+            launch.investigation_id,
+            launch.api_url,
+            env,
+            workdir,
+            launch.limits.memory_mb * 1024 * 1024,
+            launch.limits.cpu_seconds,
+        )
+        if not self.template.started:
+            # Started with the first unit, not with the executor: a control plane
+            # that never runs a local worker (tests, Jobs) never pays its imports.
+            self.template.start()
+            self.template.wait_ready(_TEMPLATE_FIRST_READY_SECONDS)
+        try:
+            return self.template.fork(req, log_fd, secrets_fd)
+        except TemplateUnavailable as exc:
+            log.warning("%s; spawning the worker for %s", exc, launch.investigation_id)
+            return None
+
+    def _spawn(
+        self,
+        launch: WorkerLaunch,
+        env: dict[str, str],
+        workdir: Path,
+        log_file: Any,
+        secrets_fd: int,
+    ) -> subprocess.Popen[bytes]:
+        env = {**env, SECRETS_FD_ENV: str(secrets_fd)}
         argv = [
             self._python, "-m", "nightshift", "agent", "run",
             "--investigation", launch.investigation_id,
             "--api", launch.api_url,
         ]  # fmt: skip
-        with open(self.log_path(launch.investigation_id), "ab") as log:
-            proc = subprocess.Popen(
-                argv,
-                cwd=workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-                close_fds=True,
-                pass_fds=(secrets_fd,),
-            )
-        os.close(secrets_fd)
-        _apply_limits(proc.pid, launch)
-        timer = threading.Timer(launch.limits.deadline_seconds, self._deadline, [launch])
-        timer.daemon = True
-        unit = _Unit(
-            launch, proc, workdir, time.monotonic(), timer, self.log_path(launch.investigation_id)
+        proc = subprocess.Popen(
+            argv,
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            close_fds=True,
+            pass_fds=(secrets_fd,),
         )
-        with self._lock:
-            self._units[launch.investigation_id] = unit
-        timer.start()
-        threading.Thread(
-            target=self._watch, args=(unit,), name=f"watch-{proc.pid}", daemon=True
-        ).start()
-        return f"pid:{proc.pid}:{_start_ticks(proc.pid)}"
+        _apply_limits(proc.pid, launch)
+        return proc
 
     def stop(self, investigation_id: str, reason: str) -> None:
         with self._lock:
@@ -117,10 +210,8 @@ class LocalExecutor:
         with unit.lock:
             if unit.stop_reason is None:
                 unit.stop_reason = reason
-        _signal_group(unit.proc.pid, signal.SIGTERM)
-        killer = threading.Timer(
-            _TERM_GRACE_SECONDS, _signal_group, [unit.proc.pid, signal.SIGKILL]
-        )
+        _signal_group(unit.pid, signal.SIGTERM)
+        killer = threading.Timer(_TERM_GRACE_SECONDS, _signal_group, [unit.pid, signal.SIGKILL])
         killer.daemon = True
         killer.start()
 
@@ -161,6 +252,8 @@ class LocalExecutor:
             units = list(self._units.values())
         for unit in units:
             self.stop(unit.launch.investigation_id, "control plane shutting down")
+        if self.template is not None:
+            self.template.close()
 
     def purge_logs(self, older_than_seconds: float) -> int:
         cutoff = time.time() - older_than_seconds
@@ -180,28 +273,62 @@ class LocalExecutor:
             return
         with unit.lock:
             unit.deadline_hit = True
-        _signal_group(unit.proc.pid, signal.SIGKILL)
+        _signal_group(unit.pid, signal.SIGKILL)
 
     def _watch(self, unit: _Unit) -> None:
-        pid = unit.proc.pid
-        _, status, usage = os.wait4(pid, 0)
-        unit.proc.returncode = os.waitstatus_to_exitcode(status)
+        _, status, usage = os.wait4(unit.pid, 0)
+        self._finish(unit, status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+
+    def _template_exit(self, done: ChildExit) -> None:
+        with self._lock:
+            unit = self._by_pid.get(done.pid)
+            if unit is None:
+                self._early_exits[done.pid] = done
+                return
+        self._finish(unit, done.status, done.cpu_seconds, done.max_rss_kb)
+
+    def _template_lost(self, pids: list[int]) -> None:
+        """The template died: its children's exits will never be reported, so end them."""
+        for pid in pids:
+            with self._lock:
+                unit = self._by_pid.get(pid)
+            if unit is None:
+                continue
+            with unit.lock:
+                stopped = unit.stop_reason is not None
+            _signal_group(pid, signal.SIGKILL)
+            self._finish(unit, signal.SIGKILL, 0.0, 0, lost=not stopped)
+
+    def _finish(
+        self, unit: _Unit, status: int, cpu: float, maxrss_kb: int, *, lost: bool = False
+    ) -> None:
+        if unit.proc is not None:
+            unit.proc.returncode = os.waitstatus_to_exitcode(status)
         unit.deadline_timer.cancel()
-        _signal_group(pid, signal.SIGKILL)  # reap stragglers left in the group
+        _signal_group(unit.pid, signal.SIGKILL)  # reap stragglers left in the group
         wall = time.monotonic() - unit.started
         shutil.rmtree(unit.workdir, ignore_errors=True)
         resources = {
-            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 3),
-            "max_rss_mb": round(usage.ru_maxrss / 1024, 1),
+            "cpu_seconds": round(cpu, 3),
+            "max_rss_mb": round(maxrss_kb / 1024, 1),
             "wall_seconds": round(wall, 3),
         }
+        exit_ = _classify(unit, status, resources)
+        if lost:
+            exit_ = WorkerExit(unit.launch.investigation_id, InvestigationStatus.FAILED,
+                               "worker template died; worker stopped", resources)  # fmt: skip
         try:
-            self._on_exit(_classify(unit, status, resources))
+            self._on_exit(exit_)
         finally:
             # Tracked until its exit is handed over, so the reconciler never takes a
             # unit being reported for one whose end went unrecorded.
             with self._lock:
                 self._units.pop(unit.launch.investigation_id, None)
+                self._by_pid.pop(unit.pid, None)
+
+
+def _base_env() -> dict[str, str]:
+    return {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
 
 
 def _classify(unit: _Unit, status: int, resources: dict[str, float]) -> WorkerExit:

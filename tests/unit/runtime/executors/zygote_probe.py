@@ -1,0 +1,63 @@
+"""A stand-in worker entry for the template's children (``module:function``).
+
+It reports what the child sees (its group, limits, environment, temp dir,
+descriptors, secrets, RNG, module state) to the file named in PROBE_OUT, or
+misbehaves as PROBE_MODE says, so each test checks one isolation property on
+a real forked process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import resource
+import tempfile
+import time
+
+# Set by a "taint" child; a later child must not see it.
+TAINT: str | None = None
+
+
+def main(inv_id: str, api_url: str) -> int:
+    global TAINT
+    mode = os.environ.get("PROBE_MODE", "report")
+    if mode == "sleep":
+        time.sleep(120)
+    elif mode == "eat":
+        block = bytearray(4 * 1024**3)
+        return len(block)
+    elif mode == "burn":
+        while True:
+            pass
+    fds = {}
+    for name in os.listdir("/proc/self/fd"):
+        # the listing's own directory descriptor is closed by now
+        with contextlib.suppress(OSError):
+            fds[int(name)] = os.readlink(f"/proc/self/fd/{name}")
+    fd_secret = int(os.environ["NIGHTSHIFT_WORKER_SECRETS_FD"])
+    with os.fdopen(fd_secret, "rb") as pipe:
+        secrets = json.loads(pipe.read())
+    report = {
+        "inv": inv_id,
+        "api": api_url,
+        "pid": os.getpid(),
+        "ppid": os.getppid(),
+        "pgid": os.getpgid(0),
+        "sid": os.getsid(0),
+        "rlimit_as": list(resource.getrlimit(resource.RLIMIT_AS)),
+        "rlimit_cpu": list(resource.getrlimit(resource.RLIMIT_CPU)),
+        "env": dict(os.environ),
+        "cwd": os.getcwd(),
+        "gettempdir": tempfile.gettempdir(),
+        "fds": fds,
+        "secrets": secrets,
+        "random": random.random(),
+        "taint_seen": TAINT,
+    }
+    TAINT = inv_id  # a leak would show in the next child's "taint_seen"
+    with open(os.environ["PROBE_OUT"], "w") as out:
+        json.dump(report, out)
+    print("probe done")
+    return 0
