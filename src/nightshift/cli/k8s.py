@@ -170,13 +170,23 @@ def drift(
     kubeconfig: KubeconfigOpt = None,
     context: ContextOpt = None,
     fix: Annotated[bool, typer.Option("--fix", help="revert what was widened", metavar="")] = False,
+    git: Annotated[
+        Path | None,
+        typer.Option(
+            "--git",
+            help="also compare the objects this GitOps working copy declares with the cluster, "
+            "naming who changed each field",
+        ),
+    ] = None,
 ) -> None:
-    """Compare live RBAC and effective permissions with the registry; exit 1 on drift."""
+    """Compare live RBAC and effective permissions with the registry (and, with --git,
+    the cluster with Git); exit 1 on drift."""
     from nightshift.k8s.drift import check_drift
     from nightshift.k8s.render import RenderConfig
 
+    api = _api(kubeconfig, context)
     report = check_drift(
-        _api(kubeconfig, context),
+        api,
         _identities(agents),
         load_action_catalog(),
         RenderConfig(agents_namespace=namespace),
@@ -186,8 +196,42 @@ def drift(
         typer.echo(str(finding))
     for line in report.fixed:
         typer.echo(f"fixed: {line}")
-    if not report.findings:
+    git_found = _git_drift(api, git) if git is not None else 0
+    if not report.findings and not git_found:
         typer.echo("no drift")
         return
-    if not fix:
+    if git_found or not fix:
         raise typer.Exit(1)
+
+
+def _git_drift(api: Any, repo: Path) -> int:
+    """Print every difference between Git and the cluster with its author; how many."""
+    from nightshift.gitops.drift import git_drift
+    from nightshift.gitops.working_copy import GitOpsRefused, WorkingCopy
+    from nightshift.k8s.apply import KINDS
+    from nightshift.k8s.client import KubeError, resource_path
+
+    def live(key: Any) -> Any:
+        plural, namespaced = KINDS.get(key.kind, ("", True))
+        if not plural:
+            return None
+        version = f"{key.group}/v1" if key.group else "v1"
+        try:
+            return api.get(resource_path(version, plural, key.namespace if namespaced else None,
+                                         key.name))  # fmt: skip
+        except KubeError:
+            return None
+
+    try:
+        found = git_drift(WorkingCopy(repo), live)
+    except GitOpsRefused as exc:
+        fail(f"cannot read {repo}: {exc}", code=2)
+    for item in found:
+        typer.echo(str(item))
+    escalate = [d for d in found if d.needs_escalation]
+    if escalate:
+        typer.echo(
+            f"{len(escalate)} change(s) by Nightshift are not in Git: commit them or undo "
+            "them (docs/gitops.md)"
+        )
+    return len(found)

@@ -8,9 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 import yaml
+from typer.testing import CliRunner
 
+from nightshift.cli.k8s import register
+from nightshift.domain.agent_codec import identity_to
 from nightshift.domain.diagnosis import ResourceRef
+from nightshift.gitops.drift import git_drift
 from nightshift.gitops.modes import Mode, ModeTable
 from nightshift.gitops.record import GitRecorder
 from nightshift.gitops.working_copy import WorkingCopy
@@ -18,7 +23,8 @@ from nightshift.k8s.client import KubeApi, resource_path
 from nightshift.runtime.remediation.gitops import GitOpsRemediator
 from nightshift.runtime.remediation.live_read import live_reader
 from nightshift.services.remediation_port import RemediationJob
-from tests.integration.k8s.conftest import APP_NS, LIMITED
+from tests.integration.k8s.cluster import ControlPlane
+from tests.integration.k8s.conftest import AGENTS, AGENTS_NS, APP_NS, LIMITED
 from tests.integration.k8s.test_governance import remediator
 
 pytestmark = pytest.mark.slow
@@ -111,6 +117,54 @@ def test_an_approved_scale_in_each_mode(governed: KubeApi, tmp_path: Path, mode:
         path = resource_path("apps/v1", "deployments", APP_NS, name)
         governed.apply(path, committed, field_manager="argocd-controller")  # ... until synced
     assert _live_replicas(governed, name) == 3
+    if mode is Mode.LIVE_GIT:  # Git and the cluster agree again
+        drift = git_drift(copy, lambda key: governed.get(resource_path(
+            "apps/v1", "deployments", key.namespace, key.name)))  # fmt: skip
+        assert drift == [], [str(d) for d in drift]
     back = fix.rollback(job, "scale-deployment", done.undo)
     assert back.ok, back.message
     assert _git_replicas(copy, name) == 1
+
+
+def test_drift_names_its_author_nightshift_without_a_commit_and_a_human_edit(
+    control_plane: ControlPlane, governed: KubeApi, tmp_path: Path
+) -> None:
+    name = "basket"
+    path = resource_path("apps/v1", "deployments", APP_NS, name)
+    governed.apply(path, _deployment(name, 1), field_manager="argocd-controller")
+    copy = _declared(tmp_path, name)
+    live_only = GitOpsRemediator(
+        remediator(governed), GitRecorder(copy), ModeTable("dev"), live_reader(governed)
+    )
+    scale = RemediationJob(
+        "inv-drift-1", "scale-deployment", ResourceRef("Deployment", name, APP_NS),
+        {"agent": LIMITED.name, "replicas": 4}, agent=LIMITED.name,
+    )  # fmt: skip
+    assert live_only.execute(scale).ok
+    edited = {  # a human, out of band: only the field they change
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": APP_NS},
+        "spec": {
+            "template": {"spec": {"containers": [{"name": "app", "image": "basket:2-hotfix"}]}}
+        },
+    }
+    governed.apply(path, edited, field_manager="kubectl-edit")
+
+    agents = tmp_path / "agents.yaml"
+    agents.write_text(yaml.safe_dump({"agents": [identity_to(a) for a in AGENTS]}))
+    app = typer.Typer()
+    register(app)
+    drift = CliRunner().invoke(app, [
+        "k8s", "drift", "--agents", str(agents), "--namespace", AGENTS_NS,
+        "--kubeconfig", str(control_plane.kubeconfig), "--git", str(copy.root),
+    ])  # fmt: skip
+    assert drift.exit_code == 1, drift.output
+    lines = drift.output.splitlines()
+    replicas = next(line for line in lines if "spec.replicas" in line)
+    assert replicas.startswith(f"[nightshift] {APP_NS}/Deployment/{name} spec.replicas")
+    assert "git=1 live=4" in replicas and "NO COMMIT: escalate" in replicas
+    image = next(line for line in lines if "containers[0].image" in line)
+    assert image.startswith(f"[drift] {APP_NS}/Deployment/{name}")
+    assert "changed by field manager kubectl-edit" in image
+    assert "1 change(s) by Nightshift are not in Git" in drift.output
