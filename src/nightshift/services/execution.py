@@ -34,12 +34,14 @@ from nightshift.services.proposals import (
     sees_hidden,
     target_of,
 )
-from nightshift.services.remediation_port import RemediationJob, Remediator
+from nightshift.services.remediation_port import RemediationJob, Remediator, StepResult
 from nightshift.store.tables import ActionProposalRow, AgentRow, InvestigationRow, UserRow
 from nightshift.worker_spec import WorkerSpec
 
 log = logging.getLogger(__name__)
 CLAIMED_AT = "claimed_at"  # in the proposal's result: when the execution started
+ROLLBACK_STARTED_AT = "rollback_started_at"  # ... and when a rollback started
+ROLLING_BACK = "rolling_back"
 
 
 class ExecutionService:
@@ -99,9 +101,18 @@ class ExecutionService:
             job = self.job_of(s, row)
             undo = dict(((row.result or {}).get("execute") or {}).get("undo") or {})
             result = dict(row.result or {})
-            transition(s, row, {"status": "rolling_back", "version": row.version + 1})
-        step = self.remediator.rollback(job, inverse, undo)
-        after = self.remediator.symptoms_present(job)
+            # Stamped, so the reconciler can tell a rollback nobody runs any more
+            # (the process died) from one a live replica is running now.
+            started = {**result, ROLLBACK_STARTED_AT: datetime.now(UTC).isoformat()}
+            transition(
+                s, row, {"status": ROLLING_BACK, "version": row.version + 1, "result": started}
+            )
+        try:
+            step = self.remediator.rollback(job, inverse, undo)
+            after = self.remediator.symptoms_present(job)
+        except Exception as exc:  # never leave "rolling_back": the action is still in effect
+            log.exception("rolling back proposal %s failed", proposal_id)
+            step, after = StepResult(False, f"{type(exc).__name__}: {exc}"), True
         result["rollback"] = {
             **step.to_dict(),
             "inverse": inverse,

@@ -18,8 +18,14 @@ from typing import Any
 from sqlalchemy import select
 
 from nightshift.services.escalations import system_entry
-from nightshift.services.execution import CLAIMED_AT, ExecutionService, transition
-from nightshift.services.proposals import EXECUTED, EXECUTING, FAILED
+from nightshift.services.execution import (
+    CLAIMED_AT,
+    ROLLBACK_STARTED_AT,
+    ROLLING_BACK,
+    ExecutionService,
+    transition,
+)
+from nightshift.services.proposals import EXECUTED, EXECUTING, FAILED, ROLLED_BACK
 from nightshift.services.remediation_port import Observation, RemediationJob
 from nightshift.store.tables import ActionProposalRow, AgentRow, as_utc
 
@@ -45,6 +51,7 @@ class InterruptedExecutions:
             ).all()
         due = [pid for pid, result in rows if _claimed_before(result, claimed_before)]
         done = sum(1 for pid in due if self._settle(pid))
+        done += self._reconcile_rollbacks(claimed_before)
         if done:
             log.warning("reconciled %d interrupted execution(s)", done)
         return done
@@ -110,6 +117,81 @@ class InterruptedExecutions:
         self._p.escalations.deliver([escalation])
         return True
 
+    def _reconcile_rollbacks(self, claimed_before: datetime | None) -> int:
+        with self._db.read() as s:
+            rows = s.execute(
+                select(ActionProposalRow.id, ActionProposalRow.result).where(
+                    ActionProposalRow.status == ROLLING_BACK
+                )
+            ).all()
+        due = [
+            pid
+            for pid, result in rows
+            if _claimed_before(result, claimed_before, key=ROLLBACK_STARTED_AT)
+        ]
+        return sum(1 for pid in due if self._settle_rollback(pid))
+
+    def _settle_rollback(self, proposal_id: str) -> bool:
+        """A rollback nobody saw finish: the forward action still in effect means the
+        inverse did not take (back to ``executed``, it may be rolled back again); not
+        in effect means it did (``rolled_back``); unknown stays ``executed`` for a
+        human to check. Either way an escalation says so."""
+        with self._db.read() as s:
+            row = s.get(ActionProposalRow, proposal_id)
+            if row is None or row.status != ROLLING_BACK:
+                return False
+            job = self._x.job_of(s, row)
+        seen = self._observe(job, {})
+        undone = seen.effect == "not_in_effect"
+        head = f"the control plane stopped while rolling back {job.action} on {job.target}"
+        if undone:
+            reason = f"{head}; the rollback took effect ({seen.detail}): check {job.target}"
+        elif seen.effect == "in_effect":
+            reason = f"{head}; the action is still in effect ({seen.detail}): roll back again"
+        else:
+            reason = f"{head}; its state cannot be told ({seen.detail}): check {job.target}"
+        now = datetime.now(UTC)
+        with self._db.transaction() as s:
+            row = s.get(ActionProposalRow, proposal_id)
+            if row is None or row.status != ROLLING_BACK:
+                return False
+            result = {**(row.result or {}), "rollback": {"interrupted": True, "reason": reason,
+                      **seen.to_dict()}}  # fmt: skip
+            values: dict[str, Any] = {
+                "status": ROLLED_BACK if undone else EXECUTED,
+                "version": row.version + 1,
+                "result": result,
+            }
+            if undone:
+                values["rolled_back_at"] = now
+            transition(s, row, values)
+            self._p.audit.append_in(
+                s,
+                [
+                    system_entry(
+                        intent=f"reconcile the interrupted rollback of {job.action}",
+                        decision="rolled_back" if undone else "executed",
+                        reason=reason,
+                        request={"proposal": proposal_id, "observation": seen.to_dict()},
+                        inv=job.investigation_id,
+                    )
+                ],
+            )
+            agent = s.get(AgentRow, row.agent_id)
+            assert agent is not None
+            escalation = self._p.escalations.open_in(
+                s,
+                agent,
+                kind="remediation_interrupted",
+                summary=reason,
+                investigation_id=job.investigation_id,
+                proposal_id=proposal_id,
+                extra={"rollback": result["rollback"]},
+                system=True,
+            )
+        self._p.escalations.deliver([escalation])
+        return True
+
     def _observe(self, job: RemediationJob, recorded: dict[str, Any]) -> Observation:
         dry = recorded.get("dry_run")
         if isinstance(dry, dict) and dry.get("ok") is False:
@@ -130,10 +212,12 @@ class InterruptedExecutions:
             return True
 
 
-def _claimed_before(result: dict[str, Any] | None, bound: datetime | None) -> bool:
+def _claimed_before(
+    result: dict[str, Any] | None, bound: datetime | None, *, key: str = CLAIMED_AT
+) -> bool:
     if bound is None:
         return True
-    claimed = (result or {}).get(CLAIMED_AT)
+    claimed = (result or {}).get(key)
     if not isinstance(claimed, str):
         return True  # claimed before claims were stamped: long ago
     return as_utc(datetime.fromisoformat(claimed)) < bound

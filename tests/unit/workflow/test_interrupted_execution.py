@@ -137,3 +137,74 @@ def test_an_unreadable_target_is_settled_failed_and_names_a_check_by_hand(
     assert done["status"] == "failed"
     assert done["result"]["interrupted"]["effect"] == "unknown"
     assert "by hand" in done["result"]["interrupted"]["reason"]
+
+
+class RollbackFails:
+    """A real remediator whose rollback raises, or 'dies' (after undoing or not)."""
+
+    def __init__(self, inner: Remediator, error: BaseException, *, undo_first: bool) -> None:
+        self.inner, self.error, self.undo_first = inner, error, undo_first
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+    def rollback(self, job: RemediationJob, inverse: str, undo: Mapping[str, Any]) -> StepResult:
+        if self.undo_first:
+            self.inner.rollback(job, inverse, undo)
+        raise self.error
+
+
+def _executed(client: TestClient, world: World) -> str:
+    agent(world, "fixer", "limited-remediation")
+    inv_id, worker = start(client, world, "fixer")
+    pid = str(
+        propose(client, inv_id, worker, "scale-deployment", CHECKOUT, params={"replicas": 3})["id"]
+    )
+    approved = client.post(f"/v1/approvals/{pid}/approve", headers=world.auth("operator"))
+    assert approved.json()["status"] == "executed", approved.text
+    return pid
+
+
+def _rollback(client: TestClient, world: World, pid: str) -> Any:
+    return client.post(
+        f"/v1/approvals/{pid}/rollback", json={"reason": "undo"}, headers=world.auth("operator")
+    )
+
+
+def test_a_rollback_whose_remediator_raises_is_not_left_rolling_back(
+    client: TestClient, world: World
+) -> None:
+    pid = _executed(client, world)
+    execution = world.container.execution
+    real = execution.remediator
+    execution.remediator = RollbackFails(real, RuntimeError("API server down"), undo_first=False)
+    refused = _rollback(client, world, pid)
+    assert refused.status_code == 409 and "API server down" in refused.json()["message"]
+    execution.remediator = real
+    after = client.get(f"/v1/approvals/{pid}", headers=world.auth("operator")).json()
+    assert after["status"] == "executed"  # still in effect, and may be rolled back again
+    assert _rollback(client, world, pid).json()["status"] == "rolled_back"
+
+
+@pytest.mark.parametrize(("undo_first", "ends"), [(True, "rolled_back"), (False, "executed")])
+def test_a_rollback_interrupted_by_a_crash_is_settled_at_restart(
+    client: TestClient, world: World, undo_first: bool, ends: str
+) -> None:
+    pid = _executed(client, world)
+    execution = world.container.execution
+    real = execution.remediator
+    execution.remediator = RollbackFails(real, ProcessDied(), undo_first=undo_first)
+    operator = world.container.principals.authenticate(world.tokens["operator"])
+    assert operator is not None
+    with pytest.raises(ProcessDied):  # the process dies mid-rollback
+        execution.rollback(pid, operator, "undo")
+    execution.remediator = real
+    stuck = client.get(f"/v1/approvals/{pid}", headers=world.auth("operator")).json()
+    assert stuck["status"] == "rolling_back"
+    assert world.container.reconciler.settle_stale_executions() == 0  # maybe a live replica's
+    assert world.container.reconciler.recover_after_restart()["executions_settled"] == 1
+    done = client.get(f"/v1/approvals/{pid}", headers=world.auth("operator")).json()
+    assert done["status"] == ends, done["result"]["rollback"]
+    assert done["result"]["rollback"]["interrupted"] is True
+    escalated = [e for e in _escalations(client, world, pid) if "rolling back" in e["summary"]]
+    assert len(escalated) == 1, _escalations(client, world, pid)

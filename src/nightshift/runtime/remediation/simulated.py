@@ -87,7 +87,11 @@ class SimulatedRemediator:
 
     def rollback(self, job: RemediationJob, inverse: str, undo: Mapping[str, Any]) -> StepResult:
         params = {**job.params, **undo}
-        return self._apply(job, inverse, params, dry_run=False)
+        step = self._apply(job, inverse, params, dry_run=False)
+        if step.ok:  # undone: observe reports the action no longer in effect
+            with self._lock:
+                self._applied.discard(_key(job))
+        return step
 
     def _apply(
         self, job: RemediationJob, action: str, params: Mapping[str, Any], *, dry_run: bool
