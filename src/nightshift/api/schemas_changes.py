@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
 
 from nightshift.api.schemas import Strict
 from nightshift.api.timestamps import Timestamp
@@ -16,6 +18,20 @@ _KIND = r"^[A-Za-z][A-Za-z0-9]{0,62}$"
 _NAME = r"^[A-Za-z0-9]([-A-Za-z0-9_.:]{0,251}[A-Za-z0-9])?$"
 # The sender's own id: a ticket, a commit, a firewall change number.
 REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:#-]{0,63}$"
+# ``before`` is one object's prior state, not a dump: bounded so a sender cannot
+# fill the store, and shallow enough to walk without recursion limits.
+BEFORE_MAX_BYTES = 64 * 1024
+BEFORE_MAX_DEPTH = 32
+# Kinds whose state is a credential: never recorded, so never restored from here.
+SECRET_KINDS = frozenset({"secret", "serviceaccounttoken", "tokenreview"})
+
+
+def _depth(value: Any, level: int = 1) -> int:
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level
 
 
 class ObjectTarget(Strict):
@@ -36,6 +52,42 @@ class ChangeIn(Strict):
     details: str = Field(default="", max_length=4000)
     link: str = Field(default="", max_length=2000, pattern=r"^(https?://\S+)?$")
     id: str | None = Field(default=None, pattern=REF_PATTERN)
+    before: dict[str, Any] | None = Field(
+        default=None,
+        description=(
+            'the target object\'s state before the change (e.g. {"spec": ...}), what '
+            f"revert-change restores; a JSON object of at most {BEFORE_MAX_BYTES} bytes, "
+            "never a Secret"
+        ),
+    )
+
+    @field_validator("before")
+    @classmethod
+    def _before_bounded(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("before: an empty object records nothing; omit it instead")
+        size = len(json.dumps(value, separators=(",", ":")).encode())
+        if size > BEFORE_MAX_BYTES:
+            raise ValueError(f"before: {size} bytes, at most {BEFORE_MAX_BYTES}")
+        if _depth(value) > BEFORE_MAX_DEPTH:
+            raise ValueError(f"before: nested deeper than {BEFORE_MAX_DEPTH} levels")
+        if "status" in value:
+            raise ValueError("before: status is the server's to set; send spec/metadata only")
+        if str(value.get("kind", "")).lower() in SECRET_KINDS:
+            raise ValueError("before: a Secret's state is never recorded")
+        return value
+
+    @model_validator(mode="after")
+    def _no_secret_target(self) -> ChangeIn:
+        target = self.target
+        if self.before is not None:
+            if not isinstance(target, ObjectTarget):
+                raise ValueError("before: needs an object target {kind, name, namespace}")
+            if target.kind.lower() in SECRET_KINDS:
+                raise ValueError("before: a Secret's state is never recorded")
+        return self
 
     @field_validator("target")
     @classmethod
@@ -68,6 +120,7 @@ class ChangeOut(BaseModel):
     target_object: dict[str, str] | None
     link: str
     submitted_by: str
+    before: dict[str, Any] | None = None
 
 
 class ChangesOut(BaseModel):

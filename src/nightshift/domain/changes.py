@@ -7,9 +7,11 @@ a Kubernetes-style object or as free text ("fw-dc-edge ruleset mail-relays").
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from nightshift.domain.vocabulary import Domain
 
@@ -50,3 +52,6 @@ class Change:
     details: str = ""
     link: str = ""
     submitted_by: str = ""
+    # The target object's state before the change (e.g. ``{"spec": ...}``), when the
+    # sender knows it: what ``revert-change`` restores. None when not recorded.
+    before: Mapping[str, Any] | None = None

@@ -21,6 +21,7 @@ from nightshift.domain.access import Caller
 from nightshift.domain.changes import Change, ChangeKind, ChangeTarget
 from nightshift.domain.ids import new_id
 from nightshift.domain.vocabulary import Domain
+from nightshift.observability.redaction import Redactor
 from nightshift.services.errors import Conflict, Forbidden, Invalid
 from nightshift.store.database import Database
 from nightshift.store.tables import ChangeRow, as_utc
@@ -48,6 +49,9 @@ class ChangeService:
         now = self._clock()
         if change.at > now + CLOCK_SKEW:
             raise Invalid(f"at: {change.at.isoformat()} is in the future")
+        if change.before is not None and Redactor().redact_obj(change.before) != change.before:
+            # Redacting would corrupt what revert-change restores; refusing keeps it out.
+            raise Invalid("before: holds what looks like a credential; changes never store one")
         ref = change.ref or f"CHG-{uuid.uuid4().int % 100_000_000:08d}"
         wanted = replace(change, id=new_id(), ref=ref, submitted_by=caller.name)
         try:
@@ -66,7 +70,7 @@ class ChangeService:
 
     @staticmethod
     def _same(stored: Change, wanted: Change) -> Change:
-        fields = ("at", "actor", "summary", "kind", "domain", "target", "details", "link")
+        fields = ("at", "actor", "summary", "kind", "domain", "target", "details", "link", "before")
         differs = [f for f in fields if getattr(stored, f) != getattr(wanted, f)]
         if differs:
             raise Conflict(
@@ -74,6 +78,25 @@ class ChangeService:
                 f"{', '.join(differs)}; post a new id for a new change"
             )
         return stored
+
+    def get(self, ref: str) -> Change | None:
+        """One change by its sender's id (``FW-3141``) or by its stored id."""
+        with self._db.read() as s:
+            row = s.scalar(select(ChangeRow).where((ChangeRow.ref == ref) | (ChangeRow.id == ref)))
+            return _change(row) if row is not None else None
+
+    def latest_for(self, kind: str, name: str, namespace: str) -> Change | None:
+        """The newest change to an object that recorded its state before."""
+        stmt = (
+            select(ChangeRow)
+            .where(ChangeRow.target_kind == kind, ChangeRow.target_name == name)
+            .where(ChangeRow.target_namespace == namespace, ChangeRow.before.is_not(None))
+            .order_by(ChangeRow.at.desc())
+            .limit(1)
+        )
+        with self._db.read() as s:
+            row = s.scalar(stmt)
+            return _change(row) if row is not None else None
 
     def list(self, query: ChangeQuery) -> builtins.list[Change]:
         stmt = select(ChangeRow)
@@ -120,6 +143,7 @@ def _row(c: Change, now: datetime) -> ChangeRow:
         link=c.link,
         submitted_by=c.submitted_by,
         created_at=now,
+        before=dict(c.before) if c.before is not None else None,
     )
 
 
@@ -141,4 +165,5 @@ def _change(r: ChangeRow) -> Change:
         details=r.details,
         link=r.link,
         submitted_by=r.submitted_by,
+        before=r.before,
     )

@@ -406,6 +406,9 @@ class ChangeRow(Base):
     link: Mapped[str] = mapped_column(String(2000), default="")
     submitted_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The target object's state before the change (what revert-change restores);
+    # validated and redacted at the API, never a Secret.
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
 
 
 class ConsoleSessionRow(Base):

@@ -69,6 +69,7 @@ def change_out(c: Change) -> ChangeOut:
         target_object=obj,
         link=c.link,
         submitted_by=c.submitted_by,
+        before=dict(c.before) if c.before is not None else None,
     )
 
 
@@ -98,6 +99,7 @@ def post_change(
         target=target,
         details=body.details,
         link=body.link,
+        before=body.before,
     )
     stored, created = _svc(request).record(who, change)
     if not created:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 10:16:32.752633
+Create Date: 2026-12-02 13:33:12.517324
 """
 
 from __future__ import annotations
@@ -140,6 +140,7 @@ def upgrade() -> None:
         sa.Column("link", sa.String(length=2000), nullable=False),
         sa.Column("submitted_by", sa.String(length=128), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("before", sa.JSON(none_as_null=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_changes")),
         sa.UniqueConstraint("ref", name=op.f("uq_changes_ref")),
     )
