@@ -28,6 +28,7 @@ from nightshift.k8s.jobs import (
     render_job,
 )
 from nightshift.k8s.names import credential_secret_name, job_name
+from nightshift.runtime.executors.kubernetes_kueue import Admission, admission_of
 from nightshift.runtime.executors.protocol import ExitHandler, WorkerExit, WorkerLaunch
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,12 @@ class KubernetesExecutor:
         *,
         resume_resource_version: str | None = None,
         watch_timeout_seconds: int = 240,
+        kueue_visibility: KubeApi | None = None,
     ) -> None:
         self._api = api
+        # Kueue's visibility API (queue positions); in a cluster the API server aggregates
+        # it, so this is ``api`` itself; None: positions are not read.
+        self._visibility = kueue_visibility
         self._template = template
         self._on_exit = on_exit
         self._jobs = resource_path("batch/v1", "jobs", template.namespace)
@@ -205,6 +210,22 @@ class KubernetesExecutor:
             if exc.status in (400, 404):  # container not started yet / pod gone
                 return None
             raise
+
+    def admission(self, investigation_id: str) -> Admission | None:
+        """Where the investigation's Job stands in Kueue (waiting, with its queue position,
+        admitted, or evicted and re-queued); None without Kueue, or with no such Job left."""
+        if not self._template.kueue_queue:
+            return None
+        try:
+            job = self._api.get(f"{self._jobs}/{job_name(investigation_id)}")
+        except KubeError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        if job["metadata"].get("deletionTimestamp"):
+            return None  # cancelled or finished and going: no longer anyone's to admit
+        uid = str(job["metadata"]["uid"])
+        return admission_of(self._api, self._template.namespace, uid, visibility=self._visibility)
 
     def tracks(self, investigation_id: str) -> bool:
         with self._lock:
