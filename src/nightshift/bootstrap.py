@@ -442,11 +442,12 @@ def _gitops(
 ) -> Remediator:
     """Agents' changes to objects Git declares are committed too (docs/gitops.md); a
     live change Git could not record escalates: Git no longer describes production."""
+    from nightshift.gitops.controllers import synced_paths
     from nightshift.gitops.modes import Mode, ModeTable
     from nightshift.gitops.record import GitRecorder
     from nightshift.gitops.working_copy import WorkingCopy
     from nightshift.runtime.remediation.gitops import GitOpsRemediator
-    from nightshift.runtime.remediation.live_read import live_reader
+    from nightshift.runtime.remediation.live_read import cluster_lister, live_reader
 
     modes = ModeTable(settings.environment, {k: Mode(v) for k, v in settings.gitops_modes.items()})
 
@@ -457,7 +458,8 @@ def _gitops(
                 proposal_id=job.proposal_id or None,
             )  # fmt: skip
 
-    recorder = GitRecorder(WorkingCopy(repo))
+    lister = cluster_lister(admin)
+    recorder = GitRecorder(WorkingCopy(repo), lambda: synced_paths(lister))
     return GitOpsRemediator(cluster, recorder, modes, live_reader(admin), diverged)
 
 

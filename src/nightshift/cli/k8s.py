@@ -206,10 +206,12 @@ def drift(
 
 def _git_drift(api: Any, repo: Path) -> int:
     """Print every difference between Git and the cluster with its author; how many."""
+    from nightshift.gitops.controllers import synced_paths
     from nightshift.gitops.drift import git_drift
     from nightshift.gitops.working_copy import GitOpsRefused, WorkingCopy
     from nightshift.k8s.apply import KINDS
     from nightshift.k8s.client import KubeError, resource_path
+    from nightshift.runtime.remediation.live_read import cluster_lister
 
     def live(key: Any) -> Any:
         plural, namespaced = KINDS.get(key.kind, ("", True))
@@ -222,8 +224,9 @@ def _git_drift(api: Any, repo: Path) -> int:
         except KubeError:
             return None
 
+    synced = synced_paths(cluster_lister(api))
     try:
-        found = git_drift(WorkingCopy(repo), live)
+        found = git_drift(WorkingCopy(repo), live, synced=synced)
     except GitOpsRefused as exc:
         fail(f"cannot read {repo}: {exc}", code=2)
     for item in found:

@@ -9,13 +9,14 @@ could then change the one the controller does not apply.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from nightshift.gitops.controllers import SyncedPath
 from nightshift.gitops.working_copy import GitOpsRefused
 
 _KUSTOMIZATION = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
@@ -78,12 +79,32 @@ def _kustomize_namespaces(root: Path) -> dict[Path, str]:
     return out
 
 
-def declared_objects(root: Path) -> dict[ObjectKey, Declaration]:
+def _synced_namespace(path: Path, synced: Sequence[SyncedPath], root: Path) -> str | None:
+    """The default namespace of the controller syncing ``path``; None if none syncs it."""
+    best: tuple[int, str] | None = None
+    for entry in synced:
+        directory = entry.directory(root)
+        if path.resolve().is_relative_to(directory):
+            depth = len(directory.parts)
+            if best is None or depth > best[0]:
+                best = (depth, entry.namespace)
+    return None if best is None else best[1]
+
+
+def declared_objects(root: Path, synced: Sequence[SyncedPath] = ()) -> dict[ObjectKey, Declaration]:
     """Every object the working copy declares; raises GitOpsRefused on a file that
-    cannot be parsed or an object declared twice."""
+    cannot be parsed or an object declared twice. With ``synced`` (what the cluster's
+    Argo CD Applications / Flux Kustomizations apply), only their directories count,
+    and their destination namespace applies to manifests that name none."""
     namespaces = _kustomize_namespaces(root)
     found: dict[ObjectKey, Declaration] = {}
     for path in _manifests(root):
+        default_ns = namespaces.get(path.resolve(), "")
+        if synced:
+            controller_ns = _synced_namespace(path, synced, root)
+            if controller_ns is None:
+                continue  # no controller applies this file
+            default_ns = default_ns or controller_ns
         try:
             documents = list(yaml.safe_load_all(path.read_text()))
         except yaml.YAMLError as exc:
@@ -93,7 +114,7 @@ def declared_objects(root: Path) -> dict[ObjectKey, Declaration]:
                 continue
             if not isinstance(doc.get("metadata"), dict) or "name" not in doc["metadata"]:
                 continue
-            key = ObjectKey.of(doc, namespaces.get(path.resolve(), ""))
+            key = ObjectKey.of(doc, default_ns)
             if key in found:
                 first = found[key].file.relative_to(root)
                 raise GitOpsRefused(

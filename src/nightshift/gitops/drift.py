@@ -12,10 +12,11 @@ matching commit is Git no longer describing production: the caller escalates it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from nightshift.gitops.controllers import SyncedPath
 from nightshift.gitops.declared import ObjectKey, declared_objects
 from nightshift.gitops.record import INVESTIGATION_TRAILER
 from nightshift.gitops.working_copy import WorkingCopy
@@ -131,10 +132,13 @@ def _text(path: Path_) -> str:
 
 
 def git_drift(
-    copy: WorkingCopy, live: LiveLookup, investigation_of: InvestigationLookup | None = None
+    copy: WorkingCopy,
+    live: LiveLookup,
+    investigation_of: InvestigationLookup | None = None,
+    synced: Sequence[SyncedPath] = (),
 ) -> list[Drift]:
     found: list[Drift] = []
-    for key, decl in sorted(declared_objects(copy.root).items()):
+    for key, decl in sorted(declared_objects(copy.root, synced).items()):
         obj = live(key)
         if obj is None:
             found.append(Drift(key, "(object)", "declared", None, "unknown"))

@@ -8,12 +8,13 @@ and ``git log --grep`` can read. Approval is of the action; the commit is its re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nightshift.gitops.declared import ObjectKey, declared_objects
+from nightshift.gitops.controllers import SyncedPath
+from nightshift.gitops.declared import Declaration, ObjectKey, declared_objects
 from nightshift.gitops.edit import rewrite
 from nightshift.gitops.working_copy import Commit, GitOpsRefused, WorkingCopy
 
@@ -59,13 +60,22 @@ def message(ctx: CommitContext, key: ObjectKey, summary: str) -> str:
 
 
 class GitRecorder:
-    """Writes agents' changes into the declared objects of one working copy."""
+    """Writes agents' changes into the declared objects of one working copy.
 
-    def __init__(self, copy: WorkingCopy) -> None:
+    ``synced`` reads, at each action, which directories the cluster's GitOps
+    controllers apply (gitops.controllers); without it the whole copy counts."""
+
+    def __init__(
+        self, copy: WorkingCopy, synced: Callable[[], Sequence[SyncedPath]] | None = None
+    ) -> None:
         self.copy = copy
+        self._synced = synced
+
+    def declared(self) -> dict[ObjectKey, Declaration]:
+        return declared_objects(self.copy.root, self._synced() if self._synced else ())
 
     def declares(self, key: ObjectKey) -> bool:
-        return key in declared_objects(self.copy.root)
+        return key in self.declared()
 
     def record(
         self,
@@ -79,8 +89,7 @@ class GitRecorder:
         Raises GitOpsRefused when the working copy is not ready, the object is not
         declared (or twice), a file cannot be parsed, or Git already says so."""
         self.copy.require_ready()
-        declared = declared_objects(self.copy.root)
-        decl = declared.get(key)
+        decl = self.declared().get(key)
         if decl is None:
             raise GitOpsRefused(f"{key} is not declared in {self.copy.root}")
         assignments: Sequence[tuple[Sequence[str], Any]] = list(values.items())

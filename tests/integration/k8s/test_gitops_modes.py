@@ -15,17 +15,20 @@ from typer.testing import CliRunner
 from nightshift.cli.k8s import register
 from nightshift.domain.agent_codec import identity_to
 from nightshift.domain.diagnosis import ResourceRef
+from nightshift.gitops.controllers import synced_paths
+from nightshift.gitops.declared import declared_objects
 from nightshift.gitops.drift import git_drift
 from nightshift.gitops.modes import Mode, ModeTable
 from nightshift.gitops.record import GitRecorder
 from nightshift.gitops.working_copy import WorkingCopy
 from nightshift.k8s.client import KubeApi, resource_path
 from nightshift.runtime.remediation.gitops import GitOpsRemediator
-from nightshift.runtime.remediation.live_read import live_reader
+from nightshift.runtime.remediation.live_read import cluster_lister, live_reader
 from nightshift.services.remediation_port import RemediationJob
 from tests.integration.k8s.cluster import ControlPlane
-from tests.integration.k8s.conftest import AGENTS, AGENTS_NS, APP_NS, LIMITED
+from tests.integration.k8s.conftest import AGENTS, AGENTS_NS, APP_NS, LIMITED, ensure_namespace
 from tests.integration.k8s.test_governance import remediator
+from tests.integration.k8s.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -168,3 +171,69 @@ def test_drift_names_its_author_nightshift_without_a_commit_and_a_human_edit(
     assert image.startswith(f"[drift] {APP_NS}/Deployment/{name}")
     assert "changed by field manager kubectl-edit" in image
     assert "1 change(s) by Nightshift are not in Git" in drift.output
+
+
+def _crd(group: str, version: str, kind: str, plural: str) -> dict[str, Any]:
+    """The controller's CRD as far as Nightshift reads it (its spec is kept whole)."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {
+            "group": group,
+            "scope": "Namespaced",
+            "names": {"kind": kind, "plural": plural, "singular": kind.lower()},
+            "versions": [{
+                "name": version, "served": True, "storage": True,
+                "schema": {"openAPIV3Schema": {
+                    "type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+            }],
+        },
+    }  # fmt: skip
+
+
+def _established(crd: dict[str, Any]) -> bool:
+    conditions = (crd.get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+
+
+def test_only_what_argo_cd_and_flux_sync_is_declared(governed: KubeApi, tmp_path: Path) -> None:
+    crds = resource_path("apiextensions.k8s.io/v1", "customresourcedefinitions")
+    for crd in (
+        _crd("argoproj.io", "v1alpha1", "Application", "applications"),
+        _crd("kustomize.toolkit.fluxcd.io", "v1", "Kustomization", "kustomizations"),
+    ):
+        governed.apply(f"{crds}/{crd['metadata']['name']}", crd, field_manager="test")
+    for name in ("applications.argoproj.io", "kustomizations.kustomize.toolkit.fluxcd.io"):
+        wait_until(governed, crds, name, _established)
+    ensure_namespace(governed, "argocd")
+    governed.apply(
+        resource_path("argoproj.io/v1alpha1", "applications", "argocd", "shop"),
+        {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+         "metadata": {"name": "shop", "namespace": "argocd"},
+         "spec": {"source": {"repoURL": "https://git.example/platform/gitops.git",
+                             "path": "apps/shop"},
+                  "destination": {"namespace": APP_NS}}},
+        field_manager="test",
+    )  # fmt: skip
+    governed.apply(
+        resource_path("kustomize.toolkit.fluxcd.io/v1", "kustomizations", "argocd", "data"),
+        {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+         "metadata": {"name": "data", "namespace": "argocd"},
+         "spec": {"path": "./infra/data", "targetNamespace": "data",
+                  "sourceRef": {"kind": "GitRepository", "name": "gitops"}}},
+        field_manager="test",
+    )  # fmt: skip
+    root = tmp_path / "gitops"
+    for folder, name in (("apps/shop", "cart"), ("infra/data", "pgbouncer"), ("old", "legacy")):
+        (root / folder).mkdir(parents=True)
+        body = _deployment(name, 1)
+        del body["metadata"]["namespace"]  # the controller's destination applies
+        (root / folder / f"{name}.yaml").write_text(yaml.safe_dump(body))
+    synced = synced_paths(cluster_lister(governed), "https://git.example/platform/gitops")
+    assert {p.controller for p in synced} == {
+        "argocd Application argocd/shop",
+        "flux Kustomization argocd/data",
+    }
+    declared = declared_objects(root, synced)
+    assert {str(k) for k in declared} == {"shop/Deployment/cart", "data/Deployment/pgbouncer"}

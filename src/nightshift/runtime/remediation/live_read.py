@@ -30,3 +30,16 @@ def live_reader(admin: KubeApi) -> Callable[[RemediationJob], Mapping[str, Any] 
             return None
 
     return read
+
+
+def cluster_lister(admin: KubeApi) -> Callable[[str, str], list[Mapping[str, Any]]]:
+    """Lists a custom resource across namespaces; [] when the cluster does not serve it
+    (no Argo CD or Flux installed)."""
+
+    def list_all(api_version: str, plural: str) -> list[Mapping[str, Any]]:
+        try:
+            return list(admin.get(resource_path(api_version, plural)).get("items") or [])
+        except KubeError:
+            return []
+
+    return list_all
