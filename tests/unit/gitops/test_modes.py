@@ -114,3 +114,19 @@ def test_rollback_reverts_the_commit_as_well_as_the_live_change(repo: WorkingCop
     assert ("rollback", "scale-deployment", "shop/Deployment/checkout") in inner.calls
     assert "reverted in Git" in back.message
     assert _replicas(repo) == 2
+
+
+def test_a_crash_between_the_live_change_and_the_commit_is_committed_on_restart(
+    repo: WorkingCopy,
+) -> None:
+    cluster = Cluster()
+    wrapper, inner = _wrapper(repo, ModeTable("production"), cluster)
+    inner.execute(SCALE)  # the live change ran; the control plane died before the commit
+    cluster.replicas = 5
+    seen = wrapper.observe(SCALE)
+    assert seen.effect == "in_effect"
+    assert "committed" in seen.detail
+    assert _replicas(repo) == 5
+    again = wrapper.observe(SCALE)  # a second restart does not commit twice
+    assert "committed" not in again.detail
+    assert git(repo.root, "log", "--format=%s").count("scale-deployment") == 1

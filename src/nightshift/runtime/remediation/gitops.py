@@ -26,7 +26,7 @@ from typing import Any
 
 from nightshift.gitops.declared import ObjectKey
 from nightshift.gitops.modes import ACTION_FIELDS, Mode, ModeTable, object_key
-from nightshift.gitops.record import CommitContext, GitRecorder
+from nightshift.gitops.record import INVESTIGATION_TRAILER, CommitContext, GitRecorder
 from nightshift.gitops.working_copy import GitOpsRefused
 from nightshift.services.remediation_port import (
     Observation,
@@ -187,7 +187,17 @@ class GitOpsRemediator:
         return _with(done, f"and reverted in Git as {revert.sha[:12]}", {})
 
     def observe(self, job: RemediationJob) -> Observation:
-        return self._inner.observe(job)
+        """After a crash mid-execution: if the live change took effect in live+git, the
+        commit it owed is written now (or the divergence escalated), so a crash between
+        the live action and the commit leaves Git recording the change all the same."""
+        seen = self._inner.observe(job)
+        mode, key, why = self._plan(job)
+        if seen.effect != "in_effect" or mode is not Mode.LIVE_GIT or why:
+            return seen
+        if self._recorder.copy.commits_with_trailer(INVESTIGATION_TRAILER, job.investigation_id):
+            return seen
+        done = self._commit_after(job, key, StepResult(True, seen.detail))
+        return Observation(seen.effect, done.message, seen.symptoms_present)
 
 
 def _summary(job: RemediationJob) -> str:
