@@ -78,7 +78,9 @@ class Settings(BaseSettings):
     gitops_modes: dict[str, Literal["live", "git", "live+git"]] = Field(default_factory=dict)
     # Fault injection for the recovery tests only: the control plane SIGKILLs itself
     # at this point of an execution (runtime/remediation/crash_point.py). Never in prod.
-    test_crash_at: Literal["", "remediation.before_execute", "remediation.after_execute"] = ""
+    test_crash_at: Literal[
+        "", "remediation.before_execute", "remediation.after_execute", "remediation.mid_rollback"
+    ] = ""
 
     max_running: int = Field(default=8, ge=1, description="global concurrency cap")
     max_running_per_agent: int = Field(default=4, ge=1)

@@ -21,10 +21,13 @@ from nightshift.services.remediation_port import (
     StepResult,
 )
 
-CrashPoint = Literal["remediation.before_execute", "remediation.after_execute"]
+CrashPoint = Literal[
+    "remediation.before_execute", "remediation.after_execute", "remediation.mid_rollback"
+]
 CRASH_POINTS: tuple[CrashPoint, ...] = (
     "remediation.before_execute",
     "remediation.after_execute",
+    "remediation.mid_rollback",  # after the inverse ran, before the rollback was stored
 )
 
 
@@ -48,7 +51,10 @@ class CrashingRemediator:
         return self._inner.symptoms_present(job)
 
     def rollback(self, job: RemediationJob, inverse: str, undo: Mapping[str, Any]) -> StepResult:
-        return self._inner.rollback(job, inverse, undo)
+        done = self._inner.rollback(job, inverse, undo)
+        if self._at == "remediation.mid_rollback":
+            _die()
+        return done
 
     def observe(self, job: RemediationJob) -> Observation:
         return self._inner.observe(job)
