@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from nightshift.domain.vocabulary import InvestigationStatus
-from nightshift.k8s.client import KubeApi
+from nightshift.k8s.client import KubeApi, KubeError, resource_path
+from nightshift.k8s.names import credential_secret_name
 from nightshift.runtime.executors.kubernetes_kueue import QueueState
-from tests.integration.k8s.conftest import Exits
+from tests.integration.k8s.conftest import AGENTS_NS, Exits
 from tests.integration.k8s.waiting import eventually
 from tests.integration.kueue.manager import KueueManager
 from tests.integration.kueue.queues import (
@@ -43,6 +44,19 @@ def test_with_the_manager_down_a_queued_job_stays_suspended_and_is_reported_wait
         assert state.position_in_local_queue is None
         assert suspended(admin, queued.investigation_id)
         assert pods_of(admin, queued.investigation_id) == []
+        # A new investigation's Job cannot even be created: Kueue's Job webhook fails closed,
+        # and the executor leaves no credential behind.
+        refused = launch()
+        with pytest.raises(KubeError) as no_webhook:
+            ex.start(refused)
+        assert "mjob.kb.io" in str(no_webhook.value)
+        assert not ex.tracks(refused.investigation_id)
+        secret = resource_path(
+            "v1", "secrets", AGENTS_NS, credential_secret_name(refused.investigation_id)
+        )
+        with pytest.raises(KubeError) as gone:
+            admin.get(secret)
+        assert gone.value.status == 404
         # A cancel starts the foreground deletion, which waits on the finalizer Kueue keeps
         # on the Workload: it completes (and is reported) once Kueue is back.
         ex.stop(running.investigation_id, "cancelled by alice")
