@@ -27,6 +27,7 @@ from nightshift.services.alert_store import AlertReads
 from nightshift.services.alerts import AlertIntakeService, IntakePolicy
 from nightshift.services.approvals import ApprovalService
 from nightshift.services.audit import AuditService
+from nightshift.services.changes import ChangeService
 from nightshift.services.console_sessions import ConsoleSessionService
 from nightshift.services.credentials import CredentialService, DbLeaseRecorder
 from nightshift.services.decision_audit import DecisionAuditor
@@ -42,7 +43,7 @@ from nightshift.services.phases import PhaseService
 from nightshift.services.ports import ScenarioBrief
 from nightshift.services.principals import PrincipalService
 from nightshift.services.proposals import ProposalService, WorkflowPolicy
-from nightshift.services.remediation_port import RemediationJob, Remediator
+from nightshift.services.remediation_port import ChangeHistory, RemediationJob, Remediator
 from nightshift.services.reviews import ReviewService
 from nightshift.services.stewardship import StewardshipService
 from nightshift.services.telemetry import Telemetry
@@ -395,7 +396,10 @@ def make_telemetry(settings: Settings, db: Database) -> Telemetry:
 
 
 def make_remediator(
-    settings: Settings, sources: SourcesFile, escalations: EscalationService | None = None
+    settings: Settings,
+    sources: SourcesFile,
+    escalations: EscalationService | None = None,
+    history: ChangeHistory | None = None,
 ) -> Remediator:
     """Approved actions run on the world the evidence came from: the simulated world
     for scenarios; the cluster, as the agent's phase ServiceAccount, when one is
@@ -425,7 +429,7 @@ def make_remediator(
             return RoutedRemediator(by_kind)
         admin = KubeApi(access)
         cluster: Remediator = KubernetesRemediator(
-            admin, settings.k8s_namespace, lambda job: (job.agent, job.trust_phase)
+            admin, settings.k8s_namespace, lambda job: (job.agent, job.trust_phase), history
         )
         if settings.gitops_repo is not None:
             cluster = _gitops(settings, settings.gitops_repo, cluster, admin, escalations)
@@ -506,7 +510,8 @@ def _wire_workflow(c: Container) -> None:
         kill_switch=c.kill_switch.kill_switch,
     )
     c.approvals = ApprovalService(c.proposals)
-    remediator = make_remediator(c.settings, c.sources, c.escalations)
+    # revert-change reads what a change replaced from the change feed.
+    remediator = make_remediator(c.settings, c.sources, c.escalations, ChangeService(c.db))
     if c.settings.test_crash_at:
         from nightshift.runtime.remediation.crash_point import CrashingRemediator
 

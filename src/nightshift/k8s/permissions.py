@@ -82,6 +82,13 @@ ACTION_WRITES: dict[str, tuple[Rule, ...]] = {
     "rollback-deployment": (Rule("apps", ("deployments",), ("patch", "update")),),
     "cordon-node": (Rule("", ("nodes",), ("patch",), cluster_scoped=True),),
     "uncordon-node": (Rule("", ("nodes",), ("patch",), cluster_scoped=True),),
+    # Restores a recorded change's object (runtime/remediation/revert_kubernetes.py
+    # REVERTABLE); never Secrets.
+    "revert-change": (
+        Rule("networking.k8s.io", ("networkpolicies", "ingresses"), ("get", "patch")),
+        Rule("", ("configmaps", "services"), ("get", "patch")),
+        Rule("apps", ("deployments",), ("get", "patch")),
+    ),
 }
 
 WRITE_PHASES = frozenset({TrustPhase.LIMITED_REMEDIATION, TrustPhase.AUTONOMOUS_L1})
@@ -99,7 +106,10 @@ def approved_kubernetes_actions(identity: AgentIdentity, catalog: ActionCatalog)
     found = []
     for name in sorted(identity.boundaries.action_types):
         spec = catalog.get(name)
-        if spec is not None and spec.domain is Domain.KUBERNETES and name in ACTION_WRITES:
+        # revert-change is an application-domain action that writes Kubernetes objects
+        # when the change it reverts touched one.
+        kube = spec is not None and (spec.domain is Domain.KUBERNETES or name == "revert-change")
+        if kube and name in ACTION_WRITES:
             found.append(name)
     return found
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from nightshift.domain.changes import Change
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.sources.config import SourceConfig, SourceKind
 
@@ -104,4 +105,20 @@ class Remediator(Protocol):
 
     def observe(self, job: RemediationJob) -> Observation:
         """After a crash mid-execution: did ``job`` take effect? Reads the target only."""
+        ...
+
+
+class ChangeHistory(Protocol):
+    """Where ``revert-change`` reads what a change replaced (the change feed's ``before``).
+
+    The control plane's own record, never the agent's words: a proposal names the
+    change; the state it restores comes from here.
+    """
+
+    def get(self, ref: str) -> Change | None:
+        """One change by its sender's id (``FW-3141``) or its stored id."""
+        ...
+
+    def latest_for(self, kind: str, name: str, namespace: str) -> Change | None:
+        """The newest change to that object that recorded its state before."""
         ...

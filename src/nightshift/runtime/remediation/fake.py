@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from nightshift.domain.changes import Change
 from nightshift.services.remediation_port import Observation, RemediationJob, StepResult
 
 
@@ -45,3 +46,22 @@ class FakeRemediator:
         self.calls.append(("rollback", inverse, str(job.target)))
         self._fixed.discard(job.investigation_id)
         return StepResult(True, f"{inverse} done")
+
+
+@dataclass
+class FakeChangeHistory:
+    """The change feed for tests: changes by ref, newest last."""
+
+    changes: list[Change] = field(default_factory=list)
+
+    def get(self, ref: str) -> Change | None:
+        return next((c for c in self.changes if ref in (c.ref, c.id)), None)
+
+    def latest_for(self, kind: str, name: str, namespace: str) -> Change | None:
+        found = [
+            c
+            for c in self.changes
+            if (c.target.kind, c.target.name, c.target.namespace) == (kind, name, namespace)
+            and c.before is not None
+        ]
+        return max(found, key=lambda c: c.at) if found else None

@@ -17,7 +17,13 @@ from typing import Any
 from nightshift.k8s.client import JSON, KubeApi, KubeError, resource_path
 from nightshift.k8s.names import service_account_name
 from nightshift.runtime.remediation.observe_kubernetes import observe_target
-from nightshift.services.remediation_port import Observation, RemediationJob, StepResult
+from nightshift.runtime.remediation.revert_kubernetes import observe_revert, revert
+from nightshift.services.remediation_port import (
+    ChangeHistory,
+    Observation,
+    RemediationJob,
+    StepResult,
+)
 
 # (agent name, trust phase) of the investigation a job belongs to.
 AccountResolver = Callable[[RemediationJob], tuple[str, str]]
@@ -25,10 +31,17 @@ _RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 
 class KubernetesRemediator:
-    def __init__(self, admin: KubeApi, agents_namespace: str, resolve: AccountResolver) -> None:
+    def __init__(
+        self,
+        admin: KubeApi,
+        agents_namespace: str,
+        resolve: AccountResolver,
+        history: ChangeHistory | None = None,
+    ) -> None:
         self._admin = admin
         self._agents_namespace = agents_namespace
         self._resolve = resolve
+        self._history = history  # the change feed, for revert-change
 
     def dry_run(self, job: RemediationJob) -> StepResult:
         return self._run(job, job.action, job.params, dry_run=True)
@@ -40,6 +53,14 @@ class KubernetesRemediator:
         return self._run(job, job.action, job.params, dry_run=False)
 
     def rollback(self, job: RemediationJob, inverse: str, undo: Mapping[str, Any]) -> StepResult:
+        restore = undo.get("restore")
+        if inverse == "revert-change" and isinstance(restore, Mapping):
+            # Undo a revert: put back what it replaced, as recorded when it ran.
+            api = self._as_agent(job)
+            preview = revert(api, job, self._history, dry_run=True, restore=restore)
+            if not preview.ok:
+                return preview
+            return revert(api, job, self._history, dry_run=False, restore=restore)
         return self.execute(replace(job, action=inverse, params={**job.params, **undo}))
 
     def symptoms_present(self, job: RemediationJob) -> bool:
@@ -70,7 +91,10 @@ class KubernetesRemediator:
     def observe(self, job: RemediationJob) -> Observation:
         # Read with the control plane's own identity: observing changes nothing, and
         # a demoted agent's ServiceAccount may no longer be allowed to read.
-        effect, detail = observe_target(self._admin, job)
+        if job.action == "revert-change":
+            effect, detail = observe_revert(self._admin, job, self._history)
+        else:
+            effect, detail = observe_target(self._admin, job)
         return Observation(effect, detail, self.symptoms_present(job))
 
     # -- internals ----------------------------------------------------------------------
@@ -102,6 +126,8 @@ class KubernetesRemediator:
                 )
             if action == "scale-deployment":
                 return self._scale(api, job, params, dry_run=dry_run, tag=tag)
+            if action == "revert-change":
+                return revert(api, job, self._history, dry_run=dry_run)
             if action == "rollback-deployment":
                 return self._rollback(api, job, dry_run=dry_run, tag=tag)
             if action in ("cordon-node", "uncordon-node"):
