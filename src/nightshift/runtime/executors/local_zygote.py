@@ -56,6 +56,10 @@ def _preload(entry: str) -> Callable[[str, str], int]:
     for name in _PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)
+    worker = sys.modules.get("nightshift.runtime.worker")
+    prewarm = getattr(worker, "prewarm", None)
+    if prewarm is not None:
+        prewarm()
     module, _, func = entry.partition(":")
     target: Callable[[str, str], int] = getattr(importlib.import_module(module), func)
     return target
