@@ -432,7 +432,7 @@ def make_remediator(
             admin, settings.k8s_namespace, lambda job: (job.agent, job.trust_phase), history
         )
         if settings.gitops_repo is not None:
-            cluster = _gitops(settings, settings.gitops_repo, cluster, admin, escalations)
+            cluster = _gitops(settings, settings.gitops_repo, cluster, admin, escalations, history)
         by_kind[SourceKind.KUBERNETES] = cluster
     return RoutedRemediator(by_kind)
 
@@ -443,6 +443,7 @@ def _gitops(
     cluster: Remediator,
     admin: KubeApi,
     escalations: EscalationService | None,
+    history: ChangeHistory | None,
 ) -> Remediator:
     """Agents' changes to objects Git declares are committed too (docs/gitops.md); a
     live change Git could not record escalates: Git no longer describes production."""
@@ -464,7 +465,7 @@ def _gitops(
 
     lister = cluster_lister(admin)
     recorder = GitRecorder(WorkingCopy(repo), lambda: synced_paths(lister))
-    return GitOpsRemediator(cluster, recorder, modes, live_reader(admin), diverged)
+    return GitOpsRemediator(cluster, recorder, modes, live_reader(admin), diverged, history)
 
 
 def _wire_alerts(c: Container) -> None:

@@ -4,6 +4,7 @@ repository: the same approved scale in each mode (live, git, live+git)."""
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +23,21 @@ from nightshift.gitops.modes import Mode, ModeTable
 from nightshift.gitops.record import GitRecorder
 from nightshift.gitops.working_copy import WorkingCopy
 from nightshift.k8s.client import KubeApi, resource_path
+from nightshift.runtime.remediation.fake import FakeChangeHistory
 from nightshift.runtime.remediation.gitops import GitOpsRemediator
 from nightshift.runtime.remediation.live_read import cluster_lister, live_reader
 from nightshift.services.remediation_port import RemediationJob
 from tests.integration.k8s.cluster import ControlPlane
 from tests.integration.k8s.conftest import AGENTS, AGENTS_NS, APP_NS, LIMITED, ensure_namespace
 from tests.integration.k8s.test_governance import remediator
+from tests.integration.k8s.test_revert_change import (  # the revert's staged world
+    PATH,
+    _egress,
+    _fix,
+    _job,
+    _policy,
+    changed,  # noqa: F401 - a fixture, used by name
+)
 from tests.integration.k8s.waiting import wait_until
 
 pytestmark = pytest.mark.slow
@@ -237,3 +247,46 @@ def test_only_what_argo_cd_and_flux_sync_is_declared(governed: KubeApi, tmp_path
     }
     declared = declared_objects(root, synced)
     assert {str(k) for k in declared} == {"shop/Deployment/cart", "data/Deployment/pgbouncer"}
+
+
+@pytest.mark.parametrize("mode", [Mode.LIVE, Mode.GIT, Mode.LIVE_GIT])
+def test_the_2_am_revert_of_a_network_policy_in_each_mode(
+    changed: tuple[KubeApi, dict[str, Any], FakeChangeHistory],  # noqa: F811 - the fixture
+    tmp_path: Path,
+    mode: Mode,
+) -> None:
+    admin, before, history = changed
+    root = tmp_path / "gitops"
+    root.mkdir()
+    _git(root, "init", "--quiet", "--initial-branch=main")
+    # Git holds the policy as the firewall change left it (the change went through Git too).
+    (root / "api-egress.yaml").write_text(yaml.safe_dump(_policy(_egress("db"))))
+    _git(root, "add", ".")
+    _git(root, "commit", "--quiet", "-m", "firewall sync FW-77")
+    copy = WorkingCopy(root)
+    fix = GitOpsRemediator(
+        _fix(admin, history), GitRecorder(copy), ModeTable("production", {"*": mode}),
+        live_reader(admin), history=history,
+    )  # fmt: skip
+    job = replace(_job("reverter", ResourceRef("Change", "FW-77")), approved_by="grace")
+    done = fix.execute(job)
+    assert done.ok, done.message
+    declared = yaml.safe_load((root / "api-egress.yaml").read_text())
+    live = admin.get(PATH)
+
+    def drift() -> list[str]:
+        found = git_drift(copy, lambda key: admin.get(PATH))
+        return [str(d) for d in found]
+
+    if mode is Mode.LIVE:
+        assert live["spec"] == before["spec"]
+        assert declared["spec"]["egress"] == _egress("db")  # Git not updated
+        assert any(line.startswith("[nightshift]") and "NO COMMIT" in line for line in drift())
+    elif mode is Mode.GIT:
+        assert live["spec"]["egress"] == _egress("db", served=True)  # nothing live yet
+        assert declared["spec"] == before["spec"]
+        admin.apply(PATH, declared, field_manager="argocd-controller")  # the controller syncs
+        assert admin.get(PATH)["spec"] == before["spec"]
+    else:
+        assert live["spec"] == before["spec"] and declared["spec"] == before["spec"]
+        assert drift() == []

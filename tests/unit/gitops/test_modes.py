@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import yaml
 
+from nightshift.domain.changes import Change, ChangeKind, ChangeTarget
 from nightshift.domain.diagnosis import ResourceRef
+from nightshift.domain.vocabulary import Domain
+from nightshift.gitops.declared import ObjectKey
 from nightshift.gitops.modes import Mode, ModeTable
 from nightshift.gitops.record import GitRecorder
 from nightshift.gitops.working_copy import WorkingCopy
-from nightshift.runtime.remediation.fake import FakeRemediator
+from nightshift.runtime.remediation.fake import FakeChangeHistory, FakeRemediator
 from nightshift.runtime.remediation.gitops import GitOpsRemediator
 from nightshift.services.remediation_port import RemediationJob
 from tests.unit.gitops.conftest import git
@@ -37,17 +41,21 @@ class Cluster:
     def __init__(self) -> None:
         self.replicas = 2
 
-    def read(self, job: RemediationJob) -> Mapping[str, Any] | None:
+    def read(self, job: RemediationJob, key: ObjectKey) -> Mapping[str, Any] | None:
         return {"spec": {"replicas": self.replicas}}
 
 
 def _wrapper(
-    repo: WorkingCopy, modes: ModeTable, cluster: Cluster, diverged: list[str] | None = None
+    repo: WorkingCopy,
+    modes: ModeTable,
+    cluster: Cluster,
+    diverged: list[str] | None = None,
+    history: FakeChangeHistory | None = None,
 ) -> tuple[GitOpsRemediator, FakeRemediator]:
     inner = FakeRemediator()
     sink = diverged if diverged is not None else []
     wrapper = GitOpsRemediator(
-        inner, GitRecorder(repo), modes, cluster.read, lambda job, why: sink.append(why)
+        inner, GitRecorder(repo), modes, cluster.read, lambda job, why: sink.append(why), history
     )
     return wrapper, inner
 
@@ -130,3 +138,32 @@ def test_a_crash_between_the_live_change_and_the_commit_is_committed_on_restart(
     again = wrapper.observe(SCALE)  # a second restart does not commit twice
     assert "committed" not in again.detail
     assert git(repo.root, "log", "--format=%s").count("scale-deployment") == 1
+
+
+BEFORE = {"spec": {"podSelector": {"matchLabels": {"app": "checkout"}},
+                   "policyTypes": ["Egress"], "egress": [{}]}}  # fmt: skip
+FW = Change(
+    id="c-1", ref="FW-3141", at=datetime(2026, 12, 2, 2, 0, tzinfo=UTC), actor="firewall-bot",
+    summary="tighten checkout egress", kind=ChangeKind.FIREWALL, domain=Domain.NETWORK,
+    target=ChangeTarget("NetworkPolicy", "checkout-egress", "shop"), before=BEFORE,
+)  # fmt: skip
+
+
+def test_a_revert_is_committed_on_the_object_the_change_touched_with_its_recorded_state(
+    repo: WorkingCopy,
+) -> None:
+    history = FakeChangeHistory([FW])
+    modes = ModeTable("production", {"*": Mode.GIT})
+    wrapper, inner = _wrapper(repo, modes, Cluster(), history=history)
+    steered = {"before": {"spec": {"podSelector": {}, "egress": [{"to": [{"ipBlock": {
+        "cidr": "0.0.0.0/0"}}]}]}}}  # fmt: skip
+    job = replace(SCALE, action="revert-change", target=ResourceRef("Change", "FW-3141"),
+                  params=steered)  # fmt: skip
+    done = wrapper.execute(job)
+    assert done.ok, done.message
+    assert not [c for c in inner.calls if c[0] == "execute"]
+    docs = list(yaml.safe_load_all((repo.root / "shop" / "checkout.yaml").read_text()))
+    assert docs[1]["spec"] == BEFORE["spec"]  # the change feed's record, not the params
+    assert "revert-change shop/NetworkPolicy/checkout-egress" in git(
+        repo.root, "log", "-1", "--format=%s"
+    )

@@ -15,6 +15,9 @@ to act: policy and the approval did that already.
   A refused commit (dirty working copy, object declared twice) leaves the live
   fix in place and opens an escalation: Git no longer describes production.
 
+A revert is committed on the object the recorded change touched, with the state the
+change feed recorded before it (never state from the proposal's parameters).
+
 Rollback undoes the live change and reverts the commit.
 """
 
@@ -24,11 +27,15 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from nightshift.domain.changes import Change
+from nightshift.domain.diagnosis import ResourceRef
 from nightshift.gitops.declared import ObjectKey
 from nightshift.gitops.modes import ACTION_FIELDS, Mode, ModeTable, object_key
 from nightshift.gitops.record import INVESTIGATION_TRAILER, CommitContext, GitRecorder
 from nightshift.gitops.working_copy import GitOpsRefused
+from nightshift.runtime.remediation.revert_kubernetes import find_change, sections
 from nightshift.services.remediation_port import (
+    ChangeHistory,
     Observation,
     RemediationJob,
     Remediator,
@@ -37,8 +44,8 @@ from nightshift.services.remediation_port import (
 
 log = logging.getLogger(__name__)
 
-# Reads the live object (as the control plane) for a job's target; None if it is gone.
-LiveReader = Callable[[RemediationJob], Mapping[str, Any] | None]
+# Reads the live object (as the control plane) Git declares as the key; None if gone.
+LiveReader = Callable[[RemediationJob, ObjectKey], Mapping[str, Any] | None]
 # Told when Git could not be updated after a live change (opens an escalation).
 OnDivergence = Callable[[RemediationJob, str], None]
 
@@ -52,14 +59,7 @@ def _at(obj: Mapping[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
-def _blind_values(job: RemediationJob) -> dict[tuple[str, ...], Any] | None:
-    """The desired state of a ``git``-mode change, from the job alone (no live read)."""
-    if job.action == "scale-deployment" and isinstance(job.params.get("replicas"), int):
-        return {("spec", "replicas"): job.params["replicas"]}
-    before = job.params.get("before")
-    if job.action in ("revert-change", "revert-firewall-rule") and isinstance(before, Mapping):
-        return {(k,): v for k, v in before.items() if k not in ("metadata", "status")}
-    return None
+_REVERTS = frozenset({"revert-change", "revert-firewall-rule"})
 
 
 class GitOpsRemediator:
@@ -70,17 +70,50 @@ class GitOpsRemediator:
         modes: ModeTable,
         read_live: LiveReader,
         on_divergence: OnDivergence | None = None,
+        history: ChangeHistory | None = None,
     ) -> None:
+        self._history = history
         self._inner = inner
         self._recorder = recorder
         self._modes = modes
         self._read_live = read_live
         self._on_divergence = on_divergence
 
+    def _change(self, job: RemediationJob) -> Change | None:
+        """The recorded change a revert undoes (the control plane's record, never the
+        proposal's parameters: an agent cannot have arbitrary state committed)."""
+        if job.action not in _REVERTS:
+            return None
+        found = find_change(self._history, job)
+        return found if isinstance(found, Change) else None
+
+    def _key(self, job: RemediationJob) -> ObjectKey:
+        change = self._change(job)
+        if change is not None:  # "Change/FW-3141" is recorded on the object it touched
+            t = change.target
+            return object_key(ResourceRef(t.kind, t.name, t.namespace or None))
+        return object_key(job.target)
+
+    def _fields(self, job: RemediationJob) -> tuple[tuple[str, ...], ...]:
+        change = self._change(job)
+        if change is not None and change.before is not None:
+            return tuple(_paths(sections(change.before)))
+        return ACTION_FIELDS[job.action]
+
+    def _blind_values(self, job: RemediationJob) -> dict[tuple[str, ...], Any] | None:
+        """The desired state of a ``git``-mode change, known without running it."""
+        if job.action == "scale-deployment" and isinstance(job.params.get("replicas"), int):
+            return {("spec", "replicas"): job.params["replicas"]}
+        change = self._change(job)
+        if change is not None and change.before is not None:
+            wanted = sections(change.before)
+            return {p: _at(wanted, p) for p in _paths(wanted)}
+        return None
+
     def _plan(self, job: RemediationJob) -> tuple[Mode, ObjectKey, str]:
         """The mode that applies, and why a non-live mode fell back to live."""
         mode = self._modes.mode_for(job.action)
-        key = object_key(job.target)
+        key = self._key(job)
         if mode is Mode.LIVE:
             why = (
                 f"{job.action} changes no state Git declares"
@@ -123,7 +156,7 @@ class GitOpsRemediator:
         return self._commit_after(job, key, done)
 
     def _commit_only(self, job: RemediationJob, key: ObjectKey) -> StepResult:
-        values = _blind_values(job)
+        values = self._blind_values(job)
         if values is None:
             return StepResult(
                 False,
@@ -143,12 +176,8 @@ class GitOpsRemediator:
         )
 
     def _commit_after(self, job: RemediationJob, key: ObjectKey, done: StepResult) -> StepResult:
-        live = self._read_live(job)
-        fields = ACTION_FIELDS[job.action]
-        if job.action in ("revert-change", "revert-firewall-rule"):
-            before = job.params.get("before")
-            if isinstance(before, Mapping):
-                fields = tuple((k,) for k in before if k not in ("metadata", "status"))
+        live = self._read_live(job, key)
+        fields = self._fields(job)
         values = {p: _at(live, p) for p in fields} if live is not None else {}
         try:
             if not values or any(v is None for v in values.values()):
@@ -198,6 +227,17 @@ class GitOpsRemediator:
             return seen
         done = self._commit_after(job, key, StepResult(True, seen.detail))
         return Observation(seen.effect, done.message, seen.symptoms_present)
+
+
+def _paths(wanted: Mapping[str, Any]) -> list[tuple[str, ...]]:
+    """Top-level sections, and metadata's labels/annotations one level down."""
+    out: list[tuple[str, ...]] = []
+    for k, v in wanted.items():
+        if k == "metadata" and isinstance(v, Mapping):
+            out += [("metadata", m) for m in v]
+        else:
+            out.append((k,))
+    return out
 
 
 def _summary(job: RemediationJob) -> str:

@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from nightshift.gitops.modes import object_key
+from nightshift.gitops.declared import ObjectKey
 from nightshift.k8s.apply import KINDS
 from nightshift.k8s.client import KubeApi, KubeError, resource_path
 from nightshift.services.remediation_port import RemediationJob
 
 
-def live_reader(admin: KubeApi) -> Callable[[RemediationJob], Mapping[str, Any] | None]:
-    def read(job: RemediationJob) -> Mapping[str, Any] | None:
-        key = object_key(job.target)
+def live_reader(
+    admin: KubeApi,
+) -> Callable[[RemediationJob, ObjectKey], Mapping[str, Any] | None]:
+    def read(job: RemediationJob, key: ObjectKey) -> Mapping[str, Any] | None:
         plural, namespaced = KINDS.get(key.kind, ("", True))
         if not plural:
             return None
