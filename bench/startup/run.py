@@ -9,7 +9,8 @@ reasoner on the two-am-cascade scenario:
    p50/p99, and dispatched -> running (fork or spawn -> first event);
 2. a batch submitted at once: investigations per minute, CPU-seconds per
    investigation (worker from its wait4 usage + control plane from /proc);
-3. the worker's import cost (`python -X importtime`) against a budget.
+3. the spawn path's import cost (the worker entry's imports, wall time above a
+   bare interpreter) against a budget.
 Writes bench/results/startup.md and startup.png.
 """
 
@@ -120,17 +121,26 @@ def measure(template: bool, n_seq: int, n_batch: int) -> dict[str, Any]:
     }
 
 
-def import_cost() -> tuple[float, int]:
-    """Total self time of `import nightshift.runtime.worker`, and how many modules."""
-    out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import nightshift.runtime.worker"],
+def import_cost(runs: int = 5) -> tuple[float, int]:
+    """Wall ms of the spawn path's imports (the worker's entry, as ``python -m
+    nightshift agent run`` loads it) above a bare interpreter, median of runs;
+    and how many modules that loads."""
+    code = "from nightshift.__main__ import worker_imports; worker_imports()"
+
+    def wall(argv: list[str]) -> float:
+        t0 = time.perf_counter()
+        subprocess.run(argv, check=True)
+        return time.perf_counter() - t0
+
+    bare = statistics.median(wall([sys.executable, "-c", "pass"]) for _ in range(runs))
+    full = statistics.median(wall([sys.executable, "-c", code]) for _ in range(runs))
+    count = subprocess.run(
+        [sys.executable, "-c", f"{code}; import sys; print(len(sys.modules))"],
         capture_output=True,
         text=True,
         check=True,
-    ).stderr
-    rows = [line.split("|") for line in out.splitlines() if line.startswith("import time:")]
-    selfs = [int(r[0].split(":")[1]) for r in rows[1:] if r[0].split(":")[1].strip().isdigit()]
-    return sum(selfs) / 1000, len(selfs)
+    ).stdout
+    return (full - bare) * 1000, int(count)
 
 
 def _mark(ok: bool) -> str:

@@ -7,6 +7,7 @@ submission-to-running path: they skip importing the CLI framework.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 
 def _worker_args(argv: list[str]) -> tuple[str, str] | None:
@@ -19,12 +20,20 @@ def _worker_args(argv: list[str]) -> tuple[str, str] | None:
     return None
 
 
+def worker_imports() -> Callable[[str, str], int]:
+    """The worker's entry, imported without what it never uses: httpx's own
+    command-line tool (click, rich, pygments) loads with httpx whenever those
+    happen to be installed; a None in sys.modules makes httpx skip it."""
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    from nightshift.runtime.worker import main as worker_main
+
+    return worker_main
+
+
 def main() -> None:
     fast = _worker_args(sys.argv[1:])
     if fast is not None:
-        from nightshift.runtime.worker import main as worker_main
-
-        sys.exit(worker_main(*fast))
+        sys.exit(worker_imports()(*fast))
     from nightshift.cli.main import app
 
     app(prog_name="nightshift")

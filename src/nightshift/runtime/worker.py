@@ -28,7 +28,6 @@ from pydantic import SecretStr
 from nightshift.agent.api import stream_investigation
 from nightshift.agent.events import AgentEvent, EventKind
 from nightshift.agent.limits import Limits
-from nightshift.agent.reasoners.llm.stream import stream_reasoned_investigation
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import Toolset
 from nightshift.domain.actions import load_action_catalog
@@ -204,6 +203,8 @@ async def run_worker(
             diagnosis: Diagnosis | None = None
             limits = build_limits(spec)
             if llm_config:
+                # The model stack (SDK clients, JSON Schema) only for workers that use it.
+                from nightshift.agent.reasoners.llm.stream import stream_reasoned_investigation
                 from nightshift.llm.factory import build_reasoner
 
                 reasoner = build_reasoner(

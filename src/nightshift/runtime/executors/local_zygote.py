@@ -53,6 +53,7 @@ _SECRETS_FD_IN_CHILD = 3  # the secrets pipe always lands on fd 3 in the child
 
 
 def _preload(entry: str) -> Callable[[str, str], int]:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # see nightshift.__main__
     for name in _PRELOAD:
         with contextlib.suppress(ImportError):
             importlib.import_module(name)

@@ -1,0 +1,76 @@
+"""A real `nightshift up` forks its workers from the worker template: each
+investigation is a child of the template (not of the control plane), reaches
+a diagnosis, and one investigation leaves nothing to the next; with the
+template off every worker is spawned by the control plane itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.support.server import TERMINAL, ControlPlane, worker_pid
+
+pytestmark = pytest.mark.slow
+SCENARIO = "two-am-cascade"
+MakePlane = Callable[..., ControlPlane]
+
+
+def _ppid(pid: int) -> int | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat.rsplit(")", 1)[1].split()[1])
+
+
+def _cmdline(pid: int) -> str:
+    return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def _run(plane: ControlPlane, **extra: object) -> tuple[dict[str, object], int | None]:
+    """One investigation: its final view, and its worker's parent while it ran."""
+    with plane.client() as client:
+        inv = plane.submit(
+            client, scenario=SCENARIO, title="template", tier="multi-domain", **extra
+        )
+        pid = worker_pid(plane.database_url, str(inv["id"]))
+        parent = _ppid(pid)
+        done = plane.wait_for(client, str(inv["id"]), TERMINAL, timeout=120)
+    return done, parent
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_workers_are_forked_by_the_template_and_share_nothing(make_plane: MakePlane) -> None:
+    plane = make_plane()
+    plane.start()
+    assert plane.proc is not None
+    first, parent_1 = _run(plane)
+    second, parent_2 = _run(plane)
+    # Both diagnosed the same incident the same way: the second child did not
+    # start from what the first one had seen.
+    for done in (first, second):
+        assert done["status"] in {"succeeded", "escalated"}, done
+    assert first["result"]["root_causes"] == second["result"]["root_causes"]  # type: ignore[index]
+    # The template forked them (a worker that finished before we looked has no
+    # parent to read; at least the slower of the two is caught running).
+    parents = {p for p in (parent_1, parent_2) if p is not None}
+    assert parents, "no worker was seen running"
+    for parent in parents:
+        assert parent != plane.proc.pid
+        assert "nightshift.runtime.executors.local_zygote" in _cmdline(parent)
+        assert _ppid(parent) == plane.proc.pid
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_with_the_template_off_the_control_plane_spawns_each_worker(
+    make_plane: MakePlane,
+) -> None:
+    plane = make_plane(NIGHTSHIFT_WORKER_TEMPLATE="false")
+    plane.start()
+    assert plane.proc is not None
+    done, parent = _run(plane)
+    assert done["status"] in {"succeeded", "escalated"}, done
+    assert parent in (plane.proc.pid, None)
+    assert not (plane.data_dir / "logs" / "worker-template.txt").exists()
