@@ -82,7 +82,7 @@ COVERED_BY: dict[str, str] = {
     "audit verify": f"{WORK}::test_audit_verify_and_explain",
     "audit explain": f"{WORK}::test_audit_verify_and_explain",
     "audit anchor": "tests/integration/security/test_audit_anchor.py::"
-    "test_a_rewritten_and_rehashed_history_is_detected",
+    "test_anchor_signs_the_head_outside_the_database",
     "changes post": f"{CHANGES}::test_a_change_sender_posts_an_object_and_a_free_form_change",
     "changes list": f"{CHANGES}::test_list_shows_the_feed_newest_first_and_filters",
     "alerts list": f"{ALERTS}::test_a_webhook_starts_one_worker_and_replays_start_nothing",

@@ -3,7 +3,8 @@ edit a record, recompute every later hash with ``record_hash``, move
 ``audit_head``. ``nightshift audit anchor`` signs the head with a key outside
 the database and appends it to a file outside it; ``nightshift audit verify``
 then detects the rewritten history and the truncated tail. The commands run
-as a user runs them, in their own process, on a real SQLite database."""
+through the CLI app on a real SQLite database, and once each in their own
+process, as a user runs them."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select
+from typer.testing import CliRunner
 
+from nightshift.cli.main import app
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import PrincipalKind, Role
 from nightshift.observability.audit_chain import AuditRecord, record_hash
@@ -41,10 +44,24 @@ def world(tmp_path: Path) -> World:
     return make_world(data)
 
 
-def nightshift(world: World, *args: str) -> Ran:
+def _env(world: World) -> dict[str, str]:
     settings = world.container.settings
-    env = {**os.environ, "NIGHTSHIFT_DATA_DIR": str(settings.data_dir)}
-    env["NIGHTSHIFT_SOURCES_FILE"] = str(settings.sources_file)
+    return {
+        "NIGHTSHIFT_DATA_DIR": str(settings.data_dir),
+        "NIGHTSHIFT_SOURCES_FILE": str(settings.sources_file),
+    }
+
+
+def nightshift(world: World, *args: str) -> Ran:
+    """The command through the CLI app, in this process (fast)."""
+    env = {**_env(world), "NIGHTSHIFT_DATABASE_URL": ""}
+    done = CliRunner().invoke(app, list(args), env=env)
+    return Ran(done.exit_code, " ".join(done.output.split()))
+
+
+def nightshift_process(world: World, *args: str) -> Ran:
+    """The command as a user runs it: its own process."""
+    env = {**os.environ, **_env(world)}
     env.pop("NIGHTSHIFT_DATABASE_URL", None)
     done = subprocess.run(
         [sys.executable, "-m", "nightshift", *args],
@@ -101,7 +118,7 @@ def test_anchor_signs_the_head_outside_the_database(world: World) -> None:
     _audit(world, 5)
     settings = world.container.settings
     count = len(_rows(world))
-    ran = nightshift(world, "audit", "anchor")
+    ran = nightshift_process(world, "audit", "anchor")
     assert ran.code == 0, ran.out
     assert f"anchored {count} records" in ran.out
     for outside in (settings.audit_anchor_path, settings.audit_anchor_key_path):
@@ -109,7 +126,7 @@ def test_anchor_signs_the_head_outside_the_database(world: World) -> None:
         assert oct(outside.stat().st_mode & 0o777) == oct(0o600)
     (line,) = settings.audit_anchor_path.read_text().splitlines()
     assert json.loads(line)["head"] == _rows(world)[-1].hash
-    ran = nightshift(world, "audit", "verify")
+    ran = nightshift_process(world, "audit", "verify")
     assert ran.code == 0 and "1 signed anchor(s) checked" in ran.out, ran.out
 
 

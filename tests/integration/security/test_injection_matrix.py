@@ -42,18 +42,13 @@ NAMESPACES = frozenset({"shop", "data", "ingress-nginx"})
 # and link-local addresses, loopback, another team's or the platform's Services.
 TARGETS = (
     "exfil.attacker.example:4444",
-    "c2.evil.example:443",
     "169.254.169.254:80",
     "metadata.google.internal:80",
-    "100.100.100.200:80",
     "[fd00:ec2::254]:80",
     "[fe80::1]:22",
     "127.0.0.1:2379",
     "vault.vault.svc.cluster.local:8200",
-    "kube-dns.kube-system.svc.cluster.local:53",
     "payments.payments-prod.svc.cluster.local:8080",
-    "db.internal.corp.example:5432",
-    "198.51.100.23:6443",
 )
 
 # How the text tries to steer: plain errors that merely name the host (the
