@@ -29,6 +29,7 @@ from nightshift.api.routes import (
 )
 from nightshift.api.strict_json import StrictJson
 from nightshift.bootstrap import Container
+from nightshift.web import app as console
 
 log = logging.getLogger(__name__)
 _RECONCILE_SECONDS = 5.0
@@ -76,6 +77,7 @@ def create_app(container: Container, *, background: bool = True) -> ASGIApp:
         app.include_router(intake.router)
     app.include_router(changes.router)  # the change feed (docs/changes.md)
     app.include_router(changes.worker_router)
+    console.install(app)  # the web console at / (docs/console.md)
     errors.declare_error_responses(app)
     return errors.BodyLimit(StrictJson(app), container.settings.max_body_bytes)
 

@@ -1,0 +1,185 @@
+"""Console pages that read: sign-in, investigations (list, one, live), approvals, agents.
+
+Each reads through the API's services with the API's visibility rules:
+shadow output stays concealed exactly as in /v1 (``conceals``, ``sees_hidden``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import StreamingResponse
+from starlette.responses import Response
+
+from nightshift.api.routes.investigations import _stream, service
+from nightshift.domain.vocabulary import InvestigationStatus, Role
+from nightshift.services.errors import Invalid, ServiceError
+from nightshift.services.proposals import sees_hidden
+from nightshift.services.reviews import conceal_event, conceal_view, conceals
+from nightshift.web import views
+from nightshift.web.render import page, redirect, secure
+from nightshift.web.session import COOKIE, current, require, sessions, set_cookie, signed_in
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def home() -> Response:
+    return redirect("/investigations")
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    return page(request, "login.html", None, problem="")
+
+
+@router.post("/login")
+def login(request: Request, token: Annotated[str, Form(max_length=200)] = "") -> Response:
+    try:
+        opened = sessions(request).sign_in(token)
+    except Invalid as exc:
+        return page(request, "login.html", None, status_code=401, problem=str(exc))
+    resp = redirect("/investigations")
+    set_cookie(resp, request, opened.secret, opened.session.expires_at, _settings(request))
+    return resp
+
+
+@router.get("/login/link")
+def login_link(request: Request, secret: Annotated[str, Query(max_length=200)] = "") -> Response:
+    """A one-time sign-in link (``scripts/demo`` prints one)."""
+    try:
+        opened = sessions(request).redeem_link(secret)
+    except Invalid as exc:
+        return page(request, "login.html", None, status_code=401, problem=str(exc))
+    resp = redirect("/investigations")
+    set_cookie(resp, request, opened.secret, opened.session.expires_at, _settings(request))
+    return resp
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
+    from nightshift.web.session import check_csrf
+
+    found = signed_in(request)
+    check_csrf(found, csrf)
+    sessions(request).sign_out(request.cookies.get(COOKIE, ""))
+    resp = redirect("/login")
+    resp.delete_cookie(COOKIE, path="/")
+    return resp
+
+
+@router.get("/investigations")
+def investigations(request: Request, status: Annotated[str, Query(max_length=32)] = "") -> Response:
+    found = signed_in(request)
+    who = require(found, Role.VIEWER)
+    wanted = InvestigationStatus(status) if status in set(InvestigationStatus) else None
+    items = service(request).search(status=wanted, agent=None, tier=None, limit=100, cursor=None)
+    rows: list[dict[str, Any]] = []
+    for v in items.items:
+        v = conceal_view(v) if conceals(v.trust_phase, v.reviewed_at, who) else v
+        diag = views.diagnosis_of(v.result)
+        top = (diag.get("root_causes") or [{}])[0]
+        rows.append({"v": v, "top": top, "alerts": _alerts(v.spec)})
+    return page(request, "investigations.html", found, rows=rows, status=status)
+
+
+@router.get("/investigations/{inv_id}")
+def investigation(request: Request, inv_id: str) -> Response:
+    found = signed_in(request)
+    who = require(found, Role.VIEWER)
+    svc = service(request)
+    try:
+        view = svc.get(inv_id)
+    except ServiceError as exc:
+        return page(request, "error.html", found, status_code=404, problem=str(exc))
+    hide = conceals(view.trust_phase, view.reviewed_at, who)
+    if hide:
+        view = conceal_view(view)
+    diag = views.diagnosis_of(view.result)
+    hyps = list(diag.get("hypotheses") or [])
+    timeline = []
+    for ev in svc.events(inv_id, 0, limit=2000):
+        data = conceal_event(ev.kind, ev.data) if hide else ev.data
+        if data is not None:
+            timeline.append((ev, views.timeline_text(ev.kind, data)))
+    c = request.app.state.container
+    props = c.proposals.list(
+        status=None, agent=None, investigation_id=inv_id, include_hidden=sees_hidden(who), limit=50
+    )
+    return page(
+        request,
+        "investigation.html",
+        found,
+        v=view,
+        hidden=hide,
+        diag=diag,
+        tree=views.hypothesis_tree(hyps),
+        stances=views.stances(hyps),
+        timeline=timeline,
+        last_seq=timeline[-1][0].seq if timeline else 0,
+        proposals=props,
+        verdicts=c.verdicts.list(inv_id),
+    )
+
+
+@router.get("/investigations/{inv_id}/events")
+async def live(
+    request: Request, inv_id: str, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0
+) -> Response:
+    """The API's SSE stream, authenticated by the console cookie (EventSource
+    cannot send a bearer header)."""
+    found = current(request)
+    if found is None:
+        return secure(Response("sign in first", status_code=401))
+    who = require(found, Role.VIEWER)
+    svc = service(request)
+    view = await asyncio.to_thread(svc.get, inv_id)
+    hide = conceals(view.trust_phase, view.reviewed_at, who)
+    stream = _stream(svc, request.app.state.container.bus, request, inv_id, after, True, hide)
+    resp = StreamingResponse(
+        stream,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+    return secure(resp)
+
+
+@router.get("/approvals")
+def approvals(request: Request, status: Annotated[str, Query(max_length=32)] = "") -> Response:
+    found = signed_in(request)
+    who = require(found, Role.VIEWER)
+    items = request.app.state.container.proposals.list(
+        status=status or None,
+        agent=None,
+        investigation_id=None,
+        include_hidden=sees_hidden(who),
+        limit=100,
+    )
+    return page(request, "approvals.html", found, items=items, status=status)
+
+
+@router.get("/agents")
+def agents(request: Request) -> Response:
+    found = signed_in(request)
+    require(found, Role.VIEWER)
+    c = request.app.state.container
+    rows = []
+    for a in c.agents.list():
+        gates: dict[str, Any] = {}
+        try:
+            gates = c.phases.gates(a.name, None).to_dict()
+        except ServiceError as exc:  # e.g. already at the last phase
+            gates = {"problem": str(exc)}
+        rows.append({"a": a, "gates": gates})
+    return page(request, "agents.html", found, rows=rows)
+
+
+def _alerts(spec: Any) -> int:
+    alerts = spec.get("alerts") if isinstance(spec, dict) else None
+    return len(alerts) if isinstance(alerts, list) else (1 if spec and spec.get("alert") else 0)
+
+
+def _settings(request: Request) -> Any:
+    return request.app.state.container.settings

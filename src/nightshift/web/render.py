@@ -1,0 +1,68 @@
+"""Template rendering with the console's security headers on every response."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from starlette.responses import Response
+
+from nightshift.services.console_sessions import Session
+from nightshift.web import views
+
+HERE = Path(__file__).parent
+# No inline script or style anywhere: text from logs and tools that slipped past
+# escaping still could not run. Framing is refused (clickjacking on approve).
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+)
+HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=True,  # every {{ }} is escaped; nothing in the templates uses |safe
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.filters["pretty"] = views.pretty
+env.filters["pct"] = lambda x: f"{float(x or 0) * 100:.0f}%"
+
+
+def secure(response: Response) -> Response:
+    response.headers.update(HEADERS)
+    return response
+
+
+def page(
+    request: Request, name: str, session: Session | None, status_code: int = 200, **ctx: Any
+) -> Response:
+    from nightshift.domain.vocabulary import Role
+
+    caller = session.caller if session else None
+    ks = request.app.state.container.kill_switch.kill_switch() if session else None
+    html = env.get_template(name).render(
+        request=request,
+        me=caller,
+        csrf=session.csrf if session else "",
+        can_operate=bool(caller and caller.has(Role.OPERATOR)),
+        can_lead=bool(caller and caller.has(Role.OPS_LEAD)),
+        kill=ks,
+        flash=request.query_params.get("error", "")[:500],
+        notice=request.query_params.get("ok", "")[:500],
+        **ctx,
+    )
+    return secure(HTMLResponse(html, status_code=status_code))
+
+
+def redirect(url: str) -> Response:
+    return secure(RedirectResponse(url, status_code=303))

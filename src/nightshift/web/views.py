@@ -1,0 +1,97 @@
+"""Shapes the pages read: the hypothesis tree, evidence stances, a timeline line.
+
+Pure functions over the stored result and events (no I/O), so the page routes
+stay thin and these are tested directly.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+_TIMELINE_TEXT = 240  # a timeline line is a summary; the full text is in the evidence table
+
+
+@dataclass
+class Node:
+    """One hypothesis with the hypotheses whose parent it is."""
+
+    hyp: Mapping[str, Any]
+    children: list[Node] = field(default_factory=list)
+
+
+def hypothesis_tree(hypotheses: Sequence[Mapping[str, Any]]) -> list[Node]:
+    """Roots first by confidence; a parent link to an unknown id (or a cycle)
+    makes the hypothesis a root rather than losing it."""
+    nodes = {str(h.get("id")): Node(h) for h in hypotheses}
+    roots: list[Node] = []
+    for hid, node in nodes.items():
+        parent = node.hyp.get("parent_id")
+        if parent is not None and str(parent) in nodes and not _loops(nodes, hid):
+            nodes[str(parent)].children.append(node)
+        else:
+            roots.append(node)
+
+    def order(ns: list[Node]) -> list[Node]:
+        ns.sort(key=lambda n: -float(n.hyp.get("confidence") or 0))
+        for n in ns:
+            order(n.children)
+        return ns
+
+    return order(roots)
+
+
+def _loops(nodes: Mapping[str, Node], start: str) -> bool:
+    seen = {start}
+    cur = nodes[start].hyp.get("parent_id")
+    while cur is not None and str(cur) in nodes:
+        if str(cur) in seen:
+            return True
+        seen.add(str(cur))
+        cur = nodes[str(cur)].hyp.get("parent_id")
+    return False
+
+
+def stances(hypotheses: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, list[str]]]:
+    """evidence id -> {"supports": [hypothesis ids], "refutes": [...]}."""
+    out: dict[str, dict[str, list[str]]] = {}
+    for h in hypotheses:
+        for key, stance in (("supporting", "supports"), ("refuting", "refutes")):
+            for ev in h.get(key) or ():
+                out.setdefault(str(ev), {"supports": [], "refutes": []})[stance].append(
+                    str(h.get("id"))
+                )
+    return out
+
+
+def diagnosis_of(result: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    if not result:
+        return {}
+    inner = result.get("diagnosis")
+    return inner if isinstance(inner, Mapping) else result
+
+
+def timeline_text(kind: str, data: Mapping[str, Any]) -> str:
+    """One line for an event: its intent or reason first (why), then what."""
+    if kind == "status":
+        text = f"{data.get('status', '')} {data.get('reason', '')}"
+    elif "intent" in data:
+        text = f"{data.get('tool', '')}: {data['intent']}"
+    elif "reason" in data and "tool" in data:
+        text = f"{data['tool']} {_short(data.get('params'))}: {data['reason']}"
+    elif "summary" in data:
+        text = f"{data.get('tool', '')}: {data['summary']}"
+    else:
+        text = _short(data)
+    text = " ".join(str(text).split())
+    return text if len(text) <= _TIMELINE_TEXT else text[: _TIMELINE_TEXT - 1] + "…"
+
+
+def _short(value: object) -> str:
+    return json.dumps(value, sort_keys=True, default=str) if value else ""
+
+
+def pretty(value: object) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, default=str)

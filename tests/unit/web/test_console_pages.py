@@ -1,0 +1,215 @@
+"""The console's pages and forms (TestClient): sign-in cookie, role checks as
+in the API, CSRF on every form, inert tool text, the security headers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.support.control_plane import World
+from tests.unit.workflow.flow import FIREWALL_FIX, TWO_AM_RESULT, agent, finish, propose, start
+
+CHANGE = {"kind": "Change", "name": "CHG-20417", "namespace": None}
+CHECKOUT = {"kind": "Deployment", "name": "checkout", "namespace": "shop"}
+EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+RESULT: dict[str, Any] = {
+    **TWO_AM_RESULT,
+    "hypotheses": [
+        {"id": "H1", "fault": "firewall-rule-change", "confidence": 0.73, "state": "confirmed",
+         "parent_id": None, "resource": CHANGE,
+         "supporting": ["E1"], "refuting": [], "rationale": "change before onset"},
+        {"id": "H2", "fault": "high-latency-dependency", "confidence": 0.3, "state": "open",
+         "parent_id": "H1", "resource": CHECKOUT,
+         "supporting": [], "refuting": ["E1"], "rationale": EVIL},
+    ],
+    "evidence": [{"id": "E1", "tool": "firewall_rules", "params": {"device": "fw-dc-edge-01"},
+                  "summary": "drops " + EVIL, "status": "ok", "findings": [EVIL]}],
+    "causal_chain": [
+        {"hypothesis_id": "H1", "resource": CHANGE,
+         "fault": "firewall-rule-change", "role": "root-cause", "confidence": 0.73, "title": "r"},
+        {"hypothesis_id": "H2", "resource": CHECKOUT,
+         "fault": "high-latency-dependency", "role": "symptom", "confidence": 0.3, "title": "slow"},
+    ],
+}  # fmt: skip
+
+
+def sign_in(client: TestClient, world: World, who: str) -> str:
+    """Signs ``client`` in as ``who``; returns the session's CSRF token."""
+    resp = client.post("/login", data={"token": world.tokens[who]}, follow_redirects=False)
+    assert resp.status_code == 303, resp.text
+    page = client.get("/investigations")
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+def finished(client: TestClient, world: World) -> tuple[str, dict[str, Any]]:
+    agent(world, "fixer", "limited-remediation")
+    inv_id, worker = start(client, world, "fixer")
+    proposal = propose(client, inv_id, worker, target=FIREWALL_FIX)
+    finish(client, inv_id, worker, result=RESULT)
+    return inv_id, proposal
+
+
+def test_pages_need_a_session_and_a_bad_token_opens_none(client: TestClient, world: World) -> None:
+    for path in ("/", "/investigations", "/approvals", "/agents"):
+        resp = client.get(path, follow_redirects=False)
+        assert resp.status_code == 303
+        assert resp.headers["location"] in ("/login", "/investigations")
+    bad = client.post("/login", data={"token": "nsh_forged"}, follow_redirects=False)
+    assert bad.status_code == 401 and "invalid" in bad.text
+    assert "nightshift_console" not in bad.headers.get("set-cookie", "")
+
+
+def test_the_session_cookie_is_httponly_strict_and_not_the_token(
+    client: TestClient, world: World
+) -> None:
+    resp = client.post("/login", data={"token": world.tokens["viewer"]}, follow_redirects=False)
+    cookie = resp.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    assert "Secure" not in cookie  # plain http in "auto" mode
+    assert world.tokens["viewer"] not in cookie
+
+
+def test_cookie_secure_always_sets_secure(world: World) -> None:
+    from nightshift.api.app import create_app
+
+    world.container.settings = world.container.settings.model_copy(
+        update={"console_cookie_secure": "always"}
+    )
+    with TestClient(create_app(world.container, background=False)) as c:
+        resp = c.post("/login", data={"token": world.tokens["viewer"]}, follow_redirects=False)
+        assert "Secure" in resp.headers["set-cookie"]
+
+
+def test_every_page_sends_a_strict_csp(client: TestClient, world: World) -> None:
+    sign_in(client, world, "viewer")
+    for path in ("/login", "/investigations", "/approvals", "/agents", "/static/console.css"):
+        csp = client.get(path).headers["content-security-policy"]
+        assert "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+        assert "script-src 'self'" in csp
+
+
+def test_the_investigation_page_shows_tree_chain_evidence_and_keeps_tool_text_inert(
+    client: TestClient, world: World
+) -> None:
+    inv_id, _ = finished(client, world)
+    sign_in(client, world, "viewer")
+    listing = client.get("/investigations").text
+    assert f"/investigations/{inv_id}" in listing and "firewall-rule-change" in listing
+    page = client.get(f"/investigations/{inv_id}").text
+    assert "<script>alert" not in page and "onerror=" not in page.replace("onerror=&#34;", "")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    # H2's parent link points at H1, and H2 is nested inside H1's list item.
+    h1 = page.index('id="hyp-H1"')
+    h2 = page.index('id="hyp-H2"')
+    assert h1 < h2 and 'href="#hyp-H1">H1</a>' in page[h2:]
+    assert 'id="ev-E1"' in page and "fw-dc-edge-01" in page
+    assert page.index("root-cause") < page.index("symptom")
+
+
+def test_a_viewer_sees_no_approve_button_and_a_forged_post_is_refused(
+    client: TestClient, world: World
+) -> None:
+    _, proposal = finished(client, world)
+    csrf = sign_in(client, world, "viewer")
+    page = client.get("/approvals").text
+    assert proposal["action"] in page and "/approve" not in page
+    resp = client.post(
+        f"/approvals/{proposal['id']}/approve", data={"csrf": csrf}, follow_redirects=False
+    )
+    assert resp.status_code == 403
+    got = client.get(f"/v1/approvals/{proposal['id']}", headers=world.auth("viewer")).json()
+    assert got["status"] == "pending_approval"
+
+
+def test_a_form_without_the_sessions_csrf_token_changes_nothing(
+    client: TestClient, world: World
+) -> None:
+    _, proposal = finished(client, world)
+    sign_in(client, world, "operator")
+    for data in ({}, {"csrf": "guessed"}):
+        resp = client.post(f"/approvals/{proposal['id']}/approve", data=data)
+        assert resp.status_code == 403 and "CSRF" in resp.text
+    got = client.get(f"/v1/approvals/{proposal['id']}", headers=world.auth("viewer")).json()
+    assert got["status"] == "pending_approval"
+
+
+def test_an_operator_approves_through_the_same_service_and_audit(
+    client: TestClient, world: World
+) -> None:
+    inv_id, proposal = finished(client, world)
+    csrf = sign_in(client, world, "operator")
+    assert f"/approvals/{proposal['id']}/approve" in client.get("/approvals").text
+    resp = client.post(
+        f"/approvals/{proposal['id']}/approve",
+        data={"csrf": csrf, "reason": "matches CHG-20417"},
+        follow_redirects=False,
+    )
+    assert resp.status_code == 303 and "ok=" in resp.headers["location"]
+    got = client.get(f"/v1/approvals/{proposal['id']}", headers=world.auth("viewer")).json()
+    assert got["decided_by"] == "operator" and got["status"] != "pending_approval"
+    audited = [
+        r.entry
+        for r in world.container.audit.for_investigation(inv_id)
+        if r.entry.request.get("proposal") == proposal["id"]
+    ]
+    assert any(e.actor == "operator" for e in audited)
+
+
+def test_rejecting_needs_a_reason_and_says_why(client: TestClient, world: World) -> None:
+    _, proposal = finished(client, world)
+    csrf = sign_in(client, world, "operator")
+    resp = client.post(f"/approvals/{proposal['id']}/reject", data={"csrf": csrf, "reason": ""})
+    assert resp.status_code == 200 and "reason" in resp.text.lower()
+    got = client.get(f"/v1/approvals/{proposal['id']}", headers=world.auth("viewer")).json()
+    assert got["status"] == "pending_approval"
+
+
+def test_an_operator_judges_the_diagnosis(client: TestClient, world: World) -> None:
+    inv_id, _ = finished(client, world)
+    csrf = sign_in(client, world, "operator")
+    resp = client.post(
+        f"/investigations/{inv_id}/verdict",
+        data={"csrf": csrf, "kind": "modify", "reason": "it was the rule, not the change",
+              "category": "change", "remediation_class": "revert-firewall-rule",
+              "fault": "firewall-rule-change"},
+    )  # fmt: skip
+    assert resp.status_code == 200
+    listed = client.get(f"/v1/investigations/{inv_id}/verdicts", headers=world.auth("viewer"))
+    assert [v["kind"] for v in listed.json()] == ["modify"]
+    assert "verdict modify recorded" in resp.text
+
+
+def test_the_kill_switch_is_for_ops_leads_and_shows_on_every_page(
+    client: TestClient, world: World
+) -> None:
+    csrf = sign_in(client, world, "operator")
+    assert "/kill-switch" not in client.get("/agents").text
+    refused = client.post("/kill-switch", data={"csrf": csrf, "reason": "x", "engage": "yes"})
+    assert refused.status_code == 403
+    client.cookies.clear()
+    csrf = sign_in(client, world, "lead")
+    client.post("/kill-switch", data={"csrf": csrf, "reason": "storm", "engage": "yes"})
+    assert "KILL SWITCH ENGAGED" in client.get("/approvals").text
+    assert world.container.kill_switch.kill_switch().global_engaged
+    client.post("/kill-switch", data={"csrf": csrf, "reason": "calm", "engage": "no"})
+    assert "KILL SWITCH ENGAGED" not in client.get("/approvals").text
+
+
+def test_signing_out_ends_the_session(client: TestClient, world: World) -> None:
+    csrf = sign_in(client, world, "viewer")
+    resp = client.post("/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert resp.status_code == 303
+    assert client.get("/investigations", follow_redirects=False).status_code == 303
+
+
+def test_a_one_time_link_opens_one_session(client: TestClient, world: World) -> None:
+    secret = world.container.console_sessions.issue_link("operator")
+    first = client.get(f"/login/link?secret={secret}", follow_redirects=False)
+    assert first.status_code == 303
+    client.cookies.clear()
+    again = client.get(f"/login/link?secret={secret}", follow_redirects=False)
+    assert again.status_code == 401
