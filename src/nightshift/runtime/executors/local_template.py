@@ -9,8 +9,11 @@ the executor spawns instead; a dead template is restarted on a later fork.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import signal
 import socket
 import subprocess
 import threading
@@ -74,6 +77,7 @@ class WorkerTemplate:
         self._proc: subprocess.Popen[bytes] | None = None
         self._ready = False
         self._replies: dict[int, dict[str, Any]] = {}
+        self._abandoned: set[int] = set()  # requests given up on (spawned instead)
         self._children: set[int] = set()
         self._next_req = 0
         self._last_start = 0.0
@@ -178,6 +182,8 @@ class WorkerTemplate:
                     self._children.add(pid)
                     self.forks += 1
                     return pid
+                if reply is None:  # a late child must not run beside the spawned one
+                    self._abandoned.add(n)
         why = reply.get("error") if reply else "no answer"
         raise TemplateUnavailable(f"worker template did not fork: {why}")
 
@@ -230,7 +236,13 @@ class WorkerTemplate:
                 self._ready = True
                 log.info("worker template ready (pid %s)", msg.get("pid"))
             elif op in ("started", "refused"):
-                self._replies[int(msg["req"])] = msg
+                req = int(msg["req"])
+                if req not in self._abandoned:
+                    self._replies[req] = msg
+                elif op == "started":
+                    self._abandoned.discard(req)
+                    with contextlib.suppress(OSError):
+                        os.killpg(int(msg["pid"]), signal.SIGKILL)
             self._state.notify_all()
 
 
