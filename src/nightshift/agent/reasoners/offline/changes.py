@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from nightshift.agent.reasoners.offline.faults import CHANGE_FAULTS
 from nightshift.agent.reasoners.offline.findings import Analysis, Change, Finding
@@ -18,15 +19,20 @@ _IDENT = re.compile(r"\b[A-Z][A-Z0-9]+-\d+\b")
 _DETAIL = re.compile(r"^([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+):")
 
 
-def _id_column(text: str) -> tuple[int, int] | None:
+def _id_column(header: str) -> tuple[int, int] | None:
     """Where the ID column of a change table is: ids like SSM-PB-0314 or VAULT-ROT
     are only recognisable by their column, not by a pattern."""
-    for raw in text.splitlines():
-        if raw.lstrip().upper().startswith(("TIME", "WHEN")):
-            m = re.search(r"(?:^|\s)(ID)(\s+)\S", raw)
-            if m:
-                return m.start(1), m.end(2)
-    return None
+    m = re.search(r"(?:^|\s)(ID)(\s+)\S", header)
+    return (m.start(1), m.end(2)) if m else None
+
+
+def _is_header(line: str) -> bool:
+    return line.upper().startswith(("TIME", "WHEN"))
+
+
+# One answer may hold several tables (one per source: "=== source cluster ==="), each
+# with its own columns; a table without an ID column has no record ids.
+_SECTION = re.compile(r"^=== .* ===$")
 
 
 def _ident(raw: str, column: tuple[int, int] | None) -> str:
@@ -51,11 +57,18 @@ def parse_changes(text: str, out: Analysis, topo: Topology) -> None:
         head = _DETAIL.match(raw.strip())
         if head:  # "CHG-1: detail"
             details.setdefault(head.group(1), []).append(raw.strip()[head.end() :].strip())
-    column = _id_column(text)
+    column: tuple[int, int] | None = None
+    first = len(out.changes)
     for raw in text.splitlines():
         line = raw.strip()
+        if _is_header(line):
+            column = _id_column(raw)
+            continue
+        if _SECTION.match(line):
+            column = None
+            continue
         m = _CHANGE_KIND.search(line)
-        if not line or m is None or line.upper().startswith(("TIME", "WHEN")):
+        if not line or m is None:
             continue
         if _DETAIL.match(line):  # a detail line, folded in above
             continue
@@ -91,6 +104,22 @@ def parse_changes(text: str, out: Analysis, topo: Topology) -> None:
                 obj_ns,
             )
         )
+    _same_change(out.changes, first)
+
+
+def _same_change(changes: list[Change], first: int) -> None:
+    """The cluster's view of an object's change and the change record that targets the
+    same object are one change: the record's id names it (what a revert acts on)."""
+    records = {
+        (c.object_kind, c.target, c.namespace): c.ident
+        for c in changes[first:]
+        if c.ident and names_object(c)
+    }
+    for i in range(first, len(changes)):
+        c = changes[i]
+        ident = records.get((c.object_kind, c.target, c.namespace))
+        if not c.ident and ident and names_object(c):
+            changes[i] = replace(c, ident=ident)
 
 
 def _object_of(parts: list[str]) -> tuple[str, str | None]:
