@@ -1,0 +1,3 @@
+from bench.kueue.run import main
+
+main()
