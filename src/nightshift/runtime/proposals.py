@@ -63,16 +63,18 @@ def propose_remediations(
         return []
     floor = diagnosis.root_causes[0].confidence * RELATIVE_FLOOR
     drafts: list[Draft] = []
-    seen: set[tuple[str, str]] = set()
+    # One fix per resource, the leading cause's: a rival reading of the same object
+    # (a firewall change vs a policy change on one change record) is not a second action.
+    seen: set[str] = set()
     for cause in diagnosis.root_causes:
         if cause.confidence < floor or len(drafts) >= limit:
             break
         spec = next(
             (s for s in catalog.implementing(cause.remediation_class) if fits(s, cause)), None
         )
-        if spec is None or (spec.name, str(cause.resource)) in seen:
+        if spec is None or str(cause.resource) in seen:
             continue
-        seen.add((spec.name, str(cause.resource)))
+        seen.add(str(cause.resource))
         hypothesis = next(
             (
                 h.id

@@ -11,13 +11,13 @@ from nightshift.domain.diagnosis import ResourceRef
 
 FEED = (
     "=== source changes ===\n"
-    "TIME                   AGE   ID        DOMAIN    KIND       TARGET                     ACTOR\n"
-    "2026-12-02T02:00:05Z   4m    NET-77    network   firewall   web/NetworkPolicy/api-out  fw-bot\n"
+    "TIME                   AGE   ID        DOMAIN    KIND       TARGET                    ACTOR\n"
+    "2026-12-02T02:00:05Z   4m    NET-77    network   firewall   web/NetworkPolicy/api-out fw\n"
 )
 CLUSTER = (
     "=== source cluster ===\n"
-    "TIME                   AGE   DOMAIN        KIND             TARGET                     ACTOR\n"
-    "2026-12-02T02:00:04Z   4m    network       network-policy   web/NetworkPolicy/api-out  fw-bot\n"
+    "TIME                   AGE   DOMAIN        KIND             TARGET                    ACTOR\n"
+    "2026-12-02T02:00:04Z   4m    network       network-policy   web/NetworkPolicy/api-out fw\n"
     "2026-12-02T01:10:00Z   54m   application   config           web/ConfigMap/api-config   helm\n"
 )
 

@@ -65,6 +65,17 @@ def test_only_fitting_targets_and_leading_causes_are_proposed() -> None:
     assert actions == [("restart-pod", "api-1"), ("restart-deployment", "api")]
 
 
+def test_one_resource_gets_one_fix_the_leading_causes() -> None:
+    d = _diagnosis(
+        _cause(1, "Change", "FW-3141", "rollback-change", 0.92),
+        _cause(2, "Change", "FW-3141", "revert-firewall-rule", 0.58),  # a rival reading
+    )
+    drafts = propose_remediations(d, load_action_catalog())
+    assert [(x.action, x.root_cause.resource.name) for x in drafts] == [
+        ("revert-change", "FW-3141")
+    ]
+
+
 def test_an_escalating_diagnosis_proposes_nothing() -> None:
     d = _diagnosis(
         _cause(1, "Pod", "a", "restart-pod", 0.9, "shop"), outcome=Outcome.BREAKER_TRIPPED
