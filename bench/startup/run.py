@@ -156,6 +156,7 @@ def main() -> None:
     spawn = measure(False, n_seq, n_batch)
     fork = measure(True, n_seq, n_batch)
     imp_ms, imp_mods = import_cost()
+    load_end = os.getloadavg()[0]
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
@@ -172,7 +173,8 @@ def main() -> None:
         "# Worker start-up: template (fork) vs spawn",
         "",
         f"Commit {commit}; {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"load average at start {load:.2f}. Command: `python -m bench.startup"
+        f"load average (1 min) at start / end {load:.2f} / {load_end:.2f} (the targets "
+        "assume an idle machine). Command: `python -m bench.startup"
         f"{' --quick' if args.quick else ''}`. Real `nightshift up` (SQLite, local executor), "
         f"offline reasoner, {SCENARIO}; {n_seq} sequential + {n_batch} batched investigations "
         "per path, measured in the same run.",
