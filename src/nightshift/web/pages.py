@@ -16,7 +16,7 @@ from starlette.responses import Response
 from nightshift.api.routes.investigations import _stream, service
 from nightshift.domain.vocabulary import InvestigationStatus, Role
 from nightshift.services.errors import Invalid, ServiceError
-from nightshift.services.proposals import sees_hidden
+from nightshift.services.proposals import PENDING, sees_hidden
 from nightshift.services.reviews import conceal_event, conceal_view, conceals
 from nightshift.web import views
 from nightshift.web.render import page, redirect, secure
@@ -151,7 +151,7 @@ def approvals(request: Request, status: Annotated[str, Query(max_length=32)] = "
     found = signed_in(request)
     who = require(found, Role.VIEWER)
     items = request.app.state.container.proposals.list(
-        status=status or None,
+        status=None if status == "any" else (status or PENDING),  # as the API's defaults
         agent=None,
         investigation_id=None,
         include_hidden=sees_hidden(who),

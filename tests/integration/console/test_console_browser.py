@@ -33,7 +33,11 @@ def plane(tmp_path: Path) -> Iterator[tuple[ControlPlane, dict[str, str]]]:
     container = build_container(Settings(data_dir=p.data_dir, database_url=p.database_url))
     tokens = {}
     try:
-        for name, role in (("lead", Role.OPS_LEAD), ("operator", Role.OPERATOR)):
+        for name, role in (
+            ("lead", Role.OPS_LEAD),
+            ("operator", Role.OPERATOR),
+            ("viewer", Role.VIEWER),
+        ):
             container.principals.create_user(
                 name, kind=PrincipalKind.HUMAN, roles=frozenset({role}), contact=f"{name}@ex.org"
             )
@@ -100,6 +104,9 @@ def _follow_and_approve(
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(shots / "console-investigation.png"), full_page=False)
 
+        page.fill("#vr", "the firewall change, as shown")
+        page.click("form[action$='/verdict'] button")
+        page.wait_for_selector(".flash.ok")
         page.goto(f"{cp.url}/approvals")
         card = page.locator("article.card").first
         assert "revert-firewall-rule" in card.text_content()
@@ -107,7 +114,11 @@ def _follow_and_approve(
         page.screenshot(path=str(shots / "console-approvals.png"), full_page=False)
         card.locator("button.approve").click()
         page.wait_for_selector(".flash.ok")
+        _viewer_and_lead(page, cp, tokens, shots)
 
+    [verdict] = api.get(f"/v1/investigations/{inv['id']}/verdicts").json()
+    assert (verdict["kind"], verdict["author"]) == ("accept", "operator")
+    assert api.get("/v1/kill-switch").json()["global_engaged"] is False
     [proposal] = api.get("/v1/approvals", params={"status": "any"}).json()
     assert proposal["decided_by"] == "operator"
     assert proposal["status"] != "pending_approval"
@@ -115,3 +126,39 @@ def _follow_and_approve(
     assert violations == []
     done = api.get(f"/v1/investigations/{inv['id']}").json()
     assert done["status"] in TERMINAL
+
+
+def _sign_in_as(page: Any, cp: ControlPlane, token: str) -> None:
+    page.click("text=Sign out")
+    page.wait_for_url(f"{cp.url}/login")
+    page.fill("#token", token)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{cp.url}/investigations")
+
+
+def _viewer_and_lead(page: Any, cp: ControlPlane, tokens: dict[str, str], shots: Path) -> None:
+    """A viewer gets no buttons and a forged post is refused; an ops lead pulls
+    and releases the kill switch, whose banner shows on every page meanwhile."""
+    _sign_in_as(page, cp, tokens["viewer"])
+    page.goto(f"{cp.url}/approvals?status=any")
+    assert page.locator("article.card").count() == 1
+    assert page.locator("button.approve, button.reject").count() == 0
+    csrf = page.get_attribute("input[name=csrf]", "value")
+    pid = page.get_attribute("article.card", "id").removeprefix("p-")
+    forged = page.request.post(
+        f"{cp.url}/approvals/{pid}/rollback", form={"csrf": csrf, "reason": "forged"}
+    )
+    assert forged.status == 403
+    _sign_in_as(page, cp, tokens["lead"])
+    page.goto(f"{cp.url}/agents")
+    page.fill("#kr", "pager storm: stop everything")
+    page.click("button[value=yes]")
+    page.wait_for_selector(".kill")
+    page.goto(f"{cp.url}/investigations")
+    assert "KILL SWITCH ENGAGED" in page.text_content(".kill")
+    page.goto(f"{cp.url}/agents")
+    page.screenshot(path=str(shots / "console-agents.png"))
+    page.fill("#kr", "storm over")
+    page.click("button[value=no]")
+    page.wait_for_selector(".flash.ok")
+    assert page.locator(".kill").count() == 0

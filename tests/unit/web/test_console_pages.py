@@ -213,3 +213,14 @@ def test_a_one_time_link_opens_one_session(client: TestClient, world: World) -> 
     client.cookies.clear()
     again = client.get(f"/login/link?secret={secret}", follow_redirects=False)
     assert again.status_code == 401
+
+
+def test_the_approvals_queue_shows_pending_by_default_and_any_on_request(
+    client: TestClient, world: World
+) -> None:
+    _, proposal = finished(client, world)
+    csrf = sign_in(client, world, "operator")
+    client.post(f"/approvals/{proposal['id']}/reject", data={"csrf": csrf, "reason": "no"})
+    assert f'id="p-{proposal["id"]}"' not in client.get("/approvals").text
+    assert f'id="p-{proposal["id"]}"' in client.get("/approvals?status=any").text
+    assert f'id="p-{proposal["id"]}"' in client.get("/approvals?status=rejected").text
