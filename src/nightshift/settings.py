@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     # so whoever can rewrite the database does not also hold the signing key.
     audit_anchor_key: Path | None = None  # default: <data_dir>-audit.key beside it
     audit_anchor_file: Path | None = None  # default: <data_dir>-audit-anchors.jsonl
+    # The running server anchors the head this often when records were added; -1: never
+    # (then run `nightshift audit anchor` from cron).
+    audit_anchor_interval_seconds: float = Field(default=300.0, ge=-1)
 
     # Secret broker (see docs/secrets.md).
     secrets_dir: Path | None = None  # default: <data_dir>/secrets

@@ -94,6 +94,7 @@ async def _reconcile_forever(container: Container, stop: asyncio.Event) -> None:
         r.find_unrecorded_ends,
         container.phases.check_demotions,  # demotion is automatic, never a cron job
         lambda: container.executor.purge_logs(retention),
+        lambda: container.audit.anchor_if_due(container.settings.audit_anchor_interval_seconds),
     )
     while not stop.is_set():
         for step in steps:  # one failing step (storage down) does not skip the others

@@ -3,9 +3,10 @@ the head row), verify (streaming, names the first broken link) and explain."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from nightshift.store.database import Database
 from nightshift.store.tables import AuditHeadRow, AuditRecordRow
 
 _BATCH = 2000
+log = logging.getLogger(__name__)
 
 
 def human_entry(
@@ -75,6 +77,8 @@ class AuditService:
     def __init__(self, db: Database, anchors: AnchorSink | None = None) -> None:
         self._db = db
         self._anchors = anchors
+        self._last: Anchor | None = None  # the newest anchor, once read (anchor_if_due)
+        self._retry_at: datetime | None = None
 
     def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         with self._db.transaction() as s:
@@ -141,6 +145,35 @@ class AuditService:
             raise AnchorRefused(f"audit chain broken at seq {report.first_broken_seq}: "
                                 f"{report.message}")  # fmt: skip
         return self._anchors.append(report.checked, report.head)
+
+    def anchor_if_due(self, min_interval_seconds: float) -> Anchor | None:
+        """The reconcile loop's periodic anchor: sign the head when records were added
+        since the last anchor and that anchor is at least ``min_interval_seconds`` old.
+        The last anchor is remembered, so a pass reads no file unless one is due; a
+        sink that cannot be written is retried at the next interval, not every pass."""
+        if self._anchors is None or min_interval_seconds < 0:
+            return None
+        now = datetime.now(UTC)
+        if self._retry_at is not None and now < self._retry_at:
+            return None
+        with self._db.read() as s:
+            head = s.get(AuditHeadRow, 1)
+            count = head.count if head else 0
+        try:
+            if self._last is None:
+                anchors = self._anchors.read()
+                self._last = anchors[-1] if anchors else Anchor(0, GENESIS_HASH, now)
+            if self._last.count == count or (
+                self._last.count and (now - self._last.at).total_seconds() < min_interval_seconds
+            ):
+                return None
+            self._last = self.anchor()
+        except (OSError, AnchorError) as exc:
+            self._retry_at = now + timedelta(seconds=max(min_interval_seconds, 60.0))
+            log.error("could not anchor the audit chain's head: %s", exc)
+            return None
+        self._retry_at = None
+        return self._last
 
     def _against_anchors(self, s: Session, chain: VerifyResult) -> AuditReport:
         """The chain checked itself; each signed anchor must still be in it, unchanged."""

@@ -24,7 +24,7 @@ from nightshift.cli.main import app
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import PrincipalKind, Role
 from nightshift.observability.audit_chain import AuditRecord, record_hash
-from nightshift.services.audit import human_entry
+from nightshift.services.audit import AnchorRefused, human_entry
 from nightshift.store.tables import AuditHeadRow, AuditRecordRow
 from tests.support.control_plane import World, make_world
 
@@ -173,3 +173,23 @@ def test_edits_after_the_last_anchor_still_need_a_later_anchor(world: World) -> 
     assert nightshift(world, "audit", "verify").code == 0
     assert nightshift(world, "audit", "anchor").code == 0
     assert len(world.container.settings.audit_anchor_path.read_text().splitlines()) == 2
+
+
+def test_the_running_server_anchors_new_records_at_its_interval(world: World) -> None:
+    """The reconcile loop's step: an anchor when records were added and the last
+    one is old enough; nothing when nothing changed or it is too soon."""
+    audit = world.container.audit
+    path = world.container.settings.audit_anchor_path
+    _audit(world, 2)
+    first = audit.anchor_if_due(3600)
+    assert first is not None and first.count == len(_rows(world))
+    assert audit.anchor_if_due(0) is None  # nothing new since
+    _audit(world, 1)
+    assert audit.anchor_if_due(3600) is None  # new records, but too soon
+    later = audit.anchor_if_due(0)
+    assert later is not None and later.count == first.count + 1
+    assert len(path.read_text().splitlines()) == 2
+    _forge_from(world, 1)
+    _audit(world, 1)
+    with pytest.raises(AnchorRefused):  # a forged chain is never signed, even on a timer
+        audit.anchor_if_due(0)
