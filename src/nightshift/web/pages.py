@@ -23,6 +23,7 @@ from nightshift.web.render import page, redirect, secure
 from nightshift.web.session import COOKIE, current, require, sessions, set_cookie, signed_in
 
 router = APIRouter(include_in_schema=False)
+_LOG_TAIL_BYTES = 64 * 1024  # the page stays small; the API serves the whole log
 
 
 @router.get("/")
@@ -108,10 +109,13 @@ def investigation(request: Request, inv_id: str) -> Response:
     props = c.proposals.list(
         status=None, agent=None, investigation_id=inv_id, include_hidden=sees_hidden(who), limit=50
     )
+    # The worker's own log, as GET /v1/investigations/ID/logs shows it (tail only).
+    log = None if hide else c.executor.read_log(inv_id, _LOG_TAIL_BYTES)
     return page(
         request,
         "investigation.html",
         found,
+        log=log,
         v=view,
         hidden=hide,
         diag=diag,

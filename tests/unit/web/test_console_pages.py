@@ -108,6 +108,7 @@ def test_the_investigation_page_shows_tree_chain_evidence_and_keeps_tool_text_in
     assert h1 < h2 and 'href="#hyp-H1">H1</a>' in page[h2:]
     assert 'id="ev-E1"' in page and "fw-dc-edge-01" in page
     assert page.index("root-cause") < page.index("symptom")
+    assert f'<pre class="out" id="worker-log">log of {inv_id}' in page
 
 
 def test_a_viewer_sees_no_approve_button_and_a_forged_post_is_refused(
@@ -224,3 +225,20 @@ def test_the_approvals_queue_shows_pending_by_default_and_any_on_request(
     assert f'id="p-{proposal["id"]}"' not in client.get("/approvals").text
     assert f'id="p-{proposal["id"]}"' in client.get("/approvals?status=any").text
     assert f'id="p-{proposal["id"]}"' in client.get("/approvals?status=rejected").text
+
+
+def test_shadow_output_stays_hidden_from_operators_as_in_the_api(
+    client: TestClient, world: World
+) -> None:
+    agent(world, "quiet", "shadow")
+    inv_id, worker = start(client, world, "quiet")
+    finish(client, inv_id, worker, result=RESULT)
+    api = client.get(f"/v1/investigations/{inv_id}", headers=world.auth("operator")).json()
+    assert api["result"] is None  # the API conceals it: so must the page
+    sign_in(client, world, "operator")
+    page = client.get(f"/investigations/{inv_id}").text
+    assert "concealed until an ops lead reviews it" in page
+    assert 'id="hyp-H1"' not in page and "fw-dc-edge-01" not in page and "worker-log" not in page
+    client.cookies.clear()
+    sign_in(client, world, "admin")
+    assert 'id="hyp-H1"' in client.get(f"/investigations/{inv_id}").text
