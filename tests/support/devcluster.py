@@ -30,13 +30,19 @@ AGENTS_NS = "nightshift-agents"
 
 
 def agent_token(
-    admin: KubeApi, agent: str = "triage", phase: TrustPhase = TrustPhase.ASSIST
+    admin: KubeApi,
+    agent: str = "triage",
+    phase: TrustPhase = TrustPhase.ASSIST,
+    actions: frozenset[str] = frozenset(),
 ) -> str:
-    """Install the agent's ServiceAccount and read-only RBAC; mint a token for it."""
+    """Install the agent's ServiceAccount and RBAC (reads, plus the writes ``actions``
+    need from limited-remediation on); mint a token for it."""
     owner = Principal("demo-owner", "Demo owner", PrincipalKind.HUMAN, contact="demo@example.org")
     identity = register_agent(
         agent, owner, AuthorityClass.SUPERVISED, phase=phase,
-        boundaries=Boundaries(namespaces=frozenset({"*"}), domains=frozenset(Domain)),
+        boundaries=Boundaries(
+            namespaces=frozenset({"*"}), domains=frozenset(Domain), action_types=actions
+        ),
     )  # fmt: skip
     cfg = RenderConfig(agents_namespace=AGENTS_NS)
     results = apply_objects(admin, render_all([identity], load_action_catalog(), cfg))
