@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.responses import Response
 
-from nightshift.api.routes.investigations import _stream, service
+from nightshift.api.routes.investigations import _resume_after, _stream, service
 from nightshift.domain.vocabulary import InvestigationStatus, Role
 from nightshift.services.errors import Invalid, ServiceError
 from nightshift.services.proposals import PENDING, sees_hidden
@@ -130,7 +130,10 @@ def investigation(request: Request, inv_id: str) -> Response:
 
 @router.get("/investigations/{inv_id}/events")
 async def live(
-    request: Request, inv_id: str, after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0
+    request: Request,
+    inv_id: str,
+    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    last_event_id: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The API's SSE stream, authenticated by the console cookie (EventSource
     cannot send a bearer header)."""
@@ -141,6 +144,7 @@ async def live(
     svc = service(request)
     view = await asyncio.to_thread(svc.get, inv_id)
     hide = conceals(view.trust_phase, view.reviewed_at, who)
+    after = max(after, _resume_after(last_event_id))  # EventSource reconnects with it
     stream = _stream(svc, request.app.state.container.bus, request, inv_id, after, True, hide)
     resp = StreamingResponse(
         stream,

@@ -242,3 +242,18 @@ def test_shadow_output_stays_hidden_from_operators_as_in_the_api(
     client.cookies.clear()
     sign_in(client, world, "admin")
     assert 'id="hyp-H1"' in client.get(f"/investigations/{inv_id}").text
+
+
+def test_the_live_stream_needs_a_session_and_resumes_after_the_last_event(
+    client: TestClient, world: World
+) -> None:
+    inv_id, _ = finished(client, world)
+    assert client.get(f"/investigations/{inv_id}/events").status_code == 401
+    sign_in(client, world, "viewer")
+    full = client.get(f"/investigations/{inv_id}/events").text
+    ids = [int(x) for x in re.findall(r"^id: (\d+)$", full, re.M)]
+    assert len(ids) >= 3 and "event: status" in full
+    resumed = client.get(
+        f"/investigations/{inv_id}/events", headers={"Last-Event-ID": str(ids[1])}
+    ).text
+    assert [int(x) for x in re.findall(r"^id: (\d+)$", resumed, re.M)] == ids[2:]

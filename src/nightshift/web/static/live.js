@@ -58,8 +58,16 @@
     });
   }
 
+  // A browser keeps at most six HTTP/1.1 connections per host: following many
+  // streams would starve navigation, so past a few the list just reloads.
+  var MAX_STREAMS = 3;
+
   function list() {
     var rows = document.querySelectorAll("#investigations tr[data-live]");
+    if (rows.length > MAX_STREAMS) {
+      window.setTimeout(function () { window.location.reload(); }, 10000);
+      return;
+    }
     Array.prototype.forEach.call(rows, function (row) {
       var td = row.querySelector("td.status");
       follow(row.dataset.inv, "0", function (ev) {
