@@ -33,13 +33,15 @@ from typing import Any
 import pytest
 
 from nightshift.bootstrap import build_container
-from nightshift.domain.vocabulary import PrincipalKind, Role, TrustPhase
+from nightshift.domain.vocabulary import Domain, PrincipalKind, Role, TrustPhase
 from nightshift.k8s.client import resource_path
+from nightshift.secrets import vault_setup
 from nightshift.settings import Settings
 from tests.integration.k8s.cluster import ControlPlane, ControlPlaneError, running_control_plane
 from tests.support import (
     alertmanager,
     cascade,
+    openbao,
     pgbouncer,
     postgres_load,
     prometheus,
@@ -151,7 +153,7 @@ def _ship_logs(store: victorialogs.VictoriaLogs) -> None:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    for support in (prometheus, alertmanager, pgbouncer, victorialogs):
+    for support in (prometheus, alertmanager, pgbouncer, victorialogs, openbao):
         _need(support.available())
     try:
         cluster_cm = running_control_plane(tmp_path_factory.mktemp("k8s"), nodes=2)
@@ -203,16 +205,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             NIGHTSHIFT_K8S_KUBECONFIG=str(cluster.kubeconfig),
         )
         token = agent_token(admin, AGENT, TrustPhase.LIMITED_REMEDIATION, frozenset(ACTIONS))
+        # Each domain's credentials live in OpenBao; the worker gets them per investigation.
+        bao_cm = openbao.running(tmp_path_factory.mktemp("bao"))
+        bao = bao_cm.__enter__()
+        cleanup.append(lambda: bao_cm.__exit__(None, None, None))
         for domain, source, values in (
-            ("kubernetes", "default", {"token": token}),
-            ("database", "orders-monitor",
+            (Domain.KUBERNETES, "default", {"token": token}),
+            (Domain.DATABASE, "orders-monitor",
              {"username": postgres_load.MONITOR, "password": "monitor-pass"}),
-            ("database", "pgbouncer-stats",
+            (Domain.DATABASE, "pgbouncer-stats",
              {"username": pgbouncer.STATS_USER, "password": pgbouncer.STATS_PASSWORD}),
         ):  # fmt: skip
-            stored = _cli(ns, "secrets", "set", domain, "--source", source, "--from-file", "-",
-                          stdin=json.dumps(values))  # fmt: skip
-            assert stored.returncode == 0, stored.stderr
+            vault_setup.put_datasource_secret(bao.admin, domain, source, values)
+        ns.env_overrides.update(bao.env())
         ns.start()
         cleanup.append(ns.stop)
         route = _cli(ns, "alerts", "routes", "add", "shop-incidents", "--agent", AGENT,
@@ -298,6 +303,8 @@ def test_the_alert_storm_starts_one_investigation_diagnosing_the_change(world: W
     # NetworkPolicy, its before the policy's previous state).
     assert (top["resource"]["kind"], top["resource"]["name"]) == ("Change", CHANGE_ID), top
     assert result["causal_chain"][0]["resource"]["name"] == CHANGE_ID, result["causal_chain"]
+    # The cluster answered: the worker read the kubernetes credential from OpenBao.
+    assert any(e["domain"] == "kubernetes" and e["status"] == "ok" for e in result["evidence"])
 
 
 @pytest.mark.xfail(
