@@ -1,6 +1,4 @@
-"""The real 2 AM cascade, end to end (issue 13's acceptance test). DRAFT, not yet
-collected (no test_ prefix): it stops at POST /v1/changes until the change feed keeps
-an object's state before the change and KubernetesRemediator can revert from it.
+"""The real 2 AM cascade, end to end (issue 13's acceptance test).
 
 Every part is the real one, started on 127.0.0.1: the Kubernetes control plane
 (kube-apiserver, controller-manager, scheduler, KWOK) running a small shop;
