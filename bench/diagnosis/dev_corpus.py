@@ -58,11 +58,15 @@ def _request(case_dir: Path, tc: dict[str, Any]) -> InvestigationRequest:
         alert = json.loads(alert_file.read_text("utf-8"))
         subject = alert.get("subject") or {}
         labels = {k: str(v) for k, v in subject.items() if isinstance(v, str) and v}
+        # An alert with an empty subject still carried its Prometheus labels
+        # (namespace, pod ...): the agent gets those from Alertmanager too.
+        for k, v in _raw_alert_labels(case_dir).items():
+            labels.setdefault(k, v)
         question = f"{alert.get('title', '')} {alert.get('description', '')}".strip()
         return InvestigationRequest(
             question=question,
             alert_labels=labels,
-            namespace=subject.get("namespace") or None,
+            namespace=subject.get("namespace") or labels.get("namespace") or None,
         )
     health_file = case_dir / "workload_health_request.json"
     if health_file.exists():
@@ -77,6 +81,17 @@ def _request(case_dir: Path, tc: dict[str, Any]) -> InvestigationRequest:
     if isinstance(prompt, list):
         prompt = prompt[0] if prompt else ""
     return InvestigationRequest(question=str(prompt))
+
+
+def _raw_alert_labels(case_dir: Path) -> dict[str, str]:
+    issue_file = case_dir / "issue_data.json"
+    if not issue_file.exists():
+        return {}
+    raw = json.loads(issue_file.read_text("utf-8")).get("raw") or {}
+    labels = raw.get("labels") if isinstance(raw, dict) else None
+    if not isinstance(labels, dict):
+        return {}
+    return {str(k): str(v) for k, v in labels.items() if isinstance(v, str) and v}
 
 
 def cause_text(cause: RootCause) -> str:

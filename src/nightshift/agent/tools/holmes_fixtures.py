@@ -17,6 +17,7 @@ namespace. No recording means ``NO_DATA``.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,8 @@ _KIND_ALIASES = {
     "ns": "namespace",
     "hpa": "horizontalpodautoscaler",
 }
+# "├── NetworkPolicy/default-deny-egress   -   38m": kind, name, last column (age).
+_LINEAGE_ROW = re.compile(r"[├└]── ([A-Za-z]+)/([a-z0-9][a-z0-9.-]*)\s.*?(\S+)\s*$", re.M)
 _OPAQUE = {"limit", "filter", "start_time", "end_time", "exclude_filter"}
 
 
@@ -58,6 +61,8 @@ class Recording:
 def _kind(value: object) -> str:
     k = str(value or "").lower()
     k = _KIND_ALIASES.get(k, k)
+    if k.endswith("ies"):  # networkpolicies
+        return k[:-3] + "y"
     return k[:-1] if k.endswith("s") and k not in ("status", "ingress") else k
 
 
@@ -174,7 +179,37 @@ class HolmesFixtureToolset:
                 for rec in self.recordings:
                     if _matches(rec, tool, params):
                         return ToolResult(rec.status, rec.text, {"recording": rec.file})
+        listed = self._from_lineage(call)
+        if listed is not None:
+            return listed
         return ToolResult(ToolStatus.NO_DATA, "", error="no recording for this call")
+
+    def _from_lineage(self, call: ToolCall) -> ToolResult | None:
+        """A kind listing answered from recorded ``kube-lineage`` trees.
+
+        kube-lineage prints the objects related to a resource (its events, the
+        NetworkPolicies that select it, its ServiceAccount ...) as ``Kind/name``
+        rows: for a kind listing without a recording those rows are the real
+        objects of that kind the cluster had, a subset (the related ones) of
+        the listing, printed as a ``kubectl get`` table.
+        """
+        p = call.params
+        if call.name != "kubectl_get" or p.get("name") or not p.get("kind"):
+            return None
+        kind, ns = _kind(p.get("kind")), p.get("namespace")
+        rows: dict[str, str] = {}
+        for rec in self.recordings:
+            if not rec.tool.startswith("kubectl_lineage") or rec.status is not ToolStatus.OK:
+                continue
+            if ns and rec.match.get("namespace") not in (None, ns):
+                continue
+            for m in _LINEAGE_ROW.finditer(rec.text):
+                if _kind(m.group(1)) == kind:
+                    rows.setdefault(m.group(2), m.group(3))
+        if not rows:
+            return None
+        table = "\n".join(f"{name:<40} {age}" for name, age in rows.items())
+        return ToolResult(ToolStatus.OK, f"{'NAME':<40} AGE\n{table}", {"recording": "lineage"})
 
 
 def _alert_text(path: Path) -> str:

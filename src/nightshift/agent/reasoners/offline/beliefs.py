@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from nightshift.agent.reasoners.offline.changes import change_subject, names_object
 from nightshift.agent.reasoners.offline.confirmation import confirm_leader
+from nightshift.agent.reasoners.offline.egress import lookups_behind_egress_policy
 from nightshift.agent.reasoners.offline.faults import EXPLAINS, SIGNAL_FAULTS, SYMPTOM_FAULTS
 from nightshift.agent.reasoners.offline.findings import Change, Finding
 from nightshift.agent.reasoners.offline.localize import FIX_KIND, one_replica, relocate
@@ -210,6 +211,7 @@ class Beliefs:
         self._downstream(out, topo)
         _never_created(out, topo)
         _crash_about_dependency(out)
+        lookups_behind_egress_policy(out, noisy_or, lambda b, c, parent: _with(b, c, parent))
         self._changes(out)
         _held_pools(out, topo)
         retarget(out, topo, lambda b, conf, parent: _with(b, conf, parent=parent))
