@@ -30,6 +30,7 @@ FACTORIES: dict[SourceKind, str] = {
     SourceKind.PGBOUNCER: "nightshift.sources.pgbouncer:build",
     SourceKind.PROMETHEUS: "nightshift.sources.prometheus:build",
     SourceKind.ALERTMANAGER: "nightshift.sources.alertmanager:build",
+    SourceKind.MCP: "nightshift.sources.mcp_source:build",
 }
 
 
