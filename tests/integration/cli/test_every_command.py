@@ -22,9 +22,11 @@ WORK = "tests/integration/cli/test_investigation_commands.py"
 K8S = "tests/integration/k8s/test_cli.py"
 CHANGES = "tests/integration/cli/test_change_commands.py"
 ALERTS = "tests/integration/alerts/test_alert_intake.py"
+MCP = "tests/integration/mcp/test_nightshift_mcp_server.py"
 
 COVERED_BY: dict[str, str] = {
     "up": f"{IDENTITY}::test_up_with_the_demo_saves_a_token_the_cli_uses",
+    "mcp serve": f"{MCP}::test_over_stdio_it_acts_as_the_token_it_was_started_with",
     "scenarios": f"{IDENTITY}::test_scenarios_lists_the_installed_ones",
     "db upgrade": f"{IDENTITY}::test_db_upgrade_reports_the_revision",
     "users create": f"{IDENTITY}::test_users_and_tokens",

@@ -1,0 +1,1 @@
+"""Nightshift spoken over the Model Context Protocol (official ``mcp`` SDK)."""
