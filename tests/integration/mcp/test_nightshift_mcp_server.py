@@ -134,6 +134,8 @@ async def test_a_viewer_reads_but_cannot_investigate(
         payload(await client.call_tool("list_investigations", {}))
         result = await client.call_tool("investigate", {"agent": "triage", "title": "why?"})
         assert "403" in error_text(result)
+        decided = await client.call_tool("approve", {"proposal_id": "p-1", "reason": "ok"})
+        assert "403" in error_text(decided)
 
 
 def test_over_stdio_it_acts_as_the_token_it_was_started_with(
