@@ -86,6 +86,8 @@ _NETWORKISH = frozenset(
 
 
 _SLOW = "high-latency-dependency"
+_WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
+_SERVICE_FAULTS = frozenset({"service-selector-mismatch", "service-port-mismatch"})
 _GENERIC = ("Component", "Workload")
 
 
@@ -122,6 +124,7 @@ class Beliefs:
     support: dict[Key, dict[str, tuple[float, str, str]]] = field(default_factory=dict)
     changes: list[tuple[Change, str]] = field(default_factory=list)
     canonical: dict[str, ResourceRef] = field(default_factory=dict)
+    workloads: dict[str, ResourceRef] = field(default_factory=dict)  # name -> its workload
     symptom_times: list[float] = field(default_factory=list)
     causes_checked: bool = False
     steps_done: set[str] = field(default_factory=set)  # "tool" / "tool:kind" already asked
@@ -132,6 +135,8 @@ class Beliefs:
 
     def resource(self, ref: ResourceRef) -> ResourceRef:
         """One ref per name: the most specific kind and any known namespace win."""
+        if ref.kind in _WORKLOAD_KINDS:
+            self.workloads.setdefault(ref.name, ref)
         known = self.canonical.get(ref.name)
         if known is None:
             self.canonical[ref.name] = ref
@@ -149,7 +154,10 @@ class Beliefs:
             finding.subject if finding.subject.kind == "Change" else self.resource(finding.subject)
         )
         for fault, weight in _faults_of(finding.signal):
-            slot = self.support.setdefault((ref, fault), {})
+            at = ref
+            if finding.subject.kind in _GENERIC and ref.kind == "Service":
+                at = finding.subject  # resolved in evaluate, once the workload may be known
+            slot = self.support.setdefault((at, fault), {})
             if finding.signal not in slot or slot[finding.signal][0] < weight:
                 slot[finding.signal] = (weight, evidence_id, finding.line)
             if finding.at is not None:
@@ -189,6 +197,10 @@ class Beliefs:
             canon = ref
             if ref.kind in _GENERIC:  # a name seen before its kind was known
                 canon = self.canonical.get(ref.name, ref)
+                if canon.kind == "Service" and fault not in _SERVICE_FAULTS:
+                    # an unqualified app name: callers reach it by its Service, but a
+                    # fault of the app itself (its connection limit) is its workload's
+                    canon = self.workloads.get(ref.name, canon)
             elif ref.namespace is None and ref.kind != "Change":
                 known = self.canonical.get(ref.name)
                 if known is not None and known.kind == ref.kind:
