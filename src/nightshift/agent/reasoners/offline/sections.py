@@ -107,7 +107,16 @@ def callers(text: str) -> set[str]:
     lowered = text.lower()
     if not any(h in lowered for h in _CALLER_HINTS):
         return set()
-    found = {m.group(1) for m in _CALLER.finditer(text)}
+    # Every _CALLER match starts at most 2 characters before its hint word and is
+    # under 50 long: matching in a window around each hint is the same set, and
+    # cheap on long logs where the pattern otherwise is tried at every character.
+    found: set[str] = set()
+    for hint in _CALLER_HINTS:
+        at = lowered.find(hint)
+        while at >= 0:
+            window = text[max(0, at - 2) : at + 80]
+            found.update(m.group(1) for m in _CALLER.finditer(window))
+            at = lowered.find(hint, at + 1)
     if "C-0x" in text or "connection received" in text:  # one pass, only where it can match
         found.update(m.group(1) or m.group(2) for m in _DB_CLIENT.finditer(text))
     return found
