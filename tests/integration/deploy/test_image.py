@@ -1,0 +1,173 @@
+"""The daemonless image (scripts/build-image) runs from its own unpacked root filesystem:
+read-only, as the non-root user its config names, and the control plane answers /healthz.
+
+The OCI layout is unpacked with umoci (the runtime bundle's config.json is the
+image config turned into a process spec) and run under chroot in a private mount
+namespace where / is read-only and only /tmp and the data dir are writable, as
+in the chart's Deployment. Needs root (chroot, mounts), mmdebstrap and umoci.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.deploy.conftest import REPO
+
+IMAGE_UID = 10001
+
+
+def _unavailable(what: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(what)
+    pytest.skip(what)
+
+
+@pytest.fixture(scope="module")
+def layout() -> Path:
+    if os.geteuid() != 0:
+        _unavailable("the image test unpacks and chroots into the image: it needs root")
+    missing = [t for t in ("mmdebstrap", "umoci", "unshare", "chroot") if not shutil.which(t)]
+    if missing:
+        _unavailable(f"missing {', '.join(missing)} (scripts/setup-dev installs them)")
+    # Warm (cached base and dependency layers) this is the app layer plus umoci.
+    out = subprocess.run(
+        [str(REPO / "scripts/build-image")], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        pytest.fail(f"scripts/build-image failed:\n{out.stderr[-3000:]}")
+    return Path(out.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def bundle(layout: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("image") / "bundle"
+    subprocess.run(
+        ["umoci", "unpack", "--image", f"{layout}:latest", str(target)],
+        check=True,
+        capture_output=True,
+    )
+    return target
+
+
+def _spec(bundle: Path) -> dict[str, Any]:
+    return json.loads((bundle / "config.json").read_text())  # type: ignore[no-any-return]
+
+
+def _run_in_image(
+    bundle: Path, args: list[str], env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
+    """Start ``args`` inside the image as its configured user, / read-only."""
+    process = _spec(bundle)["process"]
+    root = bundle / "rootfs"
+    user = f"{process['user']['uid']}:{process['user']['gid']}"
+    environment = [*process["env"], *(f"{k}={v}" for k, v in (env or {}).items())]
+    script = " && ".join(
+        [
+            f"mount --bind {root} {root}",
+            f"mount -o remount,bind,ro {root}",
+            f"mount -t proc proc {root}/proc",
+            f"mount --rbind /dev {root}/dev",
+            f"mount -t tmpfs -o mode=1777 tmpfs {root}/tmp",
+            f"mount -t tmpfs -o uid={IMAGE_UID},gid={IMAGE_UID} tmpfs {root}/var/lib/nightshift",
+            # bash -c SCRIPT: $0 = user, $1 = root, then the environment and the command.
+            'exec chroot --userspec="$0" "$1" /usr/bin/env -i "${@:2}"',
+        ]
+    )
+    argv = ["unshare", "--mount", "--fork", "bash", "-c", script, user, str(root)]
+    argv += [*environment, *args]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _run(bundle: Path, args: list[str]) -> tuple[int, str, str]:
+    proc = _run_in_image(bundle, args)
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out, err
+
+
+def test_the_image_config_runs_as_non_root_with_the_version_label(
+    layout: Path, bundle: Path
+) -> None:
+    spec = _spec(bundle)
+    assert spec["process"]["user"]["uid"] == IMAGE_UID
+    assert spec["process"]["args"] == ["/usr/local/bin/nightshift", "up"]
+    index = json.loads((layout / "index.json").read_text())
+    tags = {m["annotations"]["org.opencontainers.image.ref.name"] for m in index["manifests"]}
+    assert {"latest", "0.1.0"} <= tags
+    code, out, err = _run(bundle, ["/usr/local/bin/nightshift", "--version"])
+    assert code == 0, err
+    assert out.strip() == "nightshift 0.1.0"
+
+
+def test_the_worker_entrypoint_is_in_the_image(bundle: Path) -> None:
+    code, out, err = _run(bundle, ["/usr/local/bin/nightshift", "agent", "run", "--help"])
+    assert code == 0, err
+    assert "--investigation" in out
+
+
+def test_the_root_filesystem_stays_read_only_for_the_process(bundle: Path) -> None:
+    code, _, err = _run(bundle, ["/usr/bin/python3", "-c", "open('/opt/nightshift/x', 'w')"])
+    assert code != 0 and "Read-only file system" in err, err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def control_plane(bundle: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    port = _free_port()
+    proc = _run_in_image(
+        bundle,
+        ["/usr/local/bin/nightshift", "up"],
+        env={"NIGHTSHIFT_PORT": str(port), "NIGHTSHIFT_HOST": "127.0.0.1"},
+    )
+    try:
+        yield proc, port
+    finally:
+        proc.terminate()
+        try:
+            proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+
+
+def _descendant_uids(pid: int) -> list[int]:
+    uids = []
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        status = Path(f"/proc/{child}/status").read_text()
+        uids.append(
+            int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+        )
+        uids.extend(_descendant_uids(int(child)))
+    return uids
+
+
+def test_the_control_plane_entrypoint_answers_healthz_as_the_non_root_user(
+    control_plane: tuple[subprocess.Popen[str], int],
+) -> None:
+    proc, port = control_plane
+    deadline = time.monotonic() + 90
+    status = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            status = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code
+            break
+        except httpx.TransportError:
+            time.sleep(0.5)
+    assert proc.poll() is None, proc.communicate()[1][-3000:]
+    assert status == 200
+    assert _descendant_uids(proc.pid) == [IMAGE_UID]
