@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -86,7 +87,10 @@ def _run_in_image(
     )
     argv = ["unshare", "--mount", "--fork", "bash", "-c", script, user, str(root)]
     argv += [*environment, *args]
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Own session: teardown signals the whole tree (unshare, then the chrooted process).
+    return subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
 
 
 def _run(bundle: Path, args: list[str]) -> tuple[int, str, str]:
@@ -137,11 +141,11 @@ def control_plane(bundle: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
     try:
         yield proc, port
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
 
 
