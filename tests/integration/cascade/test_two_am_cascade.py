@@ -305,11 +305,6 @@ def test_the_alert_storm_starts_one_investigation_diagnosing_the_change(world: W
     assert any(e["domain"] == "kubernetes" and e["status"] == "ok" for e in result["evidence"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="not yet: the offline reasoner stops after 2 cycles on the change (confirmed from the "
-    "change log) without asking firewall_rules or db_stats, and links no effects to it",
-)
 def test_the_diagnosis_has_evidence_from_three_domains_and_the_causal_chain(world: World) -> None:
     result = _the_investigation(world.nightshift)["result"]
     domains = {e["domain"] for e in result["evidence"] if e["status"] == "ok"}

@@ -9,11 +9,13 @@ analyzers over the answer and reports every belief that moved.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
+from nightshift.agent.reasoners.offline import crossdomain
 from nightshift.agent.reasoners.offline.analyzers import analyze
 from nightshift.agent.reasoners.offline.beliefs import Belief, Beliefs, Key
+from nightshift.agent.reasoners.offline.calls import Candidate
 from nightshift.agent.reasoners.offline.mentions import read_request
 from nightshift.agent.reasoners.offline.questions import candidates, fingerprint, select
 from nightshift.agent.reasoners.offline.steps import step_of
@@ -47,6 +49,8 @@ class OfflineSession:
         self.beliefs = Beliefs(causes_checked="recent_changes" not in tools)
         self.current: dict[Key, Belief] = {}
         self.asked: set[str] = set()
+        self.holds = 0  # plans a leading change was held for its cross-domain checks
+        self.follow = False  # whether those checks are due (crossdomain.settle)
         mentions = read_request(request)
         self.topo.names.extend(mentions.names)
         self.topo.kinds.update(mentions.kinds)
@@ -60,7 +64,9 @@ class OfflineSession:
             for c in candidates(self.request, self.topo, self.current)
             if c.call.name in self.tools
         ]
-        chosen = select(cands, self.asked, self.per_plan)
+        follow = self._follow_through(self.current) if self.follow else []
+        self.holds += bool(follow)
+        chosen = select([*cands, *follow], self.asked, self.per_plan)
         focus = max(self.current.items(), key=lambda kv: kv[1].confidence, default=None)
         reason = "; ".join(dict.fromkeys(c.why for c in chosen))
         return Plan(tuple(c.call for c in chosen), focus[0] if focus else None, reason[:400])
@@ -82,6 +88,12 @@ class OfflineSession:
         for change in analysis.changes:
             self.beliefs.add_change(change, evidence_id)
         new = self.beliefs.evaluate(self.topo)
+        self.follow = crossdomain.settle(
+            self.request,
+            new,
+            lambda b: bool(self._follow_through(b)),
+            self.holds < crossdomain.MAX_HOLDS,
+        )
         updates: list[HypothesisUpdate] = []
         for key, belief in sorted(
             new.items(), key=lambda kv: (-kv[1].confidence, kv[0][1], kv[0][0].name)
@@ -119,6 +131,11 @@ class OfflineSession:
         findings = tuple(f"{f.signal}: {f.line}" for f in analysis.findings[:20])
         findings += tuple(f"change: {c.line}" for c in analysis.changes[:20])
         return Observation(analysis.summary, findings, tuple(updates))
+
+    def _follow_through(self, beliefs: Mapping[Key, Belief]) -> list[Candidate]:
+        """The cross-domain checks still due on a leading change (crossdomain.py)."""
+        due = crossdomain.pending(self.request, self.topo, beliefs, self.asked)
+        return [c for c in due if c.call.name in self.tools]
 
     def _learn_names(self) -> None:
         """A workload seen in a listing whose name the question uses is a named one."""
