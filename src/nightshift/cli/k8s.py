@@ -196,7 +196,7 @@ def drift(
         typer.echo(str(finding))
     for line in report.fixed:
         typer.echo(f"fixed: {line}")
-    git_found = _git_drift(api, git) if git is not None else 0
+    git_found = _git_drift(api, git, registry=agents is None) if git is not None else 0
     if not report.findings and not git_found:
         typer.echo("no drift")
         return
@@ -204,8 +204,9 @@ def drift(
         raise typer.Exit(1)
 
 
-def _git_drift(api: Any, repo: Path) -> int:
-    """Print every difference between Git and the cluster with its author; how many."""
+def _git_drift(api: Any, repo: Path, *, registry: bool) -> int:
+    """Print every difference between Git and the cluster with its author; how many.
+    With the registry (no --agents file), Nightshift's changes name their investigation."""
     from nightshift.gitops.controllers import synced_paths
     from nightshift.gitops.drift import git_drift
     from nightshift.gitops.working_copy import GitOpsRefused, WorkingCopy
@@ -225,8 +226,9 @@ def _git_drift(api: Any, repo: Path) -> int:
             return None
 
     synced = synced_paths(cluster_lister(api))
+    lookup = _investigations() if registry else None
     try:
-        found = git_drift(WorkingCopy(repo), live, synced=synced)
+        found = git_drift(WorkingCopy(repo), live, lookup, synced=synced)
     except GitOpsRefused as exc:
         fail(f"cannot read {repo}: {exc}", code=2)
     for item in found:
@@ -238,3 +240,18 @@ def _git_drift(api: Any, repo: Path) -> int:
             "them (docs/gitops.md)"
         )
     return len(found)
+
+
+def _investigations() -> Any:
+    """Executed proposals of the local control plane's database, newest first."""
+    from nightshift.cli.admin import _container
+    from nightshift.gitops.attribution import investigation_lookup
+    from nightshift.services.changes import ChangeService
+
+    container = _container()
+    try:
+        executed = container.proposals.list(status="executed", include_hidden=True, limit=500)
+        # built at once, while the database is open
+        return investigation_lookup(executed, ChangeService(container.db).get)
+    finally:
+        container.close()
