@@ -76,8 +76,7 @@ def recent_changes(
     domain = str(params.get("domain") or "")
     unreadable: list[str] = []
     reads: list[tuple[str, Callable[[], list[Any]]]] = []
-    # A hinted namespace scopes the cluster's own writes and warnings to it.
-    for ns in scopes(str(params.get("namespace") or "") or None):
+    for ns in scopes(None):
         reads.append(("workloads", partial(_rollouts, lister, ns, since)))
         for entry in OBJECTS:
             reads.append((entry[1], partial(_object_writes, lister, entry, ns, since)))

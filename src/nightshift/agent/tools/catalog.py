@@ -88,14 +88,7 @@ RECENT_CHANGES = ToolSpec(
     description="Change log: deployments, config, firewall, schema changes with time and actor",
     domain=Domain.APPLICATION,
     parameters=_schema(
-        [],
-        domain=_S,
-        namespace={
-            "type": "string",
-            "description": "namespace of the cluster's own changes; omit for all namespaces"
-            " (change-feed records are never namespace-filtered)",
-        },
-        since_minutes={"type": "integer", "minimum": 1, "maximum": 10080},
+        [], domain=_S, since_minutes={"type": "integer", "minimum": 1, "maximum": 10080}
     ),
     cost_hint=0.5,
 )

@@ -57,7 +57,7 @@ def candidates(
     ns = topo.hint_ns
     out = [
         _c("list_alerts", 10, "orientation: what is firing"),
-        _c("recent_changes", 10, "time: what changed before the symptoms", namespace=ns),
+        _c("recent_changes", 10, "time: what changed before the symptoms"),
         _c("kubectl_get", 9.5, "orientation: pod states", kind="pods", namespace=ns, output="wide"),
         _c("kubectl_events", 8, "orientation: warning events", namespace=ns),
         # node-level components fail below the pods: node conditions, once
