@@ -4,6 +4,7 @@ repository: the same approved scale in each mode (live, git, live+git)."""
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import yaml
 from typer.testing import CliRunner
 
 from nightshift.cli.k8s import register
+from nightshift.domain.actions import ActionCatalog
 from nightshift.domain.agent_codec import identity_to
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.gitops.controllers import synced_paths
@@ -22,7 +24,9 @@ from nightshift.gitops.drift import git_drift
 from nightshift.gitops.modes import Mode, ModeTable
 from nightshift.gitops.record import GitRecorder
 from nightshift.gitops.working_copy import WorkingCopy
+from nightshift.k8s.apply import apply_objects
 from nightshift.k8s.client import KubeApi, resource_path
+from nightshift.k8s.render import RenderConfig, render_all
 from nightshift.runtime.remediation.fake import FakeChangeHistory
 from nightshift.runtime.remediation.gitops import GitOpsRemediator
 from nightshift.runtime.remediation.live_read import cluster_lister, live_reader
@@ -249,13 +253,27 @@ def test_only_what_argo_cd_and_flux_sync_is_declared(governed: KubeApi, tmp_path
     assert {str(k) for k in declared} == {"shop/Deployment/cart", "data/Deployment/pgbouncer"}
 
 
+@pytest.fixture
+def reverting(
+    changed: tuple[KubeApi, dict[str, Any], FakeChangeHistory],  # noqa: F811 - the fixture
+    catalog: ActionCatalog,
+    render_cfg: RenderConfig,
+) -> Iterator[tuple[KubeApi, dict[str, Any], FakeChangeHistory]]:
+    """The revert's world; afterwards the governed agents' objects are put back (the
+    reverter's RBAC rewrote the shared agents ConfigMap)."""
+    yield changed
+    failed = [r for r in apply_objects(changed[0], render_all(AGENTS, catalog, render_cfg))
+              if r.error]  # fmt: skip
+    assert not failed, failed
+
+
 @pytest.mark.parametrize("mode", [Mode.LIVE, Mode.GIT, Mode.LIVE_GIT])
 def test_the_2_am_revert_of_a_network_policy_in_each_mode(
-    changed: tuple[KubeApi, dict[str, Any], FakeChangeHistory],  # noqa: F811 - the fixture
+    reverting: tuple[KubeApi, dict[str, Any], FakeChangeHistory],
     tmp_path: Path,
     mode: Mode,
 ) -> None:
-    admin, before, history = changed
+    admin, before, history = reverting
     root = tmp_path / "gitops"
     root.mkdir()
     _git(root, "init", "--quiet", "--initial-branch=main")
