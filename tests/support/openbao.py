@@ -44,7 +44,8 @@ def available() -> str | None:
     return None
 
 
-def _port_pair() -> int:
+def port_pair() -> int:
+    """A port P with P+1 also free (the dev server takes both)."""
     for _ in range(50):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -58,7 +59,7 @@ def _port_pair() -> int:
     raise RuntimeError("no free port pair")
 
 
-def _wait_healthy(addr: str, proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
+def wait_healthy(addr: str, proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -80,7 +81,7 @@ def running(workdir: Path) -> Iterator[OpenBao]:
     from nightshift.secrets.policies import VaultLayout
     from nightshift.secrets.vault_client import VaultEndpoint
 
-    port = _port_pair()
+    port = port_pair()
     addr = f"http://127.0.0.1:{port}"
     with open(workdir / "bao.log", "wb") as log:
         proc = subprocess.Popen(
@@ -91,7 +92,7 @@ def running(workdir: Path) -> Iterator[OpenBao]:
             env={"PATH": "/usr/bin:/bin", "HOME": str(workdir)},
         )  # fmt: skip
     try:
-        _wait_healthy(addr, proc)
+        wait_healthy(addr, proc)
         admin = VaultEndpoint(addr=addr, timeout=10.0).client(ROOT_TOKEN)
         vault_setup.apply_policies(admin)
         vault_setup.ensure_token_role(admin)

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +32,7 @@ from nightshift.secrets.policies import VaultLayout
 from nightshift.secrets.protocol import InvestigationContext
 from nightshift.secrets.vault import VaultBroker
 from nightshift.secrets.vault_client import VaultAuth, VaultEndpoint
+from tests.support.openbao import port_pair, wait_healthy
 from tests.support.postgres import PostgresServer
 
 ROOT_TOKEN = "ROOT"
@@ -52,35 +51,6 @@ DATASOURCE_SECRETS = {
     (Domain.APPLICATION, "default"): {"loki_token": "app-loki-tok-77e0f2"},
 }
 REMEDIATION_SECRET = {"kubeconfig_token": "remediate-tok-0d9a4e"}
-
-
-def _free_port_pair() -> int:
-    """A port P with P+1 also free (the dev server takes both)."""
-    for _ in range(50):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port: int = s.getsockname()[1]
-        try:
-            with socket.socket() as s2:
-                s2.bind(("127.0.0.1", port + 1))
-        except OSError:
-            continue
-        return port
-    raise RuntimeError("no free port pair")
-
-
-def _wait_healthy(addr: str, proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"bao exited early with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"{addr}/v1/sys/health", timeout=1) as resp:  # noqa: S310
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)  # polling a starting server, not synchronising tests
-    raise RuntimeError("bao did not become healthy")
 
 
 @dataclass
@@ -145,7 +115,7 @@ class Bao:
 
 @pytest.fixture(scope="session")
 def bao(pg_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bao]:
-    port = _free_port_pair()
+    port = port_pair()
     addr = f"http://127.0.0.1:{port}"
     workdir = tmp_path_factory.mktemp("bao")
     log_path, audit_log = workdir / "bao.log", workdir / "audit.log"
@@ -170,7 +140,7 @@ def bao(pg_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> 
             env={"PATH": "/usr/bin:/bin", "HOME": str(log_path.parent)},
         )
     try:
-        _wait_healthy(addr, proc)
+        wait_healthy(addr, proc)
         endpoint = VaultEndpoint(addr=addr, timeout=10.0)
         admin = endpoint.client(ROOT_TOKEN)
         _provision(admin, pg_server)
