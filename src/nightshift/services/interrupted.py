@@ -90,30 +90,12 @@ class InterruptedExecutions:
                     "result": result,
                 },
             )
-            self._p.audit.append_in(
-                s,
-                [
-                    system_entry(
-                        intent=f"reconcile the interrupted {job.action} on {job.target}",
-                        decision="executed" if in_effect else "failed",
-                        reason=reason,
-                        request={"proposal": proposal_id, "observation": seen.to_dict()},
-                        inv=job.investigation_id,
-                    )
-                ],
-            )
-            agent = s.get(AgentRow, row.agent_id)
-            assert agent is not None
-            escalation = self._p.escalations.open_in(
-                s,
-                agent,
-                kind="remediation_interrupted",
-                summary=reason,
-                investigation_id=job.investigation_id,
-                proposal_id=proposal_id,
+            escalation = self._record_and_escalate(
+                s, row, job, seen, reason,
+                intent=f"reconcile the interrupted {job.action} on {job.target}",
+                decision="executed" if in_effect else "failed",
                 extra={"execution": result},
-                system=True,
-            )
+            )  # fmt: skip
         self._p.escalations.deliver([escalation])
         return True
 
@@ -165,32 +147,52 @@ class InterruptedExecutions:
             if undone:
                 values["rolled_back_at"] = now
             transition(s, row, values)
-            self._p.audit.append_in(
-                s,
-                [
-                    system_entry(
-                        intent=f"reconcile the interrupted rollback of {job.action}",
-                        decision="rolled_back" if undone else "executed",
-                        reason=reason,
-                        request={"proposal": proposal_id, "observation": seen.to_dict()},
-                        inv=job.investigation_id,
-                    )
-                ],
-            )
-            agent = s.get(AgentRow, row.agent_id)
-            assert agent is not None
-            escalation = self._p.escalations.open_in(
-                s,
-                agent,
-                kind="remediation_interrupted",
-                summary=reason,
-                investigation_id=job.investigation_id,
-                proposal_id=proposal_id,
+            escalation = self._record_and_escalate(
+                s, row, job, seen, reason,
+                intent=f"reconcile the interrupted rollback of {job.action}",
+                decision="rolled_back" if undone else "executed",
                 extra={"rollback": result["rollback"]},
-                system=True,
-            )
+            )  # fmt: skip
         self._p.escalations.deliver([escalation])
         return True
+
+    def _record_and_escalate(
+        self,
+        s: Any,
+        row: ActionProposalRow,
+        job: RemediationJob,
+        seen: Observation,
+        reason: str,
+        *,
+        intent: str,
+        decision: str,
+        extra: dict[str, Any],
+    ) -> str | None:
+        """Audit how an interrupted step was settled, and tell a human what to check."""
+        self._p.audit.append_in(
+            s,
+            [
+                system_entry(
+                    intent=intent,
+                    decision=decision,
+                    reason=reason,
+                    request={"proposal": row.id, "observation": seen.to_dict()},
+                    inv=job.investigation_id,
+                )
+            ],
+        )
+        agent = s.get(AgentRow, row.agent_id)
+        assert agent is not None
+        return self._p.escalations.open_in(
+            s,
+            agent,
+            kind="remediation_interrupted",
+            summary=reason,
+            investigation_id=job.investigation_id,
+            proposal_id=row.id,
+            extra=extra,
+            system=True,
+        )
 
     def _observe(self, job: RemediationJob, recorded: dict[str, Any]) -> Observation:
         dry = recorded.get("dry_run")
