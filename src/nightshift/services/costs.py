@@ -8,7 +8,8 @@ among them, and prices them with ``observability/costs.py``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -28,6 +29,14 @@ from nightshift.store.database import Database
 from nightshift.store.tables import AgentRow, InvestigationEventRow, InvestigationRow
 
 _CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    input: int = 0
+    output: int = 0
+    cached: int = 0
+    calls: int = 0
 
 
 class CostService:
@@ -71,6 +80,16 @@ class CostService:
     ) -> CostReport:
         return report(self.costs(since, until, agent))
 
+    def tokens(self, ids: Sequence[str]) -> dict[str, Tokens]:
+        """LLM tokens per investigation (the console shows them beside the cost)."""
+        totals: dict[str, Tokens] = {}
+        with self._db.read() as s:
+            for inv_id, call in self._llm_calls(s, ids):
+                t = totals.get(inv_id, Tokens())
+                totals[inv_id] = Tokens(t.input + call.input_tokens, t.output + call.output_tokens,
+                                        t.cached + call.cached_tokens, t.calls + 1)  # fmt: skip
+        return totals
+
     def _cost(self, row: InvestigationRow, agent: str, llm_usd: float) -> InvestigationCost:
         result = row.result or {}
         tool_calls = result.get("tool_calls")
@@ -85,6 +104,11 @@ class CostService:
 
     def _llm_costs(self, s: Session, ids: Sequence[str]) -> dict[str, float]:
         totals: dict[str, float] = defaultdict(float)
+        for inv_id, call in self._llm_calls(s, ids):
+            totals[inv_id] += call.priced(self.prices.llm)
+        return totals
+
+    def _llm_calls(self, s: Session, ids: Sequence[str]) -> Iterator[tuple[str, LlmCall]]:
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             events = s.execute(
@@ -94,5 +118,4 @@ class CostService:
                 )
             )
             for inv_id, data in events:
-                totals[inv_id] += LlmCall.from_event(data or {}).priced(self.prices.llm)
-        return totals
+                yield inv_id, LlmCall.from_event(data or {})

@@ -26,7 +26,7 @@ Text = Annotated[str, Form(max_length=2000)]
 Name = Annotated[str, Form(max_length=253)]
 
 
-def _guarded(
+def guarded(
     request: Request, csrf: str, role: Role, back: str, act: Callable[[Session], str]
 ) -> Response:
     found = signed_in(request)
@@ -56,7 +56,7 @@ def approve(
         )
         return f"{v.action} on {v.target.get('kind')}/{v.target.get('name')}: {v.status}"
 
-    return _guarded(request, csrf, Role.OPERATOR, "/approvals", act)
+    return guarded(request, csrf, Role.OPERATOR, "/approvals", act)
 
 
 @router.post("/approvals/{pid}/reject")
@@ -65,7 +65,7 @@ def reject(request: Request, pid: str, csrf: Text = "", reason: Text = "") -> Re
         v = request.app.state.container.approvals.reject(pid, s.caller, reason=reason)
         return f"{v.action}: {v.status}"
 
-    return _guarded(request, csrf, Role.OPERATOR, "/approvals", act)
+    return guarded(request, csrf, Role.OPERATOR, "/approvals", act)
 
 
 @router.post("/approvals/{pid}/rollback")
@@ -74,7 +74,7 @@ def rollback(request: Request, pid: str, csrf: Text = "", reason: Text = "") -> 
         v = request.app.state.container.execution.rollback(pid, s.caller, reason)
         return f"{v.action}: {v.status}"
 
-    return _guarded(request, csrf, Role.OPERATOR, "/approvals", act)
+    return guarded(request, csrf, Role.OPERATOR, "/approvals", act)
 
 
 @router.post("/investigations/{inv_id}/verdict")
@@ -106,7 +106,7 @@ def judge(
         edit = "" if v.minimal_edit is None else (" (minimal edit)" if v.minimal_edit else "")
         return f"verdict {v.kind} recorded{edit}"
 
-    return _guarded(request, csrf, Role.OPERATOR, f"/investigations/{quote(inv_id)}", act)
+    return guarded(request, csrf, Role.OPERATOR, f"/investigations/{quote(inv_id)}", act)
 
 
 @router.post("/agents/{name}/signoff")
@@ -124,7 +124,7 @@ def sign_off(
         request.app.state.container.phases.sign_off(name, phase, signed, s.caller)
         return f"signed {phase.value} for {name} as {signed.value}"
 
-    return _guarded(request, csrf, Role.OPERATOR, "/agents", act)
+    return guarded(request, csrf, Role.OPERATOR, "/agents", act)
 
 
 @router.post("/agents/{name}/promote")
@@ -135,7 +135,7 @@ def promote(
         request.app.state.container.phases.promote(name, _phase(target), s.caller, reason)
         return f"{name} promoted to {target}"
 
-    return _guarded(request, csrf, Role.OPS_LEAD, "/agents", act)
+    return guarded(request, csrf, Role.OPS_LEAD, "/agents", act)
 
 
 @router.post("/kill-switch")
@@ -151,7 +151,7 @@ def kill_switch(
         ks.release(who, s.caller, reason)
         return f"kill switch released ({agent or 'global'})"
 
-    return _guarded(request, csrf, Role.OPS_LEAD, "/agents", act)
+    return guarded(request, csrf, Role.OPS_LEAD, "/agents", act)
 
 
 def _phase(value: str) -> TrustPhase:

@@ -7,7 +7,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 from starlette.types import Scope
 
-from nightshift.web import actions, pages
+from nightshift.web import actions, pages, pages_records, pages_safety
 from nightshift.web.render import HERE, redirect
 from nightshift.web.session import SignInRequired
 
@@ -27,6 +27,8 @@ class _Static(StaticFiles):
 def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(actions.router)
+    app.include_router(pages_safety.router)  # escalations, shadow review
+    app.include_router(pages_records.router)  # audit, costs, alerts
     app.mount("/static", _Static(directory=HERE / "static"), name="console-static")
 
     @app.exception_handler(SignInRequired)
