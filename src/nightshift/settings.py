@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     # Evidence sources (see docs/sources.md): the YAML file declaring the real systems
     # investigations read. Empty: only simulated scenarios can be investigated.
     sources_file: Path | None = None
+    # Governance gateway (docs/mcp.md): a tools/call without a stated intent is refused.
+    gateway_intent_required: bool = True
     # Who executes approved actions: "auto" picks the cluster when a kubernetes source
     # is declared (the simulated world always for simulated scenarios).
     remediator: Literal["auto", "simulated", "kubernetes"] = "auto"

@@ -19,6 +19,7 @@ from nightshift.cli import observability as observability_commands
 from nightshift.cli import secrets as secrets_commands
 from nightshift.cli import workflow as workflow_commands
 from nightshift.cli.client import fail, save_token
+from nightshift.cli.gateway import gateway_app
 from nightshift.cli.mcp import mcp_app
 from nightshift.cli.tables import JsonOpt, table
 from nightshift.settings import Settings
@@ -57,6 +58,7 @@ def _root(
 app.add_typer(agent_app, name="agent")
 app.add_typer(db_app, name="db")
 app.add_typer(mcp_app, name="mcp")
+app.add_typer(gateway_app, name="gateway")
 investigation_commands.register(app)
 observability_commands.register(app)
 admin_commands.register(app)

@@ -1,0 +1,222 @@
+"""The governance gateway's use cases: agent tokens, who may call, and the record.
+
+A third-party agent behind ``nightshift gateway`` is a registered agent identity.
+It authenticates with a gateway token bound to that identity (``nsg_<agent>.<secret>``,
+shown once, stored as a SHA-256 hash in the agent's settings): the agent's name
+in the token makes the lookup one row, the secret makes it unguessable.
+
+``resolve`` is read on every call, so a suspension, an owner's deactivation, a
+review hold or a kill switch takes effect on the next call, not the next session.
+Decisions and proposals are written to the hash-chained audit trail with the
+intent the agent gave; a proposed write also opens a review item for a human.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from nightshift.domain.access import Caller
+from nightshift.domain.agents import AGENT_NAME, AgentIdentity
+from nightshift.domain.ids import new_id
+from nightshift.governance.containment import KillSwitch
+from nightshift.governance.decisions import Decision
+from nightshift.observability.audit_chain import decision_entry
+from nightshift.services.audit import AuditService, human_entry
+from nightshift.services.errors import NotFound
+from nightshift.services.identities import identity_of, load_agent
+from nightshift.services.kill_switch import KillSwitchService
+from nightshift.store.database import Database
+from nightshift.store.tables import AgentRow, ReviewItemRow
+
+GATEWAY_TOKEN_PREFIX = "nsg_"  # noqa: S105 - a public prefix
+_TOKENS_KEY = "gateway_tokens"
+REVIEW_HOLD = "review_hold"  # the stored key of a demotion's review hold (services/phases.py)
+
+
+class GatewayRefusal(Exception):
+    """The caller may not use the gateway now; ``reason`` is a stable code."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayCaller:
+    """An authenticated agent and the kill switch, read together for one call."""
+
+    identity: AgentIdentity
+    kill_switch: KillSwitch
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _parse(token: str) -> tuple[str, str] | None:
+    if not token.startswith(GATEWAY_TOKEN_PREFIX) or len(token) > 160:
+        return None
+    agent, dot, secret = token[len(GATEWAY_TOKEN_PREFIX) :].partition(".")
+    if not dot or not AGENT_NAME.match(agent) or len(secret) < 20:
+        return None
+    return agent, secret
+
+
+def _on_hold(settings: Mapping[str, Any]) -> bool:
+    hold = settings.get(REVIEW_HOLD)
+    return bool(hold) and isinstance(hold, Mapping) and hold.get("reviewed_by") is None
+
+
+class GatewayService:
+    def __init__(self, db: Database, audit: AuditService, kill_switch: KillSwitchService) -> None:
+        self._db = db
+        self._audit = audit
+        self._kill_switch = kill_switch
+
+    def issue_token(self, agent_name: str, caller: Caller, description: str = "") -> str:
+        """A new gateway token for the agent, printed once; the issue is audited."""
+        secret = secrets.token_urlsafe(32)
+        token = f"{GATEWAY_TOKEN_PREFIX}{agent_name}.{secret}"
+        with self._db.transaction() as s:
+            agent, _ = load_agent(s, agent_name, lock=True)
+            settings = dict(agent.settings or {})
+            tokens = list(settings.get(_TOKENS_KEY) or [])
+            tokens.append(
+                {"id": new_id(), "hash": _hash(secret), "description": description,
+                 "created_at": datetime.now(UTC).isoformat()}
+            )  # fmt: skip
+            settings[_TOKENS_KEY] = tokens
+            agent.settings = settings
+            entry = human_entry(
+                caller,
+                intent=description or "issue a gateway token",
+                request={"gateway_token": agent_name},
+                decision="issued",
+            )
+            self._audit.append_in(s, [entry])
+        return token
+
+    def revoke_tokens(self, agent_name: str, caller: Caller) -> int:
+        """Revoke every gateway token of the agent; returns how many there were."""
+        with self._db.transaction() as s:
+            agent, _ = load_agent(s, agent_name, lock=True)
+            settings = dict(agent.settings or {})
+            count = len(settings.pop(_TOKENS_KEY, None) or [])
+            agent.settings = settings
+            entry = human_entry(
+                caller,
+                intent="revoke gateway tokens",
+                request={"gateway_token": agent_name, "revoked": count},
+                decision="revoked",
+            )
+            self._audit.append_in(s, [entry])
+        return count
+
+    def resolve(self, token: str) -> GatewayCaller:
+        """The identity a token is bound to, if it may act now; else ``GatewayRefusal``."""
+        parsed = _parse(token)
+        if parsed is None:
+            raise GatewayRefusal("unauthenticated", "send a Nightshift gateway token (nsg_...)")
+        name, secret = parsed
+        digest = _hash(secret)
+        with self._db.read() as s:
+            try:
+                agent, owner = load_agent(s, name)
+            except NotFound:
+                raise GatewayRefusal("unauthenticated", "unknown or revoked token") from None
+            stored = [t.get("hash", "") for t in (agent.settings or {}).get(_TOKENS_KEY) or []]
+            if not any(hmac.compare_digest(h, digest) for h in stored):
+                raise GatewayRefusal("unauthenticated", "unknown or revoked token")
+            identity = identity_of(agent, owner)
+            on_hold = _on_hold(agent.settings or {})
+        kill_switch = self._kill_switch.kill_switch()
+        refused = kill_switch.check(name)
+        if refused is not None:
+            raise GatewayRefusal(refused.reason.value, refused.message)
+        if not identity.owner.active:
+            raise GatewayRefusal(
+                "owner_inactive",
+                f"owner {identity.owner.id!r} of agent {name!r} is inactive; "
+                "transfer ownership before it may act",
+            )
+        if not identity.may_act:
+            why = identity.suspended_reason or "no reason given"
+            raise GatewayRefusal("agent_suspended", f"agent {name!r} is suspended ({why})")
+        if on_hold:
+            raise GatewayRefusal(
+                "review_hold",
+                f"agent {name!r} was demoted and awaits human review; it may not act until then",
+            )
+        return GatewayCaller(identity, kill_switch)
+
+    def record_decision(
+        self,
+        identity: AgentIdentity,
+        request: Mapping[str, Any],
+        decision: Decision,
+        *,
+        intent: str,
+        chain_id: str,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        entry = decision_entry(
+            at=datetime.now(UTC),
+            agent=identity,
+            request=dict(request),
+            decision=decision,
+            intent=intent[:2000],
+            chain_id=chain_id,
+        )
+        entry = replace(entry, extra={**entry.extra, "via": "gateway", **(extra or {})})
+        self._audit.append([entry])
+
+    def record_proposal(
+        self,
+        identity: AgentIdentity,
+        request: Mapping[str, Any],
+        decision: Decision,
+        *,
+        status: str,
+        intent: str,
+        chain_id: str,
+    ) -> str:
+        """A write the agent asked for, recorded (never executed): an audit record
+        and a review item, in one transaction. Returns the review item's id."""
+        entry = decision_entry(
+            at=datetime.now(UTC),
+            agent=identity,
+            request=dict(request),
+            decision=decision,
+            intent=intent[:2000],
+            chain_id=chain_id,
+        )
+        item_id = new_id()
+        more = {"via": "gateway", "proposal": status, "review_item": item_id}
+        entry = replace(entry, extra={**entry.extra, **more})
+        with self._db.transaction() as s:
+            agent_id = s.scalar(select(AgentRow.id).where(AgentRow.name == identity.name))
+            if agent_id is None:
+                raise NotFound(f"no agent named {identity.name!r}")
+            s.add(
+                ReviewItemRow(
+                    id=item_id,
+                    kind="gateway_proposal",
+                    agent_id=agent_id,
+                    investigation_id=None,
+                    summary=f"{identity.name} proposed {request.get('tool')!r} ({status})",
+                    payload={**dict(request), "intent": entry.intent, "status": status,
+                             "visible": decision.visible_to_operators},
+                    status="open",
+                )
+            )  # fmt: skip
+            self._audit.append_in(s, [entry])
+        return item_id
