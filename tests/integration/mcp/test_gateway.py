@@ -27,7 +27,7 @@ from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import PrincipalKind, Role
 from nightshift.services.gateway import GatewayService
 from nightshift.settings import Settings
-from nightshift.store.tables import AuditRecordRow, ReviewItemRow
+from nightshift.store.tables import AgentRow, AuditRecordRow, ReviewItemRow
 from tests.integration.mcp.conftest import _wait_for_port
 from tests.support.postgres import free_port
 
@@ -45,9 +45,11 @@ class Gateway:
     marks: Path
 
 
-def _register(c: Container, name: str, klass: str, phase: str, domains: list[str]) -> str:
+def _register(
+    c: Container, name: str, klass: str, phase: str, domains: list[str], owner: str = "olivia"
+) -> str:
     c.agents.register(
-        name, owner="olivia", authority_class=klass, trust_phase=phase,
+        name, owner=owner, authority_class=klass, trust_phase=phase,
         boundaries={"domains": domains, "namespaces": ["*"]},
     )  # fmt: skip
     return GatewayService(c.db, c.audit, c.kill_switch).issue_token(name, ADMIN, "test")
@@ -82,7 +84,12 @@ def gateway(
     c.principals.create_user(
         "olivia", kind=PrincipalKind.HUMAN, roles=frozenset({Role.OPS_LEAD}), contact="o@x.org"
     )
+    c.principals.create_user(
+        "ozzy", kind=PrincipalKind.HUMAN, roles=frozenset({Role.OPERATOR}), contact="z@x.org"
+    )
     tokens = {
+        "orphan": _register(c, "orphan", "supervised", "assist", APP, owner="ozzy"),
+        "held": _register(c, "held", "supervised", "assist", APP),
         "triage": _register(c, "triage", "supervised", "limited-remediation", DB),
         "helper": _register(c, "helper", "advisory", "assist", APP),
         "frozen": _register(c, "frozen", "supervised", "assist", APP),
@@ -220,6 +227,26 @@ async def test_a_suspended_agent_and_a_killed_one_are_refused(gateway: Gateway) 
     async with session(gateway.url, "nsg_halted.not-the-right-secret-at-all") as client:
         error = await refused(client, "service_status", args)
     assert error.error.data["reason"] == "unauthenticated"
+
+
+async def test_an_agent_without_an_active_owner_or_on_review_hold_is_refused(
+    gateway: Gateway,
+) -> None:
+    c = gateway.container
+    c.stewardship.deactivate_user("ozzy", ADMIN, "left the company")
+    args = {"service": "a", "intent": "check"}
+    async with session(gateway.url, gateway.tokens["orphan"]) as client:
+        error = await refused(client, "service_status", args)
+    assert error.error.data["reason"] == "owner_inactive"
+    # what an automatic demotion stores (services/phases.py): a hold nobody reviewed yet
+    with c.db.transaction() as s:
+        row = s.scalar(select(AgentRow).where(AgentRow.name == "held"))
+        assert row is not None
+        hold = {"demoted_at": "2026-01-01T00:00:00+00:00", "triggers": ["low_accuracy"]}
+        row.settings = {**row.settings, "review_hold": hold}
+    async with session(gateway.url, gateway.tokens["held"]) as client:
+        error = await refused(client, "service_status", args)
+    assert error.error.data["reason"] == "review_hold"
 
 
 async def test_two_agents_calling_each_other_trip_the_chain_breaker(gateway: Gateway) -> None:
