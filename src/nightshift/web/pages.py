@@ -111,6 +111,8 @@ def investigation(request: Request, inv_id: str) -> Response:
     )
     # The worker's own log, as GET /v1/investigations/ID/logs shows it (tail only).
     log = None if hide else c.executor.read_log(inv_id, _LOG_TAIL_BYTES)
+    costs = c.telemetry.costs  # as GET /v1/investigations/ID/cost (viewer)
+    tokens = costs.tokens([inv_id]).get(inv_id)
     return page(
         request,
         "investigation.html",
@@ -125,6 +127,9 @@ def investigation(request: Request, inv_id: str) -> Response:
         last_seq=timeline[-1][0].seq if timeline else 0,
         proposals=props,
         verdicts=c.verdicts.list(inv_id),
+        cost=costs.investigation(inv_id).cost,
+        tokens=tokens,
+        alerts=c.alert_reads.of_investigation(inv_id),  # as GET /v1/investigations/ID/alerts
     )
 
 

@@ -11,6 +11,7 @@ hostile text arrives exactly as a tool could return it, at a known moment.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -123,6 +124,8 @@ def test_streamed_tool_text_stays_inert_and_literal(
         assert dialogs == []
 
 
+SHOTS = ("escalations", "reviews", "audit", "costs", "alerts")  # the pages docs/console.md shows
+
 # The check, run in the page: returns one line per problem (empty: passes).
 A11Y_CHECK = """() => {
   const problems = [];
@@ -197,6 +200,7 @@ def test_every_page_passes_the_basic_accessibility_check(
              "/agents", "/escalations", "/reviews", f"/reviews/{ids['review']}", "/audit",
              f"/audit?investigation={ids['investigation']}", "/costs", "/alerts"]  # fmt: skip
     found: dict[str, list[str]] = {}
+    shots = os.environ.get("NIGHTSHIFT_SCREENSHOT_DIR", "")
     with browser_context(tmp_path / "profile") as ctx:
         page: Any = ctx.new_page()  # type: ignore[attr-defined]
         page.goto(f"{url}/login")
@@ -206,6 +210,8 @@ def test_every_page_passes_the_basic_accessibility_check(
             resp = page.goto(f"{url}{path}")
             assert resp.status == 200, path
             found[path] = page.evaluate(A11Y_CHECK)
+            if shots and path.strip("/") in SHOTS:  # scripts/console-screenshots
+                page.screenshot(path=str(Path(shots) / f"console-{path.strip('/')}.png"))
         # The check itself catches what it claims to: an unlabelled input and a nameless button.
         page.evaluate(
             "() => { const m = document.querySelector('main');"

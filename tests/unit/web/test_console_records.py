@@ -169,6 +169,9 @@ def test_costs_list_each_investigation_and_agent_with_its_tokens(
     assert "2400 / 680 / 10" in row and "<td>2</td>" in row
     assert "2400 / 680 / 10" in page[page.index("By agent") : page.index("By category")]
     assert client.get("/costs?days=0").status_code == 422
+    facts = client.get(f"/investigations/{inv_id}").text
+    assert "tokens in / out / cached 2400 / 680 / 10 in 2 LLM calls" in facts
+    assert f'href="/audit?investigation={inv_id}"' in facts
 
 
 def test_alerts_show_the_investigation_that_absorbed_them_and_stay_inert(
@@ -194,3 +197,6 @@ def test_alerts_show_the_investigation_that_absorbed_them_and_stay_inert(
     assert "<script>alert" not in page and "&lt;script&gt;" in page
     assert "paging" in page[page.index('id="routes"') :]
     assert "CheckoutErrors" not in client.get("/alerts?status=resolved").text
+    absorbed = client.get(f"/investigations/{started}").text
+    assert "CheckoutErrors" in absorbed[absorbed.index('id="alerts"') :]
+    assert "<script>alert" not in absorbed
