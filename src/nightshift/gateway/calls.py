@@ -27,7 +27,8 @@ from nightshift.domain.agents import AgentIdentity
 from nightshift.domain.vocabulary import AuthorityClass, TrustPhase
 from nightshift.gateway.chain import ChainTracker
 from nightshift.gateway.metrics import GatewayMetrics
-from nightshift.gateway.upstream import UpstreamTool, forward
+from nightshift.gateway.upstream import CHAIN_META, UpstreamTool, forward
+from nightshift.gateway.upstream import close as close_upstreams
 from nightshift.governance.containment import (
     ChainContext,
     ChainHeaderError,
@@ -42,7 +43,6 @@ from nightshift.services.gateway import GatewayCaller, GatewayRefusal, GatewaySe
 REFUSED = -32001  # JSON-RPC server-defined range: the gateway refused the call
 INTENT_ARG = "intent"
 INTENT_META = "nightshift/intent"
-CHAIN_META = "nightshift/chain"
 PROPOSAL_NOTE = " [Nightshift gateway: proposal only; recorded for a human, never executed]"
 LIST_CHAIN = "gw-tools-list"  # listing spends nothing: a fresh chain each time
 
@@ -93,6 +93,9 @@ class GatewayCalls:
         self._chains = ChainTracker()
         self._redactor = Redactor()
         self.metrics = metrics or GatewayMetrics()
+
+    async def close(self) -> None:
+        await close_upstreams(self._tools)
 
     async def _caller(self, token: str) -> GatewayCaller:
         try:

@@ -104,7 +104,10 @@ def run_stdio(calls: GatewayCalls, token: str) -> None:
     server = build_server(calls, token)
 
     async def main() -> None:
-        async with stdio_server() as (read, write):
-            await server.run(read, write, server.create_initialization_options())
+        try:
+            async with stdio_server() as (read, write):
+                await server.run(read, write, server.create_initialization_options())
+        finally:
+            await calls.close()
 
     anyio.run(main)

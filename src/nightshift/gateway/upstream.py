@@ -2,10 +2,9 @@
 
 Their tools are discovered once at start and classified exactly as for an
 evidence source (``sources.mcp_source``): an operator override, else the
-server's annotations, else not read-only. A forwarded call carries the chain
-onwards: as the ``Nightshift-Chain`` header over HTTP, as the
-``NIGHTSHIFT_CHAIN`` variable of a stdio server's process (each call opens its
-own session, so each stdio call is its own process).
+server's annotations, else not read-only. Calls go through one long-lived
+session per server (``connection.py``) and carry the chain onwards in
+``_meta`` ``nightshift/chain``: per call, whatever the transport.
 """
 
 from __future__ import annotations
@@ -13,17 +12,17 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from nightshift.agent.tools.protocol import ToolSpec
-from nightshift.governance.containment import HEADER_NAME
+from nightshift.gateway.connection import UpstreamConnection
 from nightshift.sources.config import SourceConfig, SourceKind, SourcesError, SourcesFile
 from nightshift.sources.context import SourceContext
-from nightshift.sources.mcp_client import McpEndpoint, call_tool, list_tools
+from nightshift.sources.mcp_client import McpEndpoint, list_tools
 from nightshift.sources.mcp_source import McpSettings, classify, endpoint_for
 
-CHAIN_ENV = "NIGHTSHIFT_CHAIN"
+CHAIN_META = "nightshift/chain"
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -34,7 +33,8 @@ class UpstreamTool:
     spec: ToolSpec  # the offered name, the source's domain, read-only or not
     remote: str  # the tool's name on its server
     source: str
-    endpoint: McpEndpoint
+    connection: UpstreamConnection
+    timeout_seconds: float
     tool: Any  # the server's own Tool (title, description, annotations)
 
 
@@ -54,6 +54,7 @@ async def discover(sources: SourcesFile) -> dict[str, UpstreamTool]:
             continue
         settings = McpSettings.model_validate(source.settings)
         endpoint = _endpoint(source)
+        connection = UpstreamConnection(endpoint, source.name)
         try:
             tools = await asyncio.wait_for(list_tools(endpoint), settings.discover_timeout_seconds)
         except Exception as exc:  # a broken upstream stops the start with its name
@@ -76,7 +77,8 @@ async def discover(sources: SourcesFile) -> dict[str, UpstreamTool]:
                 ),
                 remote=tool.name,
                 source=source.name,
-                endpoint=endpoint,
+                connection=connection,
+                timeout_seconds=source.timeout_seconds,
                 tool=tool,
             )
     return found
@@ -84,9 +86,10 @@ async def discover(sources: SourcesFile) -> dict[str, UpstreamTool]:
 
 async def forward(tool: UpstreamTool, arguments: Mapping[str, Any], chain_header: str) -> Any:
     """Call the tool on its server, the chain riding along; the server's result."""
-    endpoint = tool.endpoint
-    if endpoint.url:
-        endpoint = replace(endpoint, headers={**endpoint.headers, HEADER_NAME: chain_header})
-    else:
-        endpoint = replace(endpoint, env={**endpoint.env, CHAIN_ENV: chain_header})
-    return await call_tool(endpoint, tool.remote, dict(arguments))
+    meta = {CHAIN_META: chain_header}
+    return await tool.connection.call(tool.remote, dict(arguments), meta, tool.timeout_seconds)
+
+
+async def close(tools: Mapping[str, UpstreamTool]) -> None:
+    for connection in {id(t.connection): t.connection for t in tools.values()}.values():
+        await connection.close()

@@ -4,7 +4,7 @@ server's tools and call one, over stdio or streamable HTTP."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +37,11 @@ async def _client(endpoint: McpEndpoint) -> AsyncIterator[Client]:
     )
     async with Client(params) as client:
         yield client
+
+
+def connect(endpoint: McpEndpoint) -> AbstractAsyncContextManager[Client]:
+    """A session the caller holds open across calls (the gateway's upstreams)."""
+    return _client(endpoint)
 
 
 async def list_tools(endpoint: McpEndpoint) -> list[Any]:

@@ -25,7 +25,7 @@ GATEWAY = sys.argv[2]
 @server.tool(annotations=ToolAnnotations(read_only_hint=True, destructive_hint=False))
 async def ask_peer(ctx: Context, question: str) -> str:
     """Ask the peer agent (it answers by asking back)."""
-    chain = (ctx.headers or {}).get("nightshift-chain", "")
+    chain = str((ctx.request_context.meta or {}).get("nightshift/chain", ""))
     caller = chain.split("path=", 1)[1].split(";", 1)[0].split(",")[-1] if chain else ""
     # the agent that was called answers: the other one of the pair
     token = os.environ["RELAY_TOKEN_B" if caller == "peer-a" else "RELAY_TOKEN_A"]
