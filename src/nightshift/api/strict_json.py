@@ -51,9 +51,43 @@ def _float(text: str) -> float | _NotFinite:
     return value if math.isfinite(value) else _NotFinite(text)
 
 
+class _Flag:
+    """A first pass that only notices a problem: C-level dicts, no marked copies
+    and no walk, so a clean body (nearly every one, e.g. a worker's events)
+    costs little more than a plain parse. Only a flagged body is walked."""
+
+    def __init__(self) -> None:
+        self.raised = False
+
+    def pairs(self, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = dict(pairs)
+        if len(out) != len(pairs):
+            self.raised = True
+        return out
+
+    def constant(self, text: str) -> None:
+        self.raised = True
+
+    def number(self, text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            self.raised = True
+        return value
+
+
 def problems(raw: bytes) -> list[dict[str, str]] | None:
     """Where ``raw`` breaks strict JSON; ``None`` when it does not parse at all
     (FastAPI's own validation reports syntax errors)."""
+    flag = _Flag()
+    try:
+        json.loads(
+            raw, parse_constant=flag.constant, parse_float=flag.number,
+            object_pairs_hook=flag.pairs,
+        )  # fmt: skip
+    except ValueError:  # syntax errors, and integers past Python's digit limit
+        return None
+    if not flag.raised:
+        return []
     try:
         doc = json.loads(
             raw, parse_constant=_NotFinite, parse_float=_float, object_pairs_hook=_pairs

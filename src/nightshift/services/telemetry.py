@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -108,15 +108,16 @@ class Telemetry:
     # -- event observer -------------------------------------------------------------
 
     def observe(
-        self, s: Session, row: InvestigationRow, kind: str, data: Mapping[str, Any]
+        self, s: Session, row: InvestigationRow, events: Sequence[tuple[str, Mapping[str, Any]]]
     ) -> None:
-        self.metrics.record_event(row.tier, kind, data)
-        if kind == "result":
-            causes = data.get("root_causes") or []
-            top = causes[0] if causes and isinstance(causes[0], Mapping) else {}
-            category = str(top.get("category") or "")
-            if category:
-                row.category = category[:_CATEGORY_MAX]
+        for kind, data in events:
+            self.metrics.record_event(row.tier, kind, data)
+            if kind == "result":
+                causes = data.get("root_causes") or []
+                top = causes[0] if causes and isinstance(causes[0], Mapping) else {}
+                category = str(top.get("category") or "")
+                if category:
+                    row.category = category[:_CATEGORY_MAX]
 
     # -- termination listener --------------------------------------------------------
 
