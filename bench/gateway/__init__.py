@@ -1,0 +1,1 @@
+"""Governance gateway: added latency per allowed call and sustained calls per second."""

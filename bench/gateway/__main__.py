@@ -1,0 +1,3 @@
+from bench.gateway.run import main
+
+raise SystemExit(main())

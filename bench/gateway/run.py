@@ -1,0 +1,163 @@
+"""``python -m bench.gateway``: the gateway's cost per allowed call, measured in one run
+against a direct connection to the same upstream MCP server (the tests' SDK server
+over streamable HTTP), and the calls per second one gateway process sustains with
+concurrent clients. Both connections keep one MCP session open, so the difference
+is the gateway: identity and kill-switch reads, decide(), the audit write with the
+intent, redaction and the extra hop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+from nightshift.bootstrap import build_container
+from nightshift.domain.access import Caller
+from nightshift.domain.vocabulary import PrincipalKind, Role
+from nightshift.services.gateway import GatewayService
+from nightshift.settings import Settings
+from tests.integration.mcp.conftest import SERVER, _wait_for_port
+from tests.support.postgres import free_port
+
+NIGHTSHIFT = str(Path(sys.executable).with_name("nightshift"))
+LIMITS = {"max_tool_calls": 10**7, "max_calls_per_minute": 10**7, "max_wall_seconds": 10**7}
+
+
+def _q(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+
+async def _sequential(
+    url: str, headers: dict[str, str], args: dict[str, Any], n: int
+) -> list[float]:
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=60) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
+    ):
+        for _ in range(20):  # warm-up: sessions, caches, the upstream connection
+            await client.call_tool("service_status", args)
+        out = []
+        for _ in range(n):
+            started = time.perf_counter()
+            result = await client.call_tool("service_status", args)
+            out.append(time.perf_counter() - started)
+            assert not result.is_error, result.content
+        return out
+
+
+async def _throughput(url: str, headers: dict[str, str], args: dict[str, Any], clients: int,
+                      per_client: int) -> float:  # fmt: skip
+    async def one() -> None:
+        async with (
+            httpx2.AsyncClient(headers=headers, timeout=120) as http,
+            Client(streamable_http_client(url, http_client=http)) as client,
+        ):
+            for _ in range(per_client):
+                assert not (await client.call_tool("service_status", args)).is_error
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(clients)))
+    return clients * per_client / (time.perf_counter() - started)
+
+
+def _report(direct: list[float], gated: list[float], rate: float, clients: int, out: Path) -> None:
+    rows = [("direct", direct), ("through the gateway", gated)]
+    lines = [
+        "# Governance gateway: added latency and throughput",
+        "",
+        f"{len(direct)} sequential allowed reads each (one open MCP session per side, "
+        "SQLite control-plane database, the audit write included), same run, same upstream.",
+        "",
+        "| path | p50 ms | p99 ms |",
+        "|---|---|---|",
+        *(f"| {name} | {_q(v, 0.5):.2f} | {_q(v, 0.99):.2f} |" for name, v in rows),
+        f"| **added by the gateway** | {_q(gated, 0.5) - _q(direct, 0.5):.2f} | "
+        f"{_q(gated, 0.99) - _q(direct, 0.99):.2f} |",
+        "",
+        f"Sustained through one gateway process with {clients} concurrent clients: "
+        f"**{rate:.0f} calls/s**.",
+        "",
+    ]
+    (out / "gateway.md").write_text("\n".join(lines), encoding="utf-8")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.boxplot([[x * 1000 for x in v] for _, v in rows], showfliers=False)
+    ax.set_xticks([1, 2], [name for name, _ in rows])
+    ax.set_ylabel("ms per call")
+    ax.set_title("allowed read: direct vs through the gateway")
+    fig.tight_layout()
+    fig.savefig(out / "gateway.png", dpi=110)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.gateway")
+    parser.add_argument("--calls", type=int, default=500)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--out", type=Path, default=Path("bench/results"))
+    opts = parser.parse_args()
+    with tempfile.TemporaryDirectory() as raw:
+        tmp = Path(raw)
+        up_port, gw_port = free_port(), free_port()
+        upstream = subprocess.Popen(
+            [sys.executable, str(SERVER), "http", str(up_port)],
+            env={"OPS_MARKS": "/dev/null", "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        gateway = None
+        try:
+            _wait_for_port(up_port, upstream, time.monotonic() + 30)
+            up_url = f"http://127.0.0.1:{up_port}/mcp"
+            (tmp / "sources.yaml").write_text(
+                f"version: 1\nsources:\n  - {{name: ops, kind: mcp, domain: application, "
+                f"url: '{up_url}'}}\n",
+                encoding="utf-8",
+            )
+            env = {"PATH": "/usr/bin:/bin", "NIGHTSHIFT_DATA_DIR": str(tmp),
+                   "NIGHTSHIFT_DATABASE_URL": f"sqlite:///{tmp / 'nightshift.db'}",
+                   "NIGHTSHIFT_SOURCES_FILE": str(tmp / "sources.yaml")}  # fmt: skip
+            c = build_container(Settings(data_dir=tmp, database_url=env["NIGHTSHIFT_DATABASE_URL"]))
+            c.principals.create_user(
+                "olivia", kind=PrincipalKind.HUMAN, roles=frozenset({Role.OPS_LEAD}), contact="o@x"
+            )
+            c.agents.register(
+                "bench-bot", owner="olivia", authority_class="supervised", trust_phase="assist",
+                boundaries={"domains": ["application"], "namespaces": ["*"], **LIMITS},
+            )  # fmt: skip
+            operator = Caller("bench", PrincipalKind.HUMAN, frozenset())
+            token = GatewayService(c.db, c.audit, c.kill_switch).issue_token("bench-bot", operator)
+            c.db.dispose()
+            gateway = subprocess.Popen(
+                [NIGHTSHIFT, "gateway", "serve", "--port", str(gw_port)],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            _wait_for_port(gw_port, gateway, time.monotonic() + 90)
+            gw_url, auth = f"http://127.0.0.1:{gw_port}/mcp", {"Authorization": f"Bearer {token}"}
+            args = {"service": "checkout", "intent": "bench: is checkout healthy?"}
+            direct = asyncio.run(_sequential(up_url, {}, {"service": "checkout"}, opts.calls))
+            gated = asyncio.run(_sequential(gw_url, auth, args, opts.calls))
+            per_client = max(1, opts.calls // opts.clients)
+            rate = asyncio.run(_throughput(gw_url, auth, args, opts.clients, per_client))
+        finally:
+            for proc in (gateway, upstream):
+                if proc is not None:
+                    proc.terminate()
+                    proc.wait(timeout=10)
+    opts.out.mkdir(parents=True, exist_ok=True)
+    _report(direct, gated, rate, opts.clients, opts.out)
+    print((opts.out / "gateway.md").read_text(encoding="utf-8"))
+    return 0
