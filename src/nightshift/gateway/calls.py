@@ -97,9 +97,9 @@ class GatewayCalls:
     async def close(self) -> None:
         await close_upstreams(self._tools)
 
-    async def _caller(self, token: str) -> GatewayCaller:
+    async def _caller(self, token: str, what: str) -> GatewayCaller:
         try:
-            return await anyio.to_thread.run_sync(self._service.resolve, token)
+            return await anyio.to_thread.run_sync(self._service.resolve, token, what)
         except GatewayRefusal as exc:
             self.metrics.refused(exc.reason)
             raise refusal(exc.reason, exc.message) from None
@@ -120,7 +120,7 @@ class GatewayCalls:
 
     async def list_tools(self, token: str) -> list[types.Tool]:
         """The tools this identity may call now (a write: may propose)."""
-        caller = await self._caller(token)
+        caller = await self._caller(token, "tools/list")
         agent = caller.identity
         chain = start_chain(LIST_CHAIN, agent.name, agent.boundaries)
         shown: list[types.Tool] = []
@@ -158,7 +158,7 @@ class GatewayCalls:
 
     async def call_tool(self, call: CallInput) -> types.CallToolResult:
         started = time.perf_counter()
-        caller = await self._caller(call.token)
+        caller = await self._caller(call.token, f"tools/call {call.name}")
         agent = caller.identity
         tool = self._tools.get(call.name)
         arguments = dict(call.arguments)

@@ -28,7 +28,7 @@ from nightshift.domain.agents import AGENT_NAME, AgentIdentity
 from nightshift.domain.ids import new_id
 from nightshift.governance.containment import KillSwitch
 from nightshift.governance.decisions import Decision
-from nightshift.observability.audit_chain import decision_entry
+from nightshift.observability.audit_chain import AuditEntry, decision_entry
 from nightshift.services.audit import AuditService, human_entry
 from nightshift.services.errors import NotFound
 from nightshift.services.identities import identity_of, load_agent
@@ -76,6 +76,48 @@ def _on_hold(settings: Mapping[str, Any]) -> bool:
     return bool(hold) and isinstance(hold, Mapping) and hold.get("reviewed_by") is None
 
 
+def _refusal(
+    identity: AgentIdentity, kill_switch: KillSwitch, on_hold: bool
+) -> GatewayRefusal | None:
+    """Why this identity may not act now, in ``decide()``'s order, plus the review hold."""
+    name = identity.name
+    killed = kill_switch.check(name)
+    if killed is not None:
+        return GatewayRefusal(killed.reason.value, killed.message)
+    if not identity.owner.active:
+        return GatewayRefusal(
+            "owner_inactive",
+            f"owner {identity.owner.id!r} of agent {name!r} is inactive; "
+            "transfer ownership before it may act",
+        )
+    if not identity.may_act:
+        why = identity.suspended_reason or "no reason given"
+        return GatewayRefusal("agent_suspended", f"agent {name!r} is suspended ({why})")
+    if on_hold:
+        return GatewayRefusal(
+            "review_hold",
+            f"agent {name!r} was demoted and awaits human review; it may not act until then",
+        )
+    return None
+
+
+def _refusal_entry(identity: AgentIdentity, refused: GatewayRefusal, what: str) -> AuditEntry:
+    return AuditEntry(
+        at=datetime.now(UTC),
+        actor=identity.name,
+        owner=identity.owner.id,
+        authority_class=identity.authority_class.value,
+        phase=identity.phase.value,
+        chain_id=None,
+        intent="",
+        request={"kind": "gateway", "mcp": what},
+        decision="deny",
+        reason=refused.reason,
+        message=refused.message,
+        extra={"via": "gateway"},
+    )
+
+
 class GatewayService:
     def __init__(self, db: Database, audit: AuditService, kill_switch: KillSwitchService) -> None:
         self._db = db
@@ -121,8 +163,9 @@ class GatewayService:
             self._audit.append_in(s, [entry])
         return count
 
-    def resolve(self, token: str) -> GatewayCaller:
-        """The identity a token is bound to, if it may act now; else ``GatewayRefusal``."""
+    def resolve(self, token: str, what: str = "") -> GatewayCaller:
+        """The identity a token is bound to, if it may act now; else ``GatewayRefusal``.
+        A known agent's refusal is audited (``what``: the MCP request it made)."""
         parsed = _parse(token)
         if parsed is None:
             raise GatewayRefusal("unauthenticated", "send a Nightshift gateway token (nsg_...)")
@@ -139,23 +182,10 @@ class GatewayService:
             identity = identity_of(agent, owner)
             on_hold = _on_hold(agent.settings or {})
         kill_switch = self._kill_switch.kill_switch()
-        refused = kill_switch.check(name)
+        refused = _refusal(identity, kill_switch, on_hold)
         if refused is not None:
-            raise GatewayRefusal(refused.reason.value, refused.message)
-        if not identity.owner.active:
-            raise GatewayRefusal(
-                "owner_inactive",
-                f"owner {identity.owner.id!r} of agent {name!r} is inactive; "
-                "transfer ownership before it may act",
-            )
-        if not identity.may_act:
-            why = identity.suspended_reason or "no reason given"
-            raise GatewayRefusal("agent_suspended", f"agent {name!r} is suspended ({why})")
-        if on_hold:
-            raise GatewayRefusal(
-                "review_hold",
-                f"agent {name!r} was demoted and awaits human review; it may not act until then",
-            )
+            self._audit.append([_refusal_entry(identity, refused, what)])
+            raise refused
         return GatewayCaller(identity, kill_switch)
 
     def record_decision(

@@ -224,6 +224,9 @@ async def test_a_suspended_agent_and_a_killed_one_are_refused(gateway: Gateway) 
         c.kill_switch.engage("halted", ADMIN, "runaway agent")
         error = await refused(client, "service_status", args)  # the same session, next call
     assert error.error.data["reason"] == "kill_switch_agent"
+    last = audit(c, "halted")[-1]
+    assert (last["decision"], last["reason"]) == ("deny", "kill_switch_agent")
+    assert last["request"]["mcp"] == "tools/call service_status"
     async with session(gateway.url, "nsg_halted.not-the-right-secret-at-all") as client:
         error = await refused(client, "service_status", args)
     assert error.error.data["reason"] == "unauthenticated"
