@@ -63,7 +63,7 @@ def refusal(reason: str, message: str, **data: Any) -> MCPError:
     return MCPError(REFUSED, f"{reason}: {message}", {"reason": reason, **data})
 
 
-def _phase_path(agent: AgentIdentity) -> tuple[str, Decision]:
+def phase_path(agent: AgentIdentity) -> tuple[str, Decision]:
     """Where a proposed write goes in the agent's phase (services/proposals.py's
     statuses). No upstream write is a catalog action, so none runs by itself."""
     if agent.phase is TrustPhase.SHADOW:
@@ -250,7 +250,7 @@ class GatewayCalls:
         chain_id: str,
         name: str,
     ) -> types.CallToolResult:
-        status, decision = _phase_path(agent)
+        status, decision = phase_path(agent)
         item = await anyio.to_thread.run_sync(
             lambda: self._service.record_proposal(
                 agent, audited, decision, status=status, intent=intent, chain_id=chain_id

@@ -62,7 +62,7 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _parse(token: str) -> tuple[str, str] | None:
+def parse_token(token: str) -> tuple[str, str] | None:
     if not token.startswith(GATEWAY_TOKEN_PREFIX) or len(token) > 160:
         return None
     agent, dot, secret = token[len(GATEWAY_TOKEN_PREFIX) :].partition(".")
@@ -166,7 +166,7 @@ class GatewayService:
     def resolve(self, token: str, what: str = "") -> GatewayCaller:
         """The identity a token is bound to, if it may act now; else ``GatewayRefusal``.
         A known agent's refusal is audited (``what``: the MCP request it made)."""
-        parsed = _parse(token)
+        parsed = parse_token(token)
         if parsed is None:
             raise GatewayRefusal("unauthenticated", "send a Nightshift gateway token (nsg_...)")
         name, secret = parsed
