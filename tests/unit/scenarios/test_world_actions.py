@@ -144,6 +144,18 @@ def test_loaded_scenario_is_not_mutated_by_actions() -> None:
     assert scenario.model_dump_json() == before
 
 
+def test_worlds_sharing_a_scenario_do_not_see_each_others_actions() -> None:
+    """The state is shared with the scenario until the first action (copy on write)."""
+    scenario = load_scenario("two-am-cascade")
+    fixed, other = SimulatedWorld(scenario), SimulatedWorld(scenario)
+    before = ask(other, "list_alerts").text
+    assert fixed.apply_action("revert-firewall-rule", "change/CHG-20417").ok
+    assert not fixed.symptoms_present()
+    assert other.symptoms_present()
+    assert ask(other, "list_alerts").text == before
+    assert ask(fixed, "list_alerts").text != before
+
+
 def test_undoing_the_fix_brings_the_symptoms_back(cascade: SimulatedWorld) -> None:
     fix = cascade.apply_action("revert-firewall-rule", ResourceRef("Change", "CHG-20417"))
     assert fix.fixes_root_cause and not cascade.symptoms_present()
