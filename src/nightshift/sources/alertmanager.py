@@ -20,10 +20,10 @@ from typing import Any
 
 from pydantic import Field
 
+from nightshift.agent.tools.alert_summary import AlertFold, render
 from nightshift.agent.tools.catalog import LIST_ALERTS
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, Toolset, ToolSpec, ToolStatus
 from nightshift.domain.agents import ALL_NAMESPACES
-from nightshift.sources.alert_summary import AlertFold, render
 from nightshift.sources.config import SourceConfig
 from nightshift.sources.context import SourceContext
 from nightshift.sources.http_client import HttpEndpoint, HttpSettings, parse_settings, read_capped

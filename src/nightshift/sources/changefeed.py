@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nightshift.agent.tools.alert_summary import AlertFold, render
 from nightshift.agent.tools.catalog import FIREWALL_RULES, LIST_ALERTS, RECENT_CHANGES
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, Toolset, ToolSpec, ToolStatus
-from nightshift.sources.alert_summary import AlertFold, render
 from nightshift.sources.alertmanager import DEFAULT_TARGET_LABELS
 from nightshift.sources.config import SourceConfig, SourcesError
 from nightshift.sources.context import SourceContext
