@@ -3,43 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from datetime import datetime
 
 from nightshift.k8s.kubectl_time import human_duration
 from nightshift.scenarios.clock import at, rfc3339
 from nightshift.scenarios.cluster import pod_labels, statuses
-from nightshift.scenarios.model import Alert, Change, MetricSeries, SecurityEvent, WorldState
+from nightshift.scenarios.model import Change, MetricSeries, SecurityEvent, WorldState
 from nightshift.scenarios.promql import format_value, series_label, value_at
 from nightshift.scenarios.tabular import table
 
 MAX_LOG_HITS = 200
-
-
-def render_alerts(alerts: list[Alert], now: datetime) -> str:
-    ordered = sorted(alerts, key=lambda a: (-a.since, a.name, a.target))
-    counts = Counter(a.severity for a in alerts)
-    head = (
-        f"{len(alerts)} alerts firing (critical: {counts['critical']}, "
-        f"warning: {counts['warning']}, info: {counts['info']})"
-    )
-    rows = [
-        [
-            rfc3339(at(now, a.since)),
-            human_duration(a.since),
-            a.severity,
-            a.domain.value,
-            a.name,
-            a.target,
-            a.summary,
-        ]
-        for a in ordered
-    ]
-    return (
-        head
-        + "\n"
-        + table(["STARTS AT", "AGE", "SEVERITY", "DOMAIN", "ALERTNAME", "TARGET", "SUMMARY"], rows)
-    )
 
 
 def render_changes(changes: list[Change], now: datetime) -> str:

@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from nightshift.agent.tools.alert_summary import AlertFold, render
 from nightshift.agent.tools.protocol import ToolResult
+from nightshift.scenarios.clock import at
 from nightshift.scenarios.describe_other import describe_netpol
 from nightshift.scenarios.model import DnsAnswer, NetworkCheck, WorldState
 from nightshift.scenarios.promql import PromQLError, matches, selectors
@@ -18,7 +20,6 @@ from nightshift.scenarios.render_network import (
     render_unresolvable,
 )
 from nightshift.scenarios.render_signals import (
-    render_alerts,
     render_changes,
     render_security,
     render_series,
@@ -26,30 +27,33 @@ from nightshift.scenarios.render_signals import (
 )
 from nightshift.scenarios.tools_kube import error, no_data, ok
 
+# The answer budget of a real alert source's default: the simulated storm is
+# summarized the way Alertmanager's is, so 30,000 alerts fit as well as 300.
+ALERT_ANSWER_CHARS = 16_000
+
 
 def list_alerts(state: WorldState, now: datetime, p: Mapping[str, Any]) -> ToolResult:
-    alerts = [
-        a
-        for a in state.alerts
-        if (not p.get("domain") or a.domain.value == p["domain"])
-        and (not p.get("severity") or a.severity == p["severity"])
-    ]
-    if not alerts:
+    fold = AlertFold()
+    for a in state.alerts:
+        if (not p.get("domain") or a.domain.value == p["domain"]) and (
+            not p.get("severity") or a.severity == p["severity"]
+        ):
+            starts = at(now, a.since).timestamp()
+            fold.add(a.name, a.severity, a.target, a.domain.value, a.summary, starts)
+    if not fold.total:
         return no_data("no alerts firing")
+    groups = sorted(fold.groups.values(), key=lambda g: (-g.last, -g.count, g.name, g.target))
     data = {
-        "alerts": [
-            {
-                "name": a.name,
-                "severity": a.severity,
-                "domain": a.domain.value,
-                "target": a.target,
-                "since_seconds": a.since,
-                "summary": a.summary,
-            }
-            for a in alerts
-        ]
-    }
-    return ok(render_alerts(alerts, now), data)
+        "total": fold.total,
+        "groups": len(fold.groups),
+        "by_severity": dict(fold.severities),
+        "newest": [
+            {"name": g.name, "severity": g.severity, "domain": g.domain, "target": g.target,
+             "count": g.count, "first_seen": g.first, "last_seen": g.last, "summary": g.summary}
+            for g in groups[:50]
+        ],
+    }  # fmt: skip
+    return ok(render(fold, now.timestamp(), ALERT_ANSWER_CHARS), data)
 
 
 def recent_changes(state: WorldState, now: datetime, p: Mapping[str, Any]) -> ToolResult:

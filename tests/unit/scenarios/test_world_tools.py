@@ -61,8 +61,35 @@ def test_same_scenario_same_answers() -> None:
 def test_list_alerts_filters_by_domain(cascade: SimulatedWorld) -> None:
     result = ask(cascade, "list_alerts", domain="network")
     assert result.data is not None
-    assert {a["domain"] for a in result.data["alerts"]} == {"network"}
-    assert result.text.splitlines()[1].split()[:4] == ["STARTS", "AT", "AGE", "SEVERITY"]
+    assert {g["domain"] for g in result.data["newest"]} == {"network"}
+    assert result.text.splitlines()[1].split()[:4] == ["FIRST", "SEEN", "LAST", "SEEN"]
+
+
+def test_a_storm_is_summarized_newest_first_with_every_alert_counted() -> None:
+    """100x the cascade's storm: the answer still fits its budget, counts all
+    29,000+ alerts, and leads with the newest groups, not the oldest rows."""
+    from nightshift.scenarios.clock import at
+    from nightshift.scenarios.loader import _read_yaml, parse_scenario, resolve_path
+    from nightshift.scenarios.tools_signals import ALERT_ANSWER_CHARS
+
+    path = resolve_path("two-am-cascade")
+    doc = dict(_read_yaml(path))
+    doc["alert_storm"] = [g for g in doc["alert_storm"] for _ in range(100)]
+    scenario = parse_scenario(doc, path)
+    result = ask(SimulatedWorld(scenario), "list_alerts")
+    total = len(scenario.alerts)
+    assert total > 29_000
+    assert len(result.text) <= ALERT_ANSWER_CHARS
+    assert result.text.startswith(f"{total} alerts firing")
+    assert result.data is not None and result.data["total"] == total
+    newest = min(scenario.alerts, key=lambda a: a.since)
+    oldest = max(scenario.alerts, key=lambda a: a.since)
+    assert newest.name in result.text and newest.target in result.text
+    for name in {a.name for a in scenario.alerts}:  # every alert name accounted for
+        assert name in result.text
+    first_row = result.data["newest"][0]
+    assert first_row["last_seen"] == at(scenario.metadata.now, newest.since).timestamp()
+    assert first_row["last_seen"] > at(scenario.metadata.now, oldest.since).timestamp()
 
 
 def test_recent_changes_respects_the_window(cascade: SimulatedWorld) -> None:
