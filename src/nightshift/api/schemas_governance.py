@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -77,6 +77,15 @@ class SignOffIn(Strict):
 class PromoteIn(Strict):
     target: TrustPhase
     reason: str = Field(min_length=1, max_length=2000)
+
+
+class PhaseProposalIn(Strict):
+    """A phase change to be carried by a Git commit (``nightshift promote --git``)."""
+
+    target: TrustPhase
+    environment: Literal["dev", "staging", "production"]
+    reason: str = Field(min_length=1, max_length=2000)
+    declared: TrustPhase | None = None  # the phase Git declares now
 
 
 class KillSwitchIn(Strict):

@@ -16,6 +16,7 @@ from nightshift.cli import governance as governance_commands
 from nightshift.cli import investigations as investigation_commands
 from nightshift.cli import k8s as k8s_commands
 from nightshift.cli import observability as observability_commands
+from nightshift.cli import promotion as promotion_commands
 from nightshift.cli import secrets as secrets_commands
 from nightshift.cli import workflow as workflow_commands
 from nightshift.cli.client import fail, save_token
@@ -68,6 +69,7 @@ secrets_commands.register(app)
 k8s_commands.register(app)
 change_commands.register(app)
 alert_commands.register(app)
+promotion_commands.register(app)
 
 
 def settings() -> Settings:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -38,27 +39,50 @@ def _plain(value: Any) -> Any:
     return value
 
 
+class _Remove:
+    """The value that deletes a key (an agent leaving one phase's values file)."""
+
+    def __repr__(self) -> str:
+        return "REMOVE"
+
+
+REMOVE: Any = _Remove()
+
+
 def rewrite(decl: Declaration, assignments: Sequence[Assignment]) -> bool:
     """Apply ``assignments`` to the declared document; False when it already says so."""
+    return rewrite_document(decl.file, decl.document, assignments)
+
+
+def rewrite_document(file: Path, document: int, assignments: Sequence[Assignment]) -> bool:
+    """Apply ``assignments`` (a value of ``REMOVE`` deletes the key) to one YAML
+    document of ``file``; False when it already says so."""
     y = _yaml()
     try:
-        documents = list(y.load_all(decl.file.read_text()))
+        documents = list(y.load_all(file.read_text()))
     except YAMLError as exc:
-        raise GitOpsRefused(f"{decl.file.name} cannot be parsed: {exc}") from exc
-    doc = documents[decl.document]
+        raise GitOpsRefused(f"{file.name} cannot be parsed: {exc}") from exc
+    doc = documents[document]
     changed = False
     for path, value in assignments:
         node = doc
         for part in path[:-1]:
             if not isinstance(node.get(part), Mapping):
+                if value is REMOVE:
+                    break  # nothing there to remove
                 node[part] = {}
                 changed = True
             node = node[part]
-        if node.get(path[-1]) != value:
-            node[path[-1]] = _plain(value)
-            changed = True
+        else:
+            if value is REMOVE:
+                if path[-1] in node:
+                    del node[path[-1]]
+                    changed = True
+            elif node.get(path[-1]) != value:
+                node[path[-1]] = _plain(value)
+                changed = True
     if changed:
         out = io.StringIO()
         y.dump_all(documents, out)
-        decl.file.write_text(out.getvalue())
+        file.write_text(out.getvalue())
     return changed

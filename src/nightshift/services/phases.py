@@ -59,6 +59,21 @@ class PhaseChange:
     at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class PhaseProposal:
+    """An authorized phase change for a Git commit (``PhaseService.propose``)."""
+
+    agent: str
+    kind: str  # "promotion" | "demotion"
+    from_phase: str
+    to_phase: str
+    environment: str
+    gates: list[dict[str, Any]]  # each gate's value against its threshold (promotions)
+    signoffs: list[dict[str, str]]  # {"name", "role"} of who signed (promotions)
+    actor: str  # who asked for it
+    audit_seq: int
+
+
 class PhaseService:
     def __init__(
         self,
@@ -183,6 +198,68 @@ class PhaseService:
                     )
                 ],
             )
+
+    def propose(
+        self,
+        agent_name: str,
+        target: TrustPhase,
+        caller: Caller,
+        reason: str,
+        environment: str,
+        declared: TrustPhase | None = None,
+    ) -> PhaseProposal:
+        """Authorize a phase change that a Git commit will carry, without applying it.
+
+        A promotion passes the same gates and sign-offs as ``promote`` (refused
+        otherwise); a demotion needs none. The phase here stays as it is, nor are
+        sign-offs consumed: the reviewed commit is the change. The audit trail
+        records the proposal, and its seq goes into the commit message. ``declared``
+        (the phase Git declares) lets Git catch up with a demotion already applied
+        live (the automatic one): target = current, declared above it."""
+        with self._db.transaction() as s:
+            agent, owner = load_agent(s, agent_name, lock=True)
+            identity = identity_of(agent, owner)
+            current = identity.phase
+            if target is current and declared is not None and declared.rank > target.rank:
+                current = declared  # Git records a demotion the control plane made
+            elif target is current:
+                raise Invalid(f"{agent_name} is already in {target.value}")
+            kind = "promotion" if target.rank > current.rank else "demotion"
+            gates: list[dict[str, Any]] = []
+            signers: list[dict[str, str]] = []
+            if kind == "promotion":
+                hold = _hold(agent)
+                signoffs = self._signoffs(s, agent, target)
+                evidence = self._phase_evidence(identity, hold)
+                try:
+                    authorize_promotion(identity, target, evidence, signoffs, hold=hold)
+                except (PromotionRefusedError, AgentConfigError) as exc:
+                    raise Conflict(str(exc)) from exc
+                report = evaluate_promotion(identity, evidence, signoffs, hold=hold, target=target)
+                gates = [g.to_dict() for g in report.gates]
+                signers = [{"name": x.principal.id, "role": x.role.value} for x in signoffs]
+            (record,) = self._audit.append_in(
+                s,
+                [
+                    human_entry(
+                        caller,
+                        intent=reason or kind,
+                        decision=f"{kind}-proposed",
+                        reason="git",
+                        request={
+                            "agent": agent_name,
+                            "from": current.value,
+                            "to": target.value,
+                            "environment": environment,
+                            "signoffs": [x["name"] for x in signers],
+                        },
+                    )
+                ],
+            )
+        return PhaseProposal(
+            agent_name, kind, current.value, target.value, environment, gates, signers,
+            caller.name, record.seq,
+        )  # fmt: skip
 
     def register_change(self, s: Session, agent: AgentRow, actor: str) -> None:
         """Phase history starts at registration."""

@@ -21,6 +21,10 @@ IDENTITY = "tests/integration/cli/test_identity_commands.py"
 WORK = "tests/integration/cli/test_investigation_commands.py"
 K8S = "tests/integration/k8s/test_cli.py"
 CHANGES = "tests/integration/cli/test_change_commands.py"
+PROMOTION = (
+    "tests/integration/cli/test_promotion_commands.py"
+    "::test_promote_writes_one_commit_after_the_gates_and_demote_a_branch"
+)
 ALERTS = "tests/integration/alerts/test_alert_intake.py"
 MCP = "tests/integration/mcp/test_nightshift_mcp_server.py"
 
@@ -46,6 +50,8 @@ COVERED_BY: dict[str, str] = {
     "agents gates": f"{IDENTITY}::test_phases_gates_sign_off_promote_and_demotion_review",
     "agents sign-off": f"{IDENTITY}::test_phases_gates_sign_off_promote_and_demotion_review",
     "agents promote": f"{IDENTITY}::test_phases_gates_sign_off_promote_and_demotion_review",
+    "promote": PROMOTION,
+    "demote": PROMOTION,
     "agents review-demotion": f"{IDENTITY}::test_phases_gates_sign_off_promote_and_demotion_review",
     "kill-switch engage": f"{IDENTITY}::test_kill_switch_engage_status_release",
     "kill-switch status": f"{IDENTITY}::test_kill_switch_engage_status_release",

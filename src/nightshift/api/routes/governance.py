@@ -17,6 +17,7 @@ from nightshift.api.schemas_governance import (
     KillSwitchIn,
     KillSwitchOut,
     PhaseChangeOut,
+    PhaseProposalIn,
     PromoteIn,
     Reason,
     RequiredReason,
@@ -151,6 +152,22 @@ def sign_off(
 @router.post("/v1/agents/{name}/promote", status_code=status.HTTP_204_NO_CONTENT)
 def promote(name: str, body: PromoteIn, request: Request, who: Caller = Lead) -> None:
     _c(request).phases.promote(name, body.target, who, body.reason)
+
+
+@router.post("/v1/agents/{name}/phase-proposals", status_code=status.HTTP_201_CREATED)
+def propose_phase(
+    name: str, body: PhaseProposalIn, request: Request, who: Caller = Lead
+) -> dict[str, Any]:
+    """Authorize a promotion (gates and sign-offs as for ``promote``) or a demotion for a
+    GitOps commit; nothing changes live. Returns the evidence and the audit record."""
+    got = _c(request).phases.propose(
+        name, body.target, who, body.reason, body.environment, body.declared
+    )
+    return {
+        "agent": got.agent, "kind": got.kind, "from": got.from_phase, "to": got.to_phase,
+        "environment": got.environment, "gates": got.gates, "signoffs": got.signoffs,
+        "actor": got.actor, "audit_seq": got.audit_seq,
+    }  # fmt: skip
 
 
 @router.post("/v1/agents/{name}/demotion-review", status_code=status.HTTP_204_NO_CONTENT)
