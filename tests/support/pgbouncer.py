@@ -10,9 +10,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import psycopg
 
 from tests.support.postgres import free_port
 
@@ -106,3 +111,43 @@ def stop(bouncer: PgBouncer) -> None:
     if bouncer.process.stderr:
         bouncer.process.stderr.close()
     shutil.rmtree(bouncer.directory, ignore_errors=True)
+
+
+class Clients:
+    """Application clients through the pooler, each holding or wanting a server."""
+
+    def __init__(self, bouncer: PgBouncer, user: str = "checkout") -> None:
+        self.dsn = f"postgresql://{user}:app-pass@127.0.0.1:{bouncer.port}/orders"
+        self.connections: list[psycopg.Connection[Any]] = []
+        self.threads: list[threading.Thread] = []
+        self.lock = threading.Lock()
+
+    def hold(self, n: int) -> None:
+        for _ in range(n):
+            conn = psycopg.connect(self.dsn, prepare_threshold=None)
+            conn.execute("SELECT 1")  # session pooling: the server stays with this client
+            self.connections.append(conn)
+
+    def want(self, n: int) -> None:
+        def run() -> None:
+            with suppress(psycopg.Error):
+                conn = psycopg.connect(self.dsn, prepare_threshold=None, connect_timeout=20)
+                with self.lock:
+                    self.connections.append(conn)
+                conn.execute("SELECT 1")
+
+        for _ in range(n):
+            thread = threading.Thread(target=run, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def release(self) -> None:
+        for conn in list(self.connections):
+            conn.close()
+        for thread in self.threads:
+            thread.join(timeout=10)
+        for conn in list(self.connections):
+            conn.close()
+        # released clients are gone: the next hold/want starts afresh
+        self.connections.clear()
+        self.threads.clear()

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import suppress
-from typing import Any
 
-import psycopg
 import pytest
 
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, Toolset, ToolStatus
@@ -63,48 +59,11 @@ async def _stats(toolset: Toolset, database: str = "orders-db") -> ToolResult:
     return await toolset.call(ToolCall("db_stats", {"database": database}))
 
 
-class Clients:
-    """Application clients through the pooler, each holding or wanting a server."""
-
-    def __init__(self, bouncer: pgbouncer.PgBouncer) -> None:
-        self.dsn = f"postgresql://{APP}:app-pass@127.0.0.1:{bouncer.port}/orders"
-        self.connections: list[psycopg.Connection[Any]] = []
-        self.threads: list[threading.Thread] = []
-        self.lock = threading.Lock()
-
-    def hold(self, n: int) -> None:
-        for _ in range(n):
-            conn = psycopg.connect(self.dsn, prepare_threshold=None)
-            conn.execute("SELECT 1")  # session pooling: the server stays with this client
-            self.connections.append(conn)
-
-    def want(self, n: int) -> None:
-        def run() -> None:
-            with suppress(psycopg.Error):
-                conn = psycopg.connect(self.dsn, prepare_threshold=None, connect_timeout=20)
-                with self.lock:
-                    self.connections.append(conn)
-                conn.execute("SELECT 1")
-
-        for _ in range(n):
-            thread = threading.Thread(target=run, daemon=True)
-            thread.start()
-            self.threads.append(thread)
-
-    def release(self) -> None:
-        for conn in list(self.connections):
-            conn.close()
-        for thread in self.threads:
-            thread.join(timeout=10)
-        for conn in list(self.connections):
-            conn.close()
-
-
 async def test_clients_waiting_for_a_server_connection_are_shown(
     bouncer: pgbouncer.PgBouncer,
 ) -> None:
     toolset = _toolset(bouncer)
-    clients = Clients(bouncer)
+    clients = pgbouncer.Clients(bouncer)
     try:
         clients.hold(2)
         clients.want(3)
