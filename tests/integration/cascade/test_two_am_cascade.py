@@ -184,13 +184,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         admin = cluster.admin()
         cascade.stage_shop(admin)
         held: list[postgres_load.Held] = []
+        # checkout's requests through the pooler: two hold its servers in a transaction
+        # stalled on risk-scoring, the next ones queue behind them (PgBouncer's cl_waiting)
+        clients = pgbouncer.Clients(bouncer, postgres_load.APP)
 
         def exhaust() -> None:
             held.append(postgres_load.idle_in_transaction(pg, MAX_CONNECTIONS - 6))
+            clients.hold(2)
+            clients.want(4)
 
         def heal() -> None:
             while held:
                 held.pop().release()
+            clients.release()
 
         symptoms = cascade.Symptoms(admin, exporter, MAX_CONNECTIONS, exhaust, heal).start()
         cleanup.append(symptoms.stop)

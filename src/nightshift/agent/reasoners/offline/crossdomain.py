@@ -35,6 +35,8 @@ HOLD = 0.84  # just under the loop's stopping threshold (0.85)
 MAX_HOLDS = 3  # plans the leader may be held for: the cycle budget stays small
 _NETWORK_CHANGES = frozenset({"network-policy-change", "firewall-rule-change"})
 _POOLS = frozenset({"connection-pool-exhaustion", "db-connection-limit"})
+# a caller's calls to its dependency time out: the application symptom of a cut path
+_TIMEOUTS = frozenset({"high-latency-dependency"})
 # a connection pooler sits in front of a database: its pool is the database's
 _POOLER = re.compile(r"bouncer|pgpool|proxysql|odyssey|pgcat", re.I)
 
@@ -101,8 +103,12 @@ def settle(
         return False
     key = lead[0]
     if any(b.parent == key for b in out.values()):
+        # other rules tied the first effects to the change: the pools further down
+        # are still this run's to tie
+        _tie_pools(out, key)
         return False
     _link(out, key)
+    _tie_pools(out, key)
     if holds_left and lead[1].confidence > HOLD and still_pending(out):
         why = lead[1].rationale + "; held until checked where it acts and tied to its symptoms"
         out[key] = replace(lead[1], confidence=HOLD, rationale=why)
@@ -116,13 +122,56 @@ def _link(out: MutableMapping[Key, Belief], key: Key) -> None:
         # another reading of the same change record: one change, one chain
         if parent is not None and parent[0] == key[0] and parent != key:
             out[k] = replace(b, parent=key)
-    callers = [
-        k for k in _symptomatic(out) if out[k].parent == key and not looks_like_database(k[0].name)
+
+
+def _store(name: str) -> bool:
+    return looks_like_database(name) or bool(_POOLER.search(name))
+
+
+def _depth(out: Mapping[Key, Belief], k: Key, key: Key) -> int | None:
+    """How many links below the change (any reading of its record) ``k`` hangs."""
+    seen: set[Key] = set()
+    up, depth = out[k].parent, 0
+    while up is not None and up not in seen:
+        depth += 1
+        if up[0] == key[0]:
+            return depth
+        seen.add(up)
+        above = out.get(up)
+        up = above.parent if above is not None else None
+    return None
+
+
+def _tie_pools(out: MutableMapping[Key, Belief], key: Key) -> None:
+    """Change -> the callers' dependency timeouts -> the pool they exhaust.
+
+    The caller is the workload showing the strongest symptom under the change.
+    Its timeouts hang under what blocked it, when another of its readings
+    names that (the policy selecting it), and the pools of the databases and
+    poolers it calls hang under its timeouts: the callers stalled on the change
+    hold their connections, so the pool runs dry."""
+    under = {k: d for k in out if (d := _depth(out, k, key)) is not None}
+    callers = [k for k in under if k[1] in SYMPTOM_FAULTS and not _store(k[0].name)]
+    if not callers:
+        return
+    name = max(callers, key=lambda k: (out[k].confidence, k[0].name))[0].name
+    mine = [k for k in under if k[0].name == name]
+    blockers = [
+        up
+        for k in mine
+        if (up := out[k].parent) is not None
+        and up[0] != key[0]
+        and up[0].name != name
+        and not _store(up[0].name)
     ]
-    if callers:
-        caller = max(callers, key=lambda k: (k[1] in _POOLS, out[k].confidence))
-        for k, b in list(out.items()):
-            store = looks_like_database(k[0].name) or bool(_POOLER.search(k[0].name))
-            if k[1] in _POOLS and store and b.parent is None and k[0].name != caller[0].name:
-                # the callers stalled on the change hold their connections: the pool runs dry
-                out[k] = replace(b, parent=caller)
+    timeouts = sorted((k for k in mine if k[1] in _TIMEOUTS), key=lambda k: -out[k].confidence)
+    if timeouts and blockers and (top := out[timeouts[0]]).parent is not None:
+        if top.parent[0] == key[0]:  # straight under the change: put it under the blocker
+            out[timeouts[0]] = replace(top, parent=blockers[0])
+            under[timeouts[0]] = under[blockers[0]] + 1
+    caller = max(mine, key=lambda k: (k[1] in _TIMEOUTS, under[k], out[k].confidence))
+    for k, b in list(out.items()):
+        if k[1] not in _POOLS or not _store(k[0].name) or k[0].name == name:
+            continue
+        if b.parent is None or b.parent[0] == key[0]:
+            out[k] = replace(b, parent=caller)
