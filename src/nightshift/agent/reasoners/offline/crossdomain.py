@@ -37,6 +37,8 @@ _NETWORK_CHANGES = frozenset({"network-policy-change", "firewall-rule-change"})
 _POOLS = frozenset({"connection-pool-exhaustion", "db-connection-limit"})
 # a caller's calls to its dependency time out: the application symptom of a cut path
 _TIMEOUTS = frozenset({"high-latency-dependency"})
+# what makes calls: a Service or a Component is where calls go, not who waits on them
+_CALLERS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "Pod", "Job", "CronJob"})
 # a connection pooler sits in front of a database: its pool is the database's
 _POOLER = re.compile(r"bouncer|pgpool|proxysql|odyssey|pgcat", re.I)
 
@@ -108,7 +110,8 @@ def settle(
         _tie_pools(out, key)
         return False
     _link(out, key)
-    _tie_pools(out, key)
+    if not _tie_pools(out, key):
+        _tie_pools_to_callers(out, key)
     if holds_left and lead[1].confidence > HOLD and still_pending(out):
         why = lead[1].rationale + "; held until checked where it acts and tied to its symptoms"
         out[key] = replace(lead[1], confidence=HOLD, rationale=why)
@@ -142,36 +145,53 @@ def _depth(out: Mapping[Key, Belief], k: Key, key: Key) -> int | None:
     return None
 
 
-def _tie_pools(out: MutableMapping[Key, Belief], key: Key) -> None:
+def _tie_pools(out: MutableMapping[Key, Belief], key: Key) -> bool:
     """Change -> the callers' dependency timeouts -> the pool they exhaust.
 
-    The caller is the workload showing the strongest symptom under the change.
-    Its timeouts hang under what blocked it, when another of its readings
-    names that (the policy selecting it), and the pools of the databases and
-    poolers it calls hang under its timeouts: the callers stalled on the change
-    hold their connections, so the pool runs dry."""
+    The caller is the workload (not a database or pooler) whose calls to its
+    dependency time out under the change, the most confident one. Its timeouts
+    hang under what blocked it, when another of its readings names that (the
+    policy selecting it), and the pools of the databases and poolers hang
+    under its timeouts: the callers stalled on the change hold their
+    connections, so the pool runs dry. Returns whether a caller was found."""
     under = {k: d for k in out if (d := _depth(out, k, key)) is not None}
-    callers = [k for k in under if k[1] in SYMPTOM_FAULTS and not _store(k[0].name)]
-    if not callers:
-        return
-    name = max(callers, key=lambda k: (out[k].confidence, k[0].name))[0].name
-    mine = [k for k in under if k[0].name == name]
+    timed_out = [
+        k for k in under if k[1] in _TIMEOUTS and k[0].kind in _CALLERS and not _store(k[0].name)
+    ]
+    if not timed_out:
+        return False
+    caller = max(timed_out, key=lambda k: (out[k].confidence, k[0].name))
+    name = caller[0].name
     blockers = [
         up
-        for k in mine
-        if (up := out[k].parent) is not None
+        for k in under
+        if k[0].name == name
+        and (up := out[k].parent) is not None
         and up[0] != key[0]
         and up[0].name != name
         and not _store(up[0].name)
     ]
-    timeouts = sorted((k for k in mine if k[1] in _TIMEOUTS), key=lambda k: -out[k].confidence)
-    if timeouts and blockers and (top := out[timeouts[0]]).parent is not None:
-        if top.parent[0] == key[0]:  # straight under the change: put it under the blocker
-            out[timeouts[0]] = replace(top, parent=blockers[0])
-            under[timeouts[0]] = under[blockers[0]] + 1
-    caller = max(mine, key=lambda k: (k[1] in _TIMEOUTS, under[k], out[k].confidence))
+    top = out[caller]
+    if blockers and top.parent is not None and top.parent[0] == key[0]:
+        out[caller] = replace(top, parent=blockers[0])  # was straight under the change
     for k, b in list(out.items()):
         if k[1] not in _POOLS or not _store(k[0].name) or k[0].name == name:
             continue
         if b.parent is None or b.parent[0] == key[0]:
+            out[k] = replace(b, parent=caller)
+    return True
+
+
+def _tie_pools_to_callers(out: MutableMapping[Key, Belief], key: Key) -> None:
+    """Without timeouts to go by: the pools hang under the strongest caller the
+    change was tied to (one whose own pool reading leads)."""
+    callers = [
+        k for k in _symptomatic(out) if out[k].parent == key and not looks_like_database(k[0].name)
+    ]
+    if not callers:
+        return
+    caller = max(callers, key=lambda k: (k[1] in _POOLS, out[k].confidence))
+    for k, b in list(out.items()):
+        # the callers stalled on the change hold their connections: the pool runs dry
+        if k[1] in _POOLS and _store(k[0].name) and b.parent is None and k[0] != caller[0]:
             out[k] = replace(b, parent=caller)
