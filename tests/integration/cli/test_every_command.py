@@ -27,10 +27,17 @@ PROMOTION = (
 )
 ALERTS = "tests/integration/alerts/test_alert_intake.py"
 MCP = "tests/integration/mcp/test_nightshift_mcp_server.py"
+GATEWAY = (
+    "tests/integration/mcp/test_gateway_cli.py"
+    "::test_an_agent_runs_the_stdio_gateway_with_a_cli_issued_token"
+)
 
 COVERED_BY: dict[str, str] = {
     "up": f"{IDENTITY}::test_up_with_the_demo_saves_a_token_the_cli_uses",
     "mcp serve": f"{MCP}::test_over_stdio_it_acts_as_the_token_it_was_started_with",
+    "gateway serve": GATEWAY,
+    "gateway token": GATEWAY,
+    "gateway revoke": GATEWAY,
     "scenarios": f"{IDENTITY}::test_scenarios_lists_the_installed_ones",
     "db upgrade": f"{IDENTITY}::test_db_upgrade_reports_the_revision",
     "users create": f"{IDENTITY}::test_users_and_tokens",
@@ -120,7 +127,7 @@ def registered() -> Iterator[tuple[str, ...]]:
 
 def _tests_in(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
-    return {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    return {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
 
 
 def test_every_registered_command_has_a_test_that_runs_it() -> None:
