@@ -8,11 +8,13 @@ worker's memory; a cut list says so in the answer.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+# The cluster tools' tables are laid out as every other tool answer's.
+from nightshift.agent.tools.columns import table as table
 from nightshift.k8s.client import resource_path
 
 Obj = dict[str, Any]
@@ -118,14 +120,3 @@ def change_id(prefix: str, *parts: str) -> str:
     (so firewall_rules can point back at a recent_changes row)."""
     digest = hashlib.sha256("\x00".join(parts).encode()).hexdigest()
     return f"{prefix}-{int(digest[:12], 16) % 1_000_000:06d}"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns three spaces apart (kubectl's tabwriter look)."""
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    return "\n".join(
-        "   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-        for r in [list(headers), *rows]
-    )

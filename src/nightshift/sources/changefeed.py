@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from nightshift.agent.tools import columns
 from nightshift.agent.tools.alert_summary import AlertFold, render
 from nightshift.agent.tools.catalog import FIREWALL_RULES, LIST_ALERTS, RECENT_CHANGES
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, Toolset, ToolSpec, ToolStatus
@@ -152,7 +153,7 @@ class ChangeFeedToolset:
                 ]
             )
         head = ["TIME", "AGE", "ID", "DOMAIN", "KIND", "TARGET", "ACTOR", "SUMMARY"]
-        text = _table(head, rows)
+        text = columns.table(head, rows)
         details = [
             f"  {c['ref']}: {' '.join(str(c['details']).split())}"
             for c in changes
@@ -233,13 +234,3 @@ def _age(seconds: float) -> str:
     if s < 48 * 3600:
         return f"{s // 3600}h"
     return f"{s // 86400}d"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [len(h) for h in headers]
-    for row in rows:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-    return "\n".join(
-        "   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
-        for r in [list(headers), *rows]
-    )

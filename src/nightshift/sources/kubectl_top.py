@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nightshift.agent.tools.columns import table
 from nightshift.agent.tools.protocol import ToolResult, ToolStatus
 
 MI = 1024 * 1024
@@ -34,15 +35,6 @@ class NodeUsage:
     memory_bytes: float | None
     cpu_capacity: float | None = None  # cores the percentage is of
     memory_capacity: float | None = None
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    lines = []
-    for row in (headers, *rows):
-        cells = [c if i == len(row) - 1 else c.ljust(widths[i] + 3) for i, c in enumerate(row)]
-        lines.append("".join(cells).rstrip())
-    return "\n".join(lines)
 
 
 def millicores(cores: float) -> str:
@@ -75,7 +67,7 @@ def render_pods(
         for r in shown
     ]
     head = ["NAME", "CPU(cores)", "MEMORY(bytes)"]
-    text = _table(head if namespace else ["NAMESPACE", *head], body)
+    text = table(head if namespace else ["NAMESPACE", *head], body)
     if len(ordered) > len(shown):
         text += "\n" + ROWS_MARKER.format(
             dropped=len(ordered) - len(shown), what="pods", hint="pass a namespace"
@@ -111,7 +103,7 @@ def render_nodes(rows: Sequence[NodeUsage], max_rows: int, source: str) -> ToolR
         ]
         for r in shown
     ]
-    text = _table(["NAME", "CPU(cores)", "CPU%", "MEMORY(bytes)", "MEMORY%"], body)
+    text = table(["NAME", "CPU(cores)", "CPU%", "MEMORY(bytes)", "MEMORY%"], body)
     if len(ordered) > len(shown):
         text += "\n" + ROWS_MARKER.format(
             dropped=len(ordered) - len(shown), what="nodes", hint="ask Prometheus for them"

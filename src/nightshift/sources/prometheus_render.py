@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from nightshift.agent.tools.columns import table
 from nightshift.sources.prometheus_api import Series
 
 COLUMNS = 7
@@ -104,18 +105,6 @@ def summarize(series: Series, end: float, range_seconds: float, step: float) -> 
     values = [v for _, v in points]
     trend = _trend(values, points[-1][0], end, step)
     return SeriesSummary(label, tuple(samples), min(values), max(values), trend)
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
-    lines = []
-    for row in (headers, *rows):
-        cells = [c if i == len(row) - 1 else c.ljust(widths[i] + 3) for i, c in enumerate(row)]
-        lines.append("".join(cells).rstrip())
-    return "\n".join(lines)
 
 
 def render(

@@ -20,6 +20,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from nightshift.agent.tools.columns import table
+
 SEVERITIES = ("critical", "warning", "info")
 HEADERS = (
     "FIRST SEEN", "LAST SEEN", "AGE", "COUNT", "SEVERITY", "DOMAIN", "ALERTNAME", "TARGET",
@@ -93,18 +95,6 @@ def age(seconds: float) -> str:
     if s < 48 * 3600:
         return f"{s // 3600}h{(s % 3600) // 60}m" if s < 8 * 3600 else f"{s // 3600}h"
     return f"{s // 86400}d"
-
-
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [len(h) for h in headers]
-    for row in rows:
-        for i, cell in enumerate(row):
-            widths[i] = max(widths[i], len(cell))
-    lines = []
-    for row in (headers, *rows):
-        cells = [c if i == len(row) - 1 else c.ljust(widths[i] + 3) for i, c in enumerate(row)]
-        lines.append("".join(cells).rstrip())
-    return "\n".join(lines)
 
 
 def _rows(groups: Sequence[Group], now: float) -> list[list[str]]:
@@ -190,7 +180,7 @@ def render(fold: AlertFold, now: float, budget: int, complete: bool = True) -> s
     room = budget - len(head) - 1
 
     def detail(n: int) -> str:
-        return _table(HEADERS, _rows(groups[:n], now))
+        return table(HEADERS, _rows(groups[:n], now))
 
     # Past this many rows a table cannot fit, whatever its cells hold.
     if len(groups) <= room // 40 and len(detail(len(groups))) <= room:
@@ -200,7 +190,7 @@ def render(fold: AlertFold, now: float, budget: int, complete: bool = True) -> s
     names_room = room * 2 // 5 - len(names_intro) - 1
 
     def names(n: int) -> str:
-        return _table(ROLLUP_HEADERS, _rollup_rows(rollups[:n]))
+        return table(ROLLUP_HEADERS, _rollup_rows(rollups[:n]))
 
     def names_fit(n: int) -> bool:
         return len(names(n)) + (0 if n == len(rollups) else 120) <= names_room
