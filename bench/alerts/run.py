@@ -30,11 +30,11 @@ from typing import Any
 
 import httpx
 
+from bench.publish import RESULTS, figure, machine, percentile, write_report
 from tests.support import postgres
 from tests.support.control_plane import TEST_SOURCES
 from tests.support.server import ControlPlane
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 AM = "/v1/alerts/alertmanager"
 ROUTES = [
     {"name": "incident", "agent": "triage", "tier": "multi-domain", "priority": 0,
@@ -42,11 +42,6 @@ ROUTES = [
     {"name": "warnings", "agent": "triage", "priority": 3,
      "matchers": ['severity="warning"'], "group_by": ["alertname"]},
 ]  # fmt: skip
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class Plane:
@@ -193,8 +188,8 @@ def storm(plane: Plane, senders: int = 8) -> dict[str, Any]:
         "investigations": len(investigations),
         "incident_investigations": sum(1 for i in investigations if i["priority"] == 0),
         "escalations": len(escalations),
-        "p50_ms": _pct(latencies, 0.5),
-        "p99_ms": _pct(latencies, 0.99),
+        "p50_ms": percentile(latencies, 0.5),
+        "p99_ms": percentile(latencies, 0.99),
         "max_ms": max(latencies),
         "wall_s": wall,
         "latencies": latencies,
@@ -251,11 +246,10 @@ def main() -> None:
                           NIGHTSHIFT_ALERTS_MAX_INVESTIGATIONS_PER_MINUTE="1000")  # fmt: skip
     st = _with_plane(sqlite, storm)
 
-    RESULTS.mkdir(exist_ok=True)
     lines = [
         "# Alert intake benchmark",
         "",
-        f"Machine: {_machine()}. Command: `python -m bench.alerts"
+        f"Machine: {machine()}. Command: `python -m bench.alerts"
         f"{' --quick' if args.quick else ''}`. A real `nightshift up` (local executor, real "
         "worker processes), Alertmanager webhook payloads (version 4) over HTTP.",
         "",
@@ -265,7 +259,7 @@ def main() -> None:
         f"{tp_sqlite:.0f} alerts/s |",
         f"| intake throughput, PostgreSQL | {tp_pg:.0f} alerts/s |",
         f"| webhook -> worker running, median / p99 (n={n_running}) | "
-        f"{_pct(running, 0.5):.0f} / {_pct(running, 0.99):.0f} ms |",
+        f"{percentile(running, 0.5):.0f} / {percentile(running, 0.99):.0f} ms |",
     ]
     for db, s in (("SQLite", st), ("PostgreSQL", storm_pg)):
         lines += [
@@ -280,35 +274,20 @@ def main() -> None:
             f"{s['p50_ms']:.0f} / {s['p99_ms']:.0f} / {s['max_ms']:.0f} ms |",
             f"| storm ({db}): wall time, 8 senders | {s['wall_s']:.1f} s |",
         ]
-    (RESULTS / "alerts.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    print(write_report("alerts", lines), end="")
     _plot(tp_sqlite, tp_pg, st["latencies"], storm_pg["latencies"])
 
 
 def _plot(tp_sqlite: float, tp_pg: float, lat_sqlite: list[float], lat_pg: list[float]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.bar(["SQLite", "PostgreSQL"], [tp_sqlite, tp_pg], color=["#4c72b0", "#55a868"])
-    left.set_ylabel("alerts accepted per second")
-    left.set_title("Intake throughput")
-    right.hist([lat_sqlite, lat_pg], bins=25, label=["SQLite", "PostgreSQL"])
-    right.set_xlabel("ms per webhook")
-    right.set_ylabel("webhooks")
-    right.set_title("2 AM storm: intake latency")
-    right.legend()
-    fig.tight_layout()
-    fig.savefig(RESULTS / "alerts.png", dpi=110)
-
-
-def _machine() -> str:
-    import os
-    import platform
-
-    return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    with figure(RESULTS / "alerts.png", 1, 2, figsize=(10, 4)) as (left, right):
+        left.bar(["SQLite", "PostgreSQL"], [tp_sqlite, tp_pg], color=["#4c72b0", "#55a868"])
+        left.set_ylabel("alerts accepted per second")
+        left.set_title("Intake throughput")
+        right.hist([lat_sqlite, lat_pg], bins=25, label=["SQLite", "PostgreSQL"])
+        right.set_xlabel("ms per webhook")
+        right.set_ylabel("webhooks")
+        right.set_title("2 AM storm: intake latency")
+        right.legend()
 
 
 if __name__ == "__main__":

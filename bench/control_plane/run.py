@@ -20,23 +20,12 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 
+from bench.publish import RESULTS, figure, machine, percentile, timestamp, write_report
 from tests.support.server import TERMINAL, ControlPlane
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 SCENARIO = "two-am-cascade"
-
-
-def _ts(value: str | None) -> float:
-    assert value is not None
-    return datetime.fromisoformat(value).timestamp()
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _plane(tmp: Path, **env: str) -> ControlPlane:
@@ -60,14 +49,14 @@ def _dispatch_latency(n: int) -> dict[str, list[float]]:
                     t0 = time.time()
                     inv = plane.submit(client, scenario=SCENARIO, title="bench")
                     done = plane.wait_for(client, inv["id"], TERMINAL, timeout=120)
-                    running.append((_ts(done["started_at"]) - t0) * 1000)
+                    running.append((timestamp(done["started_at"]) - t0) * 1000)
                     db = Database(plane.database_url)
                     with db.read() as s:
                         row = s.get(InvestigationRow, inv["id"])
                         assert row is not None and row.dispatched_at is not None
                         stamp = row.dispatched_at.replace(tzinfo=None).isoformat() + "+00:00"
                     db.dispose()
-                    spawn.append((_ts(stamp) - t0) * 1000)
+                    spawn.append((timestamp(stamp) - t0) * 1000)
         finally:
             plane.stop()
     return {"spawn_ms": spawn, "running_ms": running}
@@ -170,19 +159,19 @@ def main() -> None:
     b = _burst(burst, cap)
     r = _rss_with_running(running)
 
-    RESULTS.mkdir(exist_ok=True)
     lines = [
         "# Control-plane benchmark (embedded: SQLite, local executor)",
         "",
-        f"Machine: {_machine()}. Command: `python -m bench.control_plane"
+        f"Machine: {machine()}. Command: `python -m bench.control_plane"
         f"{' --quick' if args.quick else ''}`.",
         "",
         "| measure | value |",
         "|---|---|",
         f"| submit -> worker spawned, median / p99 (n={n_latency}) | "
-        f"{statistics.median(lat['spawn_ms']):.1f} / {_pct(lat['spawn_ms'], 0.99):.1f} ms |",
+        f"{statistics.median(lat['spawn_ms']):.1f} / {percentile(lat['spawn_ms'], 0.99):.1f} ms |",
         f"| submit -> worker reports running, median / p99 | "
-        f"{statistics.median(lat['running_ms']):.1f} / {_pct(lat['running_ms'], 0.99):.1f} ms |",
+        f"{statistics.median(lat['running_ms']):.1f} / "
+        f"{percentile(lat['running_ms'], 0.99):.1f} ms |",
         f"| burst: submitted / accepted / 429 / other errors | {b['submitted']} / {b['accepted']}"
         f" / {b['refused_429']} / {b['other_errors']} |",
         f"| burst: accepted that finished / lost | {b['finished']} / {b['lost']} |",
@@ -192,33 +181,18 @@ def main() -> None:
         f"| control-plane RSS idle / with {r['peak_concurrent_units']:.0f} units running | "
         f"{r['idle_rss_mb']:.0f} / {r['peak_rss_mb']:.0f} MB |",
     ]
-    (RESULTS / "control_plane.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    print(write_report("control_plane", lines), end="")
     _plot(lat)
 
 
 def _plot(lat: dict[str, list[float]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.hist([lat["spawn_ms"], lat["running_ms"]], bins=20,
-            label=["submit -> spawned", "submit -> running"])  # fmt: skip
-    ax.set_xlabel("milliseconds")
-    ax.set_ylabel("submissions")
-    ax.set_title("Nightshift: submission to worker (embedded mode)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(RESULTS / "control_plane.png", dpi=110)
-
-
-def _machine() -> str:
-    import os
-    import platform
-
-    return f"{os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
+    with figure(RESULTS / "control_plane.png", figsize=(7, 4)) as ax:
+        ax.hist([lat["spawn_ms"], lat["running_ms"]], bins=20,
+                label=["submit -> spawned", "submit -> running"])  # fmt: skip
+        ax.set_xlabel("milliseconds")
+        ax.set_ylabel("submissions")
+        ax.set_title("Nightshift: submission to worker (embedded mode)")
+        ax.legend()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.corpus.bundle import Bundle, load_all
+from bench.publish import figure
 from nightshift.agent.api import investigate
 from nightshift.agent.request import InvestigationRequest
 from nightshift.domain.diagnosis import Diagnosis, RootCause
@@ -151,28 +152,20 @@ def report(rows: Sequence[Result], corpus: Path) -> str:
 
 
 def plot(rows: Sequence[Result], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     metrics = ["fault@1", "object@1", "A@1", "A@3", "confirmed"]
-    fig, ax = plt.subplots(figsize=(8, 4))
-    width = 0.38
-    for i, split in enumerate(("dev", "val")):
-        r = rates([x for x in rows if x.split == split])
-        xs = [j + (i - 0.5) * width for j in range(len(metrics))]
-        ax.bar(xs, [r[m] for m in metrics], width, label=split)
-    for j, m in enumerate(metrics):
-        if m in TARGETS:
-            ax.hlines(TARGETS[m], j - 0.45, j + 0.45, colors="black", linestyles="dashed")
-    ax.set_xticks(range(len(metrics)), metrics)
-    ax.set_ylim(0, 1)
-    ax.set_title("Offline reasoner on the real-cluster corpus (dashed: validation targets)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(path, figsize=(8, 4)) as ax:
+        width = 0.38
+        for i, split in enumerate(("dev", "val")):
+            r = rates([x for x in rows if x.split == split])
+            xs = [j + (i - 0.5) * width for j in range(len(metrics))]
+            ax.bar(xs, [r[m] for m in metrics], width, label=split)
+        for j, m in enumerate(metrics):
+            if m in TARGETS:
+                ax.hlines(TARGETS[m], j - 0.45, j + 0.45, colors="black", linestyles="dashed")
+        ax.set_xticks(range(len(metrics)), metrics)
+        ax.set_ylim(0, 1)
+        ax.set_title("Offline reasoner on the real-cluster corpus (dashed: validation targets)")
+        ax.legend()
 
 
 def main(corpus: Path, out: Path) -> int:

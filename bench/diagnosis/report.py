@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.publish import figure
+
 # The scenario corpus target (issue 14): object and fault right together at rank 1.
 TARGET_A1 = 0.90
 # Reasoner cost targets: CPU per cycle and wall time per case.
@@ -43,7 +45,7 @@ def accuracy(rows: Sequence[Row]) -> tuple[float, float]:
     return sum(r.a1 for r in rows) / len(rows), sum(r.a3 for r in rows) / len(rows)
 
 
-def _pct(value: float | None) -> str:
+def percentile(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.0%}"
 
 
@@ -66,8 +68,8 @@ def _summary(corpus: str, sub: Sequence[Row]) -> list[str]:
         "|---|---|---|",
         f"| A@1 (fault and object at rank 1) | {a1:.2f} | {target} |",
         f"| A@3 | {a3:.2f} | - |",
-        f"| fault@1 | {_pct(f1)} | - |",
-        f"| object@1 (kind+name exact or declared alias) | {_pct(o1)} | - |",
+        f"| fault@1 | {percentile(f1)} | - |",
+        f"| object@1 (kind+name exact or declared alias) | {percentile(o1)} | - |",
         f"| runs ending confirmed (diagnosed) | {confirmed:.0%} | - |",
         f"| runs ending exhausted | {exhausted:.0%} | - |",
         f"| max reasoner CPU per cycle | {cpu:.1f} ms | < {TARGET_CPU_MS:.0f} ms "
@@ -155,44 +157,38 @@ def markdown(rows: Sequence[Row], notes: Sequence[str]) -> str:
 
 
 def plot(rows: Sequence[Row], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     corpora = sorted({r.corpus for r in rows}, reverse=True)
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
-    labels = ("A@1", "A@3", "fault@1", "object@1")
-    width = 0.2
-    for i, c in enumerate(corpora):
-        sub = [r for r in rows if r.corpus == c]
-        a1, a3 = accuracy(sub)
-        vals = (a1, a3, share([r.fault1 for r in sub]), share([r.object1 for r in sub]))
-        for j, v in enumerate(vals):
-            if v is not None:
-                axes[0].bar(i + (j - 1.5) * width, v, width=width, color=f"C{j}",
-                            label=labels[j] if i == 0 else None)  # fmt: skip
-    axes[0].axhline(TARGET_A1, color="red", linestyle="--", linewidth=1, label="A@1 target")
-    axes[0].set_xticks(list(range(len(corpora))), corpora)
-    axes[0].set_ylim(0, 1.05)
-    axes[0].set_title("accuracy")
-    axes[0].legend(fontsize=8)
-    for c in corpora:
-        cal = calibration([r for r in rows if r.corpus == c])
-        mids = [float(b[1:].split(",")[0]) for b, _n, _r in cal]
-        axes[1].plot(mids, [r for _b, _n, r in cal], marker="o", label=c)
-    axes[1].plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
-    axes[1].set_xlabel("top confidence (bucket start)")
-    axes[1].set_ylabel("right at rank 1")
-    axes[1].set_title("calibration")
-    axes[1].legend()
-    for c in corpora:
-        sub = [r for r in rows if r.corpus == c]
-        axes[2].scatter([r.tool_calls for r in sub], [r.cycles for r in sub], label=c, alpha=0.7)
-    axes[2].set_xlabel("tool calls")
-    axes[2].set_ylabel("cycles")
-    axes[2].set_title("effort per case")
-    axes[2].legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(path, 1, 3, figsize=(16, 4.5)) as axes:
+        labels = ("A@1", "A@3", "fault@1", "object@1")
+        width = 0.2
+        for i, c in enumerate(corpora):
+            sub = [r for r in rows if r.corpus == c]
+            a1, a3 = accuracy(sub)
+            vals = (a1, a3, share([r.fault1 for r in sub]), share([r.object1 for r in sub]))
+            for j, v in enumerate(vals):
+                if v is not None:
+                    axes[0].bar(i + (j - 1.5) * width, v, width=width, color=f"C{j}",
+                                label=labels[j] if i == 0 else None)  # fmt: skip
+        axes[0].axhline(TARGET_A1, color="red", linestyle="--", linewidth=1, label="A@1 target")
+        axes[0].set_xticks(list(range(len(corpora))), corpora)
+        axes[0].set_ylim(0, 1.05)
+        axes[0].set_title("accuracy")
+        axes[0].legend(fontsize=8)
+        for c in corpora:
+            cal = calibration([r for r in rows if r.corpus == c])
+            mids = [float(b[1:].split(",")[0]) for b, _n, _r in cal]
+            axes[1].plot(mids, [r for _b, _n, r in cal], marker="o", label=c)
+        axes[1].plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1)
+        axes[1].set_xlabel("top confidence (bucket start)")
+        axes[1].set_ylabel("right at rank 1")
+        axes[1].set_title("calibration")
+        axes[1].legend()
+        for c in corpora:
+            sub = [r for r in rows if r.corpus == c]
+            axes[2].scatter(
+                [r.tool_calls for r in sub], [r.cycles for r in sub], label=c, alpha=0.7
+            )
+        axes[2].set_xlabel("tool calls")
+        axes[2].set_ylabel("cycles")
+        axes[2].set_title("effort per case")
+        axes[2].legend()

@@ -16,13 +16,12 @@ from pathlib import Path
 from bench.diagnosis import dev_corpus, scenario_corpus
 from bench.diagnosis.report import Row, accuracy, markdown, plot, share
 from bench.diagnosis.scenario_corpus import Score
+from bench.publish import RESULTS
 from nightshift.agent.api import investigate
 from nightshift.agent.limits import Limits
 from nightshift.agent.tools.holmes_fixtures import HolmesFixtureToolset
 from nightshift.domain.diagnosis import Diagnosis
 from nightshift.domain.vocabulary import Tier
-
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 
 
 def _row(corpus: str, case: str, d: Diagnosis, hit: Score, wall: float) -> Row:

@@ -21,6 +21,7 @@ import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from bench.publish import figure
 from nightshift.bootstrap import build_container
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import PrincipalKind, Role
@@ -90,18 +91,11 @@ def _report(direct: list[float], gated: list[float], rate: float, clients: int, 
         "",
     ]
     (out / "gateway.md").write_text("\n".join(lines), encoding="utf-8")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.boxplot([[x * 1000 for x in v] for _, v in rows], showfliers=False)
-    ax.set_xticks([1, 2], [name for name, _ in rows])
-    ax.set_ylabel("ms per call")
-    ax.set_title("allowed read: direct vs through the gateway")
-    fig.tight_layout()
-    fig.savefig(out / "gateway.png", dpi=110)
+    with figure(out / "gateway.png", figsize=(6, 3.5)) as ax:
+        ax.boxplot([[x * 1000 for x in v] for _, v in rows], showfliers=False)
+        ax.set_xticks([1, 2], [name for name, _ in rows])
+        ax.set_ylabel("ms per call")
+        ax.set_title("allowed read: direct vs through the gateway")
 
 
 def main() -> int:

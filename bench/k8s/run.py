@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench.publish import RESULTS, figure, percentile, write_report
 from nightshift.domain.actions import load_action_catalog
 from nightshift.domain.agents import Boundaries, Principal, register_agent
 from nightshift.domain.vocabulary import AuthorityClass, PrincipalKind, Tier, TrustPhase
@@ -37,13 +38,7 @@ from nightshift.runtime.executors.kubernetes import KubernetesExecutor
 from nightshift.runtime.executors.protocol import UnitLimits, WorkerExit, WorkerLaunch
 from tests.integration.k8s.cluster import ControlPlane, running_control_plane
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 NS = "nightshift-agents"
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
 
 
 def _rss_mb(pid: int) -> float:
@@ -242,8 +237,8 @@ def _ms(values: list[float]) -> str:
     if not values:
         return "n/a"
     return (
-        f"median {statistics.median(values):,.0f} ms, p90 {_pct(values, 0.9):,.0f} ms, "
-        f"p99 {_pct(values, 0.99):,.0f} ms, max {max(values):,.0f} ms"
+        f"median {statistics.median(values):,.0f} ms, p90 {percentile(values, 0.9):,.0f} ms, "
+        f"p99 {percentile(values, 0.99):,.0f} ms, max {max(values):,.0f} ms"
     )
 
 
@@ -291,7 +286,6 @@ def _rows(r: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def write(r: dict[str, Any]) -> None:
-    RESULTS.mkdir(parents=True, exist_ok=True)
     lines = [
         "# Kubernetes executor: one Job per investigation (KWOK nodes)",
         "",
@@ -308,24 +302,17 @@ def write(r: dict[str, Any]) -> None:
         "status update, all on the same 2 cores as the benchmark itself; the API-call count is",
         "constant per investigation by construction (no per-Job polling).",
     ]
-    (RESULTS / "k8s.md").write_text("\n".join(lines) + "\n")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-    a.hist([v / 1000 for v in r["to_running_ms"]], bins=40, color="#4c72b0")
-    a.set_title("submission -> Job running")
-    a.set_xlabel("seconds")
-    a.set_ylabel("Jobs")
-    done = sorted(v / 1000 for v in r["to_done_ms"])
-    b.plot(done, range(1, len(done) + 1), color="#55a868")
-    b.set_title(f"{r['jobs']:,} investigations: finished over time")
-    b.set_xlabel("seconds after its submission")
-    b.set_ylabel("investigations finished (cumulative)")
-    fig.tight_layout()
-    fig.savefig(RESULTS / "k8s.png", dpi=110)
+    write_report("k8s", lines)
+    with figure(RESULTS / "k8s.png", 1, 2, figsize=(11, 4)) as (a, b):
+        a.hist([v / 1000 for v in r["to_running_ms"]], bins=40, color="#4c72b0")
+        a.set_title("submission -> Job running")
+        a.set_xlabel("seconds")
+        a.set_ylabel("Jobs")
+        done = sorted(v / 1000 for v in r["to_done_ms"])
+        b.plot(done, range(1, len(done) + 1), color="#55a868")
+        b.set_title(f"{r['jobs']:,} investigations: finished over time")
+        b.set_xlabel("seconds after its submission")
+        b.set_ylabel("investigations finished (cumulative)")
 
 
 def main() -> None:

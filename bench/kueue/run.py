@@ -27,7 +27,8 @@ from typing import Any
 
 import yaml
 
-from bench.k8s.run import NS, Observer, _pct
+from bench.k8s.run import NS, Observer
+from bench.publish import RESULTS, figure, percentile, write_report
 from nightshift.domain.actions import load_action_catalog
 from nightshift.domain.vocabulary import Tier
 from nightshift.k8s.apply import apply_objects
@@ -43,7 +44,6 @@ from tests.integration.kueue.conftest import DEPLOY, PLURALS
 from tests.integration.kueue.manager import KueueManager, _ensure, kueue_dir
 from tests.integration.kueue.queues import KUEUE_API, PRIORITY
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 QUEUE = "nightshift-investigations"
 
 
@@ -200,7 +200,7 @@ def run(jobs: int, nodes: int, threads: int) -> list[dict[str, Any]]:
 def _ms(values: list[float]) -> str:
     if not values:
         return "n/a"
-    return f"p50 {_pct(values, 0.5):,.0f} ms, p99 {_pct(values, 0.99):,.0f} ms"
+    return f"p50 {percentile(values, 0.5):,.0f} ms, p99 {percentile(values, 0.99):,.0f} ms"
 
 
 def write(results: list[dict[str, Any]], nodes: int, threads: int) -> None:
@@ -255,24 +255,16 @@ def write(results: list[dict[str, Any]], nodes: int, threads: int) -> None:
         "The executor makes the same calls with or without Kueue: admission adds no",
         "per-investigation API traffic on Nightshift's side.",
     ]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "kueue.md").write_text("\n".join(lines) + "\n")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for r, color in ((kq, "#c44e52"), (plain, "#4c72b0")):
-        values = sorted(v / 1000 for v in r["to_running_ms"])
-        label = "with Kueue" if r["kueue"] else "without Kueue"
-        ax.plot(values, range(1, len(values) + 1), color=color, label=label)
-    ax.set_title("submission -> Job running")
-    ax.set_xlabel("seconds after its submission")
-    ax.set_ylabel("investigations running (cumulative)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(RESULTS / "kueue.png", dpi=110)
+    write_report("kueue", lines)
+    with figure(RESULTS / "kueue.png", figsize=(7, 4)) as ax:
+        for r, color in ((kq, "#c44e52"), (plain, "#4c72b0")):
+            values = sorted(v / 1000 for v in r["to_running_ms"])
+            label = "with Kueue" if r["kueue"] else "without Kueue"
+            ax.plot(values, range(1, len(values) + 1), color=color, label=label)
+        ax.set_title("submission -> Job running")
+        ax.set_xlabel("seconds after its submission")
+        ax.set_ylabel("investigations running (cumulative)")
+        ax.legend()
 
 
 def main() -> None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.publish import figure
+
 TARGET_US = 5.0
 
 
@@ -88,22 +90,14 @@ def markdown(
 
 
 def plot(measures: Sequence[Measure], spans: Sequence[Measure], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    names = [m.name for m in measures]
-    left.barh(names, [m.median for m in measures], color="#4c72b0")
-    left.axvline(TARGET_US, color="#c44e52", linestyle="--", label=f"target {TARGET_US:g} µs")
-    left.set_xlabel("µs per event (median of repeats)")
-    left.set_title("Metrics per event")
-    left.invert_yaxis()
-    left.legend(loc="lower right")
-    right.bar([m.name for m in spans], [m.median for m in spans], color=["#8c8c8c", "#dd8452"])
-    right.set_ylabel("µs per tool call")
-    right.set_title("execute_tool span (tracing on)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(path, 1, 2, figsize=(11, 4)) as (left, right):
+        names = [m.name for m in measures]
+        left.barh(names, [m.median for m in measures], color="#4c72b0")
+        left.axvline(TARGET_US, color="#c44e52", linestyle="--", label=f"target {TARGET_US:g} µs")
+        left.set_xlabel("µs per event (median of repeats)")
+        left.set_title("Metrics per event")
+        left.invert_yaxis()
+        left.legend(loc="lower right")
+        right.bar([m.name for m in spans], [m.median for m in spans], color=["#8c8c8c", "#dd8452"])
+        right.set_ylabel("µs per tool call")
+        right.set_title("execute_tool span (tracing on)")

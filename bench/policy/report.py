@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bench.publish import figure
+
 TARGET_P99_US = 50.0
 
 
@@ -98,30 +100,24 @@ def markdown(
 
 
 def plot(decisions: list[Latency], audit: dict[str, float], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [2, 1]})
-    for lat in decisions:
-        data = sorted(lat.samples_us)
-        n = len(data)
-        ax1.plot(data, [i / n for i in range(n)], label=lat.name, linewidth=1.2)
-    ax1.axvline(TARGET_P99_US, color="red", linestyle="--", linewidth=1, label="p99 target 50 µs")
-    ax1.axhline(0.99, color="grey", linestyle=":", linewidth=1)
-    ax1.set_xscale("log")
-    ax1.set_xlabel("decide() latency, µs (log)")
-    ax1.set_ylabel("fraction of calls")
-    ax1.set_title("Policy decision latency (CDF)")
-    ax1.legend(fontsize=7, loc="lower right")
-    ax2.bar(
-        ["append", "verify"],
-        [audit["append_per_s"], audit["verify_per_s"]],
-        color=["#4c72b0", "#55a868"],
-    )
-    ax2.set_ylabel("records / s")
-    ax2.set_title(f"Audit chain, {int(audit['records']):,} records")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    with figure(path, 1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [2, 1]}) as (ax1, ax2):
+        for lat in decisions:
+            data = sorted(lat.samples_us)
+            n = len(data)
+            ax1.plot(data, [i / n for i in range(n)], label=lat.name, linewidth=1.2)
+        ax1.axvline(
+            TARGET_P99_US, color="red", linestyle="--", linewidth=1, label="p99 target 50 µs"
+        )
+        ax1.axhline(0.99, color="grey", linestyle=":", linewidth=1)
+        ax1.set_xscale("log")
+        ax1.set_xlabel("decide() latency, µs (log)")
+        ax1.set_ylabel("fraction of calls")
+        ax1.set_title("Policy decision latency (CDF)")
+        ax1.legend(fontsize=7, loc="lower right")
+        ax2.bar(
+            ["append", "verify"],
+            [audit["append_per_s"], audit["verify_per_s"]],
+            color=["#4c72b0", "#55a868"],
+        )
+        ax2.set_ylabel("records / s")
+        ax2.set_title(f"Audit chain, {int(audit['records']):,} records")

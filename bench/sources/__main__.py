@@ -15,6 +15,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from bench.publish import figure
 from bench.sources.common import Row
 
 _SKIP = {"common", "__main__"}
@@ -38,23 +39,15 @@ def _table(rows: list[Row]) -> str:
 
 
 def _plot(rows: list[Row], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     labels = [f"{r.kind}\n{r.tool}\n{r.case}" for r in rows]
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.3 * len(rows)), 4.5))
-    xs = range(len(rows))
-    ax.bar([x - 0.2 for x in xs], [r.p50_ms for r in rows], width=0.4, label="p50")
-    ax.bar([x + 0.2 for x in xs], [r.p95_ms for r in rows], width=0.4, label="p95")
-    ax.set_xticks(list(xs), labels, fontsize=7)
-    ax.set_ylabel("ms per call")
-    ax.set_title("Evidence source tool latency (real servers on 127.0.0.1)")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with figure(path, figsize=(max(6.0, 1.3 * len(rows)), 4.5), dpi=120) as ax:
+        xs = range(len(rows))
+        ax.bar([x - 0.2 for x in xs], [r.p50_ms for r in rows], width=0.4, label="p50")
+        ax.bar([x + 0.2 for x in xs], [r.p95_ms for r in rows], width=0.4, label="p95")
+        ax.set_xticks(list(xs), labels, fontsize=7)
+        ax.set_ylabel("ms per call")
+        ax.set_title("Evidence source tool latency (real servers on 127.0.0.1)")
+        ax.legend()
 
 
 def main(argv: list[str] | None = None) -> int:

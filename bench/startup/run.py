@@ -24,13 +24,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bench.publish import RESULTS, figure, percentile, timestamp, write_report
 from tests.support.server import TERMINAL, ControlPlane
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
 SCENARIO = "two-am-cascade"
 TARGET_P99_MS = 250.0
 TARGET_SPEEDUP = 4.0
@@ -38,16 +37,6 @@ TARGET_CPU_S = 0.5
 TARGET_THROUGHPUT_X = 2.5
 IMPORT_BUDGET_MS = 400.0  # the spawn path's worker imports (today ~364-390 ms)
 _TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _ts(value: str | None) -> float:
-    assert value is not None
-    return datetime.fromisoformat(value).timestamp()
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _cpu_of(pid: int) -> float:
@@ -67,7 +56,7 @@ def _dispatched_at(plane: ControlPlane, inv_id: str) -> float:
             stamp = row.dispatched_at.replace(tzinfo=None).isoformat() + "+00:00"
     finally:
         db.dispose()
-    return _ts(stamp)
+    return timestamp(stamp)
 
 
 def measure(template: bool, n_seq: int, n_batch: int) -> dict[str, Any]:
@@ -93,7 +82,7 @@ def measure(template: bool, n_seq: int, n_batch: int) -> dict[str, Any]:
                     inv = plane.submit(client, scenario=SCENARIO, title="bench")
                     done = plane.wait_for(client, inv["id"], TERMINAL, timeout=120)
                     statuses.append(done["status"])
-                    started = _ts(done["started_at"])
+                    started = timestamp(done["started_at"])
                     running.append((started - t0) * 1000)
                     fork_first.append((started - _dispatched_at(plane, inv["id"])) * 1000)
                 plane_cpu0 = _cpu_of(plane.proc.pid)
@@ -160,7 +149,7 @@ def main() -> None:
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
     ).stdout.strip()
-    p99_s, p99_f = _pct(spawn["running_ms"], 0.99), _pct(fork["running_ms"], 0.99)
+    p99_s, p99_f = percentile(spawn["running_ms"], 0.99), percentile(fork["running_ms"], 0.99)
     cpu_s = spawn["worker_cpu_s"] + spawn["plane_cpu_s"]
     cpu_f = fork["worker_cpu_s"] + fork["plane_cpu_s"]
     speed = p99_s / p99_f
@@ -208,28 +197,19 @@ def main() -> None:
         f"| worker imports (spawn path) <= {IMPORT_BUDGET_MS:.0f} ms | {imp_ms:.0f} ms over "
         f"{imp_mods} modules | {_mark(imp_ms <= IMPORT_BUDGET_MS)} |",
     ]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "startup.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    print(write_report("startup", lines), end="")
     _plot(spawn, fork)
 
 
 def _plot(spawn: dict[str, Any], fork: dict[str, Any]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
-    ax.hist([spawn["running_ms"], fork["running_ms"]], bins=25,
-            label=["spawn", "template (fork)"])  # fmt: skip
-    ax.axvline(TARGET_P99_MS, color="red", linestyle="--", label="target p99")
-    ax.set_xlabel("submit -> worker running (ms)")
-    ax.set_ylabel("investigations")
-    ax.set_title("Nightshift worker start-up: spawn vs template")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(RESULTS / "startup.png", dpi=110)
+    with figure(RESULTS / "startup.png", figsize=(7, 4)) as ax:
+        ax.hist([spawn["running_ms"], fork["running_ms"]], bins=25,
+                label=["spawn", "template (fork)"])  # fmt: skip
+        ax.axvline(TARGET_P99_MS, color="red", linestyle="--", label="target p99")
+        ax.set_xlabel("submit -> worker running (ms)")
+        ax.set_ylabel("investigations")
+        ax.set_title("Nightshift worker start-up: spawn vs template")
+        ax.legend()
 
 
 if __name__ == "__main__":

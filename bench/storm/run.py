@@ -25,10 +25,10 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
+from bench.publish import RESULTS, figure, write_report
+
 SCENARIO = "two-am-cascade"
 _COUNTED = re.compile(r"^(?:at least )?(\d+) alerts firing", re.M)
 
@@ -158,36 +158,27 @@ def main() -> None:
         f"| the diagnosis stays right (A@1) at every size | "
         f"{sum(r['a1'] for r in rows)} / {len(rows)} | {mark(all(r['a1'] for r in rows))} |",
     ]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "storm.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    print(write_report("storm", lines), end="")
     _plot(rows)
 
 
 def _plot(rows: list[dict[str, Any]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     xs = [r["alerts"] for r in rows]
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for key, label, scale in (
-        ("wall_s", "investigation wall (ms)", 1000.0),
-        ("load_s", "scenario load (ms)", 1000.0),
-        ("rss_mb", "peak RSS (MB)", 1.0),
-    ):
-        ax.plot(xs, [r[key] * scale for r in rows], marker="o", label=label)
-    base = rows[0]
-    ax.plot(xs, [base["rss_mb"] * x / xs[0] for x in xs], linestyle=":", color="grey",
-            label="linear from 1x (RSS)")  # fmt: skip
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("alerts in the storm")
-    ax.set_title("Nightshift: one investigation as the alert storm grows")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(RESULTS / "storm.png", dpi=110)
+    with figure(RESULTS / "storm.png", figsize=(7, 4)) as ax:
+        for key, label, scale in (
+            ("wall_s", "investigation wall (ms)", 1000.0),
+            ("load_s", "scenario load (ms)", 1000.0),
+            ("rss_mb", "peak RSS (MB)", 1.0),
+        ):
+            ax.plot(xs, [r[key] * scale for r in rows], marker="o", label=label)
+        base = rows[0]
+        ax.plot(xs, [base["rss_mb"] * x / xs[0] for x in xs], linestyle=":", color="grey",
+                label="linear from 1x (RSS)")  # fmt: skip
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("alerts in the storm")
+        ax.set_title("Nightshift: one investigation as the alert storm grows")
+        ax.legend()
 
 
 if __name__ == "__main__":

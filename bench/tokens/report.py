@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from bench.publish import figure
+
 MODES = {
     "offline": "offline reasoner only (no model)",
     "hybrid": "hybrid (default): model consulted when unsure / multi-domain",
@@ -68,32 +70,29 @@ def plot(
     seed: Mapping[str, Mapping[str, tuple[int, int]]],
     path: Path,
 ) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     tiers = ["single-domain", "multi-domain"]
     modes = ["hybrid", "llm", "naive"]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    for ax, tier in zip(axes, tiers, strict=True):
-        lo, hi = seed[tier]["tokens"]
-        values = [
-            next((float(r["input_mean"]) for r in rows if r["tier"] == tier and r["mode"] == m), 0)
-            for m in modes
-        ]
-        p95 = [
-            next((float(r["input_p95"]) for r in rows if r["tier"] == tier and r["mode"] == m), 0)
-            for m in modes
-        ]
-        ax.bar(modes, values, color=["#2b7bb9", "#7fb3d5", "#bbbbbb"], label="mean")
-        ax.scatter(modes, p95, color="black", marker="_", s=400, label="p95")
-        ax.axhspan(lo, hi, color="#e67e22", alpha=0.25, label=f"seed {lo:,}-{hi:,}")
-        ax.axhline(lo / 2, color="#c0392b", linestyle="--", label="2x below the seed's low end")
-        ax.set_title(f"{tier}: input tokens per investigation")
-        ax.set_yscale("log")
-        ax.set_ylabel("input tokens (estimated, log scale)")
-        ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    with figure(path, 1, 2, figsize=(12, 4.5), dpi=120) as axes:
+        for ax, tier in zip(axes, tiers, strict=True):
+            lo, hi = seed[tier]["tokens"]
+            values = [
+                next(
+                    (float(r["input_mean"]) for r in rows if r["tier"] == tier and r["mode"] == m),
+                    0,
+                )
+                for m in modes
+            ]
+            p95 = [
+                next(
+                    (float(r["input_p95"]) for r in rows if r["tier"] == tier and r["mode"] == m), 0
+                )
+                for m in modes
+            ]
+            ax.bar(modes, values, color=["#2b7bb9", "#7fb3d5", "#bbbbbb"], label="mean")
+            ax.scatter(modes, p95, color="black", marker="_", s=400, label="p95")
+            ax.axhspan(lo, hi, color="#e67e22", alpha=0.25, label=f"seed {lo:,}-{hi:,}")
+            ax.axhline(lo / 2, color="#c0392b", linestyle="--", label="2x below the seed's low end")
+            ax.set_title(f"{tier}: input tokens per investigation")
+            ax.set_yscale("log")
+            ax.set_ylabel("input tokens (estimated, log scale)")
+            ax.legend(fontsize=8)
