@@ -8,6 +8,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,3 +52,11 @@ def browser_context(profile: Path) -> Iterator[object]:
             yield ctx
         finally:
             ctx.close()
+
+
+def sign_in(page: Any, url: str, token: str) -> None:
+    """Through the login form, as a person would; lands on the investigations list."""
+    page.goto(f"{url}/login")
+    page.fill("#token", token)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{url}/investigations")

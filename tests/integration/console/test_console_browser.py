@@ -18,7 +18,7 @@ import pytest
 from nightshift.bootstrap import build_container
 from nightshift.domain.vocabulary import PrincipalKind, Role
 from nightshift.settings import Settings
-from tests.integration.console.browser import browser_context, require_chromium
+from tests.integration.console.browser import browser_context, require_chromium, sign_in
 from tests.support.server import TERMINAL, ControlPlane
 from tests.unit.workflow.flow import BOUNDARIES
 
@@ -83,9 +83,7 @@ def _follow_and_approve(
         )
         page.goto(f"{cp.url}/investigations")
         assert page.url.endswith("/login")
-        page.fill("#token", tokens["operator"])
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{cp.url}/investigations")
+        sign_in(page, cp.url, tokens["operator"])
 
         inv = cp.submit(api, agent="night", scenario="two-am-cascade", title="2 AM pager storm")
         page.goto(f"{cp.url}/investigations/{inv['id']}")
@@ -131,9 +129,7 @@ def _follow_and_approve(
 def _sign_in_as(page: Any, cp: ControlPlane, token: str) -> None:
     page.click("text=Sign out")
     page.wait_for_url(f"{cp.url}/login")
-    page.fill("#token", token)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{cp.url}/investigations")
+    sign_in(page, cp.url, token)
 
 
 def _viewer_and_lead(page: Any, cp: ControlPlane, tokens: dict[str, str], shots: Path) -> None:

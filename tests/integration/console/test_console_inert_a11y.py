@@ -24,7 +24,7 @@ import uvicorn
 
 from nightshift.api.app import create_app
 from nightshift.domain.vocabulary import PrincipalKind, Role
-from tests.integration.console.browser import browser_context, require_chromium
+from tests.integration.console.browser import browser_context, require_chromium, sign_in
 from tests.support.control_plane import World, make_world
 from tests.support.postgres import free_port
 from tests.unit.workflow.flow import agent, finish, propose, start
@@ -67,13 +67,6 @@ def served(tmp_path: Path) -> Iterator[tuple[World, httpx.Client, str]]:
         world.container.db.dispose()
 
 
-def _sign_in(page: Any, url: str, token: str) -> None:
-    page.goto(f"{url}/login")
-    page.fill("#token", token)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{url}/investigations")
-
-
 def _evidence(eid: str) -> dict[str, Any]:
     return {"id": eid, "tool": "firewall_rules", "params": {"device": "fw-dc-edge-01"},
             "summary": HOSTILE, "domain": "network", "status": "ok",
@@ -96,7 +89,7 @@ def test_streamed_tool_text_stays_inert_and_literal(
         page: Any = ctx.new_page()  # type: ignore[attr-defined]
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        _sign_in(page, url, world.tokens["operator"])
+        sign_in(page, url, world.tokens["operator"])
         page.goto(f"{url}/investigations/{inv_id}")
         assert page.get_attribute("#facts", "data-live") == "1"
         # Posted after the page rendered: it can only arrive through the live stream
@@ -205,7 +198,7 @@ def test_every_page_passes_the_basic_accessibility_check(
         page: Any = ctx.new_page()  # type: ignore[attr-defined]
         page.goto(f"{url}/login")
         found["/login"] = page.evaluate(A11Y_CHECK)
-        _sign_in(page, url, world.tokens["admin"])  # admin: every form and button shows
+        sign_in(page, url, world.tokens["admin"])  # admin: every form and button shows
         for path in paths:
             resp = page.goto(f"{url}{path}")
             assert resp.status == 200, path

@@ -4,53 +4,12 @@ in the API, CSRF on every form, inert tool text, the security headers."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from fastapi.testclient import TestClient
 
 from tests.support.control_plane import World
-from tests.unit.workflow.flow import FIREWALL_FIX, TWO_AM_RESULT, agent, finish, propose, start
-
-CHANGE = {"kind": "Change", "name": "CHG-20417", "namespace": None}
-CHECKOUT = {"kind": "Deployment", "name": "checkout", "namespace": "shop"}
-EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)">'
-RESULT: dict[str, Any] = {
-    **TWO_AM_RESULT,
-    "hypotheses": [
-        {"id": "H1", "fault": "firewall-rule-change", "confidence": 0.73, "state": "confirmed",
-         "parent_id": None, "resource": CHANGE,
-         "supporting": ["E1"], "refuting": [], "rationale": "change before onset"},
-        {"id": "H2", "fault": "high-latency-dependency", "confidence": 0.3, "state": "open",
-         "parent_id": "H1", "resource": CHECKOUT,
-         "supporting": [], "refuting": ["E1"], "rationale": EVIL},
-    ],
-    "evidence": [{"id": "E1", "tool": "firewall_rules", "params": {"device": "fw-dc-edge-01"},
-                  "summary": "drops " + EVIL, "status": "ok", "findings": [EVIL]}],
-    "causal_chain": [
-        {"hypothesis_id": "H1", "resource": CHANGE,
-         "fault": "firewall-rule-change", "role": "root-cause", "confidence": 0.73, "title": "r"},
-        {"hypothesis_id": "H2", "resource": CHECKOUT,
-         "fault": "high-latency-dependency", "role": "symptom", "confidence": 0.3, "title": "slow"},
-    ],
-}  # fmt: skip
-
-
-def sign_in(client: TestClient, world: World, who: str) -> str:
-    """Signs ``client`` in as ``who``; returns the session's CSRF token."""
-    resp = client.post("/login", data={"token": world.tokens[who]}, follow_redirects=False)
-    assert resp.status_code == 303, resp.text
-    page = client.get("/investigations")
-    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert found is not None
-    return found.group(1)
-
-
-def finished(client: TestClient, world: World) -> tuple[str, dict[str, Any]]:
-    agent(world, "fixer", "limited-remediation")
-    inv_id, worker = start(client, world, "fixer")
-    proposal = propose(client, inv_id, worker, target=FIREWALL_FIX)
-    finish(client, inv_id, worker, result=RESULT)
-    return inv_id, proposal
+from tests.unit.web.console import RESULT, api, finished, refused, sign_in
+from tests.unit.workflow.flow import agent, finish, start
 
 
 def test_pages_need_a_session_and_a_bad_token_opens_none(client: TestClient, world: World) -> None:
@@ -118,12 +77,8 @@ def test_a_viewer_sees_no_approve_button_and_a_forged_post_is_refused(
     csrf = sign_in(client, world, "viewer")
     page = client.get("/approvals").text
     assert proposal["action"] in page and "/approve" not in page
-    resp = client.post(
-        f"/approvals/{proposal['id']}/approve", data={"csrf": csrf}, follow_redirects=False
-    )
-    assert resp.status_code == 403
-    got = client.get(f"/v1/approvals/{proposal['id']}", headers=world.auth("viewer")).json()
-    assert got["status"] == "pending_approval"
+    refused(client, f"/approvals/{proposal['id']}/approve", {"csrf": csrf})
+    assert api(client, world, f"/v1/approvals/{proposal['id']}")["status"] == "pending_approval"
 
 
 def test_a_form_without_the_sessions_csrf_token_changes_nothing(
@@ -132,10 +87,8 @@ def test_a_form_without_the_sessions_csrf_token_changes_nothing(
     _, proposal = finished(client, world)
     sign_in(client, world, "operator")
     for data in ({}, {"csrf": "guessed"}):
-        resp = client.post(f"/approvals/{proposal['id']}/approve", data=data)
-        assert resp.status_code == 403 and "CSRF" in resp.text
-    got = client.get(f"/v1/approvals/{proposal['id']}", headers=world.auth("viewer")).json()
-    assert got["status"] == "pending_approval"
+        assert "CSRF" in refused(client, f"/approvals/{proposal['id']}/approve", data).text
+    assert api(client, world, f"/v1/approvals/{proposal['id']}")["status"] == "pending_approval"
 
 
 def test_an_operator_approves_through_the_same_service_and_audit(
@@ -150,7 +103,7 @@ def test_an_operator_approves_through_the_same_service_and_audit(
         follow_redirects=False,
     )
     assert resp.status_code == 303 and "ok=" in resp.headers["location"]
-    got = client.get(f"/v1/approvals/{proposal['id']}", headers=world.auth("viewer")).json()
+    got = api(client, world, f"/v1/approvals/{proposal['id']}")
     assert got["decided_by"] == "operator" and got["status"] != "pending_approval"
     audited = [
         r.entry
@@ -165,7 +118,7 @@ def test_rejecting_needs_a_reason_and_says_why(client: TestClient, world: World)
     csrf = sign_in(client, world, "operator")
     resp = client.post(f"/approvals/{proposal['id']}/reject", data={"csrf": csrf, "reason": ""})
     assert resp.status_code == 200 and "reason" in resp.text.lower()
-    got = client.get(f"/v1/approvals/{proposal['id']}", headers=world.auth("viewer")).json()
+    got = api(client, world, f"/v1/approvals/{proposal['id']}")
     assert got["status"] == "pending_approval"
 
 
@@ -189,9 +142,7 @@ def test_the_kill_switch_is_for_ops_leads_and_shows_on_every_page(
 ) -> None:
     csrf = sign_in(client, world, "operator")
     assert "/kill-switch" not in client.get("/agents").text
-    refused = client.post("/kill-switch", data={"csrf": csrf, "reason": "x", "engage": "yes"})
-    assert refused.status_code == 403
-    client.cookies.clear()
+    refused(client, "/kill-switch", {"csrf": csrf, "reason": "x", "engage": "yes"})
     csrf = sign_in(client, world, "lead")
     client.post("/kill-switch", data={"csrf": csrf, "reason": "storm", "engage": "yes"})
     assert "KILL SWITCH ENGAGED" in client.get("/approvals").text
@@ -239,7 +190,6 @@ def test_shadow_output_stays_hidden_from_operators_as_in_the_api(
     page = client.get(f"/investigations/{inv_id}").text
     assert "concealed until an ops lead reviews it" in page
     assert 'id="hyp-H1"' not in page and "fw-dc-edge-01" not in page and "worker-log" not in page
-    client.cookies.clear()
     sign_in(client, world, "admin")
     assert 'id="hyp-H1"' in client.get(f"/investigations/{inv_id}").text
 

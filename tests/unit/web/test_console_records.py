@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from nightshift.domain.vocabulary import PrincipalKind, Role
 from tests.support.control_plane import World
-from tests.unit.web.test_console_pages import EVIL, RESULT, finished, sign_in
+from tests.unit.web.console import EVIL, RESULT, api, finished, refused, sign_in
 from tests.unit.workflow.flow import agent, finish, start
 
 PAGES = ("/escalations", "/reviews", "/audit", "/costs", "/alerts")
@@ -21,7 +21,7 @@ def escalated(client: TestClient, world: World) -> str:
     agent(world, "fixer", "limited-remediation")
     inv_id, worker = start(client, world, "fixer")
     finish(client, inv_id, worker, status="escalated", result=RESULT)
-    [esc] = client.get("/v1/escalations", headers=world.auth("viewer")).json()
+    [esc] = api(client, world, "/v1/escalations")
     assert esc["investigation_id"] == inv_id
     return str(esc["id"])
 
@@ -30,7 +30,7 @@ def shadow_item(client: TestClient, world: World) -> tuple[str, str]:
     agent(world, "quiet", "shadow")
     inv_id, worker = start(client, world, "quiet")
     finish(client, inv_id, worker, result=RESULT)
-    [item] = client.get("/v1/reviews/shadow", headers=world.auth("viewer")).json()
+    [item] = api(client, world, "/v1/reviews/shadow")
     return inv_id, str(item["id"])
 
 
@@ -59,10 +59,8 @@ def test_a_viewer_reads_escalations_but_cannot_acknowledge_or_resolve(
     assert f'id="e-{esc_id}"' in page and "breaker" in page
     assert "/ack" not in page and "/resolve" not in page
     for action, data in (("ack", {}), ("resolve", {"resolution": "forged"})):
-        resp = client.post(f"/escalations/{esc_id}/{action}", data={"csrf": csrf, **data})
-        assert resp.status_code == 403
-    got = client.get(f"/v1/escalations/{esc_id}", headers=world.auth("viewer")).json()
-    assert got["status"] == "open"
+        refused(client, f"/escalations/{esc_id}/{action}", {"csrf": csrf, **data})
+    assert api(client, world, f"/v1/escalations/{esc_id}")["status"] == "open"
 
 
 def test_an_operator_acknowledges_then_resolves_through_the_service_and_audit(
@@ -72,20 +70,17 @@ def test_an_operator_acknowledges_then_resolves_through_the_service_and_audit(
     csrf = sign_in(client, world, "operator")
     page = client.get("/escalations").text
     assert f"/escalations/{esc_id}/ack" in page
-    assert client.post(f"/escalations/{esc_id}/ack", data={"note": "on it"}).status_code == 403
+    refused(client, f"/escalations/{esc_id}/ack", {"note": "on it"})
     resp = client.post(f"/escalations/{esc_id}/ack", data={"csrf": csrf, "note": "on it"})
     assert resp.status_code == 200 and "acked" in resp.text
     empty = client.post(f"/escalations/{esc_id}/resolve", data={"csrf": csrf, "resolution": " "})
     assert "say how it was resolved" in empty.text
-    assert (
-        client.get(f"/v1/escalations/{esc_id}", headers=world.auth("viewer")).json()["status"]
-        == "acked"
-    )
+    assert api(client, world, f"/v1/escalations/{esc_id}")["status"] == "acked"
     client.post(
         f"/escalations/{esc_id}/resolve",
         data={"csrf": csrf, "resolution": "reverted CHG-20417", "warranted": "yes"},
     )
-    got = client.get(f"/v1/escalations/{esc_id}", headers=world.auth("viewer")).json()
+    got = api(client, world, f"/v1/escalations/{esc_id}")
     assert (got["status"], got["warranted"]) == ("resolved", True)
     decisions = [r.entry.decision for r in world.container.audit.recent(50, "operator")]
     assert "acked" in decisions and "resolved" in decisions
@@ -101,9 +96,7 @@ def test_the_review_list_shows_no_diagnosis_and_only_ops_leads_open_and_mark_it(
     assert f'id="r-{item_id}"' in listing
     assert "firewall-rule-change" not in listing and f'href="/reviews/{item_id}"' not in listing
     assert client.get(f"/reviews/{item_id}").status_code == 403  # as GET /v1/reviews/shadow/ID
-    forged = client.post(f"/reviews/{item_id}/review", data={"csrf": csrf})
-    assert forged.status_code == 403
-    client.cookies.clear()
+    refused(client, f"/reviews/{item_id}/review", {"csrf": csrf})
     csrf = sign_in(client, world, "lead")
     assert f'href="/reviews/{item_id}"' in client.get("/reviews").text
     detail = client.get(f"/reviews/{item_id}").text
