@@ -6,6 +6,8 @@ The only place that chooses implementations; everything else receives them.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,6 +21,7 @@ from nightshift.runtime.event_bus import EventBus
 from nightshift.runtime.executors.local import LocalExecutor
 from nightshift.runtime.executors.protocol import Executor, ExitHandler, UnitLimits, WorkerExit
 from nightshift.runtime.reconciler import Reconciler
+from nightshift.runtime.replicas import ReplicaWatch
 from nightshift.secrets.leases import RetryPolicy
 from nightshift.secrets.protocol import LeaseRecorder, SecretBroker
 from nightshift.services.agents import AgentService
@@ -29,6 +32,7 @@ from nightshift.services.approvals import ApprovalService
 from nightshift.services.audit import AuditService
 from nightshift.services.changes import ChangeService
 from nightshift.services.console_sessions import ConsoleSessionService
+from nightshift.services.control_leases import ControlLeases
 from nightshift.services.credentials import CredentialService, DbLeaseRecorder
 from nightshift.services.decision_audit import DecisionAuditor
 from nightshift.services.delegation import DelegationService
@@ -114,6 +118,10 @@ class Container:
     alert_reads: AlertReads = field(init=False)
     # Web-console sessions and one-time sign-in links (issue 17; docs/console.md).
     console_sessions: ConsoleSessionService = field(init=False)
+    # Several replicas on one database: leases, heartbeats, orphan recovery and
+    # remote stops (issue 21; docs/control-plane.md, "Several replicas").
+    leases: ControlLeases = field(init=False)
+    replicas: ReplicaWatch = field(init=False)
 
     def close(self) -> None:
         self.executor.shutdown()
@@ -283,6 +291,7 @@ def build_container(
         deadline_seconds={t: lim.deadline_seconds for t, lim in limits.items()},
     )
     reconciler_ref: list[Reconciler] = []
+    leases = ControlLeases(db, replica_id(settings), settings.lease_seconds)
     telemetry = make_telemetry(settings, db)
 
     def on_exit(exit_: WorkerExit) -> None:
@@ -307,6 +316,7 @@ def build_container(
             limits=limits,
             api_url=settings.public_url,
             interval_seconds=settings.dispatch_interval_seconds,
+            replica=leases.replica,
             worker_env=worker_env(settings, sources),
             prepare_launch=telemetry.prepare_launch,
         ),
@@ -315,7 +325,7 @@ def build_container(
     fan_out.add(dispatcher)
     investigations.add_termination_listener(dispatcher)
     investigations.add_termination_listener(credentials)
-    reconciler = Reconciler(db, investigations, executor, credentials)
+    reconciler = Reconciler(db, investigations, executor, leases, credentials)
     reconciler_ref.append(reconciler)
     catalog = load_action_catalog()
     audit = AuditService(
@@ -350,12 +360,19 @@ def build_container(
         db, timedelta(minutes=settings.console_session_minutes)
     )
     container.telemetry = telemetry
+    container.leases = leases
+    container.replicas = ReplicaWatch(db, leases, investigations, executor)
     telemetry.gates = GateView(db, container.phases, settings.gate_metrics_refresh_seconds)
     investigations.add_event_observer(telemetry.observe)
     investigations.add_termination_listener(telemetry)
     if apply_migrations:
         telemetry.prime()  # count phase changes and approval decisions from now on
     return container
+
+
+def replica_id(settings: Settings) -> str:
+    """This replica's name: the setting, else hostname-pid (unique while it lives)."""
+    return settings.replica_id or f"{socket.gethostname()}-{os.getpid()}"[:128]
 
 
 def make_telemetry(settings: Settings, db: Database) -> Telemetry:

@@ -91,6 +91,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=256 * 1024, ge=1024)
     tier_limits: dict[Tier, TierLimits] = Field(default_factory=_default_tier_limits)
     dispatch_interval_seconds: float = Field(default=1.0, gt=0)
+    # Several replicas on one PostgreSQL (docs/control-plane.md, "Several replicas"):
+    # this replica's name (empty: hostname-pid; give a stable one, e.g. the pod name,
+    # so a restarted replica recovers its own work at once) and the TTL of its
+    # heartbeat and of the leader lease.
+    replica_id: str = Field(default="", max_length=128)
+    lease_seconds: float = Field(default=15.0, ge=1.0)
     log_retention_days: int = Field(default=30, ge=1)
 
     # Operator workflow (see docs/workflow.md).

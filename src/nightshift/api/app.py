@@ -42,11 +42,15 @@ def create_app(container: Container, *, background: bool = True) -> ASGIApp:
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
+        # The heartbeat goes first: a replica's claims must never predate it, or the
+        # leader would take its fresh units for a dead replica's.
+        await asyncio.to_thread(container.leases.tick)
         await asyncio.to_thread(container.reconciler.recover_after_restart)
         tasks = (
             [
                 asyncio.create_task(container.dispatcher.run(stop), name="dispatcher"),
                 asyncio.create_task(_reconcile_forever(container, stop), name="reconciler"),
+                asyncio.create_task(container.replicas.run(stop), name="replicas"),
             ]
             if background
             else []
@@ -58,6 +62,8 @@ def create_app(container: Container, *, background: bool = True) -> ASGIApp:
             container.started = False
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
+            with contextlib.suppress(Exception):  # down database: the TTL ends it
+                await asyncio.to_thread(container.leases.release)
             container.close()
 
     app = FastAPI(
@@ -85,18 +91,24 @@ def create_app(container: Container, *, background: bool = True) -> ASGIApp:
 async def _reconcile_forever(container: Container, stop: asyncio.Event) -> None:
     retention = container.settings.log_retention_days * 86400
     r = container.reconciler
-    steps: tuple[Callable[[], object], ...] = (
+    # Each replica keeps its own units and logs honest; the singletons run on the
+    # leader alone (docs/control-plane.md, "Several replicas").
+    own: tuple[Callable[[], object], ...] = (
         r.retry_exits,  # first: a refused exit write is the oldest debt
         r.enforce_deadlines,
+        r.find_unrecorded_ends,
+        lambda: container.executor.purge_logs(retention),
+    )
+    leader_only: tuple[Callable[[], object], ...] = (
+        container.replicas.recover_orphans,  # a dead replica's units
         r.retry_revocations,
         container.approvals.expire_due,
         r.settle_stale_executions,
-        r.find_unrecorded_ends,
         container.phases.check_demotions,  # demotion is automatic, never a cron job
-        lambda: container.executor.purge_logs(retention),
         lambda: container.audit.anchor_if_due(container.settings.audit_anchor_interval_seconds),
     )
     while not stop.is_set():
+        steps = own + leader_only if container.leases.is_leader() else own
         for step in steps:  # one failing step (storage down) does not skip the others
             try:
                 await asyncio.to_thread(step)

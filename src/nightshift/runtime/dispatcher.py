@@ -4,6 +4,13 @@ order, within the global and per-agent concurrency caps, and starts a unit.
 The queue itself is the investigations table (status ``queued``), so it is
 durable: a restart loses nothing. The dispatcher wakes on submissions and
 terminations, with a slow timer as a safety net.
+
+Every replica of the control plane dispatches. On PostgreSQL a claim takes a
+transaction-scoped advisory lock, so the caps (counted over the whole table)
+hold across replicas, and locks the rows it takes with ``FOR UPDATE SKIP
+LOCKED``, so a row another transaction holds (a cancel, another claim) is passed
+over instead of waited for and no investigation is ever started twice. The
+claiming replica's id goes on the row: it watches that unit.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ from nightshift.store.tables import AgentRow, InvestigationRow, UserRow
 
 log = logging.getLogger(__name__)
 S = InvestigationStatus
+_CLAIM_LOCK = 0x6E73_6463  # "nsdc": one claim at a time across replicas
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +45,7 @@ class DispatchPolicy:
     limits: Mapping[Tier, UnitLimits]
     api_url: str
     interval_seconds: float = 1.0
+    replica: str = ""  # this replica's id, recorded on every investigation it starts
     worker_env: Mapping[str, str] = field(default_factory=dict)
     # Called for each unit being started, in the claiming transaction: may add
     # to the row's spec (the reasoning-depth bound) and returns extra worker
@@ -149,6 +158,8 @@ class Dispatcher:
         now = datetime.now(UTC)
         active = [st.value for st in ACTIVE_STATUSES]
         with self._db.transaction() as s:
+            if s.get_bind().dialect.name == "postgresql":
+                s.execute(select(func.pg_advisory_xact_lock(_CLAIM_LOCK)))
             per_agent = dict(
                 s.execute(
                     select(InvestigationRow.agent_id, func.count())
@@ -166,6 +177,7 @@ class Dispatcher:
                 .where(InvestigationRow.status == S.QUEUED.value)
                 .order_by(InvestigationRow.priority, InvestigationRow.id)
                 .limit(free + 10 * p.max_running_per_agent)
+                .with_for_update(skip_locked=True, of=InvestigationRow)
             ).all()
             launches: list[tuple[WorkerLaunch, str, list[str], datetime]] = []
             for row, agent_name, owner_name, agent_settings in candidates:
@@ -179,6 +191,7 @@ class Dispatcher:
                 deadline = int(row.spec.get("deadline_seconds") or base.deadline_seconds)
                 limits = UnitLimits(base.memory_mb, base.cpu_seconds, deadline)
                 row.deadline_at = now + timedelta(seconds=deadline)
+                row.replica = p.replica or None
                 self._investigations.transition(s, row, S.DISPATCHED)
                 token = issue_worker_token(s, row.id, row.deadline_at + timedelta(seconds=30))
                 env = dict(p.worker_env)

@@ -6,6 +6,12 @@ it is stopped and failed with that reason; a proposal left ``executing`` is
 settled from the target's state (services/interrupted.py). Periodically: anything past its
 deadline by more than a grace period is stopped and marked so, whatever the
 executor believes.
+
+With several replicas (services/control_leases.py) each one keeps only its own
+units honest: start-up recovery, deadlines and unrecorded ends look at the
+investigations this replica dispatched (``replica``). A replica that died is
+recovered by the leader (runtime/replicas.py). SQLite is single-replica, so
+there start-up recovery still takes every active investigation.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from sqlalchemy import select
 from nightshift.domain.vocabulary import InvestigationStatus
 from nightshift.runtime.executors.protocol import Executor, WorkerExit
 from nightshift.runtime.exit_queue import ExitQueue
+from nightshift.services.control_leases import ControlLeases
 from nightshift.services.credentials import CredentialService
 from nightshift.services.interrupted import InterruptedExecutions
 from nightshift.services.investigations import InvestigationService
@@ -36,8 +43,10 @@ class Reconciler:
         db: Database,
         investigations: InvestigationService,
         executor: Executor,
+        leases: ControlLeases,
         credentials: CredentialService | None = None,
     ) -> None:
+        self._leases = leases
         self._credentials = credentials
         self._db = db
         self._investigations = investigations
@@ -48,14 +57,17 @@ class Reconciler:
         self._untracked: set[str] = set()  # active, unit unknown: seen on the last pass
 
     def recover_after_restart(self) -> dict[str, int]:
-        """Run once before dispatching starts."""
+        """Run once before dispatching starts: this replica's units from its previous
+        life (all of them on SQLite). Another replica's are the leader's to recover,
+        once that replica's heartbeat lapses."""
         requeued = failed = 0
+        q = select(InvestigationRow.id, InvestigationRow.status, InvestigationRow.worker_ref).where(
+            InvestigationRow.status.in_([S.DISPATCHED.value, S.RUNNING.value])
+        )
+        if not self._leases.single_replica:
+            q = q.where(InvestigationRow.replica == self._leases.replica)
         with self._db.read() as s:
-            rows = s.execute(
-                select(
-                    InvestigationRow.id, InvestigationRow.status, InvestigationRow.worker_ref
-                ).where(InvestigationRow.status.in_([S.DISPATCHED.value, S.RUNNING.value]))
-            ).all()
+            rows = s.execute(q).all()
         for inv_id, status, ref in rows:
             had_worker = ref is not None and self._executor.adopt_or_kill_orphan(ref)
             if status == S.DISPATCHED.value:
@@ -64,7 +76,7 @@ class Reconciler:
                     if row is None or row.status != S.DISPATCHED.value:
                         continue
                     revoke_worker_tokens(s, inv_id)
-                    row.worker_ref = None
+                    row.worker_ref = row.replica = None
                     self._investigations.transition(
                         s, row, S.QUEUED,
                         "re-queued after a control-plane restart: its worker never reported",
@@ -78,8 +90,11 @@ class Reconciler:
                 failed += 1
         if requeued or failed:
             log.warning("recovered after restart: %d re-queued, %d failed", requeued, failed)
-        # Nothing of this process executes yet: every "executing" proposal was interrupted.
-        settled = self.executions.reconcile() if self.executions is not None else 0
+        # Nothing of this process executes yet; with no other replica alive, every
+        # "executing" proposal was interrupted. Otherwise one may be running one right
+        # now, and only stale ones are settled (by the leader, settle_stale_executions).
+        alone = self._leases.single_replica or not self._leases.others_alive()
+        settled = self.executions.reconcile() if self.executions and alone else 0
         return {"requeued": requeued, "failed": failed, "executions_settled": settled}
 
     def settle_stale_executions(self) -> int:
@@ -97,6 +112,7 @@ class Reconciler:
                 select(InvestigationRow.id, InvestigationRow.deadline_at).where(
                     InvestigationRow.status.in_([S.DISPATCHED.value, S.RUNNING.value]),
                     InvestigationRow.deadline_at.is_not(None),
+                    InvestigationRow.replica == self._leases.replica,  # units it can stop
                 )
             ).all()
         overdue = [i for i, d in rows if d is not None and as_utc(d) + DEADLINE_GRACE < now]
@@ -131,6 +147,8 @@ class Reconciler:
                     select(InvestigationRow.id).where(
                         InvestigationRow.status.in_([S.DISPATCHED.value, S.RUNNING.value]),
                         InvestigationRow.worker_ref.is_not(None),
+                        # Another replica's units are never this executor's to track.
+                        InvestigationRow.replica == self._leases.replica,
                     )
                 )
             )

@@ -119,6 +119,10 @@ class InvestigationRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(nullable=True)
     deadline_at: Mapped[datetime | None] = mapped_column(nullable=True)
     worker_ref: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    # The control-plane replica that dispatched it and watches its unit (see
+    # services/control_leases.py); when that replica's heartbeat lapses, the leader
+    # recovers it. Kept after the end, as a record of who ran it.
+    replica: Mapped[str | None] = mapped_column(String(128), nullable=True, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
     resources: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
@@ -265,6 +269,23 @@ class KillSwitchRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     actor: Mapped[str] = mapped_column(String(128), default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ControlLeaseRow(Base):
+    """Leases between control-plane replicas on one database.
+
+    ``name`` is "leader" (the replica allowed to run the singletons; ``epoch``
+    grows on every change of holder and fences its writes) or "replica:<id>" (that
+    replica's heartbeat). A lease is live while ``expires_at`` is in the future,
+    by the database's clock."""
+
+    __tablename__ = "control_leases"
+    name: Mapped[str] = mapped_column(String(160), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    epoch: Mapped[int] = mapped_column(BigId, default=1)
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    renewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class AuditRecordRow(Base):

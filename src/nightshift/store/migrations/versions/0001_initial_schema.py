@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-02 13:33:12.517324
+Create Date: 2026-12-03 08:54:48.950374
 """
 
 from __future__ import annotations
@@ -149,6 +149,21 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_changes_domain"), ["domain"], unique=False)
         batch_op.create_index(batch_op.f("ix_changes_kind"), ["kind"], unique=False)
         batch_op.create_index(batch_op.f("ix_changes_target"), ["target"], unique=False)
+
+    op.create_table(
+        "control_leases",
+        sa.Column("name", sa.String(length=160), nullable=False),
+        sa.Column("holder", sa.String(length=128), nullable=False),
+        sa.Column("epoch", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("renewed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_control_leases")),
+    )
+    with op.batch_alter_table("control_leases", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_control_leases_expires_at"), ["expires_at"], unique=False
+        )
 
     op.create_table(
         "credential_leases",
@@ -298,6 +313,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deadline_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("worker_ref", sa.String(length=128), nullable=True),
+        sa.Column("replica", sa.String(length=128), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("event_count", sa.Integer(), nullable=False),
         sa.Column("resources", sa.JSON(), nullable=True),
@@ -312,6 +328,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_investigations_agent_status", ["agent_id", "status"], unique=False
         )
+        batch_op.create_index(batch_op.f("ix_investigations_replica"), ["replica"], unique=False)
         batch_op.create_index(
             "ix_investigations_status_priority_id", ["status", "priority", "id"], unique=False
         )
@@ -595,6 +612,7 @@ def downgrade() -> None:
     op.drop_table("phase_changes")
     with op.batch_alter_table("investigations", schema=None) as batch_op:
         batch_op.drop_index("ix_investigations_status_priority_id")
+        batch_op.drop_index(batch_op.f("ix_investigations_replica"))
         batch_op.drop_index("ix_investigations_agent_status")
 
     op.drop_table("investigations")
@@ -617,6 +635,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_credential_leases_investigation_id"))
 
     op.drop_table("credential_leases")
+    with op.batch_alter_table("control_leases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_control_leases_expires_at"))
+
+    op.drop_table("control_leases")
     with op.batch_alter_table("changes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_changes_target"))
         batch_op.drop_index(batch_op.f("ix_changes_kind"))
