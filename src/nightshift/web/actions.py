@@ -1,163 +1,132 @@
-"""Console forms that change state. Each one: a signed-in session, its CSRF
-token, the same role as the API route it mirrors, then the same service call
-(so the audit trail and every server-side check are the API's own). A refusal
-by the service comes back to the page as an escaped message, nothing stored.
+"""Console forms that change state. Each one: the same role as the API route
+it mirrors (``Operator``/``OpsLead``, which also check the session and its
+CSRF token), then the same service call, so the audit trail and every
+server-side check are the API's own (see forms.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.verdicts import Claim, VerdictKind
 from nightshift.domain.vocabulary import Role, TrustPhase
-from nightshift.services.console_sessions import Session
-from nightshift.services.errors import ServiceError
-from nightshift.web.render import redirect
-from nightshift.web.session import check_csrf, require, signed_in
+from nightshift.services.errors import Invalid
+from nightshift.services.proposals import ProposalView
+from nightshift.web.forms import Name, Operator, OpsLead, Text
 
 router = APIRouter(include_in_schema=False)
-Text = Annotated[str, Form(max_length=2000)]
-Name = Annotated[str, Form(max_length=253)]
 
 
-def guarded(
-    request: Request, csrf: str, role: Role, back: str, act: Callable[[Session], str]
-) -> Response:
-    found = signed_in(request)
-    check_csrf(found, csrf)  # before the role: a forged post learns nothing
-    require(found, role)
-    try:
-        done = act(found)
-    except ServiceError as exc:
-        return redirect(f"{back}?error={quote(str(exc)[:400])}")
-    return redirect(f"{back}?ok={quote(done)}")
+def _decided(v: ProposalView) -> str:
+    """A proposal's new state as the page reports it."""
+    return f"{v.action}: {v.status}"
 
 
 @router.post("/approvals/{pid}/approve")
 def approve(
-    request: Request,
     pid: str,
-    csrf: Text = "",
+    post: Operator,
     reason: Text = "",
     kind: Name = "",
     name: Name = "",
     namespace: Name = "",
 ) -> Response:
-    def act(s: Session) -> str:
+    def act() -> str:
         target = ResourceRef(kind, name, namespace or None) if kind and name else None
-        v = request.app.state.container.approvals.approve(
-            pid, s.caller, reason=reason, target=target, params=None
+        v = post.services.approvals.approve(
+            pid, post.caller, reason=reason, target=target, params=None
         )
         return f"{v.action} on {v.target.get('kind')}/{v.target.get('name')}: {v.status}"
 
-    return guarded(request, csrf, Role.OPERATOR, "/approvals", act)
+    return post.answer("/approvals", act)
 
 
 @router.post("/approvals/{pid}/reject")
-def reject(request: Request, pid: str, csrf: Text = "", reason: Text = "") -> Response:
-    def act(s: Session) -> str:
-        v = request.app.state.container.approvals.reject(pid, s.caller, reason=reason)
-        return f"{v.action}: {v.status}"
-
-    return guarded(request, csrf, Role.OPERATOR, "/approvals", act)
+def reject(pid: str, post: Operator, reason: Text = "") -> Response:
+    approvals = post.services.approvals
+    return post.answer(
+        "/approvals", lambda: _decided(approvals.reject(pid, post.caller, reason=reason))
+    )
 
 
 @router.post("/approvals/{pid}/rollback")
-def rollback(request: Request, pid: str, csrf: Text = "", reason: Text = "") -> Response:
-    def act(s: Session) -> str:
-        v = request.app.state.container.execution.rollback(pid, s.caller, reason)
-        return f"{v.action}: {v.status}"
-
-    return guarded(request, csrf, Role.OPERATOR, "/approvals", act)
+def rollback(pid: str, post: Operator, reason: Text = "") -> Response:
+    execution = post.services.execution
+    return post.answer("/approvals", lambda: _decided(execution.rollback(pid, post.caller, reason)))
 
 
 @router.post("/investigations/{inv_id}/verdict")
 def judge(
-    request: Request,
     inv_id: str,
-    csrf: Text = "",
+    post: Operator,
     kind: Name = "",
     reason: Text = "",
     category: Name = "",
     remediation_class: Name = "",
     fault: Name = "",
 ) -> Response:
-    def act(s: Session) -> str:
+    def act() -> str:
         try:
             verdict = VerdictKind(kind)
         except ValueError:
-            from nightshift.services.errors import Invalid
-
             raise Invalid("verdict must be accept, reject or modify") from None
         modified = (
             Claim(category, remediation_class, fault or None)
             if verdict is VerdictKind.MODIFY
             else None
         )
-        v = request.app.state.container.verdicts.judge(
-            inv_id, s.caller, verdict, reason=reason, modified=modified
+        v = post.services.verdicts.judge(
+            inv_id, post.caller, verdict, reason=reason, modified=modified
         )
         edit = "" if v.minimal_edit is None else (" (minimal edit)" if v.minimal_edit else "")
         return f"verdict {v.kind} recorded{edit}"
 
-    return guarded(request, csrf, Role.OPERATOR, f"/investigations/{quote(inv_id)}", act)
+    return post.answer(f"/investigations/{quote(inv_id)}", act)
 
 
 @router.post("/agents/{name}/signoff")
-def sign_off(
-    request: Request, name: str, csrf: Text = "", target: Name = "", role: Name = ""
-) -> Response:
-    def act(s: Session) -> str:
+def sign_off(name: str, post: Operator, target: Name = "", role: Name = "") -> Response:
+    def act() -> str:
         phase = _phase(target)
         try:
             signed = Role(role)
         except ValueError:
-            from nightshift.services.errors import Invalid
-
             raise Invalid(f"unknown role {role!r}") from None
-        request.app.state.container.phases.sign_off(name, phase, signed, s.caller)
+        post.services.phases.sign_off(name, phase, signed, post.caller)
         return f"signed {phase.value} for {name} as {signed.value}"
 
-    return guarded(request, csrf, Role.OPERATOR, "/agents", act)
+    return post.answer("/agents", act)
 
 
 @router.post("/agents/{name}/promote")
-def promote(
-    request: Request, name: str, csrf: Text = "", target: Name = "", reason: Text = ""
-) -> Response:
-    def act(s: Session) -> str:
-        request.app.state.container.phases.promote(name, _phase(target), s.caller, reason)
+def promote(name: str, post: OpsLead, target: Name = "", reason: Text = "") -> Response:
+    def act() -> str:
+        post.services.phases.promote(name, _phase(target), post.caller, reason)
         return f"{name} promoted to {target}"
 
-    return guarded(request, csrf, Role.OPS_LEAD, "/agents", act)
+    return post.answer("/agents", act)
 
 
 @router.post("/kill-switch")
-def kill_switch(
-    request: Request, csrf: Text = "", agent: Name = "", reason: Text = "", engage: Name = ""
-) -> Response:
-    def act(s: Session) -> str:
-        ks = request.app.state.container.kill_switch
+def kill_switch(post: OpsLead, agent: Name = "", reason: Text = "", engage: Name = "") -> Response:
+    def act() -> str:
+        ks = post.services.kill_switch
         who = agent or None
         if engage == "yes":
-            stopped = ks.engage(who, s.caller, reason)
+            stopped = ks.engage(who, post.caller, reason)
             return f"kill switch engaged ({agent or 'global'}); stopped {stopped}"
-        ks.release(who, s.caller, reason)
+        ks.release(who, post.caller, reason)
         return f"kill switch released ({agent or 'global'})"
 
-    return guarded(request, csrf, Role.OPS_LEAD, "/agents", act)
+    return post.answer("/agents", act)
 
 
 def _phase(value: str) -> TrustPhase:
     try:
         return TrustPhase(value)
     except ValueError:
-        from nightshift.services.errors import Invalid
-
         raise Invalid(f"unknown trust phase {value!r}") from None

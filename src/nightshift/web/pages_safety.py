@@ -15,9 +15,9 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from nightshift.domain.vocabulary import Role
-from nightshift.services.console_sessions import Session
 from nightshift.services.errors import Invalid, ServiceError
-from nightshift.web.actions import Text, guarded
+from nightshift.services.escalations import EscalationView
+from nightshift.web.forms import Operator, OpsLead, Text
 from nightshift.web.render import page
 from nightshift.web.session import require, signed_in
 
@@ -43,29 +43,29 @@ def escalations(request: Request, status: Status = "") -> Response:
     )
 
 
-@router.post("/escalations/{esc_id}/ack")
-def acknowledge(request: Request, esc_id: str, csrf: Text = "", note: Text = "") -> Response:
-    def act(s: Session) -> str:
-        v = request.app.state.container.escalations.ack(esc_id, s.caller, note)
-        return f"escalation {v.id} {v.status}"
+def _handled(v: EscalationView) -> str:
+    return f"escalation {v.id} {v.status}"
 
-    return guarded(request, csrf, Role.OPERATOR, "/escalations", act)
+
+@router.post("/escalations/{esc_id}/ack")
+def acknowledge(esc_id: str, post: Operator, note: Text = "") -> Response:
+    escalations = post.services.escalations
+    return post.answer("/escalations", lambda: _handled(escalations.ack(esc_id, post.caller, note)))
 
 
 @router.post("/escalations/{esc_id}/resolve")
-def resolve(
-    request: Request, esc_id: str, csrf: Text = "", resolution: Text = "", warranted: Text = ""
-) -> Response:
-    def act(s: Session) -> str:
+def resolve(esc_id: str, post: Operator, resolution: Text = "", warranted: Text = "") -> Response:
+    def act() -> str:
         if not resolution.strip():  # the API's ResolveIn: min_length=1
             raise Invalid("say how it was resolved")
         was = {"yes": True, "no": False}.get(warranted)  # anything else: not judged
-        v = request.app.state.container.escalations.resolve(
-            esc_id, s.caller, warranted=was, resolution=resolution
+        return _handled(
+            post.services.escalations.resolve(
+                esc_id, post.caller, warranted=was, resolution=resolution
+            )
         )
-        return f"escalation {v.id} {v.status}"
 
-    return guarded(request, csrf, Role.OPERATOR, "/escalations", act)
+    return post.answer("/escalations", act)
 
 
 @router.get("/reviews")
@@ -114,9 +114,9 @@ def review(request: Request, item_id: str) -> Response:
 
 
 @router.post("/reviews/{item_id}/review")
-def mark_reviewed(request: Request, item_id: str, csrf: Text = "", note: Text = "") -> Response:
-    def act(s: Session) -> str:
-        v = request.app.state.container.reviews.mark_reviewed(item_id, s.caller, note)
+def mark_reviewed(item_id: str, post: OpsLead, note: Text = "") -> Response:
+    def act() -> str:
+        v = post.services.reviews.mark_reviewed(item_id, post.caller, note)
         return f"shadow output of {v.investigation_id or v.id} {v.status}"
 
-    return guarded(request, csrf, Role.OPS_LEAD, "/reviews", act)
+    return post.answer("/reviews", act)
