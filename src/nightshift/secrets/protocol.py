@@ -228,3 +228,31 @@ class SecretBroker(Protocol):
     def leases(self, investigation_id: str) -> Sequence[LeaseRecord]:
         """The broker's view of the investigation's leases (metadata only)."""
         ...
+
+
+class WorkerGrant(Protocol):
+    """What a relayed hand-off gives the worker: a bearer grant for its investigation."""
+
+    @property
+    def investigation_id(self) -> str: ...
+
+    @property
+    def token(self) -> str: ...
+
+
+@runtime_checkable
+class RelaysWorkerReads(Protocol):
+    """A broker the worker cannot reach itself (the embedded local broker): it
+    redeems its hand-off and reads its credentials through the control plane.
+    A broker without this capability (Vault) gives the worker an identity it
+    uses against the backend directly, and the control plane relays nothing."""
+
+    def redeem_handoff(self, code: str, investigation_id: str) -> WorkerGrant:
+        """The worker's grant for the hand-off code; single use, this investigation only."""
+        ...
+
+    def read_with_grant(
+        self, grant_token: str, domain: Domain, *, source: str = "default"
+    ) -> Credential:
+        """A credential for ``source`` in ``domain``, within the grant's scope and expiry."""
+        ...

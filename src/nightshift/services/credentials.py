@@ -27,6 +27,7 @@ from nightshift.secrets.protocol import (
     LeaseRecord,
     LeaseState,
     OutOfScopeDomain,
+    RelaysWorkerReads,
     RevocationIncomplete,
     SecretBroker,
     SecretBrokerError,
@@ -143,13 +144,11 @@ class CredentialService:
             )
             return [_record(r) for r in rows]
 
-    # -- local broker: the worker's side goes through the control plane ------
+    # -- a relaying broker (local): the worker's side goes through the control plane
 
     def redeem(self, investigation_id: str, caller: Caller, code: str) -> str:
-        from nightshift.secrets.local import LocalBroker
-
         _require_worker(caller, investigation_id)
-        if not isinstance(self.broker, LocalBroker):
+        if not isinstance(self.broker, RelaysWorkerReads):
             raise Forbidden("this control plane hands out Vault identities; unwrap with Vault")
         with _translated():
             grant = self.broker.redeem_handoff(code, investigation_id)
@@ -160,10 +159,8 @@ class CredentialService:
     def read(
         self, investigation_id: str, caller: Caller, grant: str, domain: Domain, source: str
     ) -> Mapping[str, str]:
-        from nightshift.secrets.local import LocalBroker
-
         _require_worker(caller, investigation_id)
-        if not isinstance(self.broker, LocalBroker):
+        if not isinstance(self.broker, RelaysWorkerReads):
             raise Forbidden("this control plane hands out Vault identities; read from Vault")
         with _translated():
             credential = self.broker.read_with_grant(grant, domain, source=source)
