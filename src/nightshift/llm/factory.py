@@ -7,6 +7,11 @@ spec); ``secrets`` is what the secret broker handed the worker for the
 ``llm`` credential source (``api_key`` and any header secrets). Nothing is
 read from the environment: the SDKs' own ``OPENAI_API_KEY`` /
 ``ANTHROPIC_API_KEY`` fallbacks are bypassed by always passing the key.
+
+The SDKs are the ``llm`` extra (``pip install 'nightshift[llm]'``), not a
+base dependency: the offline reasoner and the control plane need neither, and
+the default image leaves them out. A provider whose SDK is absent fails here,
+with the fix, rather than as a bare ``ModuleNotFoundError`` in the worker.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ from nightshift.agent.reasoners.llm.reasoner import LLMReasoner
 from nightshift.domain.vocabulary import Tier
 
 PROVIDERS = ("openai", "anthropic")
+SDKS = {"openai": "openai", "anthropic": "anthropic"}  # provider -> the module its SDK installs
+EXTRA = "llm"  # pyproject's optional dependency group that carries every SDK
 _BACKEND_KEYS = {
     "provider", "model", "base_url", "endpoint", "api_key_secret", "api_key_required",
     "headers", "timeout_s", "stream", "tool_choice", "max_tokens_field", "cache_key",
@@ -39,6 +46,26 @@ _NO_KEY = "unused"  # keyless local servers (Ollama, llama.cpp) still need a non
 
 class LLMConfigError(ValueError):
     """The agent's LLM configuration is incomplete or misspelt."""
+
+
+class LLMBackendUnavailable(LLMConfigError):
+    """The configured provider's SDK is not installed where the worker runs."""
+
+    def __init__(self, provider: str) -> None:
+        self.provider = provider
+        super().__init__(
+            f"llm.provider {provider!r} needs the {SDKS[provider]!r} SDK, which is not "
+            f"installed here: install the {EXTRA!r} extra (pip install 'nightshift[{EXTRA}]') "
+            f"or run the image built with it (scripts/build-image with "
+            f"NIGHTSHIFT_IMAGE_EXTRAS={EXTRA}, or --build-arg EXTRAS={EXTRA}); "
+            "the offline reasoner needs no SDK"
+        )
+
+
+def _sdk_missing(provider: str, exc: ModuleNotFoundError) -> bool:
+    """True when the import failed on the SDK itself, not on something it imports."""
+    sdk = SDKS[provider]
+    return exc.name is not None and (exc.name == sdk or exc.name.startswith(sdk + "."))
 
 
 def build_model(config: Mapping[str, Any], secrets: Mapping[str, str]) -> ChatModel:
@@ -68,14 +95,22 @@ def build_model(config: Mapping[str, Any], secrets: Mapping[str, str]) -> ChatMo
         "stream": bool(config.get("stream", False)),
     }
     if provider == "anthropic":
-        from nightshift.llm.anthropic_backend import AnthropicChatModel
-
+        try:
+            from nightshift.llm.anthropic_backend import AnthropicChatModel
+        except ModuleNotFoundError as exc:
+            if _sdk_missing(provider, exc):
+                raise LLMBackendUnavailable(provider) from exc
+            raise
         return AnthropicChatModel(**common, cache=bool(config.get("cache", True)))
     if "temperature" in config:  # OpenAI-compatible only; current Anthropic models fix it
         t = config["temperature"]
         common["temperature"] = None if t is None else float(t)
-    from nightshift.llm.openai_backend import OpenAIChatModel
-
+    try:
+        from nightshift.llm.openai_backend import OpenAIChatModel
+    except ModuleNotFoundError as exc:
+        if _sdk_missing(provider, exc):
+            raise LLMBackendUnavailable(provider) from exc
+        raise
     cache_key = config.get("cache_key")
     if cache_key is True:  # a stable key per model: requests share the cached prefix
         cache_key = "nightshift-" + hashlib.sha256(str(model).encode()).hexdigest()[:12]
