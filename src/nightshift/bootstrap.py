@@ -317,6 +317,7 @@ def build_container(
             api_url=settings.public_url,
             interval_seconds=settings.dispatch_interval_seconds,
             replica=leases.replica,
+            claim_guard=leases.beat_in,
             worker_env=worker_env(settings, sources),
             prepare_launch=telemetry.prepare_launch,
         ),

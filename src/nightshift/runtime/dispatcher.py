@@ -51,6 +51,10 @@ class DispatchPolicy:
     # to the row's spec (the reasoning-depth bound) and returns extra worker
     # environment (the trace context). See services/telemetry.py.
     prepare_launch: Callable[[Session, InvestigationRow], Mapping[str, str]] | None = None
+    # Called in a claiming transaction before it takes anything: renews this
+    # replica's heartbeat there, so no claim ever commits without a live heartbeat
+    # (the leader would take the fresh unit for a dead replica's).
+    claim_guard: Callable[[Session], None] | None = None
 
 
 class Dispatcher:
@@ -180,6 +184,8 @@ class Dispatcher:
                 .with_for_update(skip_locked=True, of=InvestigationRow)
             ).all()
             launches: list[tuple[WorkerLaunch, str, list[str], datetime]] = []
+            if candidates and p.claim_guard is not None:
+                p.claim_guard(s)
             for row, agent_name, owner_name, agent_settings in candidates:
                 if len(launches) >= free:
                     break

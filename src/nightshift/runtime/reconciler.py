@@ -123,6 +123,7 @@ class Reconciler:
                 S.DEADLINE_EXCEEDED,
                 "deadline exceeded (enforced by the reconciler)",
                 only_if_active=True,
+                only_if_replica=self._leases.replica,
             )
         return len(overdue)
 
@@ -161,6 +162,7 @@ class Reconciler:
                 S.FAILED,
                 "its worker process ended and its exit was never recorded",
                 only_if_active=True,
+                only_if_replica=self._leases.replica,
             )
         if confirmed:
             log.warning("failed %d investigation(s) whose worker ended unrecorded", len(confirmed))
@@ -174,4 +176,5 @@ class Reconciler:
             exit_.reason,
             resources=exit_.resources,
             only_if_active=True,
+            only_if_replica=self._leases.replica,
         )

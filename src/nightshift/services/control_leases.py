@@ -91,6 +91,11 @@ class ControlLeases:
         self._leader_until = asked_at + self.ttl_seconds * _TRUSTED_SHARE
         return self.is_leader()
 
+    def beat_in(self, s: Session) -> None:
+        """Renew this replica's heartbeat inside the caller's transaction (a claim)."""
+        now = db_now(s)
+        self._beat(s, now, now + self._ttl)
+
     def _beat(self, s: Session, now: datetime, expires: datetime) -> None:
         name = HEARTBEAT_PREFIX + self.replica
         row = s.get(ControlLeaseRow, name)

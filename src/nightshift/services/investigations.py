@@ -390,19 +390,24 @@ class InvestigationService:
         result: Mapping[str, Any] | None = None,
         resources: Mapping[str, Any] | None = None,
         only_if_active: bool = False,
+        only_if_replica: str | None = None,
     ) -> InvestigationView:
         """Move to a terminal state exactly once, with a reason.
 
         ``only_if_active`` makes it a no-op (returning the current view) when
         the investigation already ended, for racing reporters such as the
         executor's exit watcher and the worker's own result post.
+        ``only_if_replica`` makes it a no-op unless that replica still owns the
+        investigation: a unit's late exit must not end a later attempt that
+        another replica dispatched after a recovery re-queued it.
         """
         assert status.terminal
         with self._db.transaction() as s:
             row = self._locked(s, inv_id)
             current = S(row.status)
-            if current.terminal and only_if_active:
-                if resources and row.resources is None:
+            stale = only_if_replica is not None and row.replica != only_if_replica
+            if (current.terminal and only_if_active) or stale:
+                if resources and row.resources is None and not stale:
                     row.resources = dict(resources)
                 agent_name = s.scalar(select(AgentRow.name).where(AgentRow.id == row.agent_id))
                 return _view(row, agent_name or "")
