@@ -31,13 +31,14 @@ def _local_operator() -> Caller:
     return Caller(f"local:{getpass.getuser()}", PrincipalKind.HUMAN, frozenset())
 
 
-def _calls(settings: Settings) -> GatewayCalls:
+def _calls(settings: Settings, hold_seconds: float) -> GatewayCalls:
     import anyio
 
     from nightshift.bootstrap import build_container
     from nightshift.gateway.calls import GatewayCalls
     from nightshift.gateway.upstream import discover
     from nightshift.services.gateway import GatewayService
+    from nightshift.services.gateway_holds import GatewayHolds
     from nightshift.sources.config import SourcesError
 
     c = build_container(settings)
@@ -46,7 +47,10 @@ def _calls(settings: Settings) -> GatewayCalls:
     except SourcesError as exc:
         fail(str(exc), code=EXIT_USAGE)
     service = GatewayService(c.db, c.audit, c.kill_switch)
-    return GatewayCalls(service, tools, c.catalog, intent_required=settings.gateway_intent_required)
+    return GatewayCalls(
+        service, tools, c.catalog, intent_required=settings.gateway_intent_required,
+        holds=GatewayHolds(c.db, c.audit), hold_seconds=hold_seconds,
+    )  # fmt: skip
 
 
 @gateway_app.command("serve")
@@ -58,6 +62,15 @@ def serve(
         str | None,
         typer.Option(envvar="NIGHTSHIFT_GATEWAY_TOKEN", help="stdio: the agent's gateway token"),
     ] = None,
+    hold_seconds: Annotated[
+        float,
+        typer.Option(
+            envvar="NIGHTSHIFT_GATEWAY_HOLD_SECONDS",
+            min=1.0,
+            max=3600.0,
+            help="how long a call that needs approval waits for a human before it expires",
+        ),
+    ] = 120.0,
 ) -> None:
     """Proxy the mcp sources of the sources file to one or many agents, each call
     decided by policy, budgeted, chain-checked, redacted and audited with its intent."""
@@ -68,7 +81,7 @@ def serve(
             "stdio: give the agent's gateway token (--token or NIGHTSHIFT_GATEWAY_TOKEN)",
             EXIT_USAGE,
         )
-    calls = _calls(Settings())
+    calls = _calls(Settings(), hold_seconds)
     from nightshift.gateway.server import http_app, run_stdio
 
     if transport == "stdio":

@@ -4,9 +4,10 @@ The order is the built-in tools' order: the identity (token, owner, suspension,
 review hold, kill switch), the stated intent, the chain, then ``decide()`` on the
 same ``ToolRequest`` a built-in tool would make. A read it allows is forwarded
 and its result redacted; a write is judged as the same read would be (scope,
-breakers) and then *proposed*: recorded with the phase's path, never forwarded.
-Every outcome is audited with the intent. Refusals are MCP errors carrying the
-reason code in ``data.reason``.
+breakers) and then goes the phase's path: recorded or recommended (never
+forwarded), or, where it needs approval, held until a human decides
+(holding.py) and forwarded once if approved. Every outcome is audited with the
+intent. Refusals are MCP errors carrying the reason code in ``data.reason``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Any, NoReturn
 
 import anyio
 import mcp_types as types
-from mcp.shared.exceptions import MCPError
 
 from nightshift.agent.tools.governed import tool_request
 from nightshift.agent.tools.protocol import ToolCall
@@ -26,6 +26,8 @@ from nightshift.domain.actions import ActionCatalog
 from nightshift.domain.agents import AgentIdentity
 from nightshift.domain.vocabulary import AuthorityClass, TrustPhase
 from nightshift.gateway.chain import ChainTracker
+from nightshift.gateway.errors import REFUSED, refusal
+from nightshift.gateway.holding import HeldCall, Holding
 from nightshift.gateway.metrics import GatewayMetrics
 from nightshift.gateway.upstream import CHAIN_META, UpstreamTool, forward
 from nightshift.gateway.upstream import close as close_upstreams
@@ -39,8 +41,10 @@ from nightshift.governance.decisions import Decision, Outcome, ReasonCode, deny
 from nightshift.governance.policy import PolicyContext, ToolRequest, decide, request_to_dict
 from nightshift.observability.redaction import Redactor
 from nightshift.services.gateway import GatewayCaller, GatewayRefusal, GatewayService
+from nightshift.services.gateway_holds import GatewayHolds
 
-REFUSED = -32001  # JSON-RPC server-defined range: the gateway refused the call
+__all__ = ["REFUSED", "CallInput", "GatewayCalls", "refusal"]
+HOLD_SECONDS = 120.0  # how long a held call waits for a human (``--hold-seconds``)
 INTENT_ARG = "intent"
 INTENT_META = "nightshift/intent"
 PROPOSAL_NOTE = " [Nightshift gateway: proposal only; recorded for a human, never executed]"
@@ -57,10 +61,6 @@ class CallInput:
     meta: Mapping[str, Any]
     chain_header: str | None
     session: str
-
-
-def refusal(reason: str, message: str, **data: Any) -> MCPError:
-    return MCPError(REFUSED, f"{reason}: {message}", {"reason": reason, **data})
 
 
 def phase_path(agent: AgentIdentity) -> tuple[str, Decision]:
@@ -85,6 +85,8 @@ class GatewayCalls:
         *,
         intent_required: bool = True,
         metrics: GatewayMetrics | None = None,
+        holds: GatewayHolds | None = None,
+        hold_seconds: float = HOLD_SECONDS,
     ) -> None:
         self._service = service
         self._tools = dict(tools)
@@ -93,6 +95,12 @@ class GatewayCalls:
         self._chains = ChainTracker()
         self._redactor = Redactor()
         self.metrics = metrics or GatewayMetrics()
+        # Without holds (a unit's wiring), a needs_approval write is only recorded.
+        self._holding = (
+            Holding(holds, hold_seconds, self._forward_held, self._caller)
+            if holds is not None
+            else None
+        )
 
     async def close(self) -> None:
         await close_upstreams(self._tools)
@@ -197,6 +205,12 @@ class GatewayCalls:
                 return await self._denied(
                     agent, audited, decision, intent, chain.chain_id, extra=extra
                 )
+            status, path = phase_path(agent)
+            if status == "pending_approval" and self._holding is not None:
+                self.metrics.call(agent.name, "held", path.reason.value)
+                held = HeldCall(agent, call.token, call.name, arguments, audited, path, intent,
+                                chain)  # fmt: skip
+                return await self._holding.run(held)
             return await self._propose(agent, audited, intent, chain.chain_id, call.name)
         decision = self._judge(caller, request, chain)
         if not decision.allowed or tool is None:
@@ -206,6 +220,21 @@ class GatewayCalls:
                 agent, audited, decision, intent=intent, chain_id=chain.chain_id, extra=extra
             )
         )
+        result, upstream_seconds = await self._send(agent, tool, arguments, chain)
+        if upstream_seconds is not None:
+            self.metrics.call(agent.name, "allow", decision.reason.value)
+            self.metrics.observe(time.perf_counter() - started, upstream_seconds)
+        return result
+
+    async def _send(
+        self,
+        agent: AgentIdentity,
+        tool: UpstreamTool,
+        arguments: Mapping[str, Any],
+        chain: ChainContext,
+    ) -> tuple[types.CallToolResult, float | None]:
+        """Forward to the upstream, the chain charged and carried; the redacted result
+        and the upstream's seconds (None: the upstream failed, a tool error result)."""
         charged = self._chains.charge(chain, calls=1)  # before the call: the header carries it
         upstream_started = time.perf_counter()
         try:
@@ -213,14 +242,19 @@ class GatewayCalls:
         except Exception as exc:  # the upstream failed: the agent learns it as a tool error
             text = f"upstream {tool.source!r} failed: {type(exc).__name__}"
             self.metrics.call(agent.name, "error", "upstream_error")
-            return types.CallToolResult(
+            failed = types.CallToolResult(
                 content=[types.TextContent(type="text", text=text)], is_error=True
             )
+            return failed, None
         finally:
             self._chains.charge(charged, wall_seconds=time.perf_counter() - upstream_started)
-        self.metrics.call(agent.name, "allow", decision.reason.value)
-        self.metrics.observe(time.perf_counter() - started, time.perf_counter() - upstream_started)
-        return self._redacted(result)
+        return self._redacted(result), time.perf_counter() - upstream_started
+
+    async def _forward_held(self, held: HeldCall) -> types.CallToolResult:
+        tool = self._tools[held.name]  # only a known tool is ever held
+        result, _ = await self._send(held.agent, tool, held.arguments, held.chain)
+        self.metrics.call(held.agent.name, "approved", "approved")
+        return result
 
     async def _denied(
         self,

@@ -28,6 +28,7 @@ from nightshift.governance.policy import ActionRequest, PolicyContext, decide
 from nightshift.services.audit import human_entry
 from nightshift.services.errors import Conflict, Forbidden, Invalid, NotFound
 from nightshift.services.escalations import system_entry
+from nightshift.services.gateway_holds import HELD_PREFIX, held_call_refusal, is_held_call
 from nightshift.services.identities import identity_of
 from nightshift.services.proposals import (
     APPROVED,
@@ -77,11 +78,12 @@ class ApprovalService:
     ) -> ProposalView:
         """Approve as asked, or with a modified target / params re-decided by policy."""
         try:
-            self._approve(proposal_id, caller, reason, target, params)
+            held = self._approve(proposal_id, caller, reason, target, params)
         except Forbidden as exc:
             self._refused(caller, proposal_id, str(exc))
             raise
-        if self._p.on_approved is not None:
+        # A held gateway call is forwarded by the gateway process that holds it.
+        if self._p.on_approved is not None and not held:
             self._p.on_approved(proposal_id)
         return self._p.get(proposal_id, include_hidden=True)
 
@@ -92,13 +94,18 @@ class ApprovalService:
         reason: str,
         target: ResourceRef | None,
         params: Mapping[str, Any] | None,
-    ) -> None:
+    ) -> bool:
+        """Returns whether the approved request is a held gateway call."""
         now = datetime.now(UTC)
         kill_switch = self._p.kill_switch()
         with self._db.transaction() as s:
             row, agent = self._pending(s, proposal_id, caller, now)
             identity = identity_of(agent, _owner(s, agent))
             self._may_decide(s, caller, identity, row, "approve")
+            if is_held_call(row.action_type):
+                refused = held_call_refusal(identity, kill_switch)
+                self._approve_held(s, caller, row, reason, target, params, refused)
+                return True
             new_target = target or target_of(row.target)
             new_params = dict(params) if params is not None else dict(row.params or {})
             modified = new_target != target_of(row.target) or new_params != dict(row.params or {})
@@ -152,6 +159,41 @@ class ApprovalService:
                     )
                 ],
             )
+        return False
+
+    def _approve_held(
+        self,
+        s: Session,
+        caller: Caller,
+        row: ActionProposalRow,
+        reason: str,
+        target: ResourceRef | None,
+        params: Mapping[str, Any] | None,
+        refused: str | None,
+    ) -> None:
+        """A held gateway call (services/gateway_holds.py) is approved as asked: its
+        arguments wait in the gateway's memory, so there is nothing to modify."""
+        if target is not None or params is not None:
+            raise Invalid("a held gateway call is approved as asked (no modified target/params)")
+        if refused is not None:
+            raise Forbidden(f"this held call is refused now ({refused})")
+        values = {
+            "status": APPROVED,
+            "version": row.version + 1,
+            "decided_by": caller.user_id,
+            "decided_at": datetime.now(UTC),
+            "decision_reason": reason or "approved",
+        }
+        self._transition(s, row, values)
+        request = {"proposal": row.id, "action": row.action_type, "params": dict(row.params or {})}
+        entry = human_entry(
+            caller,
+            intent=reason or "approved",
+            decision="approved",
+            request=request,
+            investigation_id=row.investigation_id,
+        )
+        self._audit.append_in(s, [entry])
 
     def reject(self, proposal_id: str, caller: Caller, *, reason: str) -> ProposalView:
         if not reason.strip():
@@ -267,6 +309,8 @@ class ApprovalService:
                     select(ActionProposalRow.id).where(
                         ActionProposalRow.status == APPROVED,
                         ActionProposalRow.decided_at <= now - RESUME_AFTER,
+                        # the gateway that held the call forwards it, or nobody does
+                        ActionProposalRow.action_type.not_like(HELD_PREFIX + "%"),
                     )
                 )
             )

@@ -15,13 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
+from fastapi.testclient import TestClient
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPError
 from sqlalchemy import select
 
+from nightshift.api.app import create_app
 from nightshift.bootstrap import Container, build_container
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import PrincipalKind, Role
@@ -35,6 +38,7 @@ NIGHTSHIFT = shutil.which("nightshift", path=str(Path(sys.executable).parent)) o
 RELAY = Path(__file__).with_name("relay_mcp_server.py")
 ADMIN = Caller("tester", PrincipalKind.HUMAN, frozenset({Role.ADMIN}))
 APP, DB = ["application"], ["application", "database"]
+HOLD_SECONDS = 5  # the gateway's hold timeout in this module (--hold-seconds)
 
 
 @dataclass
@@ -78,6 +82,7 @@ def gateway(
         "NIGHTSHIFT_DATA_DIR": str(tmp),
         "NIGHTSHIFT_DATABASE_URL": f"sqlite:///{tmp / 'nightshift.db'}",
         "NIGHTSHIFT_SOURCES_FILE": str(sources),
+        "NIGHTSHIFT_GATEWAY_HOLD_SECONDS": str(HOLD_SECONDS),
     }
     settings = Settings(data_dir=tmp, database_url=env["NIGHTSHIFT_DATABASE_URL"])
     c = build_container(settings)
@@ -188,26 +193,123 @@ async def test_a_call_without_an_intent_is_refused(gateway: Gateway) -> None:
     assert error.error.data["reason"] == "intent_required"
 
 
-async def test_a_destructive_tool_becomes_a_proposal_the_upstream_never_sees(
+async def test_a_destructive_tool_from_an_assist_agent_is_a_recommendation_never_run(
     gateway: Gateway,
 ) -> None:
-    for agent, status in (("triage", "pending_approval"), ("helper", "recommended")):
-        async with session(gateway.url, gateway.tokens[agent]) as client:
-            result = await client.call_tool(
-                "restart_service", {"service": "checkout", "intent": "pool exhausted: restart"}
-            )
-        assert result.is_error
-        assert result.structured_content is not None
-        assert result.structured_content["executed"] is False
-        assert result.structured_content["proposal"] == status
-        record = audit(gateway.container, agent)[-1]
-        assert record["intent"] == "pool exhausted: restart"
-        assert record["extra"]["proposal"] == status
+    async with session(gateway.url, gateway.tokens["helper"]) as client:
+        result = await client.call_tool(
+            "restart_service", {"service": "checkout", "intent": "pool exhausted: restart"}
+        )
+    assert result.is_error
+    assert result.structured_content is not None
+    assert result.structured_content["executed"] is False
+    assert result.structured_content["proposal"] == "recommended"
+    record = audit(gateway.container, "helper")[-1]
+    assert record["intent"] == "pool exhausted: restart"
+    assert record["extra"]["proposal"] == "recommended"
     with gateway.container.db.read() as s:
         query = select(ReviewItemRow).where(ReviewItemRow.kind == "gateway_proposal")
         items = list(s.scalars(query))
-    assert len(items) >= 2
-    assert gateway.marks.read_text(encoding="utf-8") == ""  # the upstream never ran it
+    assert [i.payload["status"] for i in items] == ["recommended"]
+    assert "restarted checkout" not in gateway.marks.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def approver(gateway: Gateway) -> Iterator[TestClient]:
+    """The control plane's API, as ada: an operator, neither the agent nor its owner."""
+    c = gateway.container
+    c.principals.create_user(
+        "ada", kind=PrincipalKind.HUMAN, roles=frozenset({Role.OPERATOR}), contact="a@x.org"
+    )
+    headers = {"Authorization": f"Bearer {c.principals.create_token('ada')}"}
+    with TestClient(create_app(c, background=False), headers=headers) as client:  # type: ignore[arg-type]
+        yield client
+
+
+async def _held_request(c: Container, agent: str, tool: str) -> str:
+    """The approval request a held call opened (it appears as soon as the call is held)."""
+    for _ in range(200):
+        found = [v.id for v in c.proposals.list(agent=agent) if v.action == f"mcp:{tool}"]
+        if found:
+            return found[0]
+        await anyio.sleep(0.05)
+    raise AssertionError(f"no pending approval request for {agent}'s {tool}")
+
+
+def _restarts(gateway: Gateway, service: str) -> int:
+    return gateway.marks.read_text(encoding="utf-8").splitlines().count(f"restarted {service}")
+
+
+async def test_a_limited_remediation_write_waits_for_approval_then_runs_once(
+    gateway: Gateway, approver: TestClient
+) -> None:
+    args = {"service": "cart", "intent": "cart's pool is exhausted: restart it"}
+    results = []
+    async with session(gateway.url, gateway.tokens["triage"]) as client:
+
+        async def call() -> None:
+            results.append(await client.call_tool("db_restart_service", args))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            request = await _held_request(gateway.container, "triage", "db_restart_service")
+            shown = approver.get(f"/v1/approvals/{request}").json()
+            assert (shown["status"], shown["params"]) == ("pending_approval", {"service": "cart"})
+            assert shown["intent"]["rationale"] == "cart's pool is exhausted: restart it"
+            assert _restarts(gateway, "cart") == 0 and not results  # held: nothing ran yet
+            response = await anyio.to_thread.run_sync(
+                lambda: approver.post(f"/v1/approvals/{request}/approve", json={"reason": "ok"})
+            )
+            assert response.status_code == 200, response.text
+    [result] = results
+    assert not result.is_error
+    assert result.content[0].text == "restarted cart"
+    assert _restarts(gateway, "cart") == 1  # forwarded once
+    done = gateway.container.proposals.get(request)
+    assert (done.status, done.decided_by, done.result and done.result["verified"]) == (
+        "executed", "ada", True,
+    )  # fmt: skip
+    held = [r for r in audit(gateway.container, "triage") if r["request"].get("proposal_id")]
+    assert held[-1]["request"]["proposal_id"] == request
+    assert (held[-1]["decision"], held[-1]["intent"]) == ("needs_approval", args["intent"])
+    assert audit(gateway.container, "ada")[-1]["decision"] == "approved"
+
+
+async def test_a_rejected_write_is_an_error_naming_the_rejection(
+    gateway: Gateway, approver: TestClient
+) -> None:
+    args = {"service": "basket", "intent": "restart basket"}
+    errors: list[MCPError] = []
+    async with session(gateway.url, gateway.tokens["triage"]) as client:
+
+        async def call() -> None:
+            errors.append(await refused(client, "db_restart_service", args))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            request = await _held_request(gateway.container, "triage", "db_restart_service")
+            response = await anyio.to_thread.run_sync(
+                lambda: approver.post(
+                    f"/v1/approvals/{request}/reject", json={"reason": "not during the sale"}
+                )
+            )
+            assert response.status_code == 200, response.text
+    [error] = errors
+    assert error.error.data["reason"] == "approval_rejected"
+    assert "ada rejected" in error.error.message and "not during the sale" in error.error.message
+    assert _restarts(gateway, "basket") == 0
+
+
+async def test_a_write_nobody_decides_expires_and_the_agent_is_told(gateway: Gateway) -> None:
+    args = {"service": "search", "intent": "restart search"}
+    started = time.monotonic()
+    async with session(gateway.url, gateway.tokens["triage"]) as client:
+        error = await refused(client, "db_restart_service", args)
+    assert error.error.data["reason"] == "approval_expired"
+    assert "expired" in error.error.message
+    assert time.monotonic() - started >= HOLD_SECONDS - 0.5
+    assert gateway.container.proposals.get(error.error.data["proposal"]).status == "expired"
+    assert _restarts(gateway, "search") == 0
 
 
 async def test_a_suspended_agent_and_a_killed_one_are_refused(gateway: Gateway) -> None:

@@ -1,0 +1,237 @@
+"""Held gateway calls: a third-party agent's write that waits for a human.
+
+A ``tools/call`` the gateway decides ``needs_approval`` becomes an approval
+request like any other (an ``action_proposals`` row, ``pending_approval``,
+expiring after the gateway's hold timeout), so the same ``approvals`` API, CLI
+and console decide it, with the same rules: a human holding an approver role,
+never the agent itself, exactly one decision wins. What differs is who runs it:
+the gateway process that holds the agent's call claims the approved row
+(``approved -> executing``, a conditional update, so it is forwarded once) and
+forwards it to the upstream MCP server; the control plane's executor never
+touches it (its action type, ``mcp:<tool>``, is no catalog action).
+
+The arguments the upstream receives stay in the gateway's memory; the row holds
+the redacted arguments a human reads. A call whose gateway process died is
+never forwarded: nobody is left to send its result to.
+
+Every held call belongs to a gateway record for its chain, a terminal
+investigation row that is never dispatched (it exists so the approval request
+has the investigation its table requires, and so `audit explain` finds the
+chain's decisions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from nightshift.domain.agents import AgentIdentity
+from nightshift.domain.ids import new_id
+from nightshift.domain.vocabulary import InvestigationStatus, Tier, TrustPhase
+from nightshift.governance.containment import KillSwitch
+from nightshift.governance.decisions import Decision
+from nightshift.observability.audit_chain import decision_entry
+from nightshift.services.audit import AuditService
+from nightshift.services.errors import NotFound
+from nightshift.services.escalations import system_entry
+from nightshift.services.proposals import APPROVED, EXECUTED, EXECUTING, EXPIRED, FAILED, PENDING
+from nightshift.store.database import Database
+from nightshift.store.tables import ActionProposalRow, AgentRow, InvestigationRow, UserRow
+
+HELD_PREFIX = "mcp:"  # the action type of a held call: no catalog action has a colon
+GATEWAY_RECORD = "gateway"  # InvestigationRow.scenario of a chain's gateway record
+_APPROVING_PHASES = (TrustPhase.LIMITED_REMEDIATION, TrustPhase.AUTONOMOUS_L1)
+
+
+def is_held_call(action_type: str) -> bool:
+    return action_type.startswith(HELD_PREFIX)
+
+
+def held_call_refusal(identity: AgentIdentity, kill_switch: KillSwitch) -> str | None:
+    """Why a held call may not be approved now (it was held for an agent that
+    may act in an approving phase; a kill switch, suspension, lost owner or
+    demotion since then refuses it), or None."""
+    killed = kill_switch.check(identity.name)
+    if killed is not None:
+        return f"{killed.reason.value}: {killed.message}"
+    if not identity.owner.active:
+        return f"owner_inactive: owner {identity.owner.id!r} of {identity.name!r} is inactive"
+    if not identity.may_act:
+        return f"agent_suspended: agent {identity.name!r} is suspended"
+    if identity.phase not in _APPROVING_PHASES:
+        return f"phase_insufficient: agent {identity.name!r} is now in {identity.phase.value}"
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldState:
+    """Where a held call stands: its status, and who decided it and why."""
+
+    status: str
+    decided_by: str | None
+    reason: str
+
+
+class GatewayHolds:
+    def __init__(self, db: Database, audit: AuditService) -> None:
+        self._db = db
+        self._audit = audit
+
+    def hold(
+        self,
+        identity: AgentIdentity,
+        request: Mapping[str, Any],
+        decision: Decision,
+        *,
+        intent: str,
+        chain_id: str,
+        hold_seconds: float,
+    ) -> str:
+        """Open the approval request for a held call (and its audit record, in one
+        transaction); returns the request's id."""
+        now = datetime.now(UTC)
+        tool = str(request.get("tool") or "?")
+        with self._db.transaction() as s:
+            agent = s.scalar(select(AgentRow).where(AgentRow.name == identity.name))
+            if agent is None:
+                raise NotFound(f"no agent named {identity.name!r}")
+            record = self._record(s, agent, chain_id, now)
+            row = ActionProposalRow(
+                id=new_id(),
+                investigation_id=record,
+                agent_id=agent.id,
+                action_type=(HELD_PREFIX + tool)[:64],
+                target={"kind": "McpTool", "name": tool, "namespace": request.get("namespace")},
+                params=dict(request.get("params") or {}),
+                intent={"via": "gateway", "rationale": intent[:2000],
+                        "source": request.get("source"), "chain_id": chain_id},
+                confidence=0.0,
+                phase=identity.phase.value,
+                status=PENDING,
+                decision=decision.to_dict(),
+                batch_key=f"gateway|{record}|{now.timestamp()}"[:128],  # never batched
+                visible=True,
+                version=0,
+                batch_count=1,
+                created_at=now,
+                expires_at=now + timedelta(seconds=hold_seconds),
+            )  # fmt: skip
+            s.add(row)
+            entry = decision_entry(
+                at=now,
+                agent=identity,
+                request={**dict(request), "proposal_id": row.id},
+                decision=decision,
+                intent=intent[:2000],
+                chain_id=chain_id,
+            )
+            more = {"via": "gateway", "proposal": PENDING, "investigation_id": record}
+            self._audit.append_in(s, [replace(entry, extra={**entry.extra, **more})])
+        return row.id
+
+    @staticmethod
+    def _record(s: Session, agent: AgentRow, chain_id: str, now: datetime) -> str:
+        chain = chain_id[:36]
+        found = s.scalar(
+            select(InvestigationRow.id).where(
+                InvestigationRow.agent_id == agent.id,
+                InvestigationRow.chain_id == chain,
+                InvestigationRow.scenario == GATEWAY_RECORD,
+            )
+        )
+        if found is not None:
+            return found
+        inv_id = new_id()
+        s.add(
+            InvestigationRow(
+                id=inv_id, agent_id=agent.id,
+                title=f"gateway calls of {agent.name} (chain {chain})",
+                scenario=GATEWAY_RECORD, tier=Tier.SINGLE_DOMAIN.value, priority=2,
+                # terminal from the start: a record of a third-party agent's calls,
+                # never an investigation to dispatch
+                status=InvestigationStatus.CANCELLED.value,
+                reason="gateway record: a third-party agent's held calls, not an investigation",
+                spec={"kind": "gateway", "domains": list((agent.boundaries or {}).get("domains")
+                                                         or [])},
+                chain_id=chain, trust_phase=agent.trust_phase, created_at=now, finished_at=now,
+            )
+        )  # fmt: skip
+        s.flush()
+        return inv_id
+
+    def state(self, proposal_id: str) -> HeldState:
+        with self._db.read() as s:
+            row = s.get(ActionProposalRow, proposal_id)
+            if row is None:
+                raise NotFound(f"no held call {proposal_id!r}")
+            decider = s.get(UserRow, row.decided_by) if row.decided_by else None
+            return HeldState(row.status, decider.name if decider else None, row.decision_reason)
+
+    def expire(self, proposal_id: str) -> None:
+        """Expire a held call nobody decided in time (the reconciler's ``expire_due``
+        may win the race; either way exactly one transition happens)."""
+        now = datetime.now(UTC)
+        with self._db.transaction() as s:
+            row = s.get(ActionProposalRow, proposal_id)
+            if row is None or row.status != PENDING:
+                return
+            why = "no decision before the gateway's hold timed out"
+            values = {"status": EXPIRED, "decided_at": now, "decision_reason": why}
+            if self._move(s, row, PENDING, values):
+                entry = system_entry(
+                    intent="held gateway call expired",
+                    decision="expired",
+                    request={"proposal": row.id, "action": row.action_type},
+                    inv=row.investigation_id,
+                )
+                self._audit.append_in(s, [entry])
+
+    def claim(self, proposal_id: str) -> bool:
+        """Take an approved held call for forwarding; True for exactly one caller."""
+        now = datetime.now(UTC)
+        with self._db.transaction() as s:
+            row = s.get(ActionProposalRow, proposal_id)
+            if row is None or row.status != APPROVED:
+                return False
+            result = {**(row.result or {}), "claimed_at": now.isoformat()}
+            return self._move(s, row, APPROVED, {"status": EXECUTING, "result": result})
+
+    def finish(self, proposal_id: str, *, ok: bool, outcome: Mapping[str, Any]) -> None:
+        """Record what forwarding the approved call did (executed, or failed), audited.
+        ``verified`` is the upstream's own answer (no tool error): the gateway cannot
+        observe the world the way the control plane's remediator does."""
+        now = datetime.now(UTC)
+        with self._db.transaction() as s:
+            row = s.get(ActionProposalRow, proposal_id)
+            if row is None or row.status != EXECUTING:
+                return
+            result = {**(row.result or {}), **outcome, "verified": ok}
+            values = {"status": EXECUTED if ok else FAILED, "executed_at": now, "result": result}
+            self._move(s, row, EXECUTING, values)
+            entry = system_entry(
+                intent=f"forward approved {row.action_type} through the gateway",
+                decision="executed" if ok else "failed",
+                reason=str(outcome.get("summary") or "")[:500],
+                request={"proposal": row.id, "action": row.action_type, "params": row.params},
+                inv=row.investigation_id,
+            )
+            self._audit.append_in(s, [entry])
+
+    @staticmethod
+    def _move(s: Session, row: ActionProposalRow, status: str, values: dict[str, Any]) -> bool:
+        done = s.execute(
+            update(ActionProposalRow)
+            .where(
+                ActionProposalRow.id == row.id,
+                ActionProposalRow.status == status,
+                ActionProposalRow.version == row.version,
+            )
+            .values(**values, version=row.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(done.rowcount == 1)  # type: ignore[attr-defined]
