@@ -19,6 +19,8 @@ from nightshift.observability.audit_anchor import AnchorKey, AnchorSink
 from nightshift.runtime.dispatcher import Dispatcher, DispatchPolicy
 from nightshift.runtime.event_bus import EventBus
 from nightshift.runtime.executors.local import LocalExecutor
+from nightshift.runtime.executors.local_sandbox import detect as detect_sandbox
+from nightshift.runtime.executors.local_sandbox import hidden_paths
 from nightshift.runtime.executors.protocol import Executor, ExitHandler, UnitLimits, WorkerExit
 from nightshift.runtime.reconciler import Reconciler
 from nightshift.runtime.replicas import ReplicaWatch
@@ -54,6 +56,7 @@ from nightshift.services.telemetry import Telemetry
 from nightshift.services.verdicts import VerdictService
 from nightshift.settings import Settings
 from nightshift.sources.config import SourceKind, SourcesFile, load_sources_file
+from nightshift.sources.files import named_files
 from nightshift.store import migrate
 from nightshift.store.database import Database
 from nightshift.store.private_files import private_dir
@@ -243,8 +246,29 @@ def worker_env(settings: Settings, sources: SourcesFile) -> dict[str, str]:
     return env
 
 
+def worker_files(settings: Settings, sources: SourcesFile) -> tuple[Path, ...]:
+    """The local files a worker reads: its sources' and its settings' (the sandbox
+    shows it these, read-only, and no others of the host's)."""
+    named = list(named_files(sources))
+    if settings.secrets_backend == "vault" and settings.vault_cacert:
+        named.append(Path(settings.vault_cacert))
+    return tuple(named)
+
+
 def local_executor(settings: Settings, on_exit: ExitHandler) -> Executor:
-    return LocalExecutor(settings.logs_dir, on_exit, template=settings.worker_template)
+    hidden = hidden_paths(
+        settings.data_dir,
+        settings.database_url,
+        (settings.secrets_path, settings.audit_anchor_key_path),
+    )
+    return LocalExecutor(
+        settings.logs_dir,
+        on_exit,
+        template=settings.worker_template,
+        sandbox=detect_sandbox(
+            settings.worker_sandbox, hidden, worker_files(settings, load_sources(settings))
+        ),
+    )
 
 
 def kubernetes_executor(settings: Settings, on_exit: ExitHandler) -> Executor:

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     # Local executor: fork workers from a template that has imported the worker
     # (docs/control-plane.md, "Worker start-up"); off: spawn each one.
     worker_template: bool = True
+    # Local executor: confine workers (and the template) with bubblewrap
+    # (docs/control-plane.md, "Worker sandbox"); auto: where bwrap runs, else a loud
+    # warning; bwrap: required (startup fails without it); off: never.
+    worker_sandbox: Literal["auto", "bwrap", "off"] = "auto"
     secrets_backend: Literal["local", "vault"] = "local"
     reasoner: Literal["offline"] = "offline"
     # Evidence sources (see docs/sources.md): the YAML file declaring the real systems

@@ -1,7 +1,8 @@
 """A real `nightshift up` forks its workers from the worker template: each
 investigation is a child of the template (not of the control plane), reaches
 a diagnosis, and one investigation leaves nothing to the next; with the
-template off every worker is spawned by the control plane itself."""
+template off every worker is spawned by the control plane itself (in either
+case through the worker sandbox where bubblewrap runs)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,17 @@ def _ppid(pid: int) -> int | None:
 
 def _cmdline(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+
+
+def _between(pid: int, ancestor: int) -> list[int]:
+    """The processes between ``pid`` and its ``ancestor`` (which must be one)."""
+    chain: list[int] = []
+    parent = _ppid(pid)
+    while parent != ancestor:
+        assert parent not in (None, 0, 1), f"{ancestor} is not an ancestor of {pid}"
+        chain.append(parent)
+        parent = _ppid(parent)
+    return chain
 
 
 def _run(plane: ControlPlane, **extra: object) -> tuple[dict[str, object], int | None]:
@@ -60,7 +72,9 @@ def test_workers_are_forked_by_the_template_and_share_nothing(make_plane: MakePl
     for parent in parents:
         assert parent != plane.proc.pid
         assert "nightshift.runtime.executors.local_zygote" in _cmdline(parent)
-        assert _ppid(parent) == plane.proc.pid
+        # Started by the control plane, directly or through the worker sandbox.
+        between = _between(parent, plane.proc.pid)
+        assert all(_cmdline(p).split(" ")[0].endswith("bwrap") for p in between), between
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -19,6 +19,7 @@ import pytest
 
 from nightshift.domain.vocabulary import InvestigationStatus, Tier
 from nightshift.runtime.executors.local import LocalExecutor
+from nightshift.runtime.executors.local_sandbox import Sandbox
 from nightshift.runtime.executors.protocol import UnitLimits, WorkerExit, WorkerLaunch
 
 pytestmark = pytest.mark.slow
@@ -207,6 +208,28 @@ def test_an_orphans_temp_dir_is_removed_when_it_is_killed(tmp_path: Path) -> Non
             proc.kill()
             proc.wait()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_a_dead_control_planes_sandbox_scratch_is_removed_a_live_ones_kept(
+    tmp_path: Path,
+) -> None:
+    """Sandboxed workers die with their control plane, so their scratch dirs would
+    stay forever: the next sandboxed executor removes the roots of dead planes."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    tmp = Path(tempfile.gettempdir())
+    dead = Path(tempfile.mkdtemp(prefix=f"nightshift-workers-{gone.pid}-", dir=tmp))
+    (dead / "nightshift-0001-x").mkdir()
+    (dead / "nightshift-0001-x" / "left.txt").write_text("by a killed worker")
+    alive = Path(tempfile.mkdtemp(prefix=f"nightshift-workers-{os.getppid()}-", dir=tmp))
+    ex = LocalExecutor(tmp_path / "logs", Exits(), sandbox=Sandbox("bwrap", ()))
+    try:
+        assert not dead.exists()
+        assert alive.is_dir()
+    finally:
+        ex.shutdown()
+        shutil.rmtree(alive, ignore_errors=True)
+        shutil.rmtree(dead, ignore_errors=True)
 
 
 def _ticks(pid: int) -> str:

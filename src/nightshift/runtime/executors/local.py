@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from nightshift.domain.vocabulary import InvestigationStatus
+from nightshift.runtime.executors.local_sandbox import Sandbox
 from nightshift.runtime.executors.local_template import (
     WORKER_ENTRY,
     ChildExit,
@@ -79,8 +80,18 @@ class LocalExecutor:
         python: str | None = None,
         template: bool = False,
         template_entry: str = WORKER_ENTRY,
+        sandbox: Sandbox | None = None,
     ) -> None:
         self._logs_dir = logs_dir
+        self.sandbox = sandbox
+        # Sandboxed units' scratch dirs live under one root of ours: the template's
+        # sandbox can make that root writable and nothing else.
+        self._scratch_root: Path | None = None
+        if sandbox is not None:
+            _remove_dead_scratch_roots()
+            self._scratch_root = Path(
+                tempfile.mkdtemp(prefix=f"{_SCRATCH_ROOT_PREFIX}{os.getpid()}-")
+            )
         self._logs_dir.mkdir(parents=True, exist_ok=True)
         self._on_exit = on_exit
         self._python = python or sys.executable
@@ -89,21 +100,27 @@ class LocalExecutor:
         self._early_exits: dict[int, ChildExit] = {}  # exits that beat their registration
         self._lock = threading.Lock()
         self.template: WorkerTemplate | None = None
+        self._template_env = template_env(_base_env())
         if template:
             self.template = WorkerTemplate(
                 sys.executable if python is None else python,
-                template_env(_base_env()),
+                self._template_env,
                 logs_dir / "worker-template.txt",
                 self._template_exit,
                 self._template_lost,
                 entry=template_entry,
+                wrap=None if self._scratch_root is None else self._wrap_template,
             )
+
+    def _wrap_template(self, argv: list[str]) -> list[str]:
+        assert self.sandbox is not None and self._scratch_root is not None
+        return self.sandbox.command(argv, [self._scratch_root], Path("/"), self._template_env)
 
     def log_path(self, investigation_id: str) -> Path:
         return self._logs_dir / f"{investigation_id}.log"
 
     def start(self, launch: WorkerLaunch) -> str:
-        workdir = _workdir(launch.investigation_id)
+        workdir = _workdir(launch.investigation_id, self._scratch_root)
         env = _base_env()
         env.update(
             HOME=str(workdir),
@@ -188,6 +205,13 @@ class LocalExecutor:
             "--investigation", launch.investigation_id,
             "--api", launch.api_url,
         ]  # fmt: skip
+        if self.sandbox is not None:
+            # Limits inside the sandbox: set on bwrap after spawn they could miss
+            # the worker it already forked.
+            mem = launch.limits.memory_mb * 1024 * 1024
+            cpu = launch.limits.cpu_seconds
+            limits = ["prlimit", f"--as={mem}:{mem}", f"--cpu={cpu}:{cpu + 5}", "--"]
+            argv = self.sandbox.command([*limits, *argv], [workdir], workdir, env)
         proc = subprocess.Popen(
             argv,
             cwd=workdir,
@@ -199,7 +223,8 @@ class LocalExecutor:
             close_fds=True,
             pass_fds=(secrets_fd,),
         )
-        _apply_limits(proc.pid, launch)
+        if self.sandbox is None:
+            _apply_limits(proc.pid, launch)
         return proc
 
     def stop(self, investigation_id: str, reason: str) -> None:
@@ -254,6 +279,8 @@ class LocalExecutor:
             self.stop(unit.launch.investigation_id, "control plane shutting down")
         if self.template is not None:
             self.template.close()
+        if self._scratch_root is not None:
+            shutil.rmtree(self._scratch_root, ignore_errors=True)
 
     def purge_logs(self, older_than_seconds: float) -> int:
         cutoff = time.time() - older_than_seconds
@@ -302,6 +329,11 @@ class LocalExecutor:
     def _finish(
         self, unit: _Unit, status: int, cpu: float, maxrss_kb: int, *, lost: bool = False
     ) -> None:
+        if unit.proc is not None and self.sandbox is not None and os.WIFEXITED(status):
+            # bwrap reports a worker killed by signal N as exit code 128 + N.
+            code = os.WEXITSTATUS(status)
+            if code > 128 and code - 128 in signal.valid_signals():
+                status = code - 128
         if unit.proc is not None:
             unit.proc.returncode = os.waitstatus_to_exitcode(status)
         unit.deadline_timer.cancel()
@@ -391,6 +423,23 @@ def _signal_group(pid: int, sig: int) -> None:
 
 
 _WORKDIR_PREFIX = "nightshift-"
+_SCRATCH_ROOT_PREFIX = "nightshift-workers-"
+
+
+def _remove_dead_scratch_roots() -> None:
+    """Scratch roots of control planes that died: their sandboxed workers died with
+    them (bwrap --die-with-parent), so nobody else would remove what they left.
+    A root names its control plane's pid; one whose process lives is left alone."""
+    for root in Path(tempfile.gettempdir()).glob(f"{_SCRATCH_ROOT_PREFIX}*"):
+        owner = root.name.removeprefix(_SCRATCH_ROOT_PREFIX).split("-", 1)[0]
+        if not owner.isdigit() or not root.is_dir():
+            continue
+        try:
+            os.kill(int(owner), 0)
+        except ProcessLookupError:
+            shutil.rmtree(root, ignore_errors=True)
+        except PermissionError:
+            pass  # alive, another user's
 
 
 def _secrets_pipe(launch: WorkerLaunch) -> int:
@@ -405,8 +454,9 @@ def _secrets_pipe(launch: WorkerLaunch) -> int:
     return read_end
 
 
-def _workdir(investigation_id: str) -> Path:
-    return Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{investigation_id[-8:]}-"))
+def _workdir(investigation_id: str, root: Path | None = None) -> Path:
+    prefix = f"{_WORKDIR_PREFIX}{investigation_id[-8:]}-"
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=root))
 
 
 def _own_workdir(pid: int) -> Path | None:
@@ -416,7 +466,10 @@ def _own_workdir(pid: int) -> Path | None:
     except OSError:
         return None
     tmp = Path(tempfile.gettempdir()).resolve()
-    return cwd if cwd.parent == tmp and cwd.name.startswith(_WORKDIR_PREFIX) else None
+    parent_ok = cwd.parent == tmp or (
+        cwd.parent.parent == tmp and cwd.parent.name.startswith(_SCRATCH_ROOT_PREFIX)
+    )
+    return cwd if parent_ok and cwd.name.startswith(_WORKDIR_PREFIX) else None
 
 
 def _start_ticks(pid: int) -> str:

@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import socket
+import struct
 import subprocess
 import threading
 import time
@@ -68,8 +69,10 @@ class WorkerTemplate:
         on_lost: LostCallback,
         *,
         entry: str = WORKER_ENTRY,
+        wrap: Callable[[list[str]], list[str]] | None = None,
     ) -> None:
         self._python, self._env, self._log_path, self._entry = python, dict(env), log_path, entry
+        self._wrap = wrap  # the sandbox the template (and so every child) starts in
         self._on_exit, self._on_lost = on_exit, on_lost
         self._lock = threading.Lock()  # one fork request in flight at a time
         self._state = threading.Condition()
@@ -79,6 +82,9 @@ class WorkerTemplate:
         self._replies: dict[int, dict[str, Any]] = {}
         self._abandoned: set[int] = set()  # requests given up on (spawned instead)
         self._children: set[int] = set()
+        # A sandboxed template forks in its own PID namespace: its pids are not ours.
+        # Each child announces itself and the kernel tells us its pid here.
+        self._outer: dict[int, int] = {}
         self._next_req = 0
         self._last_start = 0.0
         self._closing = False
@@ -93,10 +99,13 @@ class WorkerTemplate:
                 return
             self._last_start = time.monotonic()
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            ours.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
             argv = [
                 self._python, "-m", "nightshift.runtime.executors.local_zygote",
                 str(theirs.fileno()), self._entry,
             ]  # fmt: skip
+            if self._wrap is not None:
+                argv = self._wrap(argv)
             with open(self._log_path, "ab") as out:
                 self._proc = subprocess.Popen(
                     argv,
@@ -192,10 +201,10 @@ class WorkerTemplate:
     def _read(self, sock: socket.socket, proc: subprocess.Popen[bytes]) -> None:
         try:
             while True:
-                data = sock.recv(MAX_PACKET)
+                data, anc, _, _ = sock.recvmsg(MAX_PACKET, socket.CMSG_SPACE(12))
                 if not data:
                     break
-                self._handle(json.loads(data))
+                self._handle(json.loads(data), _sender_pid(anc))
         except OSError:
             pass
         with self._state:
@@ -220,11 +229,11 @@ class WorkerTemplate:
         if lost:
             self._on_lost(lost)
 
-    def _handle(self, msg: dict[str, Any]) -> None:
+    def _handle(self, msg: dict[str, Any], sender: int | None) -> None:
         op = msg.get("op")
         if op == "exit":
-            pid = int(msg["pid"])
             with self._state:
+                pid = self._outer.pop(int(msg["pid"]), int(msg["pid"]))
                 self._children.discard(pid)
             done = ChildExit(pid, int(msg["status"]), float(msg["cpu"]), int(msg["maxrss_kb"]))
             # on_exit records the end (database writes): not on this thread,
@@ -236,6 +245,10 @@ class WorkerTemplate:
                 self._ready = True
                 log.info("worker template ready (pid %s)", msg.get("pid"))
             elif op in ("started", "refused"):
+                if op == "started":  # sent by the child itself: the sender is its pid
+                    outer = sender if sender is not None else int(msg["pid"])
+                    self._outer[int(msg["pid"])] = outer
+                    msg = {**msg, "pid": outer}
                 req = int(msg["req"])
                 if req not in self._abandoned:
                     self._replies[req] = msg
@@ -244,6 +257,15 @@ class WorkerTemplate:
                     with contextlib.suppress(OSError):
                         os.killpg(int(msg["pid"]), signal.SIGKILL)
             self._state.notify_all()
+
+
+def _sender_pid(ancillary: list[tuple[int, int, bytes]]) -> int | None:
+    """The sending process's pid in our PID namespace (SO_PASSCRED credentials)."""
+    for level, kind, data in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS and len(data) >= 12:
+            pid, _uid, _gid = struct.unpack("3i", data[:12])
+            return int(pid)
+    return None
 
 
 def template_env(base: Mapping[str, str]) -> dict[str, str]:

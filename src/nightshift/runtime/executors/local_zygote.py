@@ -15,9 +15,10 @@ targets a process that is not yet its own group. The template wait4()s its
 children and reports exit status and resource usage exactly.
 
 Messages (one JSON object per packet; descriptors as SCM_RIGHTS):
-  template -> plane: {"op": "ready"}, {"op": "started", "req": n, "pid": p},
-                     {"op": "refused", "req": n, "error": "..."},
-                     {"op": "exit", "pid": p, "status": s, "cpu": c, "maxrss_kb": k}
+  template -> plane: {"op": "ready"}, {"op": "refused", "req": n, "error": "..."},
+  child -> plane:    {"op": "started", "req": n, "pid": p} (p in the template's PID
+                     namespace; the control plane takes its own from the credentials)
+  template -> plane: {"op": "exit", "pid": p, "status": s, "cpu": c, "maxrss_kb": k}
   plane -> template: {"op": "fork", "req": n, "investigation": ..., "api": ...,
                       "env": {...}, "cwd": ..., "memory_bytes": m, "cpu_seconds": c}
                      with fds [log, secrets]
@@ -26,6 +27,7 @@ Messages (one JSON object per packet; descriptors as SCM_RIGHTS):
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import importlib
 import io
 import json
@@ -49,6 +51,7 @@ _PRELOAD = (
     "nightshift.scenarios",
 )
 MAX_PACKET = 1 << 20
+_PR_SET_DUMPABLE = 4
 _SECRETS_FD_IN_CHILD = 3  # the secrets pipe always lands on fd 3 in the child
 
 
@@ -78,7 +81,14 @@ def _become_worker(sock: socket.socket, ready_w: int, req: dict[str, Any], fds: 
     cpu = int(req["cpu_seconds"])
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
-    os.close(ready_w)  # isolated: the template may now hand out the pid
+    # Not dumpable: a sibling unit of the same uid cannot read this one's memory,
+    # descriptors or environment through /proc, nor ptrace it.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    # Announced by the child itself: in a sandbox's PID namespace the template's
+    # pid for it is not the control plane's, and the kernel translates the sender's.
+    _send(sock, {"op": "started", "req": req["req"], "pid": os.getpid()})
+    os.close(ready_w)  # isolated: the template may now go on
     # The template's signal plumbing is not the worker's.
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -142,9 +152,8 @@ def _fork(
     os.close(ready_w)
     for fd in fds:
         os.close(fd)
-    os.read(ready_r, 1)  # EOF once the child is its own group with its limits
+    os.read(ready_r, 1)  # EOF once the child is isolated and has announced itself
     os.close(ready_r)
-    _send(sock, {"op": "started", "req": req["req"], "pid": pid})
 
 
 def _reap(sock: socket.socket) -> None:

@@ -31,6 +31,8 @@ def main(inv_id: str, api_url: str) -> int:
     elif mode == "burn":
         while True:
             pass
+    elif mode == "escape":
+        return _escape()
     fds = {}
     for name in os.listdir("/proc/self/fd"):
         # the listing's own directory descriptor is closed by now
@@ -60,4 +62,25 @@ def main(inv_id: str, api_url: str) -> int:
     with open(os.environ["PROBE_OUT"], "w") as out:
         json.dump(report, out)
     print("probe done")
+    return 0
+
+
+def _escape() -> int:
+    """What a steered worker would try: read the plane's secrets and the host's
+    files (PROBE_READ, separated by os.pathsep), write outside its scratch dir."""
+    seen: dict[str, object] = {}
+    for path in os.environ["PROBE_READ"].split(os.pathsep):
+        try:
+            seen[path] = os.listdir(path) if os.path.isdir(path) else open(path).read()  # noqa: SIM115
+        except OSError as exc:
+            seen[path] = f"denied: {exc.strerror}"
+    for target in (os.environ["PROBE_OUTSIDE"], os.path.join(os.getcwd(), "scratch.txt")):
+        try:
+            with open(target, "w") as out:
+                out.write("x")
+            seen[target] = "written"
+        except OSError as exc:
+            seen[target] = f"denied: {exc.strerror}"
+    seen["pid"] = os.getpid()
+    print("ESCAPE " + json.dumps(seen), flush=True)
     return 0
