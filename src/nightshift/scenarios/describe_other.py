@@ -8,7 +8,7 @@ from typing import Any
 from nightshift.k8s.kubectl_time import human_duration
 from nightshift.scenarios.clock import at, rfc1123
 from nightshift.scenarios.cluster import ReplicaSetView, endpoints, pod_template
-from nightshift.scenarios.describe_pod import (
+from nightshift.scenarios.describe_sections import (
     container_spec_lines,
     container_tail_lines,
     events_for,

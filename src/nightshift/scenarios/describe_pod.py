@@ -1,11 +1,10 @@
-"""``kubectl describe pod`` and ``kubectl describe deployment``, section for section."""
+"""``kubectl describe pod``, section for section (workloads: describe_workload.py)."""
 
 from __future__ import annotations
 
 import hashlib
 from datetime import datetime
 
-from nightshift.k8s.kubectl_time import human_duration
 from nightshift.scenarios.clock import at, rfc1123
 from nightshift.scenarios.cluster import (
     container_ready,
@@ -15,85 +14,25 @@ from nightshift.scenarios.cluster import (
     pod_labels,
     pod_ready,
     pod_template,
-    replicasets,
     statuses,
-    workload_pods,
-    workload_status,
+)
+from nightshift.scenarios.describe_sections import (
+    container_spec_lines,
+    container_tail_lines,
+    events_for,
+    events_section,
+    kv,
+    multiline_labels,
 )
 from nightshift.scenarios.kube_model import (
     Container,
     ContainerStatus,
-    Event,
     LastState,
     Pod,
     PodTemplate,
-    Probe,
-    Workload,
 )
 from nightshift.scenarios.model import WorldState
 from nightshift.scenarios.tabular import labels_text, table
-
-
-def kv(key: str, value: str, width: int, indent: int = 0) -> str:
-    return (" " * indent + f"{key}:".ljust(width) + value).rstrip()
-
-
-def multiline_labels(labels: dict[str, str], width: int, sep: str = "=") -> str:
-    if not labels:
-        return "<none>"
-    items = [f"{k}{sep}{v}" for k, v in sorted(labels.items())]
-    return ("\n" + " " * width).join(items)
-
-
-def events_section(events: list[Event]) -> str:
-    if not events:
-        return "Events:  <none>"
-    rows = []
-    for e in sorted(events, key=lambda e: -(e.first_seen or e.last_seen)):
-        age = human_duration(e.last_seen)
-        if e.count > 1:
-            first = e.first_seen if e.first_seen is not None else e.last_seen
-            age = f"{age} (x{e.count} over {human_duration(first)})"
-        rows.append([e.type, e.reason, age, e.source, e.message])
-    body = table(
-        ["Type", "Reason", "Age", "From", "Message"],
-        [["----", "------", "----", "----", "-------"], *rows],
-        padding=2,
-    )
-    return "Events:\n" + "\n".join("  " + line for line in body.splitlines())
-
-
-def events_for(state: WorldState, kind: str, name: str, namespace: str | None) -> list[Event]:
-    return [
-        e
-        for e in state.events
-        if e.kind.lower() == kind.lower()
-        and e.name == name
-        and (namespace is None or e.namespace == namespace)
-    ]
-
-
-def probe_text(probe: Probe) -> str:
-    timing = (
-        f"delay={probe.initial_delay}s timeout={probe.timeout}s period={probe.period}s "
-        f"#success={probe.success} #failure={probe.failure}"
-    )
-    if probe.type == "http-get":
-        return f"http-get {probe.scheme}://:{probe.port}{probe.path} {timing}"
-    if probe.type == "tcp-socket":
-        return f"tcp-socket :{probe.port} {timing}"
-    if probe.type == "grpc":
-        return f"grpc <pod>:{probe.port} {timing}"
-    return f"exec [{' '.join(probe.command)}] {timing}"
-
-
-def _env_value(value: str) -> str:
-    for prefix, what in (("secret:", "secret"), ("configmap:", "config map")):
-        if value.startswith(prefix):
-            ref, _, key = value[len(prefix) :].partition("/")
-            verb = "in" if what == "secret" else "of"
-            return f"<set to the key '{key}' {verb} {what} '{ref}'>  Optional: false"
-    return value
 
 
 def _hex(seed: str) -> str:
@@ -129,62 +68,6 @@ def _state_lines(
         lines.append(kv("Started", rfc1123(at(now, st.started)), 14, 6))
     if st.finished is not None:
         lines.append(kv("Finished", rfc1123(at(now, st.finished)), 14, 6))
-    return lines
-
-
-def container_spec_lines(c: Container, indent: int, width: int = 15) -> list[str]:
-    pad = " " * indent
-    lines = []
-    if c.ports:
-        lines.append(
-            kv("Port", ", ".join(f"{p.port}/{p.protocol}" for p in c.ports), width, indent)
-        )
-        lines.append(kv("Host Port", ", ".join(f"0/{p.protocol}" for p in c.ports), width, indent))
-    else:
-        lines += [kv("Port", "<none>", width, indent), kv("Host Port", "<none>", width, indent)]
-    for label, values in (("Command", c.command), ("Args", c.args)):
-        if values:
-            lines.append(f"{pad}{label}:")
-            lines += [f"{pad}  {v}" for v in values]
-    return lines
-
-
-def container_tail_lines(
-    c: Container, indent: int, extra_mounts: tuple[str, ...] = ()
-) -> list[str]:
-    pad = " " * indent
-    lines = []
-    for label, res in (("Limits", c.resources.limits), ("Requests", c.resources.requests)):
-        if res:
-            lines.append(f"{pad}{label}:")
-            width = max(len(k) for k in res) + 3
-            lines += [kv(k, v, width, indent + 2) for k, v in sorted(res.items())]
-    for label, probe in (
-        ("Liveness", c.liveness),
-        ("Readiness", c.readiness),
-        ("Startup", c.startup),
-    ):
-        if probe is not None:
-            lines.append(kv(label, probe_text(probe), 14, indent))
-    if c.env_from:
-        lines.append(f"{pad}Environment Variables from:")
-        for ref in c.env_from:
-            kind, _, name = ref.partition(":")
-            label = "Secret" if kind == "secret" else "ConfigMap"
-            lines.append(f"{pad}  {name}  {label}  Optional: false")
-    if c.env:
-        lines.append(f"{pad}Environment:")
-        width = max(len(k) for k in c.env) + 3
-        lines += [kv(k, _env_value(v), width, indent + 2) for k, v in c.env.items()]
-    else:
-        lines.append(kv("Environment", "<none>", 14, indent))
-    mounts = [f"{m.path} from {m.volume} ({'ro' if m.read_only else 'rw'})" for m in c.mounts]
-    mounts += extra_mounts
-    if mounts:
-        lines.append(f"{pad}Mounts:")
-        lines += [f"{pad}  {m}" for m in mounts]
-    else:
-        lines.append(kv("Mounts", "<none>", 14, indent))
     return lines
 
 
@@ -359,142 +242,4 @@ def describe_pod(state: WorldState, pod: Pod, now: datetime) -> str:
     lines += _volumes_lines(pod, template)
     lines += _scheduling_lines(template)
     lines.append(events_section(events_for(state, "Pod", pod.name, pod.namespace)))
-    return "\n".join(lines)
-
-
-def _template_lines(w: Workload) -> list[str]:
-    lines = ["Pod Template:", kv("Labels", multiline_labels(w.template.labels, 11), 9, 2)]
-    if w.template.service_account != "default":
-        lines.append(kv("Service Account", w.template.service_account, 18, 2))
-    lines.append("  Containers:")
-    for c in w.template.containers:
-        lines += [f"   {c.name}:", kv("Image", c.image, 12, 4)]
-        lines += container_spec_lines(c, 4, 12) + container_tail_lines(c, 4)
-    return lines
-
-
-def describe_set(state: WorldState, w: Workload, now: datetime) -> str:
-    """StatefulSets and DaemonSets: kubectl's layout for those kinds."""
-    st = workload_status(state, w)
-    pods = workload_pods(state, w)
-    running = sum(1 for p in pods if p.phase == "Running" and not p.terminating)
-    status = f"{running} Running / {len(pods) - running} Waiting / 0 Succeeded / 0 Failed"
-    width = 20 if w.kind == "StatefulSet" else 16
-    lines = [kv("Name", w.name, width)]
-    if w.kind == "StatefulSet":
-        lines += [
-            kv("Namespace", w.namespace, width),
-            kv("CreationTimestamp", rfc1123(at(now, w.age)), width),
-            kv("Selector", labels_text(w.selector or w.template.labels), width),
-            kv("Labels", multiline_labels(w.labels, width), width),
-            kv("Annotations", "<none>", width),
-            kv("Replicas", f"{w.replicas} desired | {st.total} total", width),
-            kv("Update Strategy", "RollingUpdate", width),
-            kv("Partition", "0", width - 2, 2),
-            kv("Pods Status", status, width),
-        ]
-    else:
-        lines += [
-            kv("Selector", labels_text(w.selector or w.template.labels), width),
-            kv("Node-Selector", labels_text(w.template.node_selector), width),
-            kv("Labels", multiline_labels(w.labels, width), width),
-            kv("Annotations", "deprecated.daemonset.template.generation: 1", width),
-            f"Desired Number of Nodes Scheduled: {st.desired}",
-            f"Current Number of Nodes Scheduled: {st.total}",
-            f"Number of Nodes Scheduled with Up-to-date Pods: {st.updated}",
-            f"Number of Nodes Scheduled with Available Pods: {st.available}",
-            "Number of Nodes Misscheduled: 0",
-            kv("Pods Status", status, width),
-        ]
-    lines += _template_lines(w)
-    lines.append(events_section(events_for(state, w.kind, w.name, w.namespace)))
-    return "\n".join(lines)
-
-
-def describe_workload(state: WorldState, w: Workload, now: datetime) -> str:
-    if w.kind != "Deployment":
-        return describe_set(state, w, now)
-    st = workload_status(state, w)
-    revision = w.revisions[-1].revision if w.revisions else 1
-    annotations = {"deployment.kubernetes.io/revision": str(revision)}
-    lines = [
-        kv("Name", w.name, 24),
-        kv("Namespace", w.namespace, 24),
-        kv("CreationTimestamp", rfc1123(at(now, w.age)), 24),
-        kv("Labels", multiline_labels(w.labels, 24), 24),
-        kv("Annotations", multiline_labels(annotations, 24, ": "), 24),
-        kv("Selector", labels_text(w.selector or w.template.labels), 24),
-        kv(
-            "Replicas",
-            f"{w.replicas} desired | {st.updated} updated | {st.total} total | "
-            f"{st.available} available | {max(st.total - st.available, 0)} unavailable",
-            24,
-        ),
-        kv("StrategyType", "RollingUpdate", 24),
-        kv("MinReadySeconds", "0", 24),
-        kv("RollingUpdateStrategy", "25% max unavailable, 25% max surge", 24),
-        "Pod Template:",
-        kv("Labels", multiline_labels(w.template.labels, 11), 9, 2),
-    ]
-    if w.template.service_account != "default":
-        lines.append(kv("Service Account", w.template.service_account, 18, 2))
-    lines.append("  Containers:")
-    for c in w.template.containers:
-        lines.append(f"   {c.name}:")
-        lines.append(kv("Image", c.image, 12, 4))
-        lines += container_spec_lines(c, 4, 12)
-        lines += container_tail_lines(c, 4)
-    lines.append(
-        kv(
-            "Volumes",
-            "<none>"
-            if not w.template.volumes
-            else ", ".join(
-                f"{v.name} ({v.type} {v.source or ''})".replace(" )", ")")
-                for v in w.template.volumes
-            ),
-            17,
-            2,
-        )
-    )
-    lines.append(kv("Node-Selectors", labels_text(w.template.node_selector), 17, 2))
-    lines.append(
-        kv("Tolerations", ", ".join(t.key for t in w.template.tolerations) or "<none>", 17, 2)
-    )
-    available = st.available >= w.replicas
-    progressing = (
-        ("False", "ProgressDeadlineExceeded")
-        if w.progress_deadline_exceeded
-        else (
-            ("True", "NewReplicaSetAvailable")
-            if st.updated >= w.replicas and available
-            else ("True", "ReplicaSetUpdated")
-        )
-    )
-    conds = [
-        ["Progressing", *progressing],
-        [
-            "Available",
-            "True" if available else "False",
-            "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
-        ],
-    ]
-    lines.append("Conditions:")
-    lines += [
-        "  " + x
-        for x in table(
-            ["Type", "Status", "Reason"], [["----", "------", "------"], *conds]
-        ).splitlines()
-    ]
-    sets = replicasets(state, w)
-    old = [
-        f"{r.name} ({r.current}/{r.desired} replicas created)" for r in sets[:-1] if r.current > 0
-    ]
-    lines.append(kv("OldReplicaSets", ", ".join(old) or "<none>", 17))
-    if sets:
-        new = sets[-1]
-        lines.append(
-            kv("NewReplicaSet", f"{new.name} ({new.current}/{new.desired} replicas created)", 17)
-        )
-    lines.append(events_section(events_for(state, w.kind, w.name, w.namespace)))
     return "\n".join(lines)

@@ -23,7 +23,8 @@ from nightshift.scenarios.describe_other import (
     describe_service,
     describe_simple,
 )
-from nightshift.scenarios.describe_pod import describe_pod, describe_workload
+from nightshift.scenarios.describe_pod import describe_pod
+from nightshift.scenarios.describe_workload import describe_workload
 from nightshift.scenarios.kinds import (
     Kind,
     matches_selector,
