@@ -28,7 +28,7 @@ def _board() -> dict[Key, Belief]:
 
 def test_the_symptoms_hang_under_the_leading_change_down_to_the_pool() -> None:
     board = _board()
-    assert settle(MULTI, board, lambda _b: False, holds_left=True)
+    assert settle(MULTI, Topology(), board, lambda _b: False, holds_left=True)
     assert board[CALLER].parent == POLICY_READING  # one change, one chain
     assert board[POOL].parent == CALLER  # the stalled caller drains the pool
     assert board[POLICY_READING].confidence == 0.92  # nothing pending: not held
@@ -36,10 +36,11 @@ def test_the_symptoms_hang_under_the_leading_change_down_to_the_pool() -> None:
 
 def test_the_leading_change_is_held_while_its_checks_are_due() -> None:
     board = _board()
-    settle(MULTI, board, lambda _b: True, holds_left=True)
+    settle(MULTI, Topology(), board, lambda _b: True, holds_left=True)
     assert board[POLICY_READING].confidence == HOLD
     board = _board()
-    settle(MULTI, board, lambda _b: True, holds_left=False)  # the cycle budget comes first
+    # the cycle budget comes first
+    settle(MULTI, Topology(), board, lambda _b: True, holds_left=False)
     assert board[POLICY_READING].confidence == 0.92
 
 
@@ -57,6 +58,28 @@ def test_the_checks_due_are_the_rules_on_the_symptomatic_workload_and_the_datast
 def test_a_single_domain_run_is_left_alone() -> None:
     board = _board()
     single = InvestigationRequest("orders are slow")
-    assert not settle(single, board, lambda _b: True, holds_left=True)
+    assert not settle(single, Topology(), board, lambda _b: True, holds_left=True)
     assert board == _board()
     assert pending(single, Topology(), board, set()) == []
+
+
+def test_the_pool_hangs_under_the_caller_whose_dependency_the_change_cut() -> None:
+    # Every caller of a starved pool turns slow, the bystander here even more
+    # confidently; the one that starved it is the caller of the blocked service.
+    bystander: Key = (ResourceRef("Deployment", "catalog", "web"), "high-latency-dependency")
+    blocked: Key = (ResourceRef("Component", "risk", "web"), "network-policy-blocking")
+    board = _board()
+    board[bystander] = Belief(0.6, ("e6",), ("p99 high",), "signals: latency", RULE_READING)
+    board[blocked] = Belief(0.3, ("e7",), ("dropped",), "signals: blocked", RULE_READING)
+    topo = Topology()
+    topo.depends["orders"] = {("pgbouncer.web.svc", 6432), ("risk.web.svc", 8443)}
+    topo.depends["catalog"] = {("pgbouncer.web.svc", 6432), ("search.web.svc", 9200)}
+    settle(MULTI, topo, board, lambda _b: False, holds_left=True)
+    assert board[POOL].parent == CALLER
+    # without the map, the better attested caller: its own timeouts beside the alert
+    board = _board()
+    board[bystander] = Belief(0.6, ("e6",), ("p99 high",), "signals: latency", RULE_READING)
+    board[CALLER] = Belief(0.4, ("e5", "e8"), ("i/o timeout", "p99 high"), "signals: ...",
+                           RULE_READING)  # fmt: skip
+    settle(MULTI, Topology(), board, lambda _b: False, holds_left=True)
+    assert board[POOL].parent == CALLER

@@ -484,25 +484,33 @@ def _held_pools(out: dict[Key, Belief], topo: Topology) -> None:
     inside an open transaction), so the pooler it connects through runs dry:
     the pool exhaustion there is an effect of the caller's stall, one link
     further down the causal chain, not a separate cause."""
+    stalled_on: dict[str, list[Key]] = {}  # callee -> the stalls of its callers
     for source, host, _port in topo.calls():
         caller, callee = workload_name(source), workload_name(host.split(".")[0])
-        others = {h for s, h, _p in topo.calls() if s == source and h != host}
-        if not others:
-            continue
-        stalls = [k for k in out if k[0].name == caller and k[1] == _SLOW]
+        if any(s == source and h != host for s, h, _p in topo.calls()):
+            stalls = stalled_on.setdefault(callee, [])
+            stalls += [k for k in out if k[0].name == caller and k[1] == _SLOW]
+    for callee, stalls in stalled_on.items():
         pools = [k for k in out if k[0].name == callee and k[1] in _POOLS]
         if not stalls or not pools:
             continue
-        stall = max(stalls, key=lambda k: out[k].confidence)
+        # of the callers sharing the pool, the one whose own stall is best attested
+        # (every caller of a starved pool turns slow; the staller also logs why)
+        stall = max(stalls, key=lambda k: corroboration(out[k]))
         for k in pools:
             b = out[k]
             out[k] = Belief(
                 b.confidence,
                 b.evidence_ids,
                 b.lines,
-                b.rationale + f"; {caller} holds its connections while it waits",
+                b.rationale + f"; {stall[0].name} holds its connections while it waits",
                 stall,
             )
+
+
+def corroboration(b: Belief) -> tuple[int, float]:
+    """How well a belief is attested: its independent signals, then its confidence."""
+    return (len(b.lines), b.confidence)
 
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]")

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import replace
 
-from nightshift.agent.reasoners.offline.beliefs import Belief, Key
+from nightshift.agent.reasoners.offline.beliefs import Belief, Key, corroboration
 from nightshift.agent.reasoners.offline.calls import Candidate
 from nightshift.agent.reasoners.offline.calls import candidate as _c
 from nightshift.agent.reasoners.offline.faults import SYMPTOM_FAULTS
@@ -92,6 +92,7 @@ def _fp(c: Candidate) -> str:
 
 def settle(
     req: InvestigationRequest,
+    topo: Topology,
     out: MutableMapping[Key, Belief],
     still_pending: Callable[[Mapping[Key, Belief]], bool],
     holds_left: bool,
@@ -107,10 +108,10 @@ def settle(
     if any(b.parent == key for b in out.values()):
         # other rules tied the first effects to the change: the pools further down
         # are still this run's to tie
-        _tie_pools(out, key)
+        _tie_pools(out, key, topo)
         return False
     _link(out, key)
-    if not _tie_pools(out, key):
+    if not _tie_pools(out, key, topo):
         _tie_pools_to_callers(out, key)
     if holds_left and lead[1].confidence > HOLD and still_pending(out):
         why = lead[1].rationale + "; held until checked where it acts and tied to its symptoms"
@@ -145,11 +146,13 @@ def _depth(out: Mapping[Key, Belief], k: Key, key: Key) -> int | None:
     return None
 
 
-def _tie_pools(out: MutableMapping[Key, Belief], key: Key) -> bool:
+def _tie_pools(out: MutableMapping[Key, Belief], key: Key, topo: Topology) -> bool:
     """Change -> the callers' dependency timeouts -> the pool they exhaust.
 
     The caller is the workload (not a database or pooler) whose calls to its
-    dependency time out under the change, the most confident one. Its timeouts
+    dependency time out under the change: one that calls a dependency the
+    change itself reaches (not a store), else the one with the most
+    independent signals of it, then the most confident. Its timeouts
     hang under what blocked it, when another of its readings names that (the
     policy selecting it), and the pools of the databases and poolers hang
     under its timeouts: the callers stalled on the change hold their
@@ -160,7 +163,17 @@ def _tie_pools(out: MutableMapping[Key, Belief], key: Key) -> bool:
     ]
     if not timed_out:
         return False
-    caller = max(timed_out, key=lambda k: (out[k].confidence, k[0].name))
+    # every caller of a starved pool turns slow; the one that starved it waits on a
+    # dependency cut by the change (or, without the map, logs its own timeouts)
+    # (what the change cut: a dependency with a fault of its own under it, not a
+    # slow caller in turn, and not the store whose pool ran dry)
+    cut = {k[0].name for k in under if k[1] not in _TIMEOUTS and not _store(k[0].name)}
+    calls = {(workload_name(s), workload_name(h.split(".")[0])) for s, h, _p in topo.calls()}
+
+    def blocked(k: Key) -> bool:
+        return any(c == k[0].name and d in cut and d != c for c, d in calls)
+
+    caller = max(timed_out, key=lambda k: (blocked(k), corroboration(out[k]), k[0].name))
     name = caller[0].name
     blockers = [
         up

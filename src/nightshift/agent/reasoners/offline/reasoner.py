@@ -90,6 +90,7 @@ class OfflineSession:
         new = self.beliefs.evaluate(self.topo)
         self.follow = crossdomain.settle(
             self.request,
+            self.topo,
             new,
             lambda b: bool(self._follow_through(b)),
             self.holds < crossdomain.MAX_HOLDS,
