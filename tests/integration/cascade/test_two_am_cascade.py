@@ -55,6 +55,7 @@ SECOND = 1_000_000_000
 MAX_CONNECTIONS = 20
 AGENT = "night-triage"
 CHANGE_ID = "FW-3141"
+POOL_HOLDERS = ("pgbouncer", "orders", "orders-db")  # the pooler and the database behind it
 ACTIONS = ("revert-change", "restart-deployment", "scale-deployment")
 
 
@@ -315,8 +316,17 @@ def test_the_diagnosis_has_evidence_from_three_domains_and_the_causal_chain(worl
     result = _the_investigation(world.nightshift)["result"]
     domains = {e["domain"] for e in result["evidence"] if e["status"] == "ok"}
     assert {"network", "application", "database"} <= domains, domains
-    chain = [link["resource"]["name"] for link in result["causal_chain"]]
-    assert chain[0] == CHANGE_ID and len(chain) >= 3, result["causal_chain"]
+    story = result["causal_chain"]
+    chain = [(link["resource"]["name"], link["fault"]) for link in story]
+    names = [name for name, _fault in chain]
+    assert story[0]["resource"]["kind"] == "Change" and names[0] == CHANGE_ID, story
+    # the change -> checkout's calls to risk-scoring time out -> it holds the pool dry
+    checkout = next(i for i, link in enumerate(story) if link["resource"]["kind"] == "Deployment")
+    assert names[checkout] == "checkout", story
+    pool = next(i for i, (name, _f) in enumerate(chain) if name in POOL_HOLDERS)
+    assert 0 < checkout < pool, story
+    assert chain[checkout][1] == "high-latency-dependency", story
+    assert chain[pool][1] in ("connection-pool-exhaustion", "db-connection-limit"), story
 
 
 def test_the_revert_waits_for_approval_then_restores_the_policy(world: World) -> None:
