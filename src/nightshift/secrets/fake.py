@@ -9,18 +9,23 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Mapping
 
 from nightshift.domain.vocabulary import Domain
-from nightshift.secrets.leases import Clock, LeaseLedger, RetryPolicy, bounded_expiry, utc_now
+from nightshift.secrets.leases import (
+    Clock,
+    LeaseLedger,
+    LedgerBroker,
+    RetryPolicy,
+    bounded_expiry,
+    utc_now,
+)
 from nightshift.secrets.protocol import (
     BrokerUnavailable,
     Credential,
     HandoffRefused,
     InvestigationContext,
     LeaseKind,
-    LeaseNotRenewable,
     LeaseRecord,
     LeaseRecorder,
     LeaseState,
@@ -46,7 +51,7 @@ class InMemoryLeaseRecorder:
             return {r.lease_id: r for r in self.history}
 
 
-class FakeSecretBroker:
+class FakeSecretBroker(LedgerBroker):
     """A SecretBroker over a dict of ``{(domain, source): {key: value}}``."""
 
     backend = "fake"
@@ -134,22 +139,7 @@ class FakeSecretBroker:
 
     def renew(self, lease_id: str, *, increment: float | None = None) -> LeaseRecord:
         self.check_available()
-        lease = self._ledger.get(lease_id)
-        ctx = self._ledger.context(lease.investigation_id)
-        if lease.state != LeaseState.ACTIVE or ctx is None:
-            raise LeaseNotRenewable(f"lease {lease_id} is {lease.state.value}")
-        expires_at = bounded_expiry(ctx, self._ledger.now(), increment)
-        return self._ledger.update(replace(lease, expires_at=max(expires_at, lease.expires_at)))
-
-    def revoke_all(
-        self, investigation_id: str, *, known_leases: Iterable[LeaseRecord] = ()
-    ) -> Sequence[LeaseRecord]:
-        return self._ledger.revoke_all(
-            investigation_id, self._revoke_one, self._retry, known_leases
-        )
-
-    def leases(self, investigation_id: str) -> Sequence[LeaseRecord]:
-        return self._ledger.for_investigation(investigation_id)
+        return self._ledger.extend(lease_id, increment)
 
     def _revoke_one(self, lease: LeaseRecord) -> None:
         self.check_available()

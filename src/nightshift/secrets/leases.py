@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from nightshift.secrets.protocol import (
     InvestigationEnded,
     LeaseKind,
     LeaseNotFound,
+    LeaseNotRenewable,
     LeaseRecord,
     LeaseRecorder,
     LeaseState,
@@ -194,6 +196,21 @@ class LeaseLedger:
             raise LeaseNotFound(f"unknown lease {lease_id}")
         return lease
 
+    def renewable(self, lease_id: str) -> tuple[LeaseRecord, InvestigationContext]:
+        """The lease and its investigation while it may still be renewed (active, not ended)."""
+        lease = self.get(lease_id)
+        ctx = self.context(lease.investigation_id)
+        if lease.state != LeaseState.ACTIVE or ctx is None:
+            raise LeaseNotRenewable(f"lease {lease_id} is {lease.state.value}")
+        return lease, ctx
+
+    def extend(self, lease_id: str, increment: float | None) -> LeaseRecord:
+        """Renew a lease the backend keeps nothing for: by ``increment`` seconds (default:
+        to the deadline), never past the deadline and never shorter than it was."""
+        lease, ctx = self.renewable(lease_id)
+        expires_at = bounded_expiry(ctx, self.now(), increment)
+        return self.update(replace(lease, expires_at=max(expires_at, lease.expires_at)))
+
     def for_investigation(self, investigation_id: str) -> list[LeaseRecord]:
         with self._lock:
             return [v for v in self._leases.values() if v.investigation_id == investigation_id]
@@ -256,3 +273,27 @@ class LeaseLedger:
         if todo:
             raise RevocationIncomplete(investigation_id, [v.lease_id for v in todo])
         return self.for_investigation(investigation_id)
+
+
+class LedgerBroker(ABC):
+    """The broker methods a :class:`LeaseLedger` answers alone. A broker keeps its
+    ledger and retry policy and says how one lease is revoked on its backend; the
+    order, retries and ``revoke_pending`` bookkeeping are the ledger's, the same
+    for every backend."""
+
+    _ledger: LeaseLedger
+    _retry: RetryPolicy
+
+    @abstractmethod
+    def _revoke_one(self, lease: LeaseRecord) -> None:
+        """Revoke ``lease`` on the backend; raise to have it retried."""
+
+    def revoke_all(
+        self, investigation_id: str, *, known_leases: Iterable[LeaseRecord] = ()
+    ) -> Sequence[LeaseRecord]:
+        return self._ledger.revoke_all(
+            investigation_id, self._revoke_one, self._retry, known_leases
+        )
+
+    def leases(self, investigation_id: str) -> Sequence[LeaseRecord]:
+        return self._ledger.for_investigation(investigation_id)

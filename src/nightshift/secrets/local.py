@@ -14,13 +14,19 @@ import hashlib
 import secrets
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from nightshift.domain.vocabulary import Domain
-from nightshift.secrets.leases import Clock, LeaseLedger, RetryPolicy, bounded_expiry, utc_now
+from nightshift.secrets.leases import (
+    Clock,
+    LeaseLedger,
+    LedgerBroker,
+    RetryPolicy,
+    bounded_expiry,
+    utc_now,
+)
 from nightshift.secrets.local_store import LocalSecretStore
 from nightshift.secrets.protocol import (
     Credential,
@@ -28,7 +34,6 @@ from nightshift.secrets.protocol import (
     HandoffRefused,
     InvestigationContext,
     LeaseKind,
-    LeaseNotRenewable,
     LeaseRecord,
     LeaseRecorder,
     LeaseState,
@@ -61,7 +66,7 @@ class _Pending:
     redeem_by: datetime
 
 
-class LocalBroker:
+class LocalBroker(LedgerBroker):
     """Embedded default broker (see module docstring)."""
 
     backend = "local"
@@ -176,22 +181,7 @@ class LocalBroker:
         return self.issue(ctx, domain, source=source)
 
     def renew(self, lease_id: str, *, increment: float | None = None) -> LeaseRecord:
-        lease = self._ledger.get(lease_id)
-        ctx = self._ledger.context(lease.investigation_id)
-        if lease.state != LeaseState.ACTIVE or ctx is None:
-            raise LeaseNotRenewable(f"lease {lease_id} is {lease.state.value}")
-        expires_at = bounded_expiry(ctx, self._ledger.now(), increment)
-        return self._ledger.update(replace(lease, expires_at=max(expires_at, lease.expires_at)))
-
-    def revoke_all(
-        self, investigation_id: str, *, known_leases: Iterable[LeaseRecord] = ()
-    ) -> Sequence[LeaseRecord]:
-        return self._ledger.revoke_all(
-            investigation_id, self._revoke_one, self._retry, known_leases
-        )
-
-    def leases(self, investigation_id: str) -> Sequence[LeaseRecord]:
-        return self._ledger.for_investigation(investigation_id)
+        return self._ledger.extend(lease_id, increment)
 
     def _revoke_one(self, lease: LeaseRecord) -> None:
         if lease.kind != LeaseKind.WORKER:

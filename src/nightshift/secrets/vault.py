@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,6 +37,7 @@ from nightshift.domain.vocabulary import Domain
 from nightshift.secrets.leases import (
     Clock,
     LeaseLedger,
+    LedgerBroker,
     RetryPolicy,
     bounded_expiry,
     credential_for,
@@ -69,7 +70,7 @@ def _str_map(data: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): str(v) for k, v in data.items()}
 
 
-class VaultBroker:
+class VaultBroker(LedgerBroker):
     """Secret broker backed by Vault or OpenBao (see module docstring)."""
 
     backend = "vault"
@@ -280,10 +281,7 @@ class VaultBroker:
     # -- renewal and revocation ----------------------------------------------
 
     def renew(self, lease_id: str, *, increment: float | None = None) -> LeaseRecord:
-        lease = self._ledger.get(lease_id)
-        ctx = self._ledger.context(lease.investigation_id)
-        if lease.state != LeaseState.ACTIVE or ctx is None:
-            raise LeaseNotRenewable(f"lease {lease_id} is {lease.state.value}")
+        lease, ctx = self._ledger.renewable(lease_id)
         now = self._ledger.now()
         bound = bounded_expiry(ctx, now, increment)
         seconds = max(1, int((bound - now).total_seconds()))
@@ -305,16 +303,6 @@ class VaultBroker:
                 )
             bound = min(bound, now + timedelta(seconds=int(response["auth"]["lease_duration"])))
         return self._ledger.update(replace(lease, expires_at=bound))
-
-    def revoke_all(
-        self, investigation_id: str, *, known_leases: Iterable[LeaseRecord] = ()
-    ) -> Sequence[LeaseRecord]:
-        return self._ledger.revoke_all(
-            investigation_id, self._revoke_one, self._retry, known_leases
-        )
-
-    def leases(self, investigation_id: str) -> Sequence[LeaseRecord]:
-        return self._ledger.for_investigation(investigation_id)
 
     def _revoke_one(self, lease: LeaseRecord) -> None:
         if lease.kind == LeaseKind.DOMAIN:
