@@ -17,7 +17,6 @@ from nightshift.secrets.leases import (
     LeaseLedger,
     LedgerBroker,
     RetryPolicy,
-    bounded_expiry,
     utc_now,
 )
 from nightshift.secrets.protocol import (
@@ -25,7 +24,6 @@ from nightshift.secrets.protocol import (
     Credential,
     HandoffRefused,
     InvestigationContext,
-    LeaseKind,
     LeaseRecord,
     LeaseRecorder,
     LeaseState,
@@ -101,19 +99,7 @@ class FakeSecretBroker(LedgerBroker):
 
     def issue_worker_handoff(self, investigation: InvestigationContext) -> WorkerHandoff:
         self.check_available()
-        self._ledger.remember(investigation)
-        now = self._ledger.now()
-        expires_at = bounded_expiry(investigation, now, None)
-        lease = self._ledger.add(
-            LeaseRecord(
-                lease_id=self._next_id("worker"),
-                investigation_id=investigation.investigation_id,
-                domain=None,
-                kind=LeaseKind.WORKER,
-                issued_at=now,
-                expires_at=expires_at,
-            )
-        )
+        lease = self._ledger.add_worker_lease(self._next_id("worker"), investigation)
         token = "fake_" + secrets.token_urlsafe(16)
         with self._lock:
             self._handoffs[token] = lease.lease_id
@@ -122,8 +108,8 @@ class FakeSecretBroker(LedgerBroker):
             lease_id=lease.lease_id,
             backend=self.backend,
             token=token,
-            redeem_by=expires_at,
-            expires_at=expires_at,
+            redeem_by=lease.expires_at,
+            expires_at=lease.expires_at,
         )
 
     def redeem_handoff(self, token: str) -> LeaseRecord:

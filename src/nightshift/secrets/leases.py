@@ -147,6 +147,22 @@ class LeaseLedger:
         now = self.now()
         return now, bounded_expiry(investigation, now, ttl)
 
+    def add_worker_lease(self, lease_id: str, investigation: InvestigationContext) -> LeaseRecord:
+        """Record the worker's own identity, which ends at the deadline (brokers whose
+        backend mints the identity first record it themselves, from the backend's TTL)."""
+        self.remember(investigation)
+        now = self.now()
+        return self.add(
+            LeaseRecord(
+                lease_id=lease_id,
+                investigation_id=investigation.investigation_id,
+                domain=None,
+                kind=LeaseKind.WORKER,
+                issued_at=now,
+                expires_at=bounded_expiry(investigation, now, None),
+            )
+        )
+
     def add_domain_credential(
         self,
         lease_id: str,

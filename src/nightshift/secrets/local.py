@@ -24,7 +24,6 @@ from nightshift.secrets.leases import (
     LeaseLedger,
     LedgerBroker,
     RetryPolicy,
-    bounded_expiry,
     utc_now,
 )
 from nightshift.secrets.local_store import LocalSecretStore
@@ -107,21 +106,9 @@ class LocalBroker(LedgerBroker):
         )
 
     def issue_worker_handoff(self, investigation: InvestigationContext) -> WorkerHandoff:
-        self._ledger.remember(investigation)
-        now = self._ledger.now()
-        expires_at = bounded_expiry(investigation, now, None)
-        lease = self._ledger.add(
-            LeaseRecord(
-                lease_id=f"local/worker/{uuid.uuid4().hex}",
-                investigation_id=investigation.investigation_id,
-                domain=None,
-                kind=LeaseKind.WORKER,
-                issued_at=now,
-                expires_at=expires_at,
-            )
-        )
+        lease = self._ledger.add_worker_lease(f"local/worker/{uuid.uuid4().hex}", investigation)
         code = HANDOFF_PREFIX + secrets.token_urlsafe(32)
-        redeem_by = min(now + timedelta(seconds=self._handoff_ttl), expires_at)
+        redeem_by = min(lease.issued_at + timedelta(seconds=self._handoff_ttl), lease.expires_at)
         with self._lock:
             self._pending[_digest(code)] = _Pending(
                 investigation.investigation_id, lease.lease_id, redeem_by
@@ -132,7 +119,7 @@ class LocalBroker(LedgerBroker):
             backend=self.backend,
             token=code,
             redeem_by=redeem_by,
-            expires_at=expires_at,
+            expires_at=lease.expires_at,
         )
 
     def redeem_handoff(self, code: str, investigation_id: str) -> LocalGrant:
