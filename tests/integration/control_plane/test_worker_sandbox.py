@@ -89,10 +89,13 @@ def test_sandboxed_worker_sees_only_what_it_is_given_and_writes_only_its_scratch
             "PROBE_OUTSIDE": str(outside_tmp / "planted.txt"),
         },
     )
+    sibling = launch(tmp_path, mode="sleep")  # another investigation, running
     try:
-        ex.start(unit)
+        ex.start(sibling)
+        ref = ex.start(unit)
         exit_ = exits.wait(unit.investigation_id)
         log = ex.read_log(unit.investigation_id) or ""
+        ex.stop(sibling.investigation_id, "test over")
     finally:
         ex.shutdown()
     line = next((x for x in log.splitlines() if x.startswith("ESCAPE ")), None)
@@ -110,7 +113,12 @@ def test_sandboxed_worker_sees_only_what_it_is_given_and_writes_only_its_scratch
     assert not (outside_tmp / "planted.txt").exists()
     scratch = [k for k in seen if k.endswith("scratch.txt")]
     assert scratch and seen[scratch[0]] == "written"
-    assert seen["pid"] != exit_  # its own PID namespace: a small pid, not ours
+    # Its own PID namespace: its pid there is not ours for it.
+    assert seen["pid"] != int(ref.split(":")[1])
+    # The running sibling is visible, but its environment is not readable (workers
+    # are not dumpable); only the sandbox's init, with the bare template's, is.
+    assert [p for p in seen["others"] if p != 1], seen["others"]
+    assert set(seen["others_environ_read"]) <= {1}, seen
     assert db.read_text() == "SQLite format 3 plane rows"
 
 

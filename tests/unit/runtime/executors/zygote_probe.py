@@ -81,6 +81,19 @@ def _escape() -> int:
             seen[target] = "written"
         except OSError as exc:
             seen[target] = f"denied: {exc.strerror}"
+    # Other processes it can see, and which of them give up their environment
+    # (a sibling worker's would be another investigation's).
+    others = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    others = [p for p in others if p not in (os.getpid(), os.getppid())]
+    readable = []
+    for pid in others:
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as env:
+                env.read()
+            readable.append(pid)
+        except OSError:
+            pass
+    seen["others"], seen["others_environ_read"] = others, readable
     seen["pid"] = os.getpid()
     print("ESCAPE " + json.dumps(seen), flush=True)
     return 0
