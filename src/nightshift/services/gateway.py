@@ -7,6 +7,9 @@ in the token makes the lookup one row, the secret makes it unguessable.
 
 ``resolve`` is read on every call, so a suspension, an owner's deactivation, a
 review hold or a kill switch takes effect on the next call, not the next session.
+It is the gateway's hot path, so it reads the agent, its owner and the engaged
+kill switches as plain rows in one read transaction (no ORM objects), and
+rebuilds the identity only when those rows changed since the last call.
 Decisions and proposals are written to the hash-chained audit trail with the
 intent the agent gave; a proposed write also opens a review item for a human.
 """
@@ -23,21 +26,33 @@ from typing import Any
 
 from sqlalchemy import select
 
+from nightshift.domain import agent_codec
 from nightshift.domain.access import Caller
-from nightshift.domain.agents import AGENT_NAME, AgentIdentity
+from nightshift.domain.agents import AGENT_NAME, AgentIdentity, AgentStatus, Principal
 from nightshift.domain.ids import new_id
+from nightshift.domain.vocabulary import AuthorityClass, PrincipalKind, Role, TrustPhase
 from nightshift.governance.containment import KillSwitch
 from nightshift.governance.decisions import Decision
 from nightshift.observability.audit_chain import AuditEntry, decision_entry
 from nightshift.services.audit import AuditService, human_entry
-from nightshift.services.errors import NotFound
-from nightshift.services.identities import identity_of, load_agent
-from nightshift.services.kill_switch import KillSwitchService
+from nightshift.services.errors import Invalid, NotFound
+from nightshift.services.identities import boundaries_from, load_agent
+from nightshift.services.kill_switch import GLOBAL, KillSwitchService
 from nightshift.store.database import Database
-from nightshift.store.tables import AgentRow, ReviewItemRow
+from nightshift.store.tables import AgentRow, KillSwitchRow, ReviewItemRow, UserRow
 
 GATEWAY_TOKEN_PREFIX = "nsg_"  # noqa: S105 - a public prefix
 _TOKENS_KEY = "gateway_tokens"
+_IDENTITIES_KEPT = 1024  # agents whose last identity is kept for the rows-unchanged case
+_WHO = (
+    select(
+        AgentRow.name, AgentRow.authority_class, AgentRow.trust_phase, AgentRow.status,
+        AgentRow.status_reason, AgentRow.boundaries, AgentRow.settings,
+        UserRow.name, UserRow.kind, UserRow.roles, UserRow.contact, UserRow.active,
+    )
+    .join(UserRow, UserRow.id == AgentRow.owner_id)
+)  # fmt: skip
+_ENGAGED = select(KillSwitchRow.scope, KillSwitchRow.reason).where(KillSwitchRow.engaged.is_(True))
 REVIEW_HOLD = "review_hold"  # the stored key of a demotion's review hold (services/phases.py)
 
 
@@ -101,6 +116,30 @@ def _refusal(
     return None
 
 
+def _identity(row: tuple[Any, ...]) -> AgentIdentity:
+    """The identity from ``_WHO``'s columns, as services/identities.identity_of builds it."""
+    (name, klass, phase, status, why, boundaries, settings,
+     owner, kind, roles, contact, active) = row  # fmt: skip
+    try:
+        thresholds = agent_codec.thresholds_from((settings or {}).get("thresholds") or {})
+    except ValueError as exc:
+        raise Invalid(str(exc)) from exc
+    principal = Principal(owner, owner, PrincipalKind(kind), frozenset(Role(r) for r in roles),
+                          contact or None, active)  # fmt: skip
+    return AgentIdentity(
+        name=name, owner=principal, authority_class=AuthorityClass(klass),
+        phase=TrustPhase(phase), boundaries=boundaries_from(boundaries or {}),
+        status=AgentStatus(status), thresholds=thresholds, suspended_reason=why or None,
+    )  # fmt: skip
+
+
+def _kill_switch(rows: list[tuple[str, str]]) -> KillSwitch:
+    """services/kill_switch.py's reading of the engaged switches."""
+    agents = frozenset(s.split(":", 1)[1] for s, _ in rows if s.startswith("agent:"))
+    glob = next((reason for s, reason in rows if s == GLOBAL), None)
+    return KillSwitch(glob is not None, agents, glob or "")
+
+
 def _refusal_entry(identity: AgentIdentity, refused: GatewayRefusal, what: str) -> AuditEntry:
     return AuditEntry(
         at=datetime.now(UTC),
@@ -123,6 +162,7 @@ class GatewayService:
         self._db = db
         self._audit = audit
         self._kill_switch = kill_switch
+        self._known: dict[str, tuple[str, AgentIdentity]] = {}  # name -> (rows, identity)
 
     def issue_token(self, agent_name: str, caller: Caller, description: str = "") -> str:
         """A new gateway token for the agent, printed once; the issue is audited."""
@@ -172,21 +212,35 @@ class GatewayService:
         name, secret = parsed
         digest = _hash(secret)
         with self._db.read() as s:
-            try:
-                agent, owner = load_agent(s, name)
-            except NotFound:
-                raise GatewayRefusal("unauthenticated", "unknown or revoked token") from None
-            stored = [t.get("hash", "") for t in (agent.settings or {}).get(_TOKENS_KEY) or []]
-            if not any(hmac.compare_digest(h, digest) for h in stored):
-                raise GatewayRefusal("unauthenticated", "unknown or revoked token")
-            identity = identity_of(agent, owner)
-            on_hold = _on_hold(agent.settings or {})
-        kill_switch = self._kill_switch.kill_switch()
+            row = s.execute(_WHO.where(AgentRow.name == name)).first()
+            engaged = [(str(a), str(b)) for a, b in s.execute(_ENGAGED).all()]
+        if row is None:
+            raise GatewayRefusal("unauthenticated", "unknown or revoked token")
+        settings = row.settings or {}
+        stored = [t.get("hash", "") for t in settings.get(_TOKENS_KEY) or []]
+        if not any(hmac.compare_digest(h, digest) for h in stored):
+            raise GatewayRefusal("unauthenticated", "unknown or revoked token")
+        identity = self._identity_for(tuple(row))
+        on_hold = _on_hold(settings)
+        kill_switch = _kill_switch(engaged)
         refused = _refusal(identity, kill_switch, on_hold)
         if refused is not None:
             self._audit.append([_refusal_entry(identity, refused, what)])
             raise refused
         return GatewayCaller(identity, kill_switch)
+
+    def _identity_for(self, row: tuple[Any, ...]) -> AgentIdentity:
+        """Rebuilding an identity (boundaries, thresholds) costs more than reading it:
+        kept per agent while its rows read the same."""
+        seen, name = repr(row), str(row[0])
+        known = self._known.get(name)
+        if known is not None and known[0] == seen:
+            return known[1]
+        identity = _identity(row)
+        if len(self._known) >= _IDENTITIES_KEPT:
+            self._known.clear()
+        self._known[name] = (seen, identity)
+        return identity
 
     def record_decision(
         self,
