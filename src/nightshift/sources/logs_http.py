@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 
 import httpx
 
 from nightshift.sources.config import SourceConfig, SourcesError
+from nightshift.sources.context import SourceContext
 
 MAX_RECORD_BYTES = 256 * 1024  # one entry as read; longer ones are skipped unread
 MAX_BODY_BYTES = 32 * 1024 * 1024  # a whole (non-streamed) answer
@@ -48,6 +50,45 @@ def client_auth(credential: Mapping[str, str]) -> tuple[dict[str, str], httpx.Au
     if credential.get("username"):
         return {}, httpx.BasicAuth(credential["username"], credential.get("password", ""))
     return {}, None
+
+
+@dataclass(frozen=True)
+class StoreConnection:
+    """How a backend reaches its log store: base URL, headers (tenant, bearer
+    token), basic auth, timeout and TLS; one client per search."""
+
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    auth: httpx.Auth | None = None
+    timeout_seconds: float = 10.0
+    transport: httpx.AsyncBaseTransport | None = None
+    verify: ssl.SSLContext | bool = True
+
+    @classmethod
+    def of(
+        cls, kind: str, source: SourceConfig, context: SourceContext, **headers: str
+    ) -> StoreConnection:
+        """The source's URL, the broker's credential and ``headers`` (a tenant's)."""
+        if not source.url.startswith(("http://", "https://")):
+            raise SourcesError(f"{kind} source {source.name!r} needs an http(s) url")
+        auth_headers, auth = client_auth(context.credential(source))
+        return cls(
+            source.url,
+            {**auth_headers, **headers},
+            auth,
+            source.timeout_seconds,
+            verify=tls_context(source),
+        )
+
+    def client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.url.rstrip("/"),
+            headers=dict(self.headers),
+            auth=self.auth,
+            timeout=self.timeout_seconds,
+            transport=self.transport,
+            verify=self.verify,
+        )
 
 
 async def read_capped(response: httpx.Response, limit: int = MAX_BODY_BYTES) -> bytes:

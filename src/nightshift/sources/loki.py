@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,7 +30,7 @@ import httpx
 from nightshift.agent.tools.protocol import Toolset
 from nightshift.sources.config import SourceConfig, SourcesError
 from nightshift.sources.context import SourceContext
-from nightshift.sources.logs_http import client_auth, raise_for_store, read_capped, tls_context
+from nightshift.sources.logs_http import StoreConnection, raise_for_store, read_capped
 from nightshift.sources.logs_query import (
     LogLine,
     LogPage,
@@ -94,35 +93,13 @@ def parse_count(body: bytes) -> int:
 
 
 class LokiBackend:
-    def __init__(
-        self,
-        url: str,
-        settings: LogsSettings,
-        *,
-        headers: Mapping[str, str] | None = None,
-        auth: httpx.Auth | None = None,
-        timeout_seconds: float = 10.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-        verify: ssl.SSLContext | bool = True,
-    ) -> None:
-        self._url = url.rstrip("/")
+    def __init__(self, store: StoreConnection, settings: LogsSettings) -> None:
+        self._store = store
         self._settings = settings
-        self._headers = dict(headers or {})
-        self._auth = auth
-        self._timeout = timeout_seconds
-        self._transport = transport
-        self._verify = verify
 
     async def search(self, query: LogQuery, count: bool) -> LogPage:
         logql = build_logql(query, self._settings.namespace_label)
-        async with httpx.AsyncClient(
-            base_url=self._url,
-            headers=self._headers,
-            auth=self._auth,
-            timeout=self._timeout,
-            transport=self._transport,
-            verify=self._verify,
-        ) as client:
+        async with self._store.client() as client:
             lines_call = self._get(
                 client,
                 RANGE_PATH,
@@ -153,21 +130,12 @@ class LokiBackend:
 
 
 def build(source: SourceConfig, context: SourceContext) -> Toolset:
-    if not source.url.startswith(("http://", "https://")):
-        raise SourcesError(f"loki source {source.name!r} needs an http(s) url")
     settings = parse_settings(source, BACKEND_KEYS)
-    headers, auth = client_auth(context.credential(source))
+    headers: dict[str, str] = {}
     tenant = source.setting("tenant")
     if tenant is not None:
         if not isinstance(tenant, str) or not tenant or "\n" in tenant:
             raise SourcesError(f"source {source.name!r}: settings.tenant must be a tenant id")
         headers["X-Scope-OrgID"] = tenant
-    backend = LokiBackend(
-        source.url,
-        settings,
-        headers=headers,
-        auth=auth,
-        timeout_seconds=source.timeout_seconds,
-        verify=tls_context(source),
-    )
+    backend = LokiBackend(StoreConnection.of("loki", source, context, **headers), settings)
     return LogsToolset(backend, settings, context, source.name)

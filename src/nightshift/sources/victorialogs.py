@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import ssl
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,11 +30,10 @@ from nightshift.agent.tools.protocol import Toolset
 from nightshift.sources.config import SourceConfig, SourcesError
 from nightshift.sources.context import SourceContext
 from nightshift.sources.logs_http import (
+    StoreConnection,
     bounded_lines,
-    client_auth,
     raise_for_store,
     read_capped,
-    tls_context,
 )
 from nightshift.sources.logs_query import (
     LogLine,
@@ -76,44 +74,23 @@ def build_logsql(query: LogQuery, stream_filter: bool = True) -> str:
 
 class VictoriaLogsBackend:
     def __init__(
-        self,
-        url: str,
-        settings: LogsSettings,
-        *,
-        stream_filter: bool = True,
-        headers: Mapping[str, str] | None = None,
-        auth: httpx.Auth | None = None,
-        timeout_seconds: float = 10.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-        verify: ssl.SSLContext | bool = True,
+        self, store: StoreConnection, settings: LogsSettings, *, stream_filter: bool = True
     ) -> None:
-        self._url = url.rstrip("/")
+        self._store = store
         self._settings = settings
         self._stream_filter = stream_filter
-        self._headers = dict(headers or {})
-        self._auth = auth
-        self._timeout = timeout_seconds
-        self._transport = transport
-        self._verify = verify
 
     def _form(self, logsql: str, query: LogQuery) -> dict[str, str]:
         return {
             "query": logsql,
             "start": rfc3339_nano(query.start_ns),
             "end": rfc3339_nano(query.end_ns),
-            "timeout": f"{self._timeout:g}s",
+            "timeout": f"{self._store.timeout_seconds:g}s",
         }
 
     async def search(self, query: LogQuery, count: bool) -> LogPage:
         logsql = build_logsql(query, self._stream_filter)
-        async with httpx.AsyncClient(
-            base_url=self._url,
-            headers=self._headers,
-            auth=self._auth,
-            timeout=self._timeout,
-            transport=self._transport,
-            verify=self._verify,
-        ) as client:
+        async with self._store.client() as client:
             if count:
                 lines, matched = await asyncio.gather(
                     self._lines(client, logsql, query), self._count(client, logsql, query)
@@ -183,13 +160,11 @@ def _from_fields(record: Mapping[str, Any], labels: Mapping[str, str]) -> str:
 
 
 def build(source: SourceConfig, context: SourceContext) -> Toolset:
-    if not source.url.startswith(("http://", "https://")):
-        raise SourcesError(f"victorialogs source {source.name!r} needs an http(s) url")
     settings = parse_settings(source, BACKEND_KEYS)
     stream_filter = source.setting("stream_filter", True)
     if not isinstance(stream_filter, bool):
         raise SourcesError(f"source {source.name!r}: settings.stream_filter must be a boolean")
-    headers, auth = client_auth(context.credential(source))
+    headers: dict[str, str] = {}
     for key, header in (("account_id", "AccountID"), ("project_id", "ProjectID")):
         value = source.setting(key)
         if value is not None:
@@ -198,13 +173,6 @@ def build(source: SourceConfig, context: SourceContext) -> Toolset:
                     f"source {source.name!r}: settings.{key} must be an integer >= 0"
                 )
             headers[header] = str(value)
-    backend = VictoriaLogsBackend(
-        source.url,
-        settings,
-        stream_filter=stream_filter,
-        headers=headers,
-        auth=auth,
-        timeout_seconds=source.timeout_seconds,
-        verify=tls_context(source),
-    )
+    store = StoreConnection.of("victorialogs", source, context, **headers)
+    backend = VictoriaLogsBackend(store, settings, stream_filter=stream_filter)
     return LogsToolset(backend, settings, context, source.name)

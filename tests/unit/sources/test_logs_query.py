@@ -12,7 +12,7 @@ import pytest
 from nightshift.domain.vocabulary import Domain
 from nightshift.sources.config import SourceConfig, SourceKind, SourcesError
 from nightshift.sources.context import SourceContext
-from nightshift.sources.logs_http import bounded_lines
+from nightshift.sources.logs_http import StoreConnection, bounded_lines
 from nightshift.sources.logs_query import (
     LogLine,
     LogPage,
@@ -101,7 +101,7 @@ async def test_victorialogs_stops_reading_at_the_limit_however_much_is_sent() ->
         return httpx.Response(200, stream=_Stream(endless()))
 
     backend = VictoriaLogsBackend(
-        "http://store", LogsSettings(), transport=httpx.MockTransport(handler)
+        StoreConnection("http://store", transport=httpx.MockTransport(handler)), LogsSettings()
     )
     page = await backend.search(LogQuery(contains=("line",), limit=7, end_ns=S), count=False)
 
