@@ -16,6 +16,7 @@ from typing import Any, Protocol
 # The cluster tools' tables are laid out as every other tool answer's.
 from nightshift.agent.tools.columns import table as table
 from nightshift.k8s.client import resource_path
+from nightshift.k8s.kubectl_time import parse_time as parse_time
 
 Obj = dict[str, Any]
 LIST_LIMIT = 500
@@ -58,16 +59,6 @@ class Lister:
         if not self.cut:
             return ""
         return "\n(listing cut, narrow the query: " + "; ".join(self.cut) + ")"
-
-
-def parse_time(value: object) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def rfc3339(moment: datetime) -> str:
