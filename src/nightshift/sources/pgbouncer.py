@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from nightshift.agent.tools.catalog import DB_STATS
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolSpec, ToolStatus
 from nightshift.governance.destinations import host_of
+from nightshift.sources import db_names
 from nightshift.sources.config import SourceConfig, SourcesError
 from nightshift.sources.context import SourceContext
 from nightshift.sources.postgresql import exhausted, parse_settings
@@ -66,9 +67,7 @@ class PgBouncerToolset:
         self._host = f"{parts.hostname}:{parts.port or 6432}"
         self._conninfo = f"postgresql://{self._host}/pgbouncer"
         self._credential = dict(credential)
-        self._names = {
-            n.lower() for n in (source.name, parts.hostname, parts.hostname.split(".")[0])
-        } | {a.lower() for a in settings.aliases}
+        self._names = db_names.answer_names(parts.hostname, (source.name, *settings.aliases))
 
     def specs(self) -> Sequence[ToolSpec]:
         return (DB_STATS,)
@@ -107,7 +106,7 @@ class PgBouncerToolset:
             why = f"the pgbouncer source does not answer {call.name}"
             return ToolResult(ToolStatus.NO_DATA, why, error=why)
         wanted = str(call.params.get("database") or "").strip().lower()
-        host = host_of(wanted) or wanted
+        named = db_names.wanted_names(wanted, host_of(wanted) or "")
         try:
             version, pools, databases, stats = await self._show()
         except psycopg.OperationalError as exc:
@@ -119,13 +118,12 @@ class PgBouncerToolset:
             )
             return ToolResult(ToolStatus.OK, text, {"clients": "exhausted"})
         pools = [p for p in pools if p.get("database") != "pgbouncer"]  # the console itself
-        named = {wanted, host, host.split(".")[0]}
         if not named & self._names:
             pools = [p for p in pools if str(p.get("database", "")).lower() in named]
             if not pools:
-                known = sorted(self._names | {str(d.get("name")) for d in databases})
+                known = db_names.known(self._names | {str(d.get("name")) for d in databases})
                 why = f"no pool for database {wanted!r} on pgbouncer {self._source.name!r}"
-                return ToolResult(ToolStatus.NO_DATA, f"{why} (known: {', '.join(known)})")
+                return ToolResult(ToolStatus.NO_DATA, f"{why} (known: {known})")
         return ToolResult(
             ToolStatus.OK,
             render(version, self._host, pools, databases, stats),

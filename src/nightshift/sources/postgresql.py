@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from nightshift.agent.tools.catalog import DB_STATS
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolSpec, ToolStatus
 from nightshift.governance.destinations import host_of
+from nightshift.sources import db_names
 from nightshift.sources.config import SourceConfig, SourcesError
 from nightshift.sources.context import SourceContext
 from nightshift.sources.postgresql_queries import Limits, snapshot
@@ -104,10 +105,7 @@ class PostgresToolset:
         self._conninfo, self._host, self._dbname = server_url(source)
         self._credential = credential
         host = self._host.rsplit(":", 1)[0]
-        self._names = {
-            n.lower()
-            for n in (source.name, host, host.split(".")[0], self._dbname, *settings.aliases)
-        }
+        self._names = db_names.answer_names(host, (source.name, self._dbname, *settings.aliases))
         self._limits = Limits(
             settings.rows,
             settings.query_chars,
@@ -120,8 +118,7 @@ class PostgresToolset:
 
     def answers_for(self, database: str) -> bool:
         wanted = database.strip().lower()
-        host = host_of(wanted) or wanted
-        return bool({wanted, host, host.split(".")[0]} & self._names)
+        return bool(db_names.wanted_names(wanted, host_of(wanted) or "") & self._names)
 
     def _connect_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {
@@ -146,7 +143,7 @@ class PostgresToolset:
         if not self.answers_for(database):
             why = (
                 f"no database named {database!r} on source {self._source.name!r} "
-                f"(known: {', '.join(sorted(self._names))})"
+                f"(known: {db_names.known(self._names)})"
             )
             return ToolResult(ToolStatus.NO_DATA, why)
         return await self._stats()

@@ -131,20 +131,27 @@ sources:
 """
 
 
-def _ship_logs(store: victorialogs.VictoriaLogs) -> None:
-    now = time.time_ns()
+def _ship_logs(store: victorialogs.VictoriaLogs, t0: int) -> None:
+    """The applications' logs since the change at ``t0`` (ns): checkout's calls to
+    risk-scoring time out first, then PgBouncer's clients wait for a server.
+
+    Every line is stamped after the change and before now, as a log shipper
+    would deliver them: a symptom stamped before its cause would tell the agent
+    the incident began before the change."""
+    time.sleep(2.0)  # the symptoms need a moment after the change to exist
+    span = time.time_ns() - t0
     checkout = {"namespace": cascade.NS, "app": "checkout", "pod": "checkout-5f7c9-x2x"}
     bouncer = {"namespace": cascade.NS, "app": "pgbouncer", "pod": "pgbouncer-6d4b8-q9p"}
     timeouts = [
-        (now - (40 - i) * SECOND,
+        (t0 + span * (i + 1) // 20,
          "ERROR risk-scoring call failed: dial tcp risk-scoring.shop.svc:9555: i/o timeout "
          "(transaction still open)")
-        for i in range(0, 30, 3)
+        for i in range(10)
     ]  # fmt: skip
     pool = [
-        (now - (20 - i) * SECOND,
+        (t0 + span * (i + 11) // 20,
          "ERROR pooler error: query_wait_timeout (client waited 30 s for a server connection)")
-        for i in range(0, 15, 3)
+        for i in range(5)
     ]  # fmt: skip
     store.push_streams([(checkout, timeouts), (bouncer, pool)])
     store.flush()
@@ -242,6 +249,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         )  # fmt: skip
         prom.wait_for_scrape()
         # T0: the firewall change, live and in the change feed.
+        t0 = time.time_ns()
         before = cascade.apply_firewall_change(admin)
         with ns.client() as client:
             posted = client.post(
@@ -250,7 +258,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                     "id": CHANGE_ID,
                     "actor": "firewall-automation",
                     "summary": "tighten checkout egress (k8s-prod-to-dc ruleset sync)",
-                    "at": datetime.now(UTC).isoformat(),
+                    "at": datetime.fromtimestamp(t0 / SECOND, UTC).isoformat(),
                     "target": {"kind": "NetworkPolicy", "name": cascade.POLICY,
                                "namespace": cascade.NS},
                     "kind": "firewall",
@@ -259,7 +267,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 },
             )  # fmt: skip
             assert posted.status_code == 201, posted.text
-        _ship_logs(store)
+        _ship_logs(store, t0)
         yield World(cluster, ns, exporter, prom, am, symptoms, before)
     finally:
         for step in reversed(cleanup):
