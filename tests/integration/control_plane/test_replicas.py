@@ -96,6 +96,11 @@ def _wait_all(url: str, ids: list[str], timeout: float) -> dict[str, dict[str, A
         time.sleep(0.2)
 
 
+def _ready(plane: ControlPlane) -> dict[str, Any]:
+    body = httpx.get(f"{plane.url}/readyz", timeout=5).json()
+    return {"replica": body["replica"], "leader": body["leader"]}
+
+
 def _submit(plane: ControlPlane, client: httpx.Client) -> str:
     return str(plane.submit(client, scenario=SCENARIO, title="cart errors")["id"])
 
@@ -146,6 +151,8 @@ def test_two_replicas_run_each_investigation_exactly_once_and_survive_a_sigkill(
         assert held is not None
         leader_name, epoch = held
         victim, survivor = (alpha, beta) if leader_name == "alpha" else (beta, alpha)
+        assert _ready(victim) == {"replica": leader_name, "leader": True}
+        assert _ready(survivor)["leader"] is False  # one leader at a time
         client = ca if victim is alpha else cb
         second = [_submit(victim, client) for _ in range(4)]
         frozen = None
@@ -170,6 +177,7 @@ def test_two_replicas_run_each_investigation_exactly_once_and_survive_a_sigkill(
     took_over = _leader(url)
     assert took_over is not None and took_over[0] == survivor_name
     assert took_over[1] > epoch  # a new holder is a new epoch (fencing)
+    assert _ready(survivor) == {"replica": survivor_name, "leader": True}
     for inv_id, row in rows.items():
         assert row["status"] in TERMINAL, (inv_id, row, survivor.log_text())
         assert row["reason"].strip() or row["status"] in DONE_OK, row

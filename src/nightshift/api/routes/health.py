@@ -25,6 +25,10 @@ def readyz(request: Request) -> JSONResponse:
         "status": "ready" if ready else "not ready",
         "database": db_ok,
         "database_writable": db_ok and problem is None,
+        # Which replica answered and whether it holds the leader lease (several
+        # replicas on one database: docs/control-plane.md, "Several replicas").
+        "replica": container.leases.replica,
+        "leader": container.leases.is_leader(),
     }
     if problem is not None:
         body["problem"] = problem

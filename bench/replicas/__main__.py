@@ -1,0 +1,3 @@
+from bench.replicas.run import main
+
+main()
