@@ -50,6 +50,13 @@ def test_change_before_onset_is_told_from_change_after() -> None:
     assert preceded(change, parse_time("5m ago")) is None
 
 
+def test_a_change_stamped_seconds_after_the_first_symptom_still_counts_as_before() -> None:
+    # other clocks, second or minute stamps, a background error just before the change
+    onset = parse_time("2026-11-22T01:40:00Z pool errors")
+    assert preceded(parse_time("2026-11-22T01:40:40Z policy sync"), onset) is True
+    assert preceded(parse_time("2026-11-22T01:43:00Z restart by on-call"), onset) is False
+
+
 def test_ambiguous_registry_denial_is_not_read_as_a_missing_image() -> None:
     line = (
         'Failed to pull image "harbor.corp/team/app:1.2": failed to resolve reference: '

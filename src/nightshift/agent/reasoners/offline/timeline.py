@@ -48,6 +48,13 @@ def comparable(a: float, b: float) -> bool:
     return (a >= 0) == (b >= 0)
 
 
+# How far after the first symptom a change may be stamped and still count as before it:
+# change records carry a second or minute (or "5m ago") and come from other clocks
+# than the log lines, and a service's background errors from just before predate it.
+# A response to the incident (a restart by the on-call) takes minutes, not seconds.
+SKEW_S = 60.0
+
+
 def preceded(
     change_at: float | None, onset: float | None, window_s: float = 6 * 3600
 ) -> bool | None:
@@ -56,4 +63,4 @@ def preceded(
     None when it cannot be told (a missing or incomparable time)."""
     if change_at is None or onset is None or not comparable(change_at, onset):
         return None
-    return 0 <= onset - change_at <= window_s
+    return -SKEW_S <= onset - change_at <= window_s
