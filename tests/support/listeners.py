@@ -10,6 +10,7 @@ import socket
 import ssl
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +70,14 @@ class Listener:
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
         return self
+
+    def wait_accepted(self, count: int, timeout: float = 5.0) -> int:
+        """The accept count once it reaches ``count`` (or the timeout passes): the
+        kernel completes a handshake before this thread gets to ``accept()``."""
+        deadline = time.monotonic() + timeout
+        while self.accepted < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return self.accepted
 
     def stop(self) -> None:
         sock, self._sock = self._sock, None
