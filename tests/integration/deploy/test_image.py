@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -238,3 +240,130 @@ def test_the_image_runs_an_offline_investigation_and_names_the_extra_an_llm_agen
         model = _finished(client, client.post("/v1/investigations", json=body).json()["id"])
     assert model["status"] == "failed", model
     assert "pip install 'nightshift[llm]'" in model["reason"], model["reason"]
+
+
+# --- The same image under podman (Debian's podman, storage in a private directory).
+
+CRUN_HYBRID = "cgroups in hybrid mode not supported"
+
+
+@dataclass
+class Podman:
+    base: list[str]  # podman with its private --root/--runroot, driver and runtime
+    image: str  # the loaded image's ID
+
+    def run(self, *args: str, options: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+        argv = [*self.base, "run", "--rm", "--pull", "never", *_limits(), *options]
+        return subprocess.run(
+            [*argv, self.image, *args], capture_output=True, text=True, timeout=180, check=False
+        )
+
+
+def _limits() -> list[str]:
+    """podman asks the runtime for 1048576 open files and processes by default, above
+    what a sandboxed host may grant (setrlimit EPERM in the container's init). Modest
+    fixed limits instead, within what such hosts grant (measured in this sandbox: nproc
+    20000 granted, 65536 refused, though the caller's own hard limit is 96362)."""
+    nofile = min(resource.getrlimit(resource.RLIMIT_NOFILE)[1], 65536)
+    if nofile == resource.RLIM_INFINITY:
+        nofile = 65536
+    return ["--ulimit", f"nofile={nofile}:{nofile}", "--ulimit", "nproc=4096:4096"]
+
+
+def _podman_base(root: Path, driver: str, runtime: str) -> list[str]:
+    return [
+        "podman", "--root", str(root / driver / "root"), "--runroot", str(root / driver / "run"),
+        "--storage-driver", driver, "--runtime", runtime,
+        "--cgroup-manager", "cgroupfs", "--events-backend", "file",
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def podman(layout: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
+    """The OCI archive loaded into a throwaway podman store. crun first, as the issue
+    asks; runc only where crun refuses the host's cgroup layout (a hybrid v1/v2 host
+    with a controller on the v2 side, as this sandbox: crun 1.8 then refuses to start
+    anything). Overlay storage first, vfs where overlay cannot mount."""
+    if not shutil.which("podman"):
+        _unavailable("podman is missing (scripts/setup-dev installs podman, crun and runc)")
+    root = tmp_path_factory.mktemp("podman")
+    manifests = json.loads((layout / "index.json").read_text())["manifests"]
+    tags = {m["annotations"]["org.opencontainers.image.ref.name"] for m in manifests}
+    version = next(t for t in tags if t != "latest")
+    archive = layout.parent / f"nightshift-{version}.oci.tar"
+    tried: list[str] = []
+    for driver in ("overlay", "vfs"):
+        for runtime in ("crun", "runc"):
+            if not shutil.which(runtime):
+                tried.append(f"{runtime}: not installed")
+                continue
+            base = _podman_base(root, driver, runtime)
+            loaded = subprocess.run(
+                [*base, "pull", "-q", f"oci-archive:{archive}:latest"],
+                capture_output=True, text=True, timeout=300, check=False,
+            )  # fmt: skip
+            if loaded.returncode != 0:
+                tried.append(f"{driver}/{runtime} pull: {loaded.stderr.strip()[-300:]}")
+                break  # the storage driver failed, not the runtime
+            candidate = Podman(base, loaded.stdout.strip().splitlines()[-1])
+            probe = candidate.run("--version", options=("--network", "none"))
+            if probe.returncode == 0:
+                try:
+                    yield candidate
+                finally:
+                    subprocess.run([*base, "rmi", "-af"], capture_output=True, check=False)
+                    _unmount_under(root)
+                    shutil.rmtree(root, ignore_errors=True)
+                return
+            tried.append(f"{driver}/{runtime}: {probe.stderr.strip()[-300:]}")
+            if runtime == "crun" and CRUN_HYBRID not in probe.stderr:
+                break  # a failure runc would not fix
+    pytest.fail("podman could not run the image:\n" + "\n".join(tried))
+
+
+def _unmount_under(root: Path) -> None:
+    """podman's overlay driver leaves its storage directory bind-mounted on itself."""
+    points = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+    for point in sorted((p for p in points if p.startswith(f"{root}/")), reverse=True):
+        subprocess.run(["umount", point], capture_output=True, check=False)
+
+
+# ":U": the tmpfs belongs to the image's user (a plain --tmpfs is root's, and the
+# control plane, which makes its data dir private with chmod, stops at EPERM).
+READ_ONLY = ("--read-only", "--tmpfs", "/tmp", "--tmpfs", "/var/lib/nightshift:U")
+
+
+def test_podman_runs_the_version_and_the_worker_entrypoint_read_only(podman: Podman) -> None:
+    version = podman.run("--version", options=("--network", "none", *READ_ONLY))
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.strip() == "nightshift 0.1.0"
+    worker = podman.run("agent", "run", "--help", options=("--network", "none", *READ_ONLY))
+    assert worker.returncode == 0, worker.stderr
+    assert "--investigation" in worker.stdout
+    who = podman.run("-u", options=("--network", "none", "--entrypoint", "/usr/bin/id"))
+    assert who.stdout.strip() == str(IMAGE_UID), who.stderr
+
+
+def test_podman_runs_the_control_plane_to_a_healthy_healthz(podman: Podman) -> None:
+    port = _free_port()
+    name = f"nightshift-health-{port}"
+    env = ("-e", f"NIGHTSHIFT_PORT={port}", "-e", "NIGHTSHIFT_HOST=127.0.0.1")
+    argv = [*podman.base, "run", "-d", "--pull", "never", "--name", name, *_limits()]
+    argv += ["--network", "host", *READ_ONLY, *env, podman.image]
+    started = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
+    assert started.returncode == 0, started.stderr
+    try:
+        deadline = time.monotonic() + 90
+        status = None
+        while time.monotonic() < deadline and status is None:
+            try:
+                status = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code
+            except httpx.TransportError:
+                running = [*podman.base, "ps", "-q", "--filter", f"name={name}"]
+                if not subprocess.run(running, capture_output=True, text=True).stdout.strip():
+                    break  # it exited: its log says why
+                time.sleep(0.5)
+        logs = subprocess.run([*podman.base, "logs", name], capture_output=True, text=True)
+        assert status == 200, logs.stdout[-2000:] + logs.stderr[-2000:]
+    finally:
+        subprocess.run([*podman.base, "rm", "-f", "-t", "5", name], capture_output=True)
