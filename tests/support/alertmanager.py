@@ -23,6 +23,7 @@ import httpx
 import yaml
 
 from tests.support.postgres import free_port
+from tests.support.processes import end, wait_ready
 
 BINARY = "prometheus-alertmanager"
 
@@ -169,28 +170,12 @@ def start(
 
 
 def _wait_ready(server: AlertmanagerServer, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            log = server.log()
-            stop(server)
-            raise RuntimeError(f"alertmanager exited at start-up:\n{log[-2000:]}")
-        try:
-            if httpx.get(f"{server.url}/-/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    stop(server)
-    raise TimeoutError(f"alertmanager not ready within {timeout:g} s")
+    def ready() -> bool:
+        return httpx.get(f"{server.url}/-/ready", timeout=1).status_code == 200
+
+    wait_ready("alertmanager", server.process, ready, server.log, timeout)
 
 
 def stop(server: AlertmanagerServer) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+    end(server.process)
     shutil.rmtree(server.directory, ignore_errors=True)

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.support.processes import end
+
 ROOT_TOKEN = "ROOT"
 
 
@@ -103,9 +105,4 @@ def running(workdir: Path) -> Iterator[OpenBao]:
         )["auth"]["client_token"]  # fmt: skip
         yield OpenBao(addr, admin, str(control))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        end(proc)

@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 
 from tests.support.postgres import free_port
+from tests.support.processes import end
 
 STATS_USER = "nightshift_monitor"
 STATS_PASSWORD = "stats-pass"
@@ -102,12 +103,7 @@ def start(pg_port: int, database: str, user: str, pool_size: int = 2) -> PgBounc
 
 
 def stop(bouncer: PgBouncer) -> None:
-    bouncer.process.terminate()
-    try:
-        bouncer.process.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        bouncer.process.kill()
-        bouncer.process.wait()
+    end(bouncer.process, grace=5)
     if bouncer.process.stderr:
         bouncer.process.stderr.close()
     shutil.rmtree(bouncer.directory, ignore_errors=True)

@@ -24,6 +24,7 @@ import yaml
 
 from tests.support.listeners import self_signed
 from tests.support.postgres import free_port
+from tests.support.processes import end, wait_ready
 
 BINARY = "prometheus"
 # Basic auth for tests of credentials: the web config holds a bcrypt hash, made
@@ -189,33 +190,17 @@ def start(
 def _wait_ready(
     server: PrometheusServer, timeout: float, auth: tuple[str, str] | None = None
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            log = server.log()
-            stop(server)
-            raise RuntimeError(f"prometheus exited at start-up:\n{log[-2000:]}")
-        try:
-            # With basic auth on, ask with the credentials: a 401 comes back before
-            # the TSDB is loaded too, and queries then get 503.
-            ready = httpx.get(
-                f"{server.url}/-/ready", timeout=1, verify=server._client_verify(), auth=auth
-            )
-            if ready.status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    stop(server)
-    raise TimeoutError(f"prometheus not ready within {timeout:g} s")
+    def ready() -> bool:
+        # With basic auth on, ask with the credentials: a 401 comes back before
+        # the TSDB is loaded too, and queries then get 503.
+        answer = httpx.get(
+            f"{server.url}/-/ready", timeout=1, verify=server._client_verify(), auth=auth
+        )
+        return answer.status_code == 200
+
+    wait_ready("prometheus", server.process, ready, server.log, timeout)
 
 
 def stop(server: PrometheusServer) -> None:
-    if server.process.poll() is None:
-        server.process.terminate()
-        try:
-            server.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.process.kill()
-            server.process.wait()
+    end(server.process)
     shutil.rmtree(server.directory, ignore_errors=True)

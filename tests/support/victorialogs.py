@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from tests.support.postgres import free_port
+from tests.support.processes import end
 
 VERSION = os.environ.get("VICTORIALOGS_VERSION", "v1.52.1")
 STREAM_FIELDS = "namespace,app,pod"
@@ -124,13 +125,7 @@ class VictoriaLogs:
         httpx.get(f"{self.url}/internal/force_flush", timeout=30, auth=self.auth).raise_for_status()
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
+        end(self.process, grace=15)
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
