@@ -80,7 +80,7 @@ def investigations(request: Request, status: Annotated[str, Query(max_length=32)
     rows: list[dict[str, Any]] = []
     for v in items.items:
         v = conceal_view(v) if conceals(v.trust_phase, v.reviewed_at, who) else v
-        diag = views.diagnosis_of(v.result)
+        diag = views.complete(views.diagnosis_of(v.result))
         top = (diag.get("root_causes") or [{}])[0]
         rows.append({"v": v, "top": top, "alerts": _alerts(v.spec)})
     return page(request, "investigations.html", found, rows=rows, status=status)
@@ -98,7 +98,7 @@ def investigation(request: Request, inv_id: str) -> Response:
     hide = conceals(view.trust_phase, view.reviewed_at, who)
     if hide:
         view = conceal_view(view)
-    diag = views.diagnosis_of(view.result)
+    diag = views.complete(views.diagnosis_of(view.result))
     hyps = list(diag.get("hypotheses") or [])
     timeline = []
     for ev in svc.events(inv_id, 0, limit=2000):

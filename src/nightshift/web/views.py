@@ -73,6 +73,38 @@ def diagnosis_of(result: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return inner if isinstance(inner, Mapping) else result
 
 
+_RESOURCE = {"kind": "", "namespace": None, "name": ""}
+# What the investigation page reads from each part of a result. A failed,
+# cancelled or early-ended investigation stores whatever it had (no cycles, no
+# evidence, a hypothesis without its resource), and the page must still render.
+_HYPOTHESIS = {"id": "", "fault": "", "confidence": 0.0, "state": "open", "parent_id": None,
+               "rationale": "", "supporting": [], "refuting": []}  # fmt: skip
+_EVIDENCE = {"id": "", "tool": "", "params": {}, "status": "", "summary": "", "findings": []}
+_LINK = {"hypothesis_id": "", "fault": "", "role": "", "confidence": 0.0, "title": ""}
+_CAUSE = {"rank": 0, "fault": "", "category": "", "confidence": 0.0, "explanation": "",
+          "remediation_class": "", "evidence_ids": []}  # fmt: skip
+
+
+def complete(diag: Mapping[str, Any]) -> dict[str, Any]:
+    """``diag`` with every field the pages read present (empty when the result lacks it)."""
+    if not diag:
+        return {}
+    out: dict[str, Any] = {"summary": "", "cycles": None, "tool_calls": None, **diag}
+    for key, shape in (("hypotheses", _HYPOTHESIS), ("evidence", _EVIDENCE),
+                       ("causal_chain", _LINK), ("root_causes", _CAUSE)):  # fmt: skip
+        items = diag.get(key)
+        listed = items if isinstance(items, list) else []
+        out[key] = [_filled(x, shape) for x in listed if isinstance(x, Mapping)]
+    return out
+
+
+def _filled(item: Mapping[str, Any], shape: Mapping[str, Any]) -> dict[str, Any]:
+    out = {**shape, **{k: v for k, v in item.items() if v is not None}}
+    res = item.get("resource")
+    out["resource"] = {**_RESOURCE, **(res if isinstance(res, Mapping) else {})}
+    return out
+
+
 def timeline_text(kind: str, data: Mapping[str, Any]) -> str:
     """One line for an event: its intent or reason first (why), then what."""
     if kind == "status":
