@@ -28,6 +28,8 @@ class _Belief(Protocol):
     def confidence(self) -> float: ...
     @property
     def evidence_ids(self) -> tuple[str, ...]: ...
+    @property
+    def parent(self) -> tuple[ResourceRef, str] | None: ...
 
 
 B = TypeVar("B", bound=_Belief)
@@ -53,9 +55,30 @@ def confirm_leader(
     key, lead = ranked[0]
     if key[1] in SYMPTOM_FAULTS or not checked_by_own_step(key[1], lead.evidence_ids, steps_of):
         return None
-    rival = next((b.confidence for k, b in ranked[1:] if k[0].name != key[0].name), 0.0)
+    rival = next(
+        (
+            b.confidence
+            for k, b in ranked[1:]
+            if k[0].name != key[0].name and not _below(out, k, key)
+        ),
+        0.0,
+    )
     if lead.confidence - rival < LEAD:
         return None
     raised = 1.0 - (1.0 - lead.confidence) * (1.0 - CONFIRM_WEIGHT)
     out[key] = scale(lead, max(lead.confidence, raised))
     return key
+
+
+def _below(out: Mapping[Key, B], k: Key, lead: Key) -> bool:
+    """Whether ``k`` hangs under the leader's resource: the leader's own effect (the
+    policy a change rewrote, the caller it stalled) is its explanation, not a rival."""
+    seen: set[Key] = set()
+    up = out[k].parent
+    while up is not None and up not in seen:
+        if up[0] == lead[0]:
+            return True
+        seen.add(up)
+        above = out.get(up)
+        up = above.parent if above is not None else None
+    return False
