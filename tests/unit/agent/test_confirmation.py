@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from nightshift.agent.reasoners.offline.beliefs import Belief, Key
+from nightshift.agent.reasoners.offline.belief import Belief, Key
 from nightshift.agent.reasoners.offline.confirmation import LEAD, confirm_leader
 from nightshift.domain.diagnosis import ResourceRef
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nightshift.agent.reasoners.offline.beliefs import Belief, Key
+from nightshift.agent.reasoners.offline.belief import Belief, Key
 from nightshift.agent.reasoners.offline.crossdomain import HOLD, pending, settle
 from nightshift.agent.reasoners.offline.topology import Topology
 from nightshift.agent.request import InvestigationRequest

@@ -14,8 +14,14 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from nightshift.agent.reasoners.offline.belief import Belief, Key, noisy_or, revised
 from nightshift.agent.reasoners.offline.changes import change_subject, names_object
 from nightshift.agent.reasoners.offline.confirmation import confirm_leader
+from nightshift.agent.reasoners.offline.dependency_links import (
+    crash_about_dependency,
+    held_pools,
+    never_created,
+)
 from nightshift.agent.reasoners.offline.egress import lookups_behind_egress_policy
 from nightshift.agent.reasoners.offline.faults import EXPLAINS, SIGNAL_FAULTS, SYMPTOM_FAULTS
 from nightshift.agent.reasoners.offline.findings import Change, Finding
@@ -26,7 +32,6 @@ from nightshift.agent.reasoners.offline.timeline import preceded
 from nightshift.agent.reasoners.offline.topology import Topology, workload_name
 from nightshift.domain.diagnosis import ResourceRef
 
-Key = tuple[ResourceRef, str]
 SYMPTOM_CAP = 0.8
 UNCHECKED_CAP = 0.84  # before the change log, or the fault's own check, was consulted
 OFF_FOCUS = 0.45
@@ -91,15 +96,6 @@ _SERVICE_FAULTS = frozenset({"service-selector-mismatch", "service-port-mismatch
 _GENERIC = ("Component", "Workload")
 
 
-@dataclass(frozen=True, slots=True)
-class Belief:
-    confidence: float
-    evidence_ids: tuple[str, ...]
-    lines: tuple[str, ...]
-    rationale: str
-    parent: Key | None = None
-
-
 def _faults_of(signal: str) -> tuple[tuple[str, float], ...]:
     """Context findings add detail (and a little weight) to their signal's faults."""
     if signal.startswith("context:"):
@@ -110,13 +106,6 @@ def _faults_of(signal: str) -> tuple[tuple[str, float], ...]:
 def _signals_of(fault: str) -> set[str]:
     """The signals that indicate ``fault``."""
     return {sig for sig, faults in SIGNAL_FAULTS.items() if any(f == fault for f, _w in faults)}
-
-
-def noisy_or(weights: list[float]) -> float:
-    miss = 1.0
-    for w in weights:
-        miss *= 1.0 - max(0.0, min(w, 0.99))
-    return 1.0 - miss
 
 
 @dataclass(slots=True)
@@ -221,33 +210,37 @@ class Beliefs:
             )
         self._refute(out, topo)
         self._downstream(out, topo)
-        _never_created(out, topo)
-        _crash_about_dependency(out)
-        lookups_behind_egress_policy(out, noisy_or, lambda b, c, parent: _with(b, c, parent))
+        never_created(out, topo)
+        crash_about_dependency(out)
+        lookups_behind_egress_policy(out, noisy_or, lambda b, c, parent: revised(b, c, parent))
         self._changes(out)
-        _held_pools(out, topo)
-        retarget(out, topo, lambda b, conf, parent: _with(b, conf, parent=parent))
+        held_pools(out, topo)
+        retarget(out, topo, lambda b, conf, parent: revised(b, conf, parent=parent))
         self._focus(out, topo)
         # after focus: the object to fix is reached through the named workload
         noted = frozenset(
             n.split(".")[0] for c, _e in self.changes for n in (c.target, *c.names) if n
         )
-        relocate(out, lambda b, conf, parent: _with(b, conf, parent=parent), noted)
-        irrelevant_cordons(out, topo, lambda b, conf, parent: _with(b, conf, parent=parent), noted)
+        relocate(out, lambda b, conf, parent: revised(b, conf, parent=parent), noted)
+        irrelevant_cordons(
+            out, topo, lambda b, conf, parent: revised(b, conf, parent=parent), noted
+        )
         one_replica(
             out,
             self.pod_logs,
             _signals_of,
             workload_name,
-            lambda b, conf, parent: _with(b, conf, parent=parent),
+            lambda b, conf, parent: revised(b, conf, parent=parent),
         )
         cap_all = 1.0 if self.causes_checked else UNCHECKED_CAP
-        capped = {k: _with(b, min(b.confidence, cap_all, self._cap(k[1]))) for k, b in out.items()}
+        capped = {
+            k: revised(b, min(b.confidence, cap_all, self._cap(k[1]))) for k, b in out.items()
+        }
         # caps first: a leader that may not be confirmed yet is not raised past them
-        leader = confirm_leader(capped, self.evidence_steps, _with)
+        leader = confirm_leader(capped, self.evidence_steps, revised)
         if leader is not None:
             b = capped[leader]
-            capped[leader] = _with(b, min(b.confidence, cap_all, self._cap(leader[1])))
+            capped[leader] = revised(b, min(b.confidence, cap_all, self._cap(leader[1])))
         return capped
 
     def _recency(self, line: str, onset: float | None) -> float:
@@ -291,7 +284,7 @@ class Beliefs:
                     b.parent,
                 )
             for k in upstream:
-                out[k] = _with(out[k], out[k].confidence * 0.7, parent=concrete[0])
+                out[k] = revised(out[k], out[k].confidence * 0.7, parent=concrete[0])
 
     def _refute(self, out: dict[Key, Belief], topo: Topology) -> None:
         """Faults that stop pods from being created cannot explain pods that exist."""
@@ -330,7 +323,7 @@ class Beliefs:
                 _same(n, w) for line in b.lines for n in _WORD.findall(line) for w in wanted
             ):
                 continue
-            out[key] = _with(b, b.confidence * OFF_FOCUS)
+            out[key] = revised(b, b.confidence * OFF_FOCUS)
 
     def _changes(self, out: dict[Key, Belief]) -> None:
         for change, eid in self.changes:
@@ -398,119 +391,9 @@ class Beliefs:
                 out[key] = Belief(conf, tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(lines)), why)
             if before is not False:
                 for k in symptoms:
-                    out[k] = _with(out[k], out[k].confidence * 0.75, parent=key)
+                    out[k] = revised(out[k], out[k].confidence * 0.75, parent=key)
                 for k in concrete:
-                    out[k] = _with(out[k], out[k].confidence, parent=key)
-
-
-_CRASHES = frozenset({"crashloop-app-error", "job-failed"})
-_DEPENDENCY = frozenset(
-    {
-        "db-unavailable",
-        "wrong-dependency-address",
-        "dns-resolution-failure",
-        "network-policy-blocking",
-        "certificate-expired",
-        "credential-rotation-auth-failure",
-        "db-connection-limit",
-        "connection-pool-exhaustion",
-        "missing-env-var",
-    }
-)
-
-
-def _crash_about_dependency(out: dict[Key, Belief]) -> None:
-    """A crash whose error line is itself a dependency failure is explained by it.
-
-    "All hosts tried failed", "connection refused", "no such host" printed as
-    the exception that ended the process: the caller is the symptom, what it
-    could not reach (or was told to reach) is where the fix is."""
-    for key, b in list(out.items()):
-        if key[1] not in _CRASHES:
-            continue
-        lines = set(b.lines)
-        deps = [
-            k
-            for k in out
-            if k[0].name == key[0].name and k[1] in _DEPENDENCY and lines & set(out[k].lines)
-        ]
-        if not deps:
-            continue
-        best = max(deps, key=lambda k: out[k].confidence)
-        d = out[best]
-        out[best] = Belief(
-            noisy_or([d.confidence, 0.5 * b.confidence]),
-            d.evidence_ids,
-            d.lines,
-            d.rationale + f"; the {key[1]} error line is this failure",
-            d.parent,
-        )
-        out[key] = _with(b, b.confidence * 0.7, parent=best)
-
-
-_MISSING_EFFECTS = frozenset(
-    {"wrong-dependency-address", "dns-resolution-failure", "crashloop-app-error", "db-unavailable"}
-)
-
-
-def _never_created(out: dict[Key, Belief], topo: Topology) -> None:
-    """Callers of a Service a quota kept from being created fail because it is missing."""
-    for svc, quota in topo.blocked.items():
-        cause = (quota, "resource-quota-exceeded")
-        if cause not in out:
-            continue
-        callers = {workload_name(s) for s, h, _p in topo.dependencies() if h.split(".")[0] == svc}
-        effects = [k for k in out if k[0].name in callers and k[1] in _MISSING_EFFECTS]
-        strongest = max((out[k].confidence for k in effects), default=0.0)
-        b = out[cause]
-        out[cause] = Belief(
-            noisy_or([b.confidence, 0.5 * strongest]),
-            b.evidence_ids,
-            b.lines,
-            b.rationale + f"; explains why {svc} is missing",
-            b.parent,
-        )
-        for k in effects:
-            out[k] = _with(out[k], out[k].confidence * 0.5, parent=cause)
-
-
-_POOLS = frozenset({"connection-pool-exhaustion", "db-connection-limit"})
-
-
-def _held_pools(out: dict[Key, Belief], topo: Topology) -> None:
-    """A caller stalled on one dependency drains the pool of another.
-
-    A request blocked on a slow call keeps its database connection (often
-    inside an open transaction), so the pooler it connects through runs dry:
-    the pool exhaustion there is an effect of the caller's stall, one link
-    further down the causal chain, not a separate cause."""
-    stalled_on: dict[str, list[Key]] = {}  # callee -> the stalls of its callers
-    for source, host, _port in topo.calls():
-        caller, callee = workload_name(source), workload_name(host.split(".")[0])
-        if any(s == source and h != host for s, h, _p in topo.calls()):
-            stalls = stalled_on.setdefault(callee, [])
-            stalls += [k for k in out if k[0].name == caller and k[1] == _SLOW]
-    for callee, stalls in stalled_on.items():
-        pools = [k for k in out if k[0].name == callee and k[1] in _POOLS]
-        if not stalls or not pools:
-            continue
-        # of the callers sharing the pool, the one whose own stall is best attested
-        # (every caller of a starved pool turns slow; the staller also logs why)
-        stall = max(stalls, key=lambda k: corroboration(out[k]))
-        for k in pools:
-            b = out[k]
-            out[k] = Belief(
-                b.confidence,
-                b.evidence_ids,
-                b.lines,
-                b.rationale + f"; {stall[0].name} holds its connections while it waits",
-                stall,
-            )
-
-
-def corroboration(b: Belief) -> tuple[int, float]:
-    """How well a belief is attested: its independent signals, then its confidence."""
-    return (len(b.lines), b.confidence)
+                    out[k] = revised(out[k], out[k].confidence, parent=key)
 
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]")
@@ -553,7 +436,3 @@ def _related(a: str, b: str) -> bool:
     ta = {t for t in a.split("-") if len(t) >= 4}
     tb = {t for t in b.split("-") if len(t) >= 4}
     return bool(ta & tb)
-
-
-def _with(b: Belief, confidence: float, parent: Key | None = None) -> Belief:
-    return Belief(confidence, b.evidence_ids, b.lines, b.rationale, parent or b.parent)

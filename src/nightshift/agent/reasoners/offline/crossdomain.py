@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import replace
 
-from nightshift.agent.reasoners.offline.beliefs import Belief, Key, corroboration
+from nightshift.agent.reasoners.offline.belief import Belief, Key, corroboration
 from nightshift.agent.reasoners.offline.calls import Candidate
 from nightshift.agent.reasoners.offline.calls import candidate as _c
 from nightshift.agent.reasoners.offline.faults import SYMPTOM_FAULTS

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nightshift.agent.reasoners.offline.beliefs import Belief, Key
+    from nightshift.agent.reasoners.offline.belief import Belief, Key
 
 _LOOKUP_EFFECTS = frozenset({"dns-resolution-failure", "wrong-dependency-address"})
 _LOOKUP_FAILED = re.compile(

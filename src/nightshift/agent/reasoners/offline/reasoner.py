@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 
 from nightshift.agent.reasoners.offline import crossdomain
 from nightshift.agent.reasoners.offline.analyzers import analyze
-from nightshift.agent.reasoners.offline.beliefs import Belief, Beliefs, Key
+from nightshift.agent.reasoners.offline.belief import Belief, Key
+from nightshift.agent.reasoners.offline.beliefs import Beliefs
 from nightshift.agent.reasoners.offline.calls import Candidate
 from nightshift.agent.reasoners.offline.mentions import read_request
 from nightshift.agent.reasoners.offline.questions import candidates, fingerprint, select

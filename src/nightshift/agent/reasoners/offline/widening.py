@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from nightshift.agent.reasoners.offline.beliefs import Belief, Key
+from nightshift.agent.reasoners.offline.belief import Belief, Key
 from nightshift.agent.reasoners.offline.calls import Candidate, named
 from nightshift.agent.reasoners.offline.calls import candidate as _c
 from nightshift.agent.reasoners.offline.topology import Topology, looks_like_database
