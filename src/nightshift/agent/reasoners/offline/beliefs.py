@@ -10,12 +10,12 @@ symptom-only faults are capped so they never end an investigation alone.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
 from nightshift.agent.reasoners.offline.belief import Belief, Key, noisy_or, revised
-from nightshift.agent.reasoners.offline.changes import change_subject, names_object
+from nightshift.agent.reasoners.offline.change_weights import weigh_changes
+from nightshift.agent.reasoners.offline.changes import names_object
 from nightshift.agent.reasoners.offline.confirmation import confirm_leader
 from nightshift.agent.reasoners.offline.dependency_links import (
     crash_about_dependency,
@@ -23,12 +23,11 @@ from nightshift.agent.reasoners.offline.dependency_links import (
     never_created,
 )
 from nightshift.agent.reasoners.offline.egress import lookups_behind_egress_policy
-from nightshift.agent.reasoners.offline.faults import EXPLAINS, SIGNAL_FAULTS, SYMPTOM_FAULTS
+from nightshift.agent.reasoners.offline.faults import SIGNAL_FAULTS, SYMPTOM_FAULTS
 from nightshift.agent.reasoners.offline.findings import Change, Finding
 from nightshift.agent.reasoners.offline.localize import FIX_KIND, one_replica, relocate
 from nightshift.agent.reasoners.offline.placement import irrelevant_cordons, retarget
 from nightshift.agent.reasoners.offline.steps import confirm_steps
-from nightshift.agent.reasoners.offline.timeline import preceded
 from nightshift.agent.reasoners.offline.topology import Topology, workload_name
 from nightshift.domain.diagnosis import ResourceRef
 
@@ -75,17 +74,6 @@ _BLOCKS_CREATION = frozenset(
         "admission-webhook-denied",
         "pod-security-policy-violation",
         "limit-range-violation",
-    }
-)
-_NETWORKISH = frozenset(
-    {
-        "network-policy-blocking",
-        "high-latency-dependency",
-        "connection-pool-exhaustion",
-        "db-connection-limit",
-        "packet-loss",
-        "dns-resolution-failure",
-        "db-unavailable",
     }
 )
 
@@ -213,7 +201,7 @@ class Beliefs:
         never_created(out, topo)
         crash_about_dependency(out)
         lookups_behind_egress_policy(out, noisy_or, lambda b, c, parent: revised(b, c, parent))
-        self._changes(out)
+        weigh_changes(out, self.changes, self.onset, self.resource)
         held_pools(out, topo)
         retarget(out, topo, lambda b, conf, parent: revised(b, conf, parent=parent))
         self._focus(out, topo)
@@ -325,94 +313,8 @@ class Beliefs:
                 continue
             out[key] = revised(b, b.confidence * OFF_FOCUS)
 
-    def _changes(self, out: dict[Key, Belief]) -> None:
-        for change, eid in self.changes:
-            if change.fault == "bad-deployment-rollout" and _FIRST_REVISION.search(change.line):
-                continue  # a workload's first revision is its creation: nothing to roll back to
-            if change.fault == "config-change-regression" and _CREATED.search(change.line):
-                continue  # a new Service or ConfigMap had no earlier setting to regress from
-            onset = self.onset
-            before = preceded(change.at, onset)
-            base = {True: 0.35, None: 0.2, False: 0.05}[before]
-            if before and change.at is not None and onset is not None:
-                # the closer before the onset, the likelier the cause (2 h half-life-ish)
-                base *= math.exp(-(onset - change.at) / 7200.0)
-            explains = EXPLAINS.get(change.fault, frozenset())
-            linked = [
-                k
-                for k in out
-                if k[1] in explains
-                and k[1] != change.fault
-                and (
-                    _touches(change, k[0])
-                    or (
-                        change.fault in ("firewall-rule-change", "network-policy-change")
-                        and k[1] in _NETWORKISH
-                    )
-                )
-            ]
-            # "logs refer to the changed setting": a finding that quotes a key the change
-            # wrote (data.LEDGER_URL) is that change's effect, whatever the clocks say
-            keys = _written_keys(change)
-            quoting = [
-                k for k in out if k[1] in explains and any(_quotes(ln, keys) for ln in out[k].lines)
-            ]
-            if quoting:
-                before = True
-                linked = list(dict.fromkeys([*linked, *quoting]))
-            symptoms = [k for k in linked if k[1] in SYMPTOM_FAULTS or k[1] in _NETWORKISH]
-            concrete = [k for k in linked if k not in symptoms]
-            s_strong = max((out[k].confidence for k in symptoms), default=0.0)
-            c_strong = max((out[k].confidence for k in concrete), default=0.0)
-            factor = {True: 1.0, None: 0.6, False: 0.2}[before]
-            if before and change.at is not None and onset is not None:
-                factor *= math.exp(-(onset - change.at) / 7200.0)
-            conf = noisy_or([base, 0.8 * s_strong * factor, 0.5 * c_strong * factor])
-            if concrete:  # a concrete fault is what to fix; the change stays its context
-                conf = min(conf, 0.95 * c_strong)
-            subject = change_subject(change)
-            if subject.kind != "Change":
-                subject = self.resource(subject)
-            key = (subject, change.fault)
-            prior = out.get(key)
-            if prior is not None:  # direct evidence on the change (rules it touched)
-                conf = noisy_or([conf, prior.confidence])
-            detail = (f"{change.ident}: {change.detail}",) if change.detail else ()
-            lines = (change.line, *detail, *(out[linked[0]].lines[:1] if linked else ()))
-            lines += prior.lines if prior is not None else ()
-            ids = (eid, *(prior.evidence_ids if prior else ()))
-            ids += tuple(i for k in linked for i in out[k].evidence_ids)
-            why = f"change {'before' if before else 'near'} symptom onset" + (
-                f"; explains {len(linked)} finding(s)" if linked else ""
-            )
-            if quoting:
-                why += "; the failing output names a setting this change wrote"
-            if prior is None or prior.confidence <= conf:
-                out[key] = Belief(conf, tuple(dict.fromkeys(ids)), tuple(dict.fromkeys(lines)), why)
-            if before is not False:
-                for k in symptoms:
-                    out[k] = revised(out[k], out[k].confidence * 0.75, parent=key)
-                for k in concrete:
-                    out[k] = revised(out[k], out[k].confidence, parent=key)
-
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9-]*[a-z0-9]")
-_CREATED = re.compile(r"\bcreated (?:Service|ConfigMap|Ingress)/")
-_FIRST_REVISION = re.compile(r"\brevision 1 \(first\)")
-_WRITTEN = re.compile(r"\b(?:data|stringData|binaryData)\.([A-Za-z_][\w.-]*[\w])")
-
-
-def _written_keys(change: Change) -> frozenset[str]:
-    """The ConfigMap/Secret keys a change record says it wrote ("fields: data.LEDGER_URL")."""
-    return frozenset(k for k in _WRITTEN.findall(f"{change.line} {change.detail}") if len(k) >= 3)
-
-
-def _quotes(line: str, keys: frozenset[str]) -> bool:
-    return (
-        bool(keys)
-        and "data." not in line
-        and any(re.search(rf"\b{re.escape(k)}\b", line) for k in keys)
-    )
 
 
 def _same(resource: str, wanted: str) -> bool:
@@ -421,18 +323,3 @@ def _same(resource: str, wanted: str) -> bool:
         or workload_name(resource) == wanted
         or (len(wanted) >= 4 and wanted in resource)
     )
-
-
-def _touches(change: Change, ref: ResourceRef) -> bool:
-    """Whether a change record names this resource (or its namespace)."""
-    if ref.namespace and ref.namespace in change.names:
-        return True
-    return any(_related(n, ref.name) for n in (change.target, *change.names))
-
-
-def _related(a: str, b: str) -> bool:
-    if a in b or b in a:
-        return True
-    ta = {t for t in a.split("-") if len(t) >= 4}
-    tb = {t for t in b.split("-") if len(t) >= 4}
-    return bool(ta & tb)
