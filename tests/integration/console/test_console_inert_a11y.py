@@ -24,6 +24,7 @@ import uvicorn
 
 from nightshift.api.app import create_app
 from nightshift.domain.vocabulary import PrincipalKind, Role
+from tests.integration.console.axe import axe_source, serious_violations
 from tests.integration.console.browser import browser_context, require_chromium, sign_in
 from tests.support.control_plane import World, make_world
 from tests.support.postgres import free_port
@@ -193,25 +194,118 @@ def test_every_page_passes_the_basic_accessibility_check(
              "/agents", "/escalations", "/reviews", f"/reviews/{ids['review']}", "/audit",
              f"/audit?investigation={ids['investigation']}", "/costs", "/alerts"]  # fmt: skip
     found: dict[str, list[str]] = {}
+    axe: dict[str, list[str]] = {}
+    source = axe_source()
     shots = os.environ.get("NIGHTSHIFT_SCREENSHOT_DIR", "")
     with browser_context(tmp_path / "profile") as ctx:
         page: Any = ctx.new_page()  # type: ignore[attr-defined]
         page.goto(f"{url}/login")
         found["/login"] = page.evaluate(A11Y_CHECK)
+        axe["/login"] = serious_violations(page, source)
         sign_in(page, url, world.tokens["admin"])  # admin: every form and button shows
         for path in paths:
             resp = page.goto(f"{url}{path}")
             assert resp.status == 200, path
             found[path] = page.evaluate(A11Y_CHECK)
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            axe[path] = serious_violations(page, source)  # folded text is checked too
             if shots and path.strip("/") in SHOTS:  # scripts/console-screenshots
                 page.screenshot(path=str(Path(shots) / f"console-{path.strip('/')}.png"))
-        # The check itself catches what it claims to: an unlabelled input and a nameless button.
+        # With the kill switch engaged its banner is on every page.
+        engaged = api.post("/v1/kill-switch", json={"reason": "a11y"}, headers=world.auth("lead"))
+        engaged.raise_for_status()
+        page.goto(f"{url}/investigations")
+        assert page.locator(".kill").count() == 1
+        axe["/investigations (kill switch engaged)"] = serious_violations(page, source)
+        # Both checks catch what they claim to: an unlabelled input and a nameless button.
         page.evaluate(
             "() => { const m = document.querySelector('main');"
             " m.appendChild(document.createElement('input'));"
             " m.appendChild(document.createElement('button')); }"
         )
         planted = page.evaluate(A11Y_CHECK)
+        planted_axe = serious_violations(page, source)
     assert {p: v for p, v in found.items() if v} == {}
+    assert {p: v for p, v in axe.items() if v} == {}
     assert any("unlabelled" in p for p in planted)
     assert any("button without a name" in p for p in planted)
+    assert any(" label:" in v for v in planted_axe) and any("button-name" in v for v in planted_axe)
+
+
+# Numbers every control a person can use (visible links, buttons, fields, summaries).
+MARK_CONTROLS = """() => {
+  const sel = 'a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]';
+  const all = Array.from(document.querySelectorAll(sel)).filter(
+    (el) => el.getClientRects().length > 0 && !el.disabled && el.tabIndex >= 0);
+  all.forEach((el, i) => { el.dataset.k = String(i); });
+  return all.length;
+}"""
+FOCUSED = "() => document.activeElement && document.activeElement.dataset.k || null"
+
+
+def _tab_until(page: Any, test: str, limit: int = 300) -> None:
+    """Presses Tab until ``test`` (JS over the focused element ``el``) holds."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"() => {{ const el = document.activeElement; return !!({test}); }}"):
+            return
+    raise AssertionError(f"Tab never reached {test}")
+
+
+def test_every_control_is_reached_by_tab_and_the_forms_work_by_keyboard(
+    served: tuple[World, httpx.Client, str], tmp_path: Path
+) -> None:
+    world, api, url = served
+    ids = _something_on_every_page(world, api)
+    [pending] = api.get("/v1/approvals", headers=world.auth("viewer")).json()
+    with browser_context(tmp_path / "profile") as ctx:
+        page: Any = ctx.new_page()  # type: ignore[attr-defined]
+        sign_in(page, url, world.tokens["admin"])
+        # The pages with forms: the safety forms, and judging a diagnosis.
+        for path in ("/agents", "/approvals", f"/investigations/{ids['investigation']}"):
+            page.goto(f"{url}{path}")
+            # Folded sections unfold from their summary (itself a control); unfolded,
+            # their controls must be reachable too.
+            page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+            total = page.evaluate(MARK_CONTROLS)
+            reached: set[str] = set()
+            for _ in range(total + 5):  # one full round, and a little more
+                page.keyboard.press("Tab")
+                k = page.evaluate(FOCUSED)
+                if k is not None:
+                    reached.add(k)
+            missed = page.evaluate(
+                "(seen) => Array.from(document.querySelectorAll('[data-k]'))"
+                ".filter((el) => !seen.includes(el.dataset.k)).map((el) => el.outerHTML)",
+                sorted(reached),
+            )
+            assert total > 5 and missed == [], path
+
+        # The kill switch: engaged and released with the keyboard alone.
+        page.goto(f"{url}/agents")
+        _tab_until(page, "el.id === 'kr'")
+        page.keyboard.type("keyboard drill")
+        _tab_until(page, "el.name === 'engage' && el.value === 'yes'", limit=3)
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".kill")
+        assert api.get("/v1/kill-switch", headers=world.auth("viewer")).json()["global_engaged"]
+        _tab_until(page, "el.id === 'kr'")
+        page.keyboard.type("drill over")
+        _tab_until(page, "el.name === 'engage' && el.value === 'no'", limit=3)
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".flash.ok")
+        assert page.locator(".kill").count() == 0
+        assert not api.get("/v1/kill-switch", headers=world.auth("viewer")).json()["global_engaged"]
+
+        # Approving a proposal: the reason typed, the button pressed with Enter.
+        page.goto(f"{url}/approvals")
+        _tab_until(page, f"el.id === 'ar-{pending['id']}'")
+        page.keyboard.type("approved from the keyboard")
+        _tab_until(page, "el.classList.contains('approve')", limit=6)
+        page.keyboard.press("Enter")
+        page.wait_for_selector(".flash.ok")
+    [decided] = api.get(
+        "/v1/approvals", params={"status": "any"}, headers=world.auth("viewer")
+    ).json()
+    assert decided["decided_by"] == "admin"
+    assert decided["decision_reason"] == "approved from the keyboard"
