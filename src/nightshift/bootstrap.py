@@ -46,7 +46,7 @@ from nightshift.services.interrupted import InterruptedExecutions
 from nightshift.services.investigations import AdmissionPolicy, InvestigationService
 from nightshift.services.kill_switch import KillSwitchService
 from nightshift.services.phases import PhaseService
-from nightshift.services.ports import ScenarioBrief
+from nightshift.services.ports import EventNotifier, ScenarioBrief
 from nightshift.services.principals import PrincipalService
 from nightshift.services.proposals import ProposalService, WorkflowPolicy
 from nightshift.services.remediation_port import ChangeHistory, RemediationJob, Remediator
@@ -60,6 +60,7 @@ from nightshift.sources.files import named_files
 from nightshift.store import migrate
 from nightshift.store.database import Database
 from nightshift.store.private_files import private_dir
+from nightshift.store.wakeups import PgWakeups
 
 if TYPE_CHECKING:
     from nightshift.k8s.client import KubeApi
@@ -74,10 +75,10 @@ class _FanOut:
     added after construction because the dispatcher itself needs the service
     that publishes through this fan-out."""
 
-    def __init__(self, *targets: EventBus | Dispatcher) -> None:
-        self._targets: list[EventBus | Dispatcher] = list(targets)
+    def __init__(self, *targets: EventNotifier) -> None:
+        self._targets: list[EventNotifier] = list(targets)
 
-    def add(self, target: EventBus | Dispatcher) -> None:
+    def add(self, target: EventNotifier) -> None:
         self._targets.append(target)
 
     def publish(self, investigation_id: str) -> None:
@@ -125,6 +126,8 @@ class Container:
     # remote stops (issue 21; docs/control-plane.md, "Several replicas").
     leases: ControlLeases = field(init=False)
     replicas: ReplicaWatch = field(init=False)
+    # PostgreSQL only: LISTEN/NOTIFY carries wake-ups between replicas.
+    wakeups: PgWakeups | None = None
 
     def close(self) -> None:
         self.executor.shutdown()
@@ -348,6 +351,16 @@ def build_container(
         credentials,
     )
     fan_out.add(dispatcher)
+    wakeups = None
+    if db.engine.dialect.name == "postgresql":
+
+        def woken(inv_id: str) -> None:
+            if inv_id:
+                bus.publish(inv_id)
+            dispatcher.wake()
+
+        wakeups = PgWakeups(settings.database_url, leases.replica, woken)
+        fan_out.add(wakeups)
     investigations.add_termination_listener(dispatcher)
     investigations.add_termination_listener(credentials)
     reconciler = Reconciler(db, investigations, executor, leases, credentials)
@@ -387,6 +400,7 @@ def build_container(
     container.telemetry = telemetry
     container.leases = leases
     container.replicas = ReplicaWatch(db, leases, investigations, executor)
+    container.wakeups = wakeups
     telemetry.gates = GateView(db, container.phases, settings.gate_metrics_refresh_seconds)
     investigations.add_event_observer(telemetry.observe)
     investigations.add_termination_listener(telemetry)

@@ -45,6 +45,8 @@ def create_app(container: Container, *, background: bool = True) -> ASGIApp:
         # The heartbeat goes first: a replica's claims must never predate it, or the
         # leader would take its fresh units for a dead replica's.
         await asyncio.to_thread(container.leases.tick)
+        if container.wakeups is not None:  # PostgreSQL: wake-ups from other replicas
+            container.wakeups.start()
         await asyncio.to_thread(container.reconciler.recover_after_restart)
         tasks = (
             [
@@ -64,6 +66,8 @@ def create_app(container: Container, *, background: bool = True) -> ASGIApp:
             await asyncio.gather(*tasks, return_exceptions=True)
             with contextlib.suppress(Exception):  # down database: the TTL ends it
                 await asyncio.to_thread(container.leases.release)
+            if container.wakeups is not None:
+                await asyncio.to_thread(container.wakeups.close)
             container.close()
 
     app = FastAPI(

@@ -231,3 +231,52 @@ def test_a_cancel_on_one_replica_stops_the_unit_running_on_the_other(
             time.sleep(0.1)
         assert not _running_pid(pid), f"the unit on {owner} outlived its cancel"
         assert _rows(url, [inv_id])[inv_id]["status"] == "cancelled"
+
+
+def test_a_follower_on_the_other_replica_sees_the_end_as_it_happens(
+    pair: tuple[ControlPlane, ControlPlane],
+) -> None:
+    """SSE followers wake on LISTEN/NOTIFY: a stream served by the replica that
+    does not run the investigation ends with it, not at its next 15 s poll."""
+    alpha, beta = pair
+    url = alpha.database_url
+    with alpha.client() as ca, beta.client() as cb:
+        inv_id, pid = "", None
+        deadline = time.monotonic() + 30
+        while pid is None and time.monotonic() < deadline:
+            inv_id = _submit(alpha, ca)
+            for _ in range(300):
+                pid = _pid_of(url, inv_id)
+                if pid is not None:
+                    os.kill(pid, signal.SIGSTOP)  # held mid-run while the stream opens
+                    break
+                if _rows(url, [inv_id])[inv_id]["status"] in TERMINAL:
+                    break
+                time.sleep(0.02)
+        assert pid is not None, "no worker caught running"
+        owner = _rows(url, [inv_id])[inv_id]["replica"]
+        follower = cb if owner == "alpha" else ca
+        kinds: list[str] = []
+        with follower.stream("GET", f"/v1/investigations/{inv_id}/events") as stream:
+            lines = stream.iter_lines()
+            for line in lines:  # the history so far, up to "running"
+                if line.startswith("event: "):
+                    kinds.append(line[7:])
+                if '"status": "running"' in line:
+                    break
+            os.kill(pid, signal.SIGCONT)
+            for line in lines:
+                if line.startswith("event: "):
+                    kinds.append(line[7:])
+            ended = time.time()
+    finished = _finished_at(url, inv_id)
+    assert kinds[-1] == "status" and "result" in kinds, kinds
+    assert ended - finished < 3.0, f"the stream ended {ended - finished:.1f} s after the end"
+
+
+def _finished_at(url: str, inv_id: str) -> float:
+    with _pg(url) as conn:
+        row = conn.execute("SELECT finished_at FROM investigations WHERE id = %s", (inv_id,))
+        got = row.fetchone()
+    assert got is not None and got[0] is not None
+    return float(got[0].timestamp())
