@@ -12,6 +12,7 @@ intent. Refusals are MCP errors carrying the reason code in ``data.reason``.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -25,6 +26,7 @@ from nightshift.agent.tools.protocol import ToolCall
 from nightshift.domain.actions import ActionCatalog
 from nightshift.domain.agents import AgentIdentity
 from nightshift.domain.vocabulary import AuthorityClass, TrustPhase
+from nightshift.gateway.audit_batch import AuditBatcher
 from nightshift.gateway.chain import ChainTracker
 from nightshift.gateway.errors import REFUSED, refusal
 from nightshift.gateway.holding import HeldCall, Holding
@@ -40,7 +42,12 @@ from nightshift.governance.containment import (
 from nightshift.governance.decisions import Decision, Outcome, ReasonCode, deny
 from nightshift.governance.policy import PolicyContext, ToolRequest, decide, request_to_dict
 from nightshift.observability.redaction import Redactor
-from nightshift.services.gateway import GatewayCaller, GatewayRefusal, GatewayService
+from nightshift.services.gateway import (
+    GatewayCaller,
+    GatewayRefusal,
+    GatewayService,
+    decision_record,
+)
 from nightshift.services.gateway_holds import GatewayHolds
 
 __all__ = ["REFUSED", "CallInput", "GatewayCalls", "refusal"]
@@ -95,6 +102,7 @@ class GatewayCalls:
         self._chains = ChainTracker()
         self._redactor = Redactor()
         self.metrics = metrics or GatewayMetrics()
+        self._audit = AuditBatcher(service.append)
         # Without holds (a unit's wiring), a needs_approval write is only recorded.
         self._holding = (
             Holding(holds, hold_seconds, self._forward_held, self._caller)
@@ -103,6 +111,7 @@ class GatewayCalls:
         )
 
     async def close(self) -> None:
+        await self._audit.close()
         await close_upstreams(self._tools)
 
     async def _caller(self, token: str, what: str) -> GatewayCaller:
@@ -215,12 +224,19 @@ class GatewayCalls:
         decision = self._judge(caller, request, chain)
         if not decision.allowed or tool is None:
             return await self._denied(agent, audited, decision, intent, chain.chain_id, extra=extra)
-        await anyio.to_thread.run_sync(
-            lambda: self._service.record_decision(
-                agent, audited, decision, intent=intent, chain_id=chain.chain_id, extra=extra
-            )
+        record = decision_record(
+            agent, audited, decision, intent=intent, chain_id=chain.chain_id, extra=extra
         )
+        # The record commits while the upstream answers; the agent gets the result
+        # only once it is durable, and never if it cannot be written.
+        recorded = asyncio.ensure_future(self._audit.write(record))
         result, upstream_seconds = await self._send(agent, tool, arguments, chain)
+        try:
+            await recorded
+        except Exception as exc:
+            self.metrics.call(agent.name, "error", "audit_unavailable")
+            why = f"the decision could not be recorded ({type(exc).__name__}); result withheld"
+            raise refusal("audit_unavailable", why) from None
         if upstream_seconds is not None:
             self.metrics.call(agent.name, "allow", decision.reason.value)
             self.metrics.observe(time.perf_counter() - started, upstream_seconds)
@@ -267,10 +283,8 @@ class GatewayCalls:
         *,
         extra: Mapping[str, Any] | None = None,
     ) -> NoReturn:
-        await anyio.to_thread.run_sync(
-            lambda: self._service.record_decision(
-                agent, audited, decision, intent=intent, chain_id=chain_id, extra=extra
-            )
+        await self._audit.write(
+            decision_record(agent, audited, decision, intent=intent, chain_id=chain_id, extra=extra)
         )
         code = reason or decision.reason.value
         self.metrics.call(agent.name, "deny", code)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -140,6 +140,27 @@ def _kill_switch(rows: list[tuple[str, str]]) -> KillSwitch:
     return KillSwitch(glob is not None, agents, glob or "")
 
 
+def decision_record(
+    identity: AgentIdentity,
+    request: Mapping[str, Any],
+    decision: Decision,
+    *,
+    intent: str,
+    chain_id: str,
+    extra: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """The audit record of one gateway decision, with the agent's intent."""
+    entry = decision_entry(
+        at=datetime.now(UTC),
+        agent=identity,
+        request=dict(request),
+        decision=decision,
+        intent=intent[:2000],
+        chain_id=chain_id,
+    )
+    return replace(entry, extra={**entry.extra, "via": "gateway", **(extra or {})})
+
+
 def _refusal_entry(identity: AgentIdentity, refused: GatewayRefusal, what: str) -> AuditEntry:
     return AuditEntry(
         at=datetime.now(UTC),
@@ -252,16 +273,14 @@ class GatewayService:
         chain_id: str,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
-        entry = decision_entry(
-            at=datetime.now(UTC),
-            agent=identity,
-            request=dict(request),
-            decision=decision,
-            intent=intent[:2000],
-            chain_id=chain_id,
+        record = decision_record(
+            identity, request, decision, intent=intent, chain_id=chain_id, extra=extra
         )
-        entry = replace(entry, extra={**entry.extra, "via": "gateway", **(extra or {})})
-        self._audit.append([entry])
+        self.append([record])
+
+    def append(self, entries: Sequence[AuditEntry]) -> None:
+        """Append records to the hash-chained trail in one transaction."""
+        self._audit.append(entries)
 
     def record_proposal(
         self,
