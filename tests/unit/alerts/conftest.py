@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from nightshift.api.app import create_app
 from nightshift.domain.alerts import fingerprint_of
 from nightshift.domain.vocabulary import PrincipalKind, Role
 from nightshift.notifications.fake import FakeNotifier
@@ -91,12 +90,6 @@ def notifier(world: World) -> FakeNotifier:
     fake = FakeNotifier()
     world.container.escalations.add_notifier(fake)
     return fake
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(world.container, background=False)) as c:  # type: ignore[arg-type]
-        yield c
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from fastapi.testclient import TestClient
 
 from nightshift.api.app import create_app
 from tests.support.control_plane import World, make_world
@@ -19,12 +18,6 @@ def world(tmp_path: Path) -> Iterator[World]:
     w = make_world(tmp_path, max_running=8, max_running_per_agent=8, queue_capacity=50)
     yield w
     w.container.db.dispose()
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(world.container, background=False)) as c:  # type: ignore[arg-type]
-        yield c
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from nightshift.api.app import create_app
 from tests.support.control_plane import World, make_world
 
 
@@ -15,9 +13,3 @@ def world(tmp_path: Path) -> Iterator[World]:
     w = make_world(tmp_path, notify_async=False, oncall_contact="oncall@example.org")
     yield w
     w.container.db.dispose()
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(world.container, background=False)) as c:
-        yield c

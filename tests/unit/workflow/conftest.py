@@ -4,9 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from nightshift.api.app import create_app
 from nightshift.notifications.fake import FakeNotifier
 from tests.support.control_plane import World, make_world
 
@@ -28,9 +26,3 @@ def notifier(world: World) -> FakeNotifier:
     fake = FakeNotifier()
     world.container.escalations.add_notifier(fake)
     return fake
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(world.container, background=False)) as c:
-        yield c
