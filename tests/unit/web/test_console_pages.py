@@ -67,7 +67,7 @@ def test_the_investigation_page_shows_tree_chain_evidence_and_keeps_tool_text_in
     assert h1 < h2 and 'href="#hyp-H1">H1</a>' in page[h2:]
     assert 'id="ev-E1"' in page and "fw-dc-edge-01" in page
     assert page.index("root-cause") < page.index("symptom")
-    assert f'<pre class="out" id="worker-log">log of {inv_id}' in page
+    assert f'<pre class="out" tabindex="0" id="worker-log">log of {inv_id}' in page
 
 
 def test_a_viewer_sees_no_approve_button_and_a_forged_post_is_refused(
