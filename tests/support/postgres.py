@@ -7,6 +7,7 @@ The server refuses to run as root, so when we are root it runs as `postgres`.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -14,6 +15,10 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # bench imports this module without pytest's plugins
+    import pytest
 
 
 def _pg_bin(name: str) -> str | None:
@@ -102,3 +107,16 @@ def stop(server: PostgresServer) -> None:
         capture_output=True,
     )
     shutil.rmtree(server.directory, ignore_errors=True)
+
+
+BACKENDS = ("sqlite", "postgres")  # the params of a suite's ``database_url`` fixture
+_databases = itertools.count()
+
+
+def database_for(request: pytest.FixtureRequest, sqlite_file: Path, prefix: str) -> str:
+    """The URL for the backend ``request.param`` names: ``sqlite_file``, or a new
+    database on the session's PostgreSQL (the ``pg_server`` fixture)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{sqlite_file}"
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    return server.create_database(f"{prefix}_{next(_databases)}")

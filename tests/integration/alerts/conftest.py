@@ -3,7 +3,6 @@ and, when the Debian package is installed, a real Alertmanager."""
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from nightshift.domain.vocabulary import PrincipalKind, Role
 from nightshift.settings import Settings
 from tests.support import alertmanager
 from tests.support.control_plane import TEST_SOURCES
-from tests.support.postgres import PostgresServer
+from tests.support.postgres import BACKENDS, database_for
 from tests.support.server import ControlPlane
 
 
@@ -38,15 +37,9 @@ class AlertPlane(ControlPlane):
             container.db.dispose()
 
 
-_names = itertools.count()
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'nightshift.db'}"
-    server: PostgresServer = request.getfixturevalue("pg_server")
-    return server.create_database(f"alerts_{next(_names)}")
+    return database_for(request, tmp_path / "nightshift.db", "alerts")
 
 
 @pytest.fixture

@@ -1,23 +1,17 @@
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.control_plane import World, make_world
-from tests.support.postgres import PostgresServer
-
-_names = itertools.count()
+from tests.support.postgres import BACKENDS, database_for
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    server: PostgresServer = request.getfixturevalue("pg_server")
-    return server.create_database(f"store_{next(_names)}")
+    return database_for(request, tmp_path / "store.db", "store")
 
 
 @pytest.fixture
