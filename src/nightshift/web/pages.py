@@ -7,14 +7,17 @@ shadow output stays concealed exactly as in /v1 (``conceals``, ``sees_hidden``).
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 from starlette.responses import Response
 
 from nightshift.api.routes.investigations import _resume_after, _stream, service
 from nightshift.domain.vocabulary import InvestigationStatus, Role
+from nightshift.services.changes import ChangeQuery, ChangeService
 from nightshift.services.errors import Invalid, ServiceError
 from nightshift.services.proposals import PENDING, sees_hidden
 from nightshift.services.reviews import conceal_event, conceal_view, conceals
@@ -24,6 +27,8 @@ from nightshift.web.session import COOKIE, current, require, sessions, set_cooki
 
 router = APIRouter(include_in_schema=False)
 _LOG_TAIL_BYTES = 64 * 1024  # the page stays small; the API serves the whole log
+# Changes in the feed this long before an investigation started count as its lead-up.
+_CHANGES_BEFORE = timedelta(hours=2)
 
 
 @router.get("/")
@@ -101,11 +106,22 @@ def investigation(request: Request, inv_id: str) -> Response:
     diag = views.complete(views.diagnosis_of(view.result))
     hyps = list(diag.get("hypotheses") or [])
     timeline = []
+    shown = []
     for ev in svc.events(inv_id, 0, limit=2000):
         data = conceal_event(ev.kind, ev.data) if hide else ev.data
         if data is not None:
             timeline.append((ev, views.timeline_text(ev.kind, data)))
+            shown.append(replace(ev, data=data))
     c = request.app.state.container
+    alerts = c.alert_reads.of_investigation(inv_id)  # as GET /v1/investigations/ID/alerts
+    end = view.finished_at or datetime.now(UTC)
+    changes = [  # as GET /v1/changes (viewer), in the investigation's window
+        ch
+        for ch in ChangeService(c.db).list(
+            ChangeQuery(since=view.created_at - _CHANGES_BEFORE, limit=50)
+        )
+        if _aware(ch.at) <= _aware(end)
+    ]
     props = c.proposals.list(
         status=None, agent=None, investigation_id=inv_id, include_hidden=sees_hidden(who), limit=50
     )
@@ -122,6 +138,8 @@ def investigation(request: Request, inv_id: str) -> Response:
         hidden=hide,
         diag=diag,
         tree=views.hypothesis_tree(hyps),
+        inline=views.inline_evidence(diag.get("evidence") or []),
+        chronology=views.chronology(alerts, changes, shown),
         stances=views.stances(hyps),
         timeline=timeline,
         last_seq=timeline[-1][0].seq if timeline else 0,
@@ -129,8 +147,27 @@ def investigation(request: Request, inv_id: str) -> Response:
         verdicts=c.verdicts.list(inv_id),
         cost=costs.investigation(inv_id).cost,
         tokens=tokens,
-        alerts=c.alert_reads.of_investigation(inv_id),  # as GET /v1/investigations/ID/alerts
+        alerts=alerts,
     )
+
+
+@router.get("/investigations/{inv_id}/evidence/{evidence_id}")
+def evidence(request: Request, inv_id: str, evidence_id: str) -> Response:
+    """One evidence item's tool text, as plain text: what an unfolded row loads
+    (and what its link opens without JavaScript). Inert by its media type."""
+    found = signed_in(request)
+    who = require(found, Role.VIEWER)
+    try:
+        view = service(request).get(inv_id)
+    except ServiceError as exc:
+        return secure(PlainTextResponse(str(exc), status_code=404))
+    if conceals(view.trust_phase, view.reviewed_at, who):
+        return secure(PlainTextResponse("concealed until reviewed", status_code=404))
+    diag = views.complete(views.diagnosis_of(view.result))
+    for e in diag.get("evidence") or []:
+        if str(e.get("id")) == evidence_id:
+            return secure(PlainTextResponse(views.evidence_text(e)))
+    return secure(PlainTextResponse(f"no evidence {evidence_id}", status_code=404))
 
 
 @router.get("/investigations/{inv_id}/events")
@@ -187,6 +224,10 @@ def agents(request: Request) -> Response:
             gates = {"problem": str(exc)}
         rows.append({"a": a, "gates": gates})
     return page(request, "agents.html", found, rows=rows)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _alerts(spec: Any) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 _TIMELINE_TEXT = 240  # a timeline line is a summary; the full text is in the evidence table
@@ -127,3 +128,84 @@ def _short(value: object) -> str:
 
 def pretty(value: object) -> str:
     return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+# The investigation page inlines the tools' text up to this many characters in
+# all; past it each item's text is fetched when its row is unfolded, so a
+# thousand-call investigation stays a page, not megabytes of tool output.
+INLINE_EVIDENCE_CHARS = 128 * 1024
+
+
+def inline_evidence(evidence: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Ids of the evidence whose text goes into the page, in order, within the budget."""
+    inline: set[str] = set()
+    used = 0
+    for e in evidence:
+        size = evidence_chars(e)
+        if used + size > INLINE_EVIDENCE_CHARS:
+            break
+        used += size
+        inline.add(str(e.get("id")))
+    return inline
+
+
+def evidence_chars(e: Mapping[str, Any]) -> int:
+    return sum(len(str(f)) + 1 for f in e.get("findings") or ())
+
+
+def evidence_text(e: Mapping[str, Any]) -> str:
+    return "".join(f"{f}\n" for f in e.get("findings") or ())
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One line of the investigation's chronology: an alert burst, a change, a cycle."""
+
+    at: datetime
+    kind: str  # alert | change | cycle | status
+    text: str
+
+
+def chronology(
+    alerts: Sequence[Any], changes: Sequence[Any], events: Sequence[Any]
+) -> list[Moment]:
+    """Alerts, changes and reasoning cycles in time order.
+
+    Consecutive alerts of one name fold into one line (a storm of 300 reads as
+    a few bursts); changes are the feed's entries in the investigation's window.
+    """
+    out: list[Moment] = []
+    burst: list[Any] = []
+
+    def flush() -> None:
+        if burst:
+            name = _alert_name(burst[0])
+            last = burst[-1].first_received_at.strftime("%H:%M:%S")
+            more = f" x{len(burst)}, until {last}" if len(burst) > 1 else ""
+            out.append(Moment(burst[0].first_received_at, "alert", f"{name}{more}"))
+            burst.clear()
+
+    for a in sorted(alerts, key=lambda a: a.first_received_at):
+        if burst and _alert_name(burst[-1]) != _alert_name(a):
+            flush()
+        burst.append(a)
+    flush()
+    for c in changes:
+        out.append(Moment(c.at, "change", f"{c.ref} by {c.actor}: {c.summary}"))
+    for ev in events:
+        if ev.kind == "cycle.finished":
+            top = ev.data.get("top") or {}
+            lead = f"leading {top.get('fault')} {float(top.get('confidence') or 0):.2f}"
+            out.append(Moment(ev.created_at, "cycle", f"cycle {ev.data.get('cycle')}: "
+                              + (lead if top else "no hypothesis yet")))  # fmt: skip
+        elif ev.kind == "status":
+            out.append(Moment(ev.created_at, "status", timeline_text(ev.kind, ev.data)))
+    return sorted(out, key=lambda m: _utc(m.at))
+
+
+def _alert_name(a: Any) -> str:
+    return str(a.labels.get("alertname", a.fingerprint))
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -62,3 +62,53 @@ def test_a_cancelled_investigation_without_a_result_renders(
     page = client.get(f"/investigations/{inv_id}")
     assert page.status_code == 200, page.text[:2000]
     assert "s-cancelled" in page.text
+
+
+def test_evidence_past_the_inline_budget_loads_on_demand_as_plain_text(
+    client: TestClient, world: World
+) -> None:
+    from nightshift.web.views import INLINE_EVIDENCE_CHARS
+
+    per = 4096
+    count = INLINE_EVIDENCE_CHARS // per + 20  # 20 items past the budget
+    evidence = [{"id": f"E{i}", "tool": "pods", "findings": [f"<b>text-{i}</b>" + "x" * per]}
+                for i in range(count)]  # fmt: skip
+    inv_id = _ended(client, world, "failed", {"evidence": evidence})
+    sign_in(client, world, "viewer")
+    page = client.get(f"/investigations/{inv_id}").text
+    assert "&lt;b&gt;text-0&lt;/b&gt;" in page  # the first items are inline
+    last = f"E{count - 1}"
+    assert f"text-{count - 1}<" not in page and f"text-{count - 1}&lt;" not in page
+    assert f'data-src="/investigations/{inv_id}/evidence/{last}"' in page
+    assert len(page) < count * per  # the page does not carry all the text
+    text = client.get(f"/investigations/{inv_id}/evidence/{last}")
+    assert text.status_code == 200 and text.headers["content-type"].startswith("text/plain")
+    assert text.text.startswith(f"<b>text-{count - 1}</b>")
+    assert "nosniff" in text.headers["x-content-type-options"]
+    assert client.get(f"/investigations/{inv_id}/evidence/E999999").status_code == 404
+    client.cookies.clear()
+    assert (
+        client.get(f"/investigations/{inv_id}/evidence/{last}", follow_redirects=False).status_code
+        == 303
+    )
+
+
+def test_the_timeline_orders_alerts_changes_and_cycles(client: TestClient, world: World) -> None:
+    from datetime import UTC, datetime, timedelta
+    from types import SimpleNamespace as Rec
+
+    from nightshift.web.views import chronology
+
+    t0 = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+    alerts = [Rec(first_received_at=t0 + timedelta(seconds=i), labels={"alertname": "Http5xx"},
+                 fingerprint=f"f{i}") for i in range(300)]  # fmt: skip
+    alerts.append(Rec(first_received_at=t0 + timedelta(minutes=9), labels={}, fingerprint="lat"))
+    change = Rec(at=t0 - timedelta(minutes=5), ref="FW-3141", actor="neteng", summary="deny 443")
+    naive = t0.replace(tzinfo=None)  # SQLite hands times back without a zone
+    cycles = [Rec(kind="cycle.finished", created_at=naive + timedelta(minutes=10 + i),
+                  data={"cycle": i + 1, "top": {"fault": "firewall", "confidence": 0.5}})
+              for i in range(15)]  # fmt: skip
+    lines = chronology(alerts, [change], cycles)
+    assert [m.kind for m in lines] == ["change", "alert", "alert"] + ["cycle"] * 15
+    assert lines[1].text == "Http5xx x300, until 02:04:59"
+    assert lines[-1].text == "cycle 15: leading firewall 0.50"

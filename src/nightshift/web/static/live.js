@@ -79,5 +79,22 @@
     });
   }
 
-  document.addEventListener("DOMContentLoaded", function () { detail(); list(); });
+  // Evidence text past the page's inline budget is fetched when its row is
+  // unfolded, as plain text (textContent: it never becomes markup).
+  function onDemand() {
+    Array.prototype.forEach.call(document.querySelectorAll("details[data-src]"), function (d) {
+      d.addEventListener("toggle", function () {
+        if (!d.open || d.dataset.loaded) return;
+        d.dataset.loaded = "1";
+        var pre = d.querySelector("pre");
+        fetch(d.dataset.src, { credentials: "same-origin" }).then(function (r) {
+          return r.ok ? r.text() : Promise.reject(new Error(String(r.status)));
+        }).then(function (text) {
+          pre.textContent = text;
+        }, function () { delete d.dataset.loaded; });
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { detail(); list(); onDemand(); });
 })();
