@@ -89,3 +89,14 @@ def test_remediation_rbac_in_a_shadow_file_fails_the_render_naming_the_agent(
     )
     assert out.returncode != 0
     assert "is declared at phase autonomous-l1 in a shadow values file" in out.stderr, out.stderr
+
+
+def test_the_data_dir_is_one_the_control_plane_creates_below_its_volume(helm: Tool) -> None:
+    # The kubelet creates an emptyDir owned by root (group from fsGroup); the control
+    # plane makes its data dir 0700, which only the owner may, so it must create it.
+    [deploy] = [o for o in _render(helm, VALUES[0]) if o["kind"] == "Deployment"]
+    [container] = deploy["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    data = Path(env["NIGHTSHIFT_DATA_DIR"])
+    assert Path(mounts["data"]) in data.parents, (data, mounts)
