@@ -2,7 +2,8 @@
 
 ``world`` is a control plane in this process with small capacity limits (a
 package that needs other limits or settings defines its own); ``client`` is a
-TestClient on the API and console of whichever ``world`` the test gets.
+TestClient on the API and console of whichever ``world`` the test gets;
+``notifier`` records what escalations would send.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from nightshift.api.app import create_app
+from nightshift.notifications.fake import FakeNotifier
 from tests.support import network_guard
 from tests.support.control_plane import World, make_world
 
@@ -34,3 +36,10 @@ def world(tmp_path: Path) -> Iterator[World]:
 def client(world: World) -> Iterator[TestClient]:
     with TestClient(create_app(world.container, background=False)) as c:  # type: ignore[arg-type]
         yield c
+
+
+@pytest.fixture
+def notifier(world: World) -> FakeNotifier:
+    fake = FakeNotifier()
+    world.container.escalations.add_notifier(fake)
+    return fake

@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 
 from nightshift.domain.alerts import fingerprint_of
 from nightshift.domain.vocabulary import PrincipalKind, Role
-from nightshift.notifications.fake import FakeNotifier
 from nightshift.services.alerts import AlertIntakeService, IntakePolicy
 from tests.support.control_plane import World, make_world
 
@@ -83,13 +82,6 @@ def clock(world: World) -> Clock:
                                   IntakePolicy(3), refusal=c.kill_switch.refusal,
                                   clock=moved)  # fmt: skip
     return moved
-
-
-@pytest.fixture
-def notifier(world: World) -> FakeNotifier:
-    fake = FakeNotifier()
-    world.container.escalations.add_notifier(fake)
-    return fake
 
 
 @pytest.fixture

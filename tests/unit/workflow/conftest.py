@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from nightshift.notifications.fake import FakeNotifier
 from tests.support.control_plane import World, make_world
 
 
@@ -19,10 +18,3 @@ def world(tmp_path: Path) -> Iterator[World]:
     )
     yield w
     w.container.db.dispose()
-
-
-@pytest.fixture
-def notifier(world: World) -> FakeNotifier:
-    fake = FakeNotifier()
-    world.container.escalations.add_notifier(fake)
-    return fake
