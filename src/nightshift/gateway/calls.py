@@ -104,6 +104,7 @@ class GatewayCalls:
         self.metrics = metrics or GatewayMetrics()
         self._audit = AuditBatcher(service.append)
         # Without holds (a unit's wiring), a needs_approval write is only recorded.
+        self._holds = holds
         self._holding = (
             Holding(holds, hold_seconds, self._forward_held, self._caller)
             if holds is not None
@@ -210,6 +211,8 @@ class GatewayCalls:
         extra = {"chain_path": list(chain.path), "depth": chain.depth}
         if spec is not None and not spec.read_only:
             decision = self._judge(caller, replace(request, read_only=True), chain)
+            if not decision.allowed and self._holds is not None:
+                return await self._denied_write(agent, audited, decision, intent, chain.chain_id)
             if not decision.allowed:
                 return await self._denied(
                     agent, audited, decision, intent, chain.chain_id, extra=extra
@@ -289,6 +292,24 @@ class GatewayCalls:
         code = reason or decision.reason.value
         self.metrics.call(agent.name, "deny", code)
         raise refusal(code, decision.message, follow_up=decision.follow_up.value)
+
+    async def _denied_write(
+        self,
+        agent: AgentIdentity,
+        audited: Mapping[str, Any],
+        decision: Decision,
+        intent: str,
+        chain_id: str,
+    ) -> NoReturn:
+        """A denied write is a denied proposal (audited with it), so it counts for
+        the agent's phase gates and demotion as our own agents' do."""
+        holds = self._holds
+        assert holds is not None
+        await anyio.to_thread.run_sync(
+            lambda: holds.deny(agent, audited, decision, intent=intent, chain_id=chain_id)
+        )
+        self.metrics.call(agent.name, "deny", decision.reason.value)
+        raise refusal(decision.reason.value, decision.message, follow_up=decision.follow_up.value)
 
     async def _propose(
         self,

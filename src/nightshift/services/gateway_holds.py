@@ -14,7 +14,13 @@ The arguments the upstream receives stay in the gateway's memory; the row holds
 the redacted arguments a human reads. A call whose gateway process died is
 never forwarded: nobody is left to send its result to.
 
-Every held call belongs to a gateway record for its chain, a terminal
+A write the policy denies (out of scope, a tripped breaker) is recorded the
+same way, as a ``denied`` proposal, as our own agents' denied proposals are: so
+what a third-party agent did through the gateway (held calls executed, failed
+or rejected; writes out of scope) is the evidence its phase gates and the
+demotion rule read (services/evidence.py), as for our own agents.
+
+Every held or denied call belongs to a gateway record for its chain, a terminal
 investigation row that is never dispatched (it exists so the approval request
 has the investigation its table requires, and so `audit explain` finds the
 chain's decisions).
@@ -39,7 +45,15 @@ from nightshift.observability.audit_chain import decision_entry
 from nightshift.services.audit import AuditService
 from nightshift.services.errors import NotFound
 from nightshift.services.escalations import system_entry
-from nightshift.services.proposals import APPROVED, EXECUTED, EXECUTING, EXPIRED, FAILED, PENDING
+from nightshift.services.proposals import (
+    APPROVED,
+    DENIED,
+    EXECUTED,
+    EXECUTING,
+    EXPIRED,
+    FAILED,
+    PENDING,
+)
 from nightshift.store.database import Database
 from nightshift.store.tables import ActionProposalRow, AgentRow, InvestigationRow, UserRow
 
@@ -94,6 +108,35 @@ class GatewayHolds:
     ) -> str:
         """Open the approval request for a held call (and its audit record, in one
         transaction); returns the request's id."""
+        return self._write(identity, request, decision, intent=intent, chain_id=chain_id,
+                           status=PENDING, hold_seconds=hold_seconds)  # fmt: skip
+
+    def deny(
+        self,
+        identity: AgentIdentity,
+        request: Mapping[str, Any],
+        decision: Decision,
+        *,
+        intent: str,
+        chain_id: str,
+    ) -> str:
+        """Record a write the policy denied (out of scope, a tripped breaker, ...) as
+        a denied proposal, as the control plane records our own agents' denied
+        proposals: the phase gates and the demotion rule count them (evidence.py)."""
+        return self._write(identity, request, decision, intent=intent, chain_id=chain_id,
+                           status=DENIED, hold_seconds=None)  # fmt: skip
+
+    def _write(
+        self,
+        identity: AgentIdentity,
+        request: Mapping[str, Any],
+        decision: Decision,
+        *,
+        intent: str,
+        chain_id: str,
+        status: str,
+        hold_seconds: float | None,
+    ) -> str:
         now = datetime.now(UTC)
         tool = str(request.get("tool") or "?")
         with self._db.transaction() as s:
@@ -112,14 +155,15 @@ class GatewayHolds:
                         "source": request.get("source"), "chain_id": chain_id},
                 confidence=0.0,
                 phase=identity.phase.value,
-                status=PENDING,
+                status=status,
                 decision=decision.to_dict(),
                 batch_key=f"gateway|{record}|{now.timestamp()}"[:128],  # never batched
                 visible=True,
                 version=0,
                 batch_count=1,
                 created_at=now,
-                expires_at=now + timedelta(seconds=hold_seconds),
+                expires_at=None if hold_seconds is None else now + timedelta(seconds=hold_seconds),
+                decision_reason="" if status == PENDING else decision.message[:1000],
             )  # fmt: skip
             s.add(row)
             entry = decision_entry(
@@ -130,7 +174,7 @@ class GatewayHolds:
                 intent=intent[:2000],
                 chain_id=chain_id,
             )
-            more = {"via": "gateway", "proposal": PENDING, "investigation_id": record}
+            more = {"via": "gateway", "proposal": status, "investigation_id": record}
             self._audit.append_in(s, [replace(entry, extra={**entry.extra, **more})])
         return row.id
 

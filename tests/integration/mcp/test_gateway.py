@@ -27,7 +27,7 @@ from sqlalchemy import select
 from nightshift.api.app import create_app
 from nightshift.bootstrap import Container, build_container
 from nightshift.domain.access import Caller
-from nightshift.domain.vocabulary import PrincipalKind, Role
+from nightshift.domain.vocabulary import PrincipalKind, Role, TrustPhase
 from nightshift.services.gateway import GatewayService
 from nightshift.settings import Settings
 from nightshift.store.tables import AgentRow, AuditRecordRow, ReviewItemRow
@@ -273,6 +273,16 @@ async def test_a_limited_remediation_write_waits_for_approval_then_runs_once(
     assert held[-1]["request"]["proposal_id"] == request
     assert (held[-1]["decision"], held[-1]["intent"]) == ("needs_approval", args["intent"])
     assert audit(gateway.container, "ada")[-1]["decision"] == "approved"
+    # the executed call is evidence for the agent's phase gates, as our own agents' are
+    [done_call] = [
+        r for r in gateway.container.evidence.records("triage").remediations
+        if r.action == "mcp:db_restart_service"
+    ]  # fmt: skip
+    assert (done_call.phase, done_call.approved_by, done_call.completed) == (
+        TrustPhase.LIMITED_REMEDIATION, "ada", True,
+    )  # fmt: skip
+    tally = gateway.container.evidence.evidence_for("triage", TrustPhase.LIMITED_REMEDIATION)
+    assert (tally.approved_remediations, tally.completed) == (1, 1)
 
 
 async def test_a_rejected_write_is_an_error_naming_the_rejection(
@@ -298,6 +308,8 @@ async def test_a_rejected_write_is_an_error_naming_the_rejection(
     assert error.error.data["reason"] == "approval_rejected"
     assert "ada rejected" in error.error.message and "not during the sale" in error.error.message
     assert _restarts(gateway, "basket") == 0
+    tally = gateway.container.evidence.evidence_for("triage", TrustPhase.LIMITED_REMEDIATION)
+    assert tally.approved_remediations == 1  # a rejected call ran nothing: no remediation
 
 
 async def test_a_write_nobody_decides_expires_and_the_agent_is_told(gateway: Gateway) -> None:

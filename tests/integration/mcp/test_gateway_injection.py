@@ -168,4 +168,15 @@ async def test_every_mcp_injection_is_denied_by_the_gateway(hostile: Hostile) ->
     assert len(denied) >= len(refusals), summary  # every refusal is audited
     proposed = [r for r in records if r.get("extra", {}).get("proposal") == "recommended"]
     assert len(proposed) == len(answers) - len(refusals), summary
+    # an out-of-scope write attempt is a denied proposal: the phase gates and the
+    # demotion rule count it, as they count our own agents' (services/evidence.py)
+    writes = {"db_restart_service", "db_annotate_incident"}  # the test servers' writes
+    tried = sum(
+        1
+        for e in corpus()
+        for a in e["attempt"]
+        if a["tool"] in writes and e["denied"] == "out_of_scope"
+    )
+    assert tried >= 3
+    assert len(hostile.container.evidence.records("intern").out_of_scope_actions) == tried
     print(summary)
