@@ -4,9 +4,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from nightshift.api.app import create_app
 from nightshift.domain.vocabulary import PrincipalKind, Role
 from tests.support.control_plane import World, make_world
 
@@ -20,9 +18,3 @@ def world(tmp_path: Path) -> Iterator[World]:
     w.tokens["sender"] = w.container.principals.create_token("ci-pipeline")
     yield w
     w.container.db.dispose()
-
-
-@pytest.fixture
-def client(world: World) -> Iterator[TestClient]:
-    with TestClient(create_app(world.container, background=False)) as c:  # type: ignore[arg-type]
-        yield c
