@@ -1,0 +1,3 @@
+from bench.chart.run import main
+
+main()
