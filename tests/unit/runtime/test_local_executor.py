@@ -214,7 +214,8 @@ def test_a_dead_control_planes_sandbox_scratch_is_removed_a_live_ones_kept(
     tmp_path: Path,
 ) -> None:
     """Sandboxed workers die with their control plane, so their scratch dirs would
-    stay forever: the next sandboxed executor removes the roots of dead planes."""
+    stay forever: the next sandboxed executor removes the roots of dead planes, and
+    makes its own only when it runs a unit (a CLI command's never does)."""
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     tmp = Path(tempfile.gettempdir())
@@ -226,6 +227,8 @@ def test_a_dead_control_planes_sandbox_scratch_is_removed_a_live_ones_kept(
     try:
         assert not dead.exists()
         assert alive.is_dir()
+        # Its own root comes with its first unit: none yet.
+        assert not list(tmp.glob(f"nightshift-workers-{os.getpid()}-*"))
     finally:
         ex.shutdown()
         shutil.rmtree(alive, ignore_errors=True)

@@ -85,13 +85,12 @@ class LocalExecutor:
         self._logs_dir = logs_dir
         self.sandbox = sandbox
         # Sandboxed units' scratch dirs live under one root of ours: the template's
-        # sandbox can make that root writable and nothing else.
+        # sandbox can make that root writable and nothing else. Made with the first
+        # unit: a control plane built for one CLI command never runs a worker.
         self._scratch_root: Path | None = None
+        self._scratch_lock = threading.Lock()
         if sandbox is not None:
             _remove_dead_scratch_roots()
-            self._scratch_root = Path(
-                tempfile.mkdtemp(prefix=f"{_SCRATCH_ROOT_PREFIX}{os.getpid()}-")
-            )
         self._logs_dir.mkdir(parents=True, exist_ok=True)
         self._on_exit = on_exit
         self._python = python or sys.executable
@@ -109,18 +108,30 @@ class LocalExecutor:
                 self._template_exit,
                 self._template_lost,
                 entry=template_entry,
-                wrap=None if self._scratch_root is None else self._wrap_template,
+                wrap=None if sandbox is None else self._wrap_template,
             )
 
     def _wrap_template(self, argv: list[str]) -> list[str]:
-        assert self.sandbox is not None and self._scratch_root is not None
-        return self.sandbox.command(argv, [self._scratch_root], Path("/"), self._template_env)
+        assert self.sandbox is not None
+        root = self._scratch()
+        assert root is not None
+        return self.sandbox.command(argv, [root], Path("/"), self._template_env)
+
+    def _scratch(self) -> Path | None:
+        """The sandboxed units' scratch root (None unsandboxed: the system temp dir)."""
+        if self.sandbox is None:
+            return None
+        with self._scratch_lock:
+            if self._scratch_root is None:
+                prefix = f"{_SCRATCH_ROOT_PREFIX}{os.getpid()}-"
+                self._scratch_root = Path(tempfile.mkdtemp(prefix=prefix))
+            return self._scratch_root
 
     def log_path(self, investigation_id: str) -> Path:
         return self._logs_dir / f"{investigation_id}.log"
 
     def start(self, launch: WorkerLaunch) -> str:
-        workdir = _workdir(launch.investigation_id, self._scratch_root)
+        workdir = _workdir(launch.investigation_id, self._scratch())
         env = _base_env()
         env.update(
             HOME=str(workdir),
@@ -279,8 +290,10 @@ class LocalExecutor:
             self.stop(unit.launch.investigation_id, "control plane shutting down")
         if self.template is not None:
             self.template.close()
-        if self._scratch_root is not None:
-            shutil.rmtree(self._scratch_root, ignore_errors=True)
+        with self._scratch_lock:
+            if self._scratch_root is not None:
+                shutil.rmtree(self._scratch_root, ignore_errors=True)
+                self._scratch_root = None
 
     def purge_logs(self, older_than_seconds: float) -> int:
         cutoff = time.time() - older_than_seconds
