@@ -6,7 +6,7 @@ expiring after the gateway's hold timeout), so the same ``approvals`` API, CLI
 and console decide it, with the same rules: a human holding an approver role,
 never the agent itself, exactly one decision wins. What differs is who runs it:
 the gateway process that holds the agent's call claims the approved row
-(``approved -> executing``, a conditional update, so it is forwarded once) and
+(``approved -> forwarding``, a conditional update, so it is forwarded once) and
 forwards it to the upstream MCP server; the control plane's executor never
 touches it (its action type, ``mcp:<tool>``, is no catalog action).
 
@@ -49,7 +49,6 @@ from nightshift.services.proposals import (
     APPROVED,
     DENIED,
     EXECUTED,
-    EXECUTING,
     EXPIRED,
     FAILED,
     PENDING,
@@ -58,6 +57,10 @@ from nightshift.store.database import Database
 from nightshift.store.tables import ActionProposalRow, AgentRow, InvestigationRow, UserRow
 
 HELD_PREFIX = "mcp:"  # the action type of a held call: no catalog action has a colon
+# Claimed by the gateway and being forwarded. Not the executor's "executing":
+# the control plane's reconciliation of interrupted executions settles those
+# through its remediator, which knows nothing of an upstream MCP call.
+FORWARDING = "forwarding"
 GATEWAY_RECORD = "gateway"  # InvestigationRow.scenario of a chain's gateway record
 _APPROVING_PHASES = (TrustPhase.LIMITED_REMEDIATION, TrustPhase.AUTONOMOUS_L1)
 
@@ -243,7 +246,7 @@ class GatewayHolds:
             if row is None or row.status != APPROVED:
                 return False
             result = {**(row.result or {}), "claimed_at": now.isoformat()}
-            return self._move(s, row, APPROVED, {"status": EXECUTING, "result": result})
+            return self._move(s, row, APPROVED, {"status": FORWARDING, "result": result})
 
     def finish(self, proposal_id: str, *, ok: bool, outcome: Mapping[str, Any]) -> None:
         """Record what forwarding the approved call did (executed, or failed), audited.
@@ -252,11 +255,11 @@ class GatewayHolds:
         now = datetime.now(UTC)
         with self._db.transaction() as s:
             row = s.get(ActionProposalRow, proposal_id)
-            if row is None or row.status != EXECUTING:
+            if row is None or row.status != FORWARDING:
                 return
             result = {**(row.result or {}), **outcome, "verified": ok}
             values = {"status": EXECUTED if ok else FAILED, "executed_at": now, "result": result}
-            self._move(s, row, EXECUTING, values)
+            self._move(s, row, FORWARDING, values)
             entry = system_entry(
                 intent=f"forward approved {row.action_type} through the gateway",
                 decision="executed" if ok else "failed",
