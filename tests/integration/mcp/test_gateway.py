@@ -312,6 +312,34 @@ async def test_a_rejected_write_is_an_error_naming_the_rejection(
     assert tally.approved_remediations == 1  # a rejected call ran nothing: no remediation
 
 
+async def test_a_kill_switch_while_held_refuses_the_approval_and_nothing_runs(
+    gateway: Gateway, approver: TestClient
+) -> None:
+    c = gateway.container
+    token = _register(c, "fixer", "supervised", "limited-remediation", DB)
+    args = {"service": "payments", "intent": "restart payments"}
+    errors: list[MCPError] = []
+    async with session(gateway.url, token) as client:
+
+        async def call() -> None:
+            errors.append(await refused(client, "db_restart_service", args))
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(call)
+            request = await _held_request(c, "fixer", "db_restart_service")
+            c.kill_switch.engage("fixer", ADMIN, "fixer misbehaves")
+            response = await anyio.to_thread.run_sync(
+                lambda: approver.post(f"/v1/approvals/{request}/approve", json={"reason": "ok"})
+            )
+            assert response.status_code == 403, response.text
+            assert "kill_switch_agent" in response.text
+    [error] = errors
+    assert error.error.data["reason"] == "approval_expired"
+    assert _restarts(gateway, "payments") == 0
+    refusal = audit(c, "ada")[-1]
+    assert (refusal["decision"], refusal["request"]["proposal"]) == ("refused", request)
+
+
 async def test_a_write_nobody_decides_expires_and_the_agent_is_told(gateway: Gateway) -> None:
     args = {"service": "search", "intent": "restart search"}
     started = time.monotonic()
