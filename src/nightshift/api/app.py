@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 
 from fastapi import FastAPI
+from sqlalchemy.exc import DBAPIError
 from starlette.types import ASGIApp
 
 import nightshift
@@ -29,10 +30,24 @@ from nightshift.api.routes import (
 )
 from nightshift.api.strict_json import StrictJson
 from nightshift.bootstrap import Container
+from nightshift.store.storage_errors import storage_problem
 from nightshift.web import app as console
 
 log = logging.getLogger(__name__)
 _RECONCILE_SECONDS = 5.0
+
+
+def _first_heartbeat(container: Container) -> None:
+    """The replica's first heartbeat. A database that cannot take writes (read-only,
+    full, down) must not keep the API from starting: requests then get 503s with
+    the reason and readiness says so, and the replica loop keeps trying."""
+    try:
+        container.leases.tick()
+    except DBAPIError as exc:
+        problem = storage_problem(exc)
+        if problem is None:
+            raise
+        log.warning("starting without a heartbeat: %s", problem)
 
 
 def create_app(container: Container, *, background: bool = True) -> ASGIApp:
@@ -44,7 +59,7 @@ def create_app(container: Container, *, background: bool = True) -> ASGIApp:
         stop = asyncio.Event()
         # The heartbeat goes first: a replica's claims must never predate it, or the
         # leader would take its fresh units for a dead replica's.
-        await asyncio.to_thread(container.leases.tick)
+        await asyncio.to_thread(_first_heartbeat, container)
         if container.wakeups is not None:  # PostgreSQL: wake-ups from other replicas
             container.wakeups.start()
         await asyncio.to_thread(container.reconciler.recover_after_restart)
