@@ -173,7 +173,8 @@ class ApprovalService:
     ) -> None:
         """A held gateway call (services/gateway_holds.py) is approved as asked: its
         arguments wait in the gateway's memory, so there is nothing to modify."""
-        if target is not None or params is not None:
+        same_target = target is None or target == target_of(row.target)
+        if not same_target or (params is not None and dict(params) != dict(row.params or {})):
             raise Invalid("a held gateway call is approved as asked (no modified target/params)")
         if refused is not None:
             raise Forbidden(f"this held call is refused now ({refused})")

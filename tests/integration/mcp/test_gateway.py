@@ -257,6 +257,14 @@ async def test_a_limited_remediation_write_waits_for_approval_then_runs_once(
             assert (shown["status"], shown["params"]) == ("pending_approval", {"service": "cart"})
             assert shown["intent"]["rationale"] == "cart's pool is exhausted: restart it"
             assert _restarts(gateway, "cart") == 0 and not results  # held: nothing ran yet
+            # approved as asked or not at all: its arguments wait in the gateway
+            modified = await anyio.to_thread.run_sync(
+                lambda: approver.post(
+                    f"/v1/approvals/{request}/approve", json={"params": {"service": "all"}}
+                )
+            )
+            assert modified.status_code in (400, 422), modified.text
+            assert approver.get(f"/v1/approvals/{request}").json()["status"] == "pending_approval"
             response = await anyio.to_thread.run_sync(
                 lambda: approver.post(f"/v1/approvals/{request}/approve", json={"reason": "ok"})
             )
