@@ -306,7 +306,8 @@ class InvestigationService:
 
     def events(self, inv_id: str, after: int = 0, limit: int = 500) -> list[EventView]:
         with self._db.read() as s:
-            if s.get(InvestigationRow, inv_id) is None:
+            # The id only: the row's result can be megabytes of JSON to decode.
+            if s.scalar(select(InvestigationRow.id).where(InvestigationRow.id == inv_id)) is None:
                 raise NotFound(f"no investigation {inv_id!r}")
             rows = s.scalars(
                 select(InvestigationEventRow)

@@ -198,7 +198,8 @@ class VerdictService:
 
     def list(self, inv_id: str) -> list[VerdictView]:
         with self._db.read() as s:
-            if s.get(InvestigationRow, inv_id) is None:
+            # The id only: the row's result can be megabytes of JSON to decode.
+            if s.scalar(select(InvestigationRow.id).where(InvestigationRow.id == inv_id)) is None:
                 raise NotFound(f"no investigation {inv_id!r}")
             rows = s.execute(
                 select(VerdictRow, AgentRow.name, UserRow.name)

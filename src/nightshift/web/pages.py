@@ -27,6 +27,9 @@ from nightshift.web.session import COOKIE, current, require, sessions, set_cooki
 
 router = APIRouter(include_in_schema=False)
 _LOG_TAIL_BYTES = 64 * 1024  # the page stays small; the API serves the whole log
+# The Steps table shows the newest this many events; the timeline above it
+# summarizes the whole run and the API (GET /v1/investigations/ID/events) has all.
+_STEPS_SHOWN = 300
 # Changes in the feed this long before an investigation started count as its lead-up.
 _CHANGES_BEFORE = timedelta(hours=2)
 
@@ -141,7 +144,8 @@ def investigation(request: Request, inv_id: str) -> Response:
         inline=views.inline_evidence(diag.get("evidence") or []),
         chronology=views.chronology(alerts, changes, shown),
         stances=views.stances(hyps),
-        timeline=timeline,
+        timeline=timeline[-_STEPS_SHOWN:],
+        steps_omitted=max(0, len(timeline) - _STEPS_SHOWN),
         last_seq=timeline[-1][0].seq if timeline else 0,
         proposals=props,
         verdicts=c.verdicts.list(inv_id),

@@ -1,0 +1,3 @@
+from bench.console.run import main
+
+main()
