@@ -12,6 +12,7 @@ from rich.console import Console
 from nightshift.cli import admin as admin_commands
 from nightshift.cli import alerts as alert_commands
 from nightshift.cli import changes as change_commands
+from nightshift.cli import console as console_commands
 from nightshift.cli import governance as governance_commands
 from nightshift.cli import investigations as investigation_commands
 from nightshift.cli import k8s as k8s_commands
@@ -66,6 +67,7 @@ admin_commands.register(app)
 workflow_commands.register(app)
 governance_commands.register(app, admin_commands.users_app, admin_commands.agents_app)
 secrets_commands.register(app)
+console_commands.register(admin_commands.users_app)
 k8s_commands.register(app)
 change_commands.register(app)
 alert_commands.register(app)

@@ -22,6 +22,7 @@ from nightshift.services.errors import Invalid, ServiceError
 from nightshift.services.proposals import PENDING, sees_hidden
 from nightshift.services.reviews import conceal_event, conceal_view, conceals
 from nightshift.web import views
+from nightshift.web.links import local_path
 from nightshift.web.render import page, redirect, secure
 from nightshift.web.session import COOKIE, current, require, sessions, set_cookie, signed_in
 
@@ -56,13 +57,18 @@ def login(request: Request, token: Annotated[str, Form(max_length=200)] = "") ->
 
 
 @router.get("/login/link")
-def login_link(request: Request, secret: Annotated[str, Query(max_length=200)] = "") -> Response:
-    """A one-time sign-in link (``scripts/demo`` prints one)."""
+def login_link(
+    request: Request,
+    secret: Annotated[str, Query(max_length=200)] = "",
+    next: Annotated[str, Query(max_length=500)] = "/investigations",
+) -> Response:
+    """A one-time sign-in link (``nightshift users sign-in-link``; ``scripts/demo``
+    prints one), then on to ``next``, a path on this server only."""
     try:
         opened = sessions(request).redeem_link(secret)
     except Invalid as exc:
         return page(request, "login.html", None, status_code=401, problem=str(exc))
-    resp = redirect("/investigations")
+    resp = redirect(local_path(next) or "/investigations")
     set_cookie(resp, request, opened.secret, opened.session.expires_at, _settings(request))
     return resp
 
