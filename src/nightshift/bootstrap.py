@@ -585,5 +585,14 @@ def _wire_workflow(c: Container) -> None:
     c.reviews = ReviewService(c.db, c.audit)
     c.evidence = EvidenceService(c.db)
     c.phases.evidence = c.evidence
+    c.phases.escalations = c.escalations
+    if s.gitops_repo is not None:
+        # An automatic demotion applies live at once and is then committed to Git, so
+        # the next sync does not restore the permissions it took away.
+        from nightshift.runtime.demotion_git import GitDemotionRecorder
+
+        c.phases.git = GitDemotionRecorder(
+            s.gitops_repo, s.environment, c.catalog, s.gitops_values_dir
+        )
     c.investigations.add_termination_listener(c.escalations)
     c.investigations.add_termination_listener(c.reviews)

@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     environment: Literal["dev", "staging", "production"] = "dev"
     gitops_repo: Path | None = None
     gitops_modes: dict[str, Literal["live", "git", "live+git"]] = Field(default_factory=dict)
+    # Where the chart's values-<environment>-<phase>.yaml live in gitops_repo (relative
+    # to it; empty: the one directory holding this environment's files). An automatic
+    # demotion is committed there too (docs/deploy.md, "Promotion is a Git change").
+    gitops_values_dir: Path | None = None
     # Fault injection for the recovery tests only: the control plane SIGKILLs itself
     # at this point of an execution (runtime/remediation/crash_point.py). Never in prod.
     test_crash_at: Literal[

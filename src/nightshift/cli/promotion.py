@@ -43,15 +43,15 @@ def register(app: typer.Typer) -> None:
 
 
 def _values_dir(root: Path, environment: str, given: Path | None) -> Path:
+    from nightshift.gitops.promotion import find_values_dir
+    from nightshift.gitops.working_copy import GitOpsRefused
+
     if given is not None:
         return root / given
-    found = sorted({p.parent for p in root.rglob(f"values-{environment}-*.yaml")
-                    if ".git" not in p.relative_to(root).parts})  # fmt: skip
-    if len(found) > 1:
-        names = ", ".join(str(d.relative_to(root)) for d in found)
-        fail(f"values files for {environment} in several directories ({names}); "
-             "pick one with --values-dir", code=EXIT_USAGE)  # fmt: skip
-    return found[0] if found else root
+    try:
+        return find_values_dir(root, environment)
+    except GitOpsRefused as exc:
+        fail(f"{exc}; pick one with --values-dir", code=EXIT_USAGE)
 
 
 def _change(

@@ -49,6 +49,9 @@ class PhaseCommit:
     actor: str
     audit_seq: int
     reason: str
+    # Applied live already by the control plane (an automatic demotion): the commit
+    # records it on the current branch instead of asking for a review.
+    automatic: bool = False
 
     @classmethod
     def of(cls, proposal: Mapping[str, Any], reason: str) -> PhaseCommit:
@@ -81,6 +84,15 @@ def message(pc: PhaseCommit) -> str:
         "",
         pc.reason,
         "",
+    ]
+    if pc.automatic:
+        lines += [
+            "Applied live at once by the control plane: an automatic demotion does not wait",
+            "for a review, because safety must not. This commit, made directly on the current",
+            "branch, makes Git declare what the cluster already runs.",
+            "",
+        ]
+    lines += [
         f"Moves agents.rendered.{pc.agent} from {values_name(pc.environment, pc.from_phase)} to "
         f"{values_name(pc.environment, pc.to_phase)}, compiled at {pc.to_phase}.",
         "",
@@ -93,6 +105,17 @@ def message(pc: PhaseCommit) -> str:
     lines += [f"Signed-Off-By: {s['name']} ({s['role']})" for s in pc.signoffs]
     lines += [f"Requested-By: {pc.actor}", f"Audit-Record: {pc.audit_seq}"]
     return "\n".join(lines) + "\n"
+
+
+def find_values_dir(root: Path, environment: str) -> Path:
+    """The one directory of ``root`` holding ``values-<environment>-*.yaml`` (``root``
+    when there is none yet); several are ambiguous and refused."""
+    found = sorted({p.parent for p in root.rglob(f"values-{environment}-*.yaml")
+                    if ".git" not in p.relative_to(root).parts})  # fmt: skip
+    if len(found) > 1:
+        names = ", ".join(str(d.relative_to(root)) for d in found)
+        raise GitOpsRefused(f"values files for {environment} in several directories ({names})")
+    return found[0] if found else root
 
 
 def _load(file: Path) -> dict[str, Any]:

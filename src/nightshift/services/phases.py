@@ -5,6 +5,7 @@ functions in ``nightshift.governance``; this applies and audits them.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,8 +38,9 @@ from nightshift.governance.gates import (
 from nightshift.observability.audit_chain import AuditEntry
 from nightshift.services.audit import AuditService, human_entry
 from nightshift.services.errors import Conflict, Forbidden, Invalid
+from nightshift.services.escalations import EscalationService
 from nightshift.services.identities import identity_of, load_agent, principal_of
-from nightshift.services.ports import EvidenceSource, NoEvidence
+from nightshift.services.ports import AppliedDemotion, DemotionGit, EvidenceSource, NoEvidence
 from nightshift.store.database import Database
 from nightshift.store.tables import (
     AgentRow,
@@ -47,6 +49,8 @@ from nightshift.store.tables import (
     SignOffRow,
     UserRow,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,10 @@ class PhaseService:
         self._db = db
         self._audit = audit
         self.evidence: EvidenceSource = evidence or NoEvidence()
+        # With a GitOps working copy (bootstrap): an automatic demotion is committed
+        # there too, and a commit Git refuses escalates through ``escalations``.
+        self.git: DemotionGit | None = None
+        self.escalations: EscalationService | None = None
 
     # -- phases -------------------------------------------------------------
 
@@ -318,7 +326,7 @@ class PhaseService:
                         status="open",
                     )
                 )
-                self._audit.append_in(
+                (record,) = self._audit.append_in(
                     s,
                     [
                         _system_entry(
@@ -333,8 +341,57 @@ class PhaseService:
                         )
                     ],
                 )
-                demoted.append(name)
+                applied = AppliedDemotion(
+                    name, identity.phase.value, found.to_phase.value, why, record.seq
+                )
+            demoted.append(name)
+            # Only now, with the live demotion committed: Git can never undo or hold it.
+            self._record_in_git(applied)
         return demoted
+
+    def _record_in_git(self, demotion: AppliedDemotion) -> None:
+        """Commit the demotion to the GitOps repository; when Git cannot take it,
+        escalate: Git and the cluster disagree until someone reconciles them."""
+        if self.git is None:
+            return
+        try:
+            done = self.git.record_demotion(demotion)
+        except Exception as exc:  # any failure: the next agents' demotions must still run
+            log.warning("automatic demotion of %s not written to Git: %s", demotion.agent, exc)
+            self._git_disagrees(demotion, str(exc) or type(exc).__name__)
+            return
+        with self._db.transaction() as s:
+            self._audit.append_in(s, [_system_entry(
+                intent=f"Git records the automatic demotion of {demotion.agent}",
+                request={"agent": demotion.agent, "demotion_audit_seq": demotion.audit_seq},
+                decision="demotion-committed", reason=done,
+            )])  # fmt: skip
+
+    def _git_disagrees(self, demotion: AppliedDemotion, why: str) -> None:
+        summary = (
+            f"Git and the cluster disagree: {demotion.agent} was demoted live from "
+            f"{demotion.from_phase} to {demotion.to_phase} (audit record {demotion.audit_seq}) "
+            f"but the GitOps commit was refused: {why}. Until Git declares "
+            f"{demotion.to_phase}, the next sync would restore {demotion.from_phase}'s "
+            "permissions; fix the working copy and run nightshift demote."
+        )
+        opened = None
+        with self._db.transaction() as s:
+            agent, _ = load_agent(s, demotion.agent)
+            self._audit.append_in(s, [_system_entry(
+                intent=summary,
+                request={"agent": demotion.agent, "demotion_audit_seq": demotion.audit_seq},
+                decision="demotion-git-refused", reason=why[:500],
+            )])  # fmt: skip
+            if self.escalations is not None:
+                # system: the agent is demoted (maybe to shadow), but this is the
+                # control plane's own state, which humans must see in every phase.
+                opened = self.escalations.open_in(
+                    s, agent, kind="gitops_divergence", summary=summary, system=True,
+                    extra={"demotion": asdict(demotion), "git_error": why[:2000]},
+                )  # fmt: skip
+        if self.escalations is not None:
+            self.escalations.deliver([opened])
 
     def review_demotion(self, agent_name: str, caller: Caller, note: str) -> None:
         with self._db.transaction() as s:

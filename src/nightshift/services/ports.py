@@ -66,3 +66,22 @@ class NoEvidence:
 
     def records(self, agent: str) -> AgentRecords:
         return AgentRecords()
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedDemotion:
+    """An automatic demotion the control plane has already applied live and committed."""
+
+    agent: str
+    from_phase: str
+    to_phase: str
+    reason: str  # the findings that demoted it
+    audit_seq: int  # the audit record of the live demotion
+
+
+class DemotionGit(Protocol):
+    """Makes the GitOps repository declare a demotion already applied live, so Git and
+    the cluster agree again. Returns a line saying what was committed; raises with the
+    reason when Git cannot take it (the live demotion stands either way)."""
+
+    def record_demotion(self, demotion: AppliedDemotion) -> str: ...

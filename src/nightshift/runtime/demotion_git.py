@@ -1,0 +1,57 @@
+"""The automatic demotion written into the GitOps repository (``DemotionGit``).
+
+The control plane demotes live first; this then moves the agent between the chart's
+values files of ``NIGHTSHIFT_GITOPS_REPO`` with the same writer as ``nightshift
+demote`` (gitops.promotion), as one commit directly on the working copy's current
+branch: the change is already live, so a review branch would only leave Git
+describing a phase the cluster no longer runs. Everything is resolved at each
+demotion, not at start-up: a working copy made or fixed later is picked up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nightshift.domain.actions import ActionCatalog
+from nightshift.gitops.promotion import PhaseCommit, PhaseWriter, find_values_dir
+from nightshift.gitops.working_copy import WorkingCopy
+from nightshift.services.ports import AppliedDemotion
+
+ACTOR = "nightshift"  # who asked, in the commit's Requested-By trailer
+
+
+class GitDemotionRecorder:
+    def __init__(
+        self, repo: Path, environment: str, catalog: ActionCatalog, values_dir: Path | None = None
+    ) -> None:
+        self._repo = repo
+        self._environment = environment
+        self._catalog = catalog
+        self._values_dir = values_dir  # relative to repo; None: found as `promote` finds it
+
+    def record_demotion(self, demotion: AppliedDemotion) -> str:
+        """Raises GitOpsRefused (dirty, diverged, Git declaring another phase...)."""
+        root = self._repo.resolve()
+        directory = (
+            root / self._values_dir
+            if self._values_dir is not None
+            else find_values_dir(root, self._environment)
+        )
+        writer = PhaseWriter(WorkingCopy(root), directory, self._catalog)
+        pc = PhaseCommit(
+            agent=demotion.agent,
+            kind="demotion",
+            from_phase=demotion.from_phase,
+            to_phase=demotion.to_phase,
+            environment=self._environment,
+            gates=[],
+            signoffs=[],
+            actor=ACTOR,
+            audit_seq=demotion.audit_seq,
+            reason=demotion.reason,
+            automatic=True,
+        )
+        recorded = writer.write(pc)  # no branch: the current one
+        return (
+            f"commit {recorded.commit.sha} on branch {recorded.branch}: {recorded.commit.subject}"
+        )
