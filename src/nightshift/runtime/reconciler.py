@@ -98,8 +98,12 @@ class Reconciler:
         return {"requeued": requeued, "failed": failed, "executions_settled": settled}
 
     def settle_stale_executions(self) -> int:
-        """An execution claimed long ago that never ended (another replica died)."""
-        return self.executions.reconcile_stale() if self.executions is not None else 0
+        """An execution that never ended and that no live replica can be running:
+        claimed before every live replica started (the one that claimed it died,
+        e.g. this one's previous life under another id), or long ago."""
+        if self.executions is None:
+            return 0
+        return self.executions.reconcile_stale(self._leases.oldest_live_start())
 
     def retry_revocations(self) -> int:
         """Leases whose revocation failed (backend down) are retried until revoked."""

@@ -59,6 +59,7 @@ class ControlLeases:
         self.single_replica = db.url.startswith("sqlite")
         self._epoch: int | None = None
         self._leader_until = 0.0
+        self._new_life = True  # the first heartbeat of this process restarts the row
 
     @property
     def epoch(self) -> int | None:
@@ -104,6 +105,11 @@ class ControlLeases:
                                   renewed_at=now, expires_at=expires))  # fmt: skip
         else:
             row.renewed_at, row.expires_at = now, expires
+            if self._new_life:  # a restart under the same id: its work began now
+                row.acquired_at = now
+        # (cleared even if the transaction rolls back: the row then keeps an older
+        # start, which only makes oldest_live_start more cautious)
+        self._new_life = False
 
     def _lead(self, s: Session, now: datetime, expires: datetime) -> int | None:
         row = s.get(ControlLeaseRow, LEADER, with_for_update=True)
@@ -147,6 +153,18 @@ class ControlLeases:
                 )
             )
         )
+
+    def oldest_live_start(self) -> datetime | None:
+        """When the longest-running live replica started (the database's clock):
+        whatever was claimed before it, no live replica can be running."""
+        with self._db.read() as s:
+            started = s.scalar(
+                select(func.min(ControlLeaseRow.acquired_at)).where(
+                    ControlLeaseRow.name.startswith(HEARTBEAT_PREFIX),
+                    ControlLeaseRow.expires_at > db_now(s),
+                )
+            )
+        return as_utc(started) if started is not None else None
 
     def others_alive(self) -> bool:
         with self._db.read() as s:

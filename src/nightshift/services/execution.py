@@ -21,6 +21,7 @@ from sqlalchemy import update
 
 from nightshift.domain.access import Caller
 from nightshift.services.audit import human_entry
+from nightshift.services.control_leases import db_now
 from nightshift.services.errors import Conflict, Invalid, NotFound
 from nightshift.services.escalations import system_entry
 from nightshift.services.proposals import (
@@ -103,7 +104,7 @@ class ExecutionService:
             result = dict(row.result or {})
             # Stamped, so the reconciler can tell a rollback nobody runs any more
             # (the process died) from one a live replica is running now.
-            started = {**result, ROLLBACK_STARTED_AT: datetime.now(UTC).isoformat()}
+            started = {**result, ROLLBACK_STARTED_AT: db_now(s).isoformat()}
             transition(
                 s, row, {"status": ROLLING_BACK, "version": row.version + 1, "result": started}
             )
@@ -155,7 +156,9 @@ class ExecutionService:
             row = s.get(ActionProposalRow, proposal_id)
             if row is None or row.status != APPROVED:
                 return None
-            now = datetime.now(UTC)
+            # the database's clock, as the replicas' heartbeats: an execution claimed
+            # before every live replica started is known to be nobody's
+            now = db_now(s)
             job = replace(self.job_of(s, row), claimed_at=now)
             claimed = s.execute(
                 update(ActionProposalRow)

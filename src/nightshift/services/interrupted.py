@@ -56,8 +56,14 @@ class InterruptedExecutions:
             log.warning("reconciled %d interrupted execution(s)", done)
         return done
 
-    def reconcile_stale(self) -> int:
-        return self.reconcile(claimed_before=datetime.now(UTC) - STALE_AFTER)
+    def reconcile_stale(self, live_since: datetime | None = None) -> int:
+        """Settle executions nobody alive can be running: claimed before every live
+        replica started (``live_since``; claims and heartbeats are both stamped by
+        the database's clock), or longer ago than any execution takes."""
+        bound = datetime.now(UTC) - STALE_AFTER
+        if live_since is not None:
+            bound = max(bound, live_since)
+        return self.reconcile(claimed_before=bound)
 
     def _settle(self, proposal_id: str) -> bool:
         with self._db.read() as s:

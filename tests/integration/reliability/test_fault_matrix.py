@@ -15,6 +15,7 @@ tests/integration/storage/.)"""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ pytestmark = pytest.mark.slow
 
 ACTIVE_INVESTIGATION = {"queued", "dispatched", "running"}
 OPEN_PROPOSAL = {"approved", "executing", "rolling_back"}
+LEASE_SECONDS = 3
 # point -> (database, what the proposal ends as, a word its escalation uses)
 MATRIX = [
     ("remediation.before_execute", "sqlite", "failed", "run again"),
@@ -67,6 +69,17 @@ def _leftovers(url: str) -> list[str]:
     )
 
 
+def _settled(op: httpx.Client, proposal_id: str) -> dict[str, Any]:
+    """The proposal once it left executing/rolling back: at start-up on SQLite (one
+    replica), within the lease TTL plus a reconcile pass on PostgreSQL."""
+    deadline = time.monotonic() + 3 * LEASE_SECONDS + 15
+    while True:
+        got: dict[str, Any] = op.get(f"/v1/approvals/{proposal_id}").json()
+        if got["status"] not in OPEN_PROPOSAL or time.monotonic() > deadline:
+            return got
+        time.sleep(0.5)
+
+
 def _crash(op: httpx.Client, point: str, ask: dict[str, Any]) -> None:
     approve = f"/v1/approvals/{ask['id']}/approve"
     if point == "remediation.mid_rollback":
@@ -94,6 +107,9 @@ def test_a_crash_at_each_point_ends_recorded_with_nothing_left_open(
         env_overrides={
             "NIGHTSHIFT_ONCALL_CONTACT": "oncall@example.org",
             "NIGHTSHIFT_TEST_CRASH_AT": point,
+            # on PostgreSQL the restarted process is a new replica: the dead one's
+            # heartbeat must lapse before its execution is known to be nobody's
+            "NIGHTSHIFT_LEASE_SECONDS": str(LEASE_SECONDS),
         },
     )
     token = _provision(plane)
@@ -108,7 +124,7 @@ def test_a_crash_at_each_point_ends_recorded_with_nothing_left_open(
         del plane.env_overrides["NIGHTSHIFT_TEST_CRASH_AT"]
         plane.start()
         with httpx.Client(base_url=plane.url, headers=auth, timeout=30) as op:
-            done = op.get(f"/v1/approvals/{ask['id']}").json()
+            done = _settled(op, ask["id"])
             assert done["status"] == ends, done
             [esc] = [e for e in op.get("/v1/escalations").json() if e["proposal_id"] == ask["id"]]
             assert esc["kind"] == "remediation_interrupted" and says in esc["summary"], esc

@@ -141,3 +141,24 @@ def test_sqlite_is_single_replica_so_its_process_always_takes_the_lease(
         row.holder, row.expires_at = "a-previous-life", datetime.now(UTC) + timedelta(hours=1)
     assert leases.tick() is True
     assert leases.epoch == before + 1
+
+
+def test_the_oldest_live_start_is_when_the_longest_running_live_replica_began(
+    world: World,
+) -> None:
+    # Whatever was claimed before it, no live replica can be running: a restart under
+    # the same id begins a new life, and a lapsed heartbeat is nobody's any more.
+    db = world.container.db
+    first = ControlLeases(db, "alpha", ttl_seconds=30)
+    first.tick()
+    began = first.oldest_live_start()
+    assert began is not None
+    restarted = ControlLeases(db, "alpha", ttl_seconds=30)
+    restarted.tick()
+    started_again = restarted.oldest_live_start()
+    assert started_again is not None and started_again > began
+    with db.transaction() as s:  # a replica that started long ago and died
+        s.add(ControlLeaseRow(name="replica:beta", holder="beta", epoch=1,
+                              acquired_at=began - timedelta(hours=1), renewed_at=began,
+                              expires_at=datetime.now(UTC) - timedelta(seconds=1)))  # fmt: skip
+    assert restarted.oldest_live_start() == started_again
