@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from nightshift.observability.costs import (
     CostBreakdown,
@@ -50,6 +50,7 @@ class CostService:
                 select(InvestigationRow, AgentRow.name)
                 .join(AgentRow, AgentRow.id == InvestigationRow.agent_id)
                 .where(InvestigationRow.id == inv_id)
+                .options(defer(InvestigationRow.result))  # pricing never reads it; it can be MBs
             ).first()
             if found is None:
                 raise NotFound(f"no investigation {inv_id!r}")

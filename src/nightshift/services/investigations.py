@@ -304,20 +304,30 @@ class InvestigationService:
         items = [_view(r[0], r[1]) for r in rows[:limit]]
         return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 
-    def events(self, inv_id: str, after: int = 0, limit: int = 500) -> list[EventView]:
+    def events(
+        self,
+        inv_id: str,
+        after: int = 0,
+        limit: int = 500,
+        kinds: Sequence[str] | None = None,
+        newest: bool = False,
+    ) -> list[EventView]:
+        """Events after ``after`` in order, at most ``limit``: the first ones, or with
+        ``newest`` the last ones (still in order); only ``kinds`` when given."""
         with self._db.read() as s:
             # The id only: the row's result can be megabytes of JSON to decode.
             if s.scalar(select(InvestigationRow.id).where(InvestigationRow.id == inv_id)) is None:
                 raise NotFound(f"no investigation {inv_id!r}")
-            rows = s.scalars(
-                select(InvestigationEventRow)
-                .where(
-                    InvestigationEventRow.investigation_id == inv_id,
-                    InvestigationEventRow.seq > after,
-                )
-                .order_by(InvestigationEventRow.seq)
-                .limit(limit)
+            q = select(InvestigationEventRow).where(
+                InvestigationEventRow.investigation_id == inv_id,
+                InvestigationEventRow.seq > after,
             )
+            if kinds is not None:
+                q = q.where(InvestigationEventRow.kind.in_(list(kinds)))
+            order = InvestigationEventRow.seq.desc() if newest else InvestigationEventRow.seq
+            rows = list(s.scalars(q.order_by(order).limit(limit)))
+            if newest:
+                rows.reverse()
             return [EventView(r.seq, r.kind, r.data, r.created_at) for r in rows]
 
     # -- operator actions ---------------------------------------------------

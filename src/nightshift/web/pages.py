@@ -115,11 +115,14 @@ def investigation(request: Request, inv_id: str) -> Response:
     diag = views.complete(views.diagnosis_of(view.result))
     hyps = list(diag.get("hypotheses") or [])
     timeline = []
-    shown = []
-    for ev in svc.events(inv_id, 0, limit=2000):
+    for ev in svc.events(inv_id, 0, limit=_STEPS_SHOWN, newest=True):
         data = conceal_event(ev.kind, ev.data) if hide else ev.data
         if data is not None:
             timeline.append((ev, views.timeline_text(ev.kind, data)))
+    shown = []  # what the chronology reads of the whole run: cycles and status changes
+    for ev in svc.events(inv_id, 0, limit=2000, kinds=views.CHRONOLOGY_EVENTS):
+        data = conceal_event(ev.kind, ev.data) if hide else ev.data
+        if data is not None:
             shown.append(replace(ev, data=data))
     c = request.app.state.container
     alerts = c.alert_reads.of_investigation(inv_id)  # as GET /v1/investigations/ID/alerts
@@ -150,8 +153,9 @@ def investigation(request: Request, inv_id: str) -> Response:
         inline=views.inline_evidence(diag.get("evidence") or []),
         chronology=views.chronology(alerts, changes, shown),
         stances=views.stances(hyps),
-        timeline=timeline[-_STEPS_SHOWN:],
-        steps_omitted=max(0, len(timeline) - _STEPS_SHOWN),
+        timeline=timeline,
+        # seq counts an investigation's events from 1: what the table leaves out.
+        steps_omitted=max(0, timeline[0][0].seq - 1) if timeline else 0,
         last_seq=timeline[-1][0].seq if timeline else 0,
         proposals=props,
         verdicts=c.verdicts.list(inv_id),

@@ -166,6 +166,9 @@ class Moment:
     text: str
 
 
+CHRONOLOGY_EVENTS = ("cycle.finished", "status")
+
+
 def chronology(
     alerts: Sequence[Any], changes: Sequence[Any], events: Sequence[Any]
 ) -> list[Moment]:
