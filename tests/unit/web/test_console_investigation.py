@@ -112,3 +112,28 @@ def test_the_timeline_orders_alerts_changes_and_cycles(client: TestClient, world
     assert [m.kind for m in lines] == ["change", "alert", "alert"] + ["cycle"] * 15
     assert lines[1].text == "Http5xx x300, until 02:04:59"
     assert lines[-1].text == "cycle 15: leading firewall 0.50"
+
+
+def test_the_page_shows_the_newest_steps_and_every_cycle_of_a_long_run(
+    client: TestClient, world: World
+) -> None:
+    agent(world, "fixer", "limited-remediation")
+    inv_id, worker = start(client, world, "fixer")
+    events: list[dict[str, Any]] = []
+    for i in range(400):
+        events.append({"kind": "tool.requested", "data": {"tool": "pods", "intent": f"step-{i}."}})
+        if i % 100 == 0:
+            events.append({"kind": "cycle.finished", "data": {"cycle": i // 100 + 1, "top": {}}})
+    for chunk in (events[:250], events[250:]):
+        resp = client.post(
+            f"/v1/investigations/{inv_id}/worker/events", json={"events": chunk}, headers=worker
+        )
+        assert resp.status_code == 200, resp.text
+    sign_in(client, world, "viewer")
+    page = client.get(f"/investigations/{inv_id}").text
+    chronology = page[page.index('id="chronology"') : page.index("<h2>Steps")]
+    assert [f"cycle {n}: no hypothesis yet" in chronology for n in (1, 2, 3, 4)] == [True] * 4
+    steps = page[page.index("<h2>Steps") :]
+    assert "step-399." in steps and "step-0." not in steps
+    assert steps.count("<tr><td>") == 300
+    assert "earlier ones" in steps
