@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -79,11 +80,17 @@ class Cli:
         return Settings(data_dir=self.plane.data_dir, database_url=self.plane.database_url)
 
 
-@pytest.fixture(scope="module")
-def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+@contextlib.contextmanager
+def running_cli(
+    tmp_path_factory: pytest.TempPathFactory, env: dict[str, str] | None = None
+) -> Iterator[Cli]:
+    """A provisioned ``nightshift up`` (with ``env`` added to its environment) and the
+    CLI pointed at it."""
     assert shutil.which(NIGHTSHIFT) or Path(NIGHTSHIFT).exists(), "console script not installed"
     data = tmp_path_factory.mktemp("cli-plane")
-    plane = ControlPlane(data, f"sqlite:///{data / 'nightshift.db'}", launcher=[NIGHTSHIFT])
+    plane = ControlPlane(
+        data, f"sqlite:///{data / 'nightshift.db'}", dict(env or {}), launcher=[NIGHTSHIFT]
+    )
     plane.provision()
     container = build_container(Settings(data_dir=data, database_url=plane.database_url))
     try:
@@ -101,3 +108,9 @@ def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
         plane.stop()
         if os.environ.get("NIGHTSHIFT_KEEP_CLI_LOG"):
             print(plane.log_text())
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cli]:
+    with running_cli(tmp_path_factory) as started:
+        yield started

@@ -1,21 +1,48 @@
 """``nightshift promote`` / ``demote`` against a real ``nightshift up`` and a real Git
 working copy: the control plane checks the gates, the commit moves the agent
-between the chart's values files, and nothing changes live."""
+between the chart's values files, and nothing changes live. The automatic demotion
+is the exception: applied live at once, then committed by the control plane itself
+(``NIGHTSHIFT_GITOPS_REPO`` set on ``nightshift up``)."""
 
 from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 import yaml
 
-from tests.integration.cli.conftest import ALL_DOMAINS, Cli
+from tests.integration.cli.conftest import ALL_DOMAINS, Cli, running_cli
 
 pytestmark = pytest.mark.slow
 EXIT_FAILED, EXIT_API = 1, 4
 AGENT = "git-bot"
+
+
+@pytest.fixture(scope="module")
+def gitops(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the GitOps working copy will be (made by the test, after start-up: the
+    control plane resolves it at each demotion)."""
+    return tmp_path_factory.mktemp("gitops-root") / "gitops"
+
+
+@pytest.fixture(scope="module")
+def cli(tmp_path_factory: pytest.TempPathFactory, gitops: Path) -> Iterator[Cli]:
+    with running_cli(tmp_path_factory, {"NIGHTSHIFT_GITOPS_REPO": str(gitops)}) as started:
+        yield started
+
+
+def _audit(cli: Cli, decision: str) -> list[dict[str, Any]]:
+    resp = httpx.get(
+        f"{cli.plane.url}/v1/audit", params={"actor": "nightshift", "limit": 1000},
+        headers={"Authorization": f"Bearer {cli.lead_token}"}, timeout=30,
+    )  # fmt: skip
+    resp.raise_for_status()
+    return [r for r in resp.json() if r["record"]["decision"] == decision]
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -24,9 +51,9 @@ def _git(repo: Path, *args: str) -> str:
     ).stdout
 
 
-def _gitops_repo(cli: Cli, tmp: Path) -> Path:
+def _gitops_repo(cli: Cli, repo: Path) -> Path:
     """A repository declaring git-bot in dev's shadow file, another agent in assist."""
-    repo, chart = tmp / "gitops", tmp / "gitops" / "chart"
+    chart = repo / "chart"
     chart.mkdir(parents=True)
     owner = {"id": "oncall", "name": "oncall", "kind": "human", "contact": "oncall@example.org"}
     for name, phase in ((AGENT, "shadow"), ("other-bot", "assist")):
@@ -64,11 +91,11 @@ def _earn_assist_gates(cli: Cli) -> None:
     cli.lead("agents", "thresholds", AGENT, "--from-file", cli.file("easy.json", easy))
 
 
-def test_promote_writes_one_commit_after_the_gates_and_demote_a_branch(
-    cli: Cli, tmp_path: Path
+def test_promote_writes_one_commit_after_the_gates_and_the_automatic_demotion_its_own(
+    cli: Cli, gitops: Path
 ) -> None:
     _earn_assist_gates(cli)
-    repo = _gitops_repo(cli, tmp_path)
+    repo = _gitops_repo(cli, gitops)
     head = _git(repo, "rev-parse", "HEAD")
     args = ("promote", AGENT, "--to", "assist", "--env", "dev", "--git", str(repo),
             "--reason", "shadow reviews were right")  # fmt: skip
@@ -113,20 +140,39 @@ def test_promote_writes_one_commit_after_the_gates_and_demote_a_branch(
     # Once merged and applied, the control plane records it (as today's promote does)...
     cli.lead("agents", "promote", AGENT, "--to", "assist", "--reason", "merged")
     # The investigation asked for an out-of-scope action: the reconcile loop demotes the
-    # agent live at once (safety waits for no review); Git still says assist.
+    # agent live at once (safety waits for no review)...
     deadline = time.monotonic() + 30
     while cli("agents", "gates", AGENT, "--json").json()["current"] != "shadow":
         assert time.monotonic() < deadline, "the automatic demotion did not come"
         time.sleep(0.5)
-    # Git catches up with that demotion the same way, here on a branch for review.
-    demoted = cli.lead("demote", AGENT, "--to", "shadow", "--env", "dev", "--git", str(repo),
-                       "--branch", "demote-git-bot", "--reason", "wrong twice")  # fmt: skip
-    assert "branch demote-git-bot" in demoted.out
+    # ...and then commits it itself, directly on main, so Git and the cluster agree again.
+    while _git(repo, "rev-list", "--count", "HEAD").strip() != "3":
+        assert time.monotonic() < deadline, "the automatic demotion wrote no commit"
+        time.sleep(0.2)
+    (demoted,) = _audit(cli, "demoted")
+    (committed,) = _audit(cli, "demotion-committed")
+    assert committed["seq"] > demoted["seq"]  # Git after the live demotion, never before
     assert _git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
-    assert AGENT in _rendered(repo, "assist")  # main is unchanged
-    branch_msg = _git(repo, "log", "-1", "--format=%B", "demote-git-bot")
-    assert branch_msg.startswith(f"Demote {AGENT} from assist to shadow in dev")
-    assert "Gate: none" in branch_msg
-    # Going up with demote (or down with promote) is a usage error.
+    assert _git(repo, "branch", "--format=%(refname:short)").split() == ["main"]
+    auto = _git(repo, "log", "-1", "--format=%B")
+    assert auto.startswith(
+        f"Demote {AGENT} from assist to shadow in dev\n\n"
+        "1 out-of-scope action request(s) within the window\n"
+    )
+    assert "does not wait\nfor a review, because safety must not" in auto
+    assert "Requested-By: nightshift" in auto and f"Audit-Record: {demoted['seq']}\n" in auto
+    assert "Nightshift-Phase-Change: assist -> shadow" in auto and "Gate: none" in auto
+    assert f"commit {_git(repo, 'rev-parse', 'HEAD').strip()} on branch main" in committed[
+        "record"]["reason"]  # fmt: skip
+    assert AGENT not in _rendered(repo, "assist") and set(_rendered(repo, "assist")) == {
+        "other-bot"}  # fmt: skip
+    shadow_entry = _rendered(repo, "shadow")[AGENT]
+    assert isinstance(shadow_entry, dict) and shadow_entry["phase"] == "shadow"
+    assert _git(repo, "status", "--porcelain") == ""
+    assert _audit(cli, "demotion-git-refused") == []
+    # Git already declares the demotion: demoting by hand has nothing left to do, and
+    # going up with demote (or down with promote) is a usage error.
+    cli.lead("demote", AGENT, "--to", "shadow", "--env", "dev", "--git", str(repo),
+             "--reason", "x", expect=2)  # fmt: skip
     cli.lead("demote", AGENT, "--to", "limited-remediation", "--env", "dev", "--git", str(repo),
              "--reason", "x", expect=2)  # fmt: skip

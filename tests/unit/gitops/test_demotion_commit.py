@@ -112,3 +112,19 @@ def test_a_commit_git_cannot_take_is_refused_with_the_reason_and_nothing_written
         GitDemotionRecorder(repo, "dev", load_action_catalog()).record_demotion(demotion)
     assert _git(repo, "rev-parse", "HEAD") == head
     assert "bot" in _rendered(repo, "assist")
+
+
+def test_a_demotion_by_hand_can_go_on_a_review_branch_and_the_checkout_stays(repo: Path) -> None:
+    """What ``nightshift demote --branch`` does when the automatic commit was refused."""
+    from nightshift.gitops.promotion import PhaseCommit, PhaseWriter
+    from nightshift.gitops.working_copy import WorkingCopy
+
+    writer = PhaseWriter(WorkingCopy(repo), repo / "chart", load_action_catalog())
+    pc = PhaseCommit("bot", "demotion", "assist", "shadow", "dev", [], [], "lead", 7, "wrong")
+    recorded = writer.write(pc, "demote-bot")
+    assert recorded.branch == "demote-bot" and "git push origin demote-bot" in recorded.review
+    assert _git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert "bot" in _rendered(repo, "assist")  # main unchanged
+    msg = _git(repo, "log", "-1", "--format=%B", "demote-bot")
+    assert msg.startswith("Demote bot from assist to shadow in dev\n\nwrong\n")
+    assert "safety must not" not in msg and "Requested-By: lead" in msg
