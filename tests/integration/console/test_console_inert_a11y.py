@@ -309,3 +309,33 @@ def test_every_control_is_reached_by_tab_and_the_forms_work_by_keyboard(
     ).json()
     assert decided["decided_by"] == "admin"
     assert decided["decision_reason"] == "approved from the keyboard"
+
+
+def test_evidence_past_the_inline_budget_loads_when_unfolded_and_stays_inert(
+    served: tuple[World, httpx.Client, str], tmp_path: Path
+) -> None:
+    from nightshift.web.views import INLINE_EVIDENCE_CHARS
+
+    world, api, url = served
+    agent(world, "fixer", "limited-remediation")
+    inv_id, worker = start(api, world, "fixer")  # type: ignore[arg-type]
+    filler = [{**_evidence(f"F{i}"), "findings": ["y" * 4096]}
+              for i in range(INLINE_EVIDENCE_CHARS // 4096 + 1)]  # fmt: skip
+    late = {**_evidence("LATE"), "findings": [SCRIPT, IMG]}
+    result = {**_result("big", []), "evidence": [*filler, late]}
+    finish(api, inv_id, worker, result=result)  # type: ignore[arg-type]
+    with browser_context(tmp_path / "profile") as ctx:
+        page: Any = ctx.new_page()  # type: ignore[attr-defined]
+        sign_in(page, url, world.tokens["viewer"])
+        page.goto(f"{url}/investigations/{inv_id}")
+        row = page.locator("#ev-LATE details[data-src]")
+        assert SCRIPT not in (row.locator("pre").text_content() or "")  # not in the page
+        row.locator("summary").focus()
+        page.keyboard.press("Enter")  # unfolded from the keyboard
+        page.wait_for_function(
+            "() => document.querySelector('#ev-LATE pre').textContent.includes('__pwned')"
+        )
+        text = row.locator("pre").text_content()
+        assert SCRIPT in text and IMG in text
+        assert page.locator("#ev-LATE pre script, #ev-LATE pre img").count() == 0
+        assert page.evaluate("() => window.__pwned") is None
