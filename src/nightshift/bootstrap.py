@@ -42,6 +42,7 @@ from nightshift.services.escalations import EscalationService
 from nightshift.services.evidence import EvidenceService
 from nightshift.services.execution import ExecutionService
 from nightshift.services.gate_view import GateView
+from nightshift.services.gateway_holds import GatewayHolds
 from nightshift.services.interrupted import InterruptedExecutions
 from nightshift.services.investigations import AdmissionPolicy, InvestigationService
 from nightshift.services.kill_switch import KillSwitchService
@@ -111,6 +112,8 @@ class Container:
     approvals: ApprovalService = field(init=False)
     execution: ExecutionService = field(init=False)
     escalations: EscalationService = field(init=False)
+    # Third-party agents' held gateway calls: the leader ends abandoned ones (issue 22).
+    gateway_holds: GatewayHolds = field(init=False)
     verdicts: VerdictService = field(init=False)
     reviews: ReviewService = field(init=False)
     evidence: EvidenceService = field(init=False)
@@ -393,6 +396,7 @@ def build_container(
         sources=sources,
     )
     _wire_workflow(container)
+    container.gateway_holds = GatewayHolds(db, audit, container.escalations)
     _wire_alerts(container)
     container.console_sessions = ConsoleSessionService(
         db, timedelta(minutes=settings.console_session_minutes)

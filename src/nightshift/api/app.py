@@ -123,6 +123,7 @@ async def _reconcile_forever(container: Container, stop: asyncio.Event) -> None:
         r.retry_revocations,
         container.approvals.expire_due,
         r.settle_stale_executions,
+        container.gateway_holds.settle_abandoned,  # held calls whose gateway is gone
         container.phases.check_demotions,  # demotion is automatic, never a cron job
         lambda: container.audit.anchor_if_due(container.settings.audit_anchor_interval_seconds),
     )

@@ -44,7 +44,7 @@ from nightshift.governance.decisions import Decision
 from nightshift.observability.audit_chain import decision_entry
 from nightshift.services.audit import AuditService
 from nightshift.services.errors import NotFound
-from nightshift.services.escalations import system_entry
+from nightshift.services.escalations import EscalationService, system_entry
 from nightshift.services.proposals import (
     APPROVED,
     DENIED,
@@ -54,7 +54,13 @@ from nightshift.services.proposals import (
     PENDING,
 )
 from nightshift.store.database import Database
-from nightshift.store.tables import ActionProposalRow, AgentRow, InvestigationRow, UserRow
+from nightshift.store.tables import (
+    ActionProposalRow,
+    AgentRow,
+    InvestigationRow,
+    UserRow,
+    as_utc,
+)
 
 HELD_PREFIX = "mcp:"  # the action type of a held call: no catalog action has a colon
 # Claimed by the gateway and being forwarded. Not the executor's "executing":
@@ -94,10 +100,20 @@ class HeldState:
     reason: str
 
 
+# How long after its hold ended an approved call may still wait for its gateway's
+# claim (the gateway polls every few hundred ms), and how long a forwarding may
+# take (one upstream call) before the gateway that claimed it is taken for gone.
+CLAIM_GRACE = timedelta(minutes=1)
+FORWARD_GRACE = timedelta(minutes=10)
+
+
 class GatewayHolds:
-    def __init__(self, db: Database, audit: AuditService) -> None:
+    def __init__(
+        self, db: Database, audit: AuditService, escalations: EscalationService | None = None
+    ) -> None:
         self._db = db
         self._audit = audit
+        self._escalations = escalations
 
     def hold(
         self,
@@ -269,6 +285,59 @@ class GatewayHolds:
             )
             self._audit.append_in(s, [entry])
 
+    def settle_abandoned(self, now: datetime | None = None) -> int:
+        """End the held calls whose gateway is gone (the control plane's leader runs
+        this): approved after the agent stopped waiting, or approved and never
+        claimed, ends ``failed`` with nothing forwarded; one claimed and never
+        finished ends ``failed`` too, and an escalation asks a human to check the
+        upstream, since the call may have reached it. Returns how many ended."""
+        now = now or datetime.now(UTC)
+        with self._db.read() as s:
+            rows = s.scalars(
+                select(ActionProposalRow).where(
+                    ActionProposalRow.action_type.startswith(HELD_PREFIX),
+                    ActionProposalRow.status.in_([APPROVED, FORWARDING]),
+                )
+            ).all()
+        due = [r.id for r in rows if _abandoned(r, now)]
+        return sum(1 for pid in due if self._abandon(pid, now))
+
+    def _abandon(self, proposal_id: str, now: datetime) -> bool:
+        escalation: str | None = None
+        with self._db.transaction() as s:
+            row = s.get(ActionProposalRow, proposal_id)
+            if row is None or row.status not in (APPROVED, FORWARDING) or not _abandoned(row, now):
+                return False
+            was = row.status
+            why = (
+                "approved, but the gateway holding the agent's call was gone: nothing was forwarded"
+                if was == APPROVED
+                else "the gateway stopped while forwarding: whether the upstream ran the "
+                "call is unknown"
+            )
+            result = {**(row.result or {}), "abandoned": why, "verified": False}
+            if not self._move(s, row, was, {"status": FAILED, "result": result}):
+                return False
+            entry = system_entry(
+                intent=f"settle an abandoned held call ({row.action_type})",
+                decision="failed",
+                reason=why,
+                request={"proposal": row.id, "action": row.action_type, "was": was},
+                inv=row.investigation_id,
+            )
+            self._audit.append_in(s, [entry])
+            agent = s.get(AgentRow, row.agent_id)
+            if was == FORWARDING and agent is not None and self._escalations is not None:
+                escalation = self._escalations.open_in(
+                    s, agent, kind="gateway_call_interrupted", proposal_id=row.id,
+                    summary=f"{agent.name}: {row.action_type} {why}; check the upstream "
+                    "MCP server for its effect",
+                    system=True,
+                )  # fmt: skip
+        if self._escalations is not None:
+            self._escalations.deliver([escalation])
+        return True
+
     @staticmethod
     def _move(s: Session, row: ActionProposalRow, status: str, values: dict[str, Any]) -> bool:
         done = s.execute(
@@ -282,3 +351,13 @@ class GatewayHolds:
             .execution_options(synchronize_session=False)
         )
         return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _abandoned(row: ActionProposalRow, now: datetime) -> bool:
+    if row.status == APPROVED:
+        ends = as_utc(row.expires_at) if row.expires_at is not None else None
+        return ends is not None and ends + CLAIM_GRACE < now
+    claimed = (row.result or {}).get("claimed_at")
+    if not isinstance(claimed, str):
+        return True  # claimed before claims were stamped
+    return as_utc(datetime.fromisoformat(claimed)) + FORWARD_GRACE < now
