@@ -107,6 +107,11 @@ def message(pc: PhaseCommit) -> str:
     return "\n".join(lines) + "\n"
 
 
+def declares_phases(directory: Path, environment: str) -> bool:
+    """Whether ``directory`` holds any of ``environment``'s phase values files."""
+    return any((directory / values_name(environment, p)).exists() for p in PHASES)
+
+
 def find_values_dir(root: Path, environment: str) -> Path:
     """The one directory of ``root`` holding ``values-<environment>-*.yaml`` (``root``
     when there is none yet); several are ambiguous and refused."""

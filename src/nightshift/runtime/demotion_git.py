@@ -5,7 +5,9 @@ values files of ``NIGHTSHIFT_GITOPS_REPO`` with the same writer as ``nightshift
 demote`` (gitops.promotion), as one commit directly on the working copy's current
 branch: the change is already live, so a review branch would only leave Git
 describing a phase the cluster no longer runs. Everything is resolved at each
-demotion, not at start-up: a working copy made or fixed later is picked up.
+demotion, not at start-up: a working copy made or fixed later is picked up. A
+repository with no phase values files for the environment (one that holds only the
+objects agents remediate) does not manage phases, and is left alone.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from nightshift.domain.actions import ActionCatalog
-from nightshift.gitops.promotion import PhaseCommit, PhaseWriter, find_values_dir
+from nightshift.gitops.promotion import PhaseCommit, PhaseWriter, declares_phases, find_values_dir
 from nightshift.gitops.working_copy import WorkingCopy
 from nightshift.services.ports import AppliedDemotion
 
@@ -30,13 +32,15 @@ class GitDemotionRecorder:
         self._values_dir = values_dir  # relative to repo; None: found as `promote` finds it
 
     def record_demotion(self, demotion: AppliedDemotion) -> str:
-        """Raises GitOpsRefused (dirty, diverged, Git declaring another phase...)."""
+        """Raises GitOpsRefused (dirty, diverged, Git declaring another phase...);
+        "" when the repository keeps no phases for the environment."""
         root = self._repo.resolve()
-        directory = (
-            root / self._values_dir
-            if self._values_dir is not None
-            else find_values_dir(root, self._environment)
-        )
+        if self._values_dir is not None:  # configured: its files must declare the agent
+            directory = root / self._values_dir
+        else:
+            directory = find_values_dir(root, self._environment)
+            if not declares_phases(directory, self._environment):
+                return ""
         writer = PhaseWriter(WorkingCopy(root), directory, self._catalog)
         pc = PhaseCommit(
             agent=demotion.agent,

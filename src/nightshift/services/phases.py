@@ -360,6 +360,8 @@ class PhaseService:
             log.warning("automatic demotion of %s not written to Git: %s", demotion.agent, exc)
             self._git_disagrees(demotion, str(exc) or type(exc).__name__)
             return
+        if not done:
+            return  # Git keeps no phases here: nothing to agree on
         with self._db.transaction() as s:
             self._audit.append_in(s, [_system_entry(
                 intent=f"Git records the automatic demotion of {demotion.agent}",

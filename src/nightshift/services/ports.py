@@ -81,7 +81,8 @@ class AppliedDemotion:
 
 class DemotionGit(Protocol):
     """Makes the GitOps repository declare a demotion already applied live, so Git and
-    the cluster agree again. Returns a line saying what was committed; raises with the
-    reason when Git cannot take it (the live demotion stands either way)."""
+    the cluster agree again. Returns a line saying what was committed ("" when the
+    repository does not keep phases); raises with the reason when Git cannot take it
+    (the live demotion stands either way)."""
 
     def record_demotion(self, demotion: AppliedDemotion) -> str: ...

@@ -5,6 +5,7 @@ Git's declared phase says otherwise."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -108,7 +109,7 @@ def test_a_commit_git_cannot_take_is_refused_with_the_reason_and_nothing_written
         demotion = AppliedDemotion("ghost", "assist", "shadow", WHY, 42)
         why = why.replace("bot", "ghost")
     head = _git(repo, "rev-parse", "HEAD")
-    with pytest.raises(GitOpsRefused, match=why):
+    with pytest.raises(GitOpsRefused, match=re.escape(why)):
         GitDemotionRecorder(repo, "dev", load_action_catalog()).record_demotion(demotion)
     assert _git(repo, "rev-parse", "HEAD") == head
     assert "bot" in _rendered(repo, "assist")
@@ -128,3 +129,16 @@ def test_a_demotion_by_hand_can_go_on_a_review_branch_and_the_checkout_stays(rep
     msg = _git(repo, "log", "-1", "--format=%B", "demote-bot")
     assert msg.startswith("Demote bot from assist to shadow in dev\n\nwrong\n")
     assert "safety must not" not in msg and "Requested-By: lead" in msg
+
+
+def test_a_repository_with_no_phase_files_for_the_environment_is_left_alone(
+    repo: Path,
+) -> None:
+    head = _git(repo, "rev-parse", "HEAD")
+    staging = GitDemotionRecorder(repo, "staging", load_action_catalog())
+    assert staging.record_demotion(_demotion()) == ""
+    assert _git(repo, "rev-parse", "HEAD") == head
+    # Named explicitly, the directory must declare the agent: refused, not skipped.
+    named = GitDemotionRecorder(repo, "staging", load_action_catalog(), Path("chart"))
+    with pytest.raises(GitOpsRefused, match=re.escape("no values-staging-<phase>.yaml in chart")):
+        named.record_demotion(_demotion())

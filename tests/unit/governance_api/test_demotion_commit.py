@@ -99,3 +99,12 @@ def test_without_a_gitops_working_copy_a_demotion_is_live_only(world: World) -> 
     source.by_agent["worn"] = STRAY
     assert world.container.phases.check_demotions(NOW) == ["worn"]
     assert not _decisions(world, "demotion-committed") + _decisions(world, "demotion-git-refused")
+
+
+def test_a_repository_that_keeps_no_phases_is_left_alone(world: World) -> None:
+    """A GitOps repository holding only remediated objects: no commit, no false alarm."""
+    git = FakeDemotionGit(keeps_phases=False)
+    assert _demoting(world, git, "worn") == ["worn"]
+    assert len(git.requests) == 1
+    assert world.container.escalations.list(agent="worn") == []
+    assert not _decisions(world, "demotion-committed") + _decisions(world, "demotion-git-refused")
