@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ from nightshift.gitops.working_copy import GitOpsRefused
 from nightshift.k8s.helm_values import phase_values
 from nightshift.k8s.render import RenderConfig
 from nightshift.runtime.demotion_git import GitDemotionRecorder
-from nightshift.services.ports import AppliedDemotion
+from nightshift.services.ports import AgentRecords, AppliedDemotion
+from tests.support.control_plane import World
 
 OWNER = {"id": "oncall", "name": "oncall", "kind": "human", "contact": "oncall@example.org"}
 WHY = "1 out-of-scope action request(s) within the window"
@@ -142,3 +144,33 @@ def test_a_repository_with_no_phase_files_for_the_environment_is_left_alone(
     named = GitDemotionRecorder(repo, "staging", load_action_catalog(), Path("chart"))
     with pytest.raises(GitOpsRefused, match=re.escape("no values-staging-<phase>.yaml in chart")):
         named.record_demotion(_demotion())
+
+
+def test_a_dirty_working_copy_holds_back_only_git_not_the_live_demotion(
+    repo: Path, world: World
+) -> None:
+    """The control plane's own check_demotions with this recorder on a real copy."""
+    from nightshift.services.demo_identities import DEMO_BOUNDARIES
+    from tests.unit.governance_api.test_phases_and_gates import Recorded
+
+    source = Recorded()
+    phases = world.container.phases
+    phases.evidence, phases.git = source, GitDemotionRecorder(repo, "dev", load_action_catalog())
+    world.container.agents.register(
+        "bot", owner="lead", authority_class="supervised", trust_phase="assist",
+        boundaries=DEMO_BOUNDARIES,
+    )  # fmt: skip
+    source.by_agent["bot"] = AgentRecords(
+        out_of_scope_actions=(datetime.now(UTC) - timedelta(minutes=5),)
+    )
+    shadow = repo / "chart/values-dev-shadow.yaml"
+    shadow.write_text(shadow.read_text() + "# unfinished edit\n")
+    head = _git(repo, "rev-parse", "HEAD")
+    assert phases.check_demotions() == ["bot"]
+    assert world.container.stewardship.identity("bot").phase is TrustPhase.SHADOW
+    assert _git(repo, "rev-parse", "HEAD") == head
+    assert shadow.read_text().endswith("# unfinished edit\n")  # someone's edit untouched
+    (esc,) = world.container.escalations.list(agent="bot")
+    assert esc.kind == "gitops_divergence"
+    assert "Git and the cluster disagree" in esc.summary
+    assert "the working copy has uncommitted changes" in esc.summary
