@@ -7,7 +7,9 @@ combines them (beliefs.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from nightshift.domain.diagnosis import ResourceRef
 
@@ -41,3 +43,26 @@ def corroboration(b: Belief) -> tuple[int, float]:
 def revised(b: Belief, confidence: float, parent: Key | None = None) -> Belief:
     """The belief at another confidence, re-parented when ``parent`` is given."""
     return Belief(confidence, b.evidence_ids, b.lines, b.rationale, parent or b.parent)
+
+
+def strengthened(b: Belief, by: float, why: str) -> Belief:
+    """The belief raised by one more indication (noisy-OR), its rationale saying why."""
+    return Belief(
+        noisy_or([b.confidence, by]), b.evidence_ids, b.lines, b.rationale + why, b.parent
+    )
+
+
+class _Parented(Protocol):
+    @property
+    def parent(self) -> Key | None: ...
+
+
+def ancestors(out: Mapping[Key, _Parented], k: Key) -> Iterator[Key]:
+    """The keys ``k`` hangs under, nearest first; a loop ends the walk."""
+    seen: set[Key] = set()
+    up = out[k].parent
+    while up is not None and up not in seen:
+        yield up
+        seen.add(up)
+        above = out.get(up)
+        up = above.parent if above is not None else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from nightshift.agent.reasoners.offline.belief import Belief, Key, noisy_or, revised
+from nightshift.agent.reasoners.offline.belief import Belief, Key, noisy_or, revised, strengthened
 from nightshift.agent.reasoners.offline.change_weights import weigh_changes
 from nightshift.agent.reasoners.offline.changes import names_object
 from nightshift.agent.reasoners.offline.confirmation import confirm_leader
@@ -264,12 +264,8 @@ class Beliefs:
             strongest = max(out[k].confidence for k in upstream)
             for k in concrete:
                 b = out[k]
-                out[k] = Belief(
-                    noisy_or([b.confidence, 0.5 * strongest]),
-                    b.evidence_ids,
-                    b.lines,
-                    b.rationale + f"; explains {source}'s failures calling {host}",
-                    b.parent,
+                out[k] = strengthened(
+                    b, 0.5 * strongest, f"; explains {source}'s failures calling {host}"
                 )
             for k in upstream:
                 out[k] = revised(out[k], out[k].confidence * 0.7, parent=concrete[0])

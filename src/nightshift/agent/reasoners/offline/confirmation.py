@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Protocol, TypeVar
 
+from nightshift.agent.reasoners.offline.belief import ancestors
 from nightshift.agent.reasoners.offline.faults import SYMPTOM_FAULTS
 from nightshift.agent.reasoners.offline.steps import confirm_steps
 from nightshift.domain.diagnosis import ResourceRef
@@ -73,12 +74,4 @@ def confirm_leader(
 def _below(out: Mapping[Key, B], k: Key, lead: Key) -> bool:
     """Whether ``k`` hangs under the leader's resource: the leader's own effect (the
     policy a change rewrote, the caller it stalled) is its explanation, not a rival."""
-    seen: set[Key] = set()
-    up = out[k].parent
-    while up is not None and up not in seen:
-        if up[0] == lead[0]:
-            return True
-        seen.add(up)
-        above = out.get(up)
-        up = above.parent if above is not None else None
-    return False
+    return any(up[0] == lead[0] for up in ancestors(out, k))

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import replace
 
-from nightshift.agent.reasoners.offline.belief import Belief, Key, corroboration
+from nightshift.agent.reasoners.offline.belief import Belief, Key, ancestors, corroboration
 from nightshift.agent.reasoners.offline.calls import Candidate
 from nightshift.agent.reasoners.offline.calls import candidate as _c
 from nightshift.agent.reasoners.offline.faults import SYMPTOM_FAULTS
@@ -134,16 +134,7 @@ def _store(name: str) -> bool:
 
 def _depth(out: Mapping[Key, Belief], k: Key, key: Key) -> int | None:
     """How many links below the change (any reading of its record) ``k`` hangs."""
-    seen: set[Key] = set()
-    up, depth = out[k].parent, 0
-    while up is not None and up not in seen:
-        depth += 1
-        if up[0] == key[0]:
-            return depth
-        seen.add(up)
-        above = out.get(up)
-        up = above.parent if above is not None else None
-    return None
+    return next((d for d, up in enumerate(ancestors(out, k), 1) if up[0] == key[0]), None)
 
 
 def _tie_pools(out: MutableMapping[Key, Belief], key: Key, topo: Topology) -> bool:

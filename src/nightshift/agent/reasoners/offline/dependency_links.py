@@ -13,8 +13,8 @@ from nightshift.agent.reasoners.offline.belief import (
     Belief,
     Key,
     corroboration,
-    noisy_or,
     revised,
+    strengthened,
 )
 from nightshift.agent.reasoners.offline.topology import Topology, workload_name
 
@@ -54,12 +54,8 @@ def crash_about_dependency(out: dict[Key, Belief]) -> None:
             continue
         best = max(deps, key=lambda k: out[k].confidence)
         d = out[best]
-        out[best] = Belief(
-            noisy_or([d.confidence, 0.5 * b.confidence]),
-            d.evidence_ids,
-            d.lines,
-            d.rationale + f"; the {key[1]} error line is this failure",
-            d.parent,
+        out[best] = strengthened(
+            d, 0.5 * b.confidence, f"; the {key[1]} error line is this failure"
         )
         out[key] = revised(b, b.confidence * 0.7, parent=best)
 
@@ -79,13 +75,7 @@ def never_created(out: dict[Key, Belief], topo: Topology) -> None:
         effects = [k for k in out if k[0].name in callers and k[1] in _MISSING_EFFECTS]
         strongest = max((out[k].confidence for k in effects), default=0.0)
         b = out[cause]
-        out[cause] = Belief(
-            noisy_or([b.confidence, 0.5 * strongest]),
-            b.evidence_ids,
-            b.lines,
-            b.rationale + f"; explains why {svc} is missing",
-            b.parent,
-        )
+        out[cause] = strengthened(b, 0.5 * strongest, f"; explains why {svc} is missing")
         for k in effects:
             out[k] = revised(out[k], out[k].confidence * 0.5, parent=cause)
 
