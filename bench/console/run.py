@@ -185,6 +185,10 @@ def _browser(url: str, world: Any, inv_id: str, live_id: str, live_worker: dict[
         sign_in(page, url, world.tokens["operator"])
         for _ in range(paints):
             page.goto(f"{url}/investigations/{inv_id}")
+            # The entry is recorded at the paint, which can come after "load".
+            page.wait_for_function(
+                "() => performance.getEntriesByName('first-contentful-paint').length > 0"
+            )
             out["fcp"].append(
                 page.evaluate(
                     "() => performance.getEntriesByName('first-contentful-paint')[0].startTime"
@@ -197,6 +201,11 @@ def _browser(url: str, world: Any, inv_id: str, live_id: str, live_worker: dict[
             f"() => document.querySelector(\"details[data-src$='/E{EVIDENCE - 1}'] pre\")"
             ".textContent.includes('refused after 30s')")  # fmt: skip
         out["on_demand"] = True
+        # axe-core (scripts/axe-core-env) on the storm-size page, every row unfolded.
+        from tests.integration.console.axe import axe_source, serious_violations
+
+        page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+        out["axe"] = serious_violations(page, axe_source())
         page.goto(f"{url}/investigations/{live_id}")
         page.wait_for_function("() => document.getElementById('facts').dataset.live === '1'")
         page.evaluate(WATCH, "")
@@ -236,6 +245,7 @@ def main() -> None:
         lazy = body.count("data-src=")
         browser = _browser(url, world, inv_id, live_id, live_worker, api, args.paints,
                            args.updates)  # fmt: skip
+    browser["load_end"] = os.getloadavg()[0]
     _report(args, load, seed_s, times, size, inline, lazy, browser)
 
 
@@ -253,7 +263,8 @@ def _report(args: Any, load: float, seed_s: float, times: list[float], size: int
     lines = [
         "# The console's investigation page at storm size",
         "",
-        f"Commit {commit}; {machine()}; load average (1 min) at start {load:.2f}. Command: "
+        f"Commit {commit}; {machine()}; load average (1 min) at start / end {load:.2f} / "
+        f"{browser['load_end']:.2f} (the machine is shared: times scale with it). Command: "
         "`python -m bench.console`. One investigation with "
         f"{ALERTS} alerts, {CYCLES} cycles and {EVIDENCE:,} evidence items (~{TEXT} B of tool "
         f"text each) seeded through the API and the database (SQLite, {seed_s:.1f} s), served "
@@ -278,7 +289,10 @@ def _report(args: Any, load: float, seed_s: float, times: list[float], size: int
         f"| page < 1.5 MB | {size / 1e6:.2f} MB | {mark(size < TARGET_BYTES)} |",
         f"| evidence text loaded on demand | {lazy} of {EVIDENCE} | {mark(lazy > 0)} |",
         f"| live update < 1 s (max) | {lmax * 1000:.0f} ms | {mark(lmax < TARGET_LIVE_S)} |",
+        f"| axe-core: no serious or critical violation on this page | "
+        f"{len(browser['axe'])} | {mark(not browser['axe'])} |",
     ]
+    lines += [f"- {v}" for v in browser["axe"]]
     print(write_report("console", lines), end="")
     with figure(RESULTS / "console.png", 1, 2, figsize=(9, 3.6)) as (left, right):
         left.boxplot([times, fcp], tick_labels=["server render", "first paint"])

@@ -74,8 +74,19 @@ def _evidence(eid: str) -> dict[str, Any]:
             "findings": [SCRIPT, IMG]}  # fmt: skip
 
 
+# A parent and a child: the tree's folding, meters and parent links are on the page.
+HYPOTHESES = [
+    {"id": "H1", "fault": "firewall-rule-change", "confidence": 0.7, "state": "confirmed",
+     "parent_id": None, "resource": {"kind": "Change", "name": "CHG-20417"},
+     "supporting": ["E1"], "refuting": [], "rationale": "change before onset"},
+    {"id": "H2", "fault": "high-latency-dependency", "confidence": 0.2, "state": "rejected",
+     "parent_id": "H1", "resource": {"kind": "Deployment", "name": "checkout"},
+     "supporting": [], "refuting": ["E1"], "rationale": "latency follows the drops"},
+]  # fmt: skip
+
+
 def _result(summary: str, root_causes: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"summary": summary, "hypotheses": [], "root_causes": root_causes,
+    return {"summary": summary, "hypotheses": HYPOTHESES, "root_causes": root_causes,
             "evidence": [_evidence("E1")], "causal_chain": [], "cycles": 1,
             "tool_calls": 1}  # fmt: skip
 
