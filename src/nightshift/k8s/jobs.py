@@ -154,7 +154,9 @@ def render_job(
                 "name": WORKER_CONTAINER,
                 "image": template.image,
                 "imagePullPolicy": template.image_pull_policy,
-                "command": ["python", "-m", "nightshift", "agent", "run"],
+                # The image's own launcher (scripts/build-image, Containerfile): Debian's
+                # python3 package installs no `python`, so `python -m` cannot start there.
+                "command": ["nightshift", "agent", "run"],
                 "args": ["--investigation", investigation_id, "--api", api_url],
                 "env": env,
                 "resources": {
