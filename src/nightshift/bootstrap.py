@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nightshift.domain.actions import ActionCatalog, load_action_catalog
-from nightshift.observability.audit_anchor import AnchorKey, AnchorSink
+from nightshift.observability.audit_anchor import AnchorKey, AnchorSigner, AnchorSink
 from nightshift.runtime.dispatcher import Dispatcher, DispatchPolicy
 from nightshift.runtime.event_bus import EventBus
 from nightshift.runtime.executors.local import LocalExecutor
@@ -65,7 +65,8 @@ from nightshift.store.wakeups import PgWakeups
 
 if TYPE_CHECKING:
     from nightshift.k8s.client import KubeApi
-    from nightshift.secrets.vault_client import VaultEndpoint
+    from nightshift.secrets.policies import VaultLayout
+    from nightshift.secrets.vault_client import VaultAuth, VaultEndpoint
 
 
 log = logging.getLogger(__name__)
@@ -193,25 +194,13 @@ def make_broker(settings: Settings, recorder: LeaseRecorder) -> SecretBroker:
         attempts=settings.secrets_revoke_attempts, first_delay=settings.secrets_revoke_backoff
     )
     if settings.secrets_backend == "vault":
-        from nightshift.secrets.policies import VaultLayout, parse_sources
+        from nightshift.secrets.policies import parse_sources
         from nightshift.secrets.vault import VaultBroker
-        from nightshift.secrets.vault_client import VaultAuth
 
         return VaultBroker(
             vault_endpoint(settings),
-            VaultAuth(
-                method=settings.vault_auth_method,
-                token=settings.vault_token.get_secret_value(),
-                role=settings.vault_auth_role,
-                jwt_path=Path(settings.vault_jwt_path),
-                mount=settings.vault_auth_mount or None,
-            ),
-            layout=VaultLayout(
-                kv_mount=settings.vault_kv_mount,
-                prefix=settings.vault_prefix,
-                database_mount=settings.vault_database_mount,
-                token_role=settings.vault_token_role,
-            ),
+            vault_auth(settings),
+            layout=vault_layout(settings),
             recorder=recorder,
             dynamic_sources=parse_sources(settings.vault_dynamic_sources),
             handoff_wrap_ttl=settings.secrets_handoff_ttl,
@@ -225,6 +214,49 @@ def make_broker(settings: Settings, recorder: LeaseRecorder) -> SecretBroker:
         handoff_ttl=settings.secrets_handoff_ttl,
         revoke_retry=retry,
     )
+
+
+def vault_auth(settings: Settings) -> VaultAuth:
+    from nightshift.secrets.vault_client import VaultAuth
+
+    return VaultAuth(
+        method=settings.vault_auth_method,
+        token=settings.vault_token.get_secret_value(),
+        role=settings.vault_auth_role,
+        jwt_path=Path(settings.vault_jwt_path),
+        mount=settings.vault_auth_mount or None,
+    )
+
+
+def vault_layout(settings: Settings) -> VaultLayout:
+    """Where Nightshift's paths live on the server (also what `vault policies` prints)."""
+    from nightshift.secrets.policies import VaultLayout
+
+    return VaultLayout(
+        kv_mount=settings.vault_kv_mount,
+        prefix=settings.vault_prefix,
+        database_mount=settings.vault_database_mount,
+        token_role=settings.vault_token_role,
+        transit_mount=settings.vault_transit_mount,
+        audit_transit_key=settings.audit_transit_key,
+    )
+
+
+def audit_signer(settings: Settings) -> AnchorSigner:
+    """The key the audit head is signed with, never one the database holds: the
+    transit key when the broker is Vault (the same login as the broker's), else
+    the key file beside the data directory."""
+    if settings.secrets_backend == "vault":
+        from nightshift.secrets.vault_transit import TransitSigner
+
+        layout = vault_layout(settings)
+        return TransitSigner(
+            vault_endpoint(settings),
+            vault_auth(settings),
+            key=layout.audit_transit_key,
+            mount=layout.transit_mount,
+        )
+    return AnchorKey(settings.audit_anchor_key_path)
 
 
 def vault_endpoint(settings: Settings) -> VaultEndpoint:
@@ -371,7 +403,7 @@ def build_container(
     catalog = load_action_catalog()
     audit = AuditService(
         db,
-        AnchorSink(settings.audit_anchor_path, AnchorKey(settings.audit_anchor_key_path)),
+        AnchorSink(settings.audit_anchor_path, audit_signer(settings)),
     )
     kill_switch = KillSwitchService(db, audit, investigations)
     investigations.add_admission_check(kill_switch.refusal)
@@ -593,10 +625,11 @@ def _wire_workflow(c: Container) -> None:
     if s.gitops_repo is not None:
         # An automatic demotion applies live at once and is then committed to Git, so
         # the next sync does not restore the permissions it took away.
+        from nightshift.gitops.vault_policy import layout_of
         from nightshift.runtime.demotion_git import GitDemotionRecorder
 
         c.phases.git = GitDemotionRecorder(
-            s.gitops_repo, s.environment, c.catalog, s.gitops_values_dir
+            s.gitops_repo, s.environment, c.catalog, s.gitops_values_dir, layout_of(s)
         )
     c.investigations.add_termination_listener(c.escalations)
     c.investigations.add_termination_listener(c.reviews)

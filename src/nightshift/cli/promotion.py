@@ -60,14 +60,17 @@ def _change(
 ) -> None:  # fmt: skip
     from nightshift.domain.actions import load_action_catalog
     from nightshift.gitops.promotion import PhaseCommit, PhaseWriter
+    from nightshift.gitops.vault_policy import layout_of
     from nightshift.gitops.working_copy import GitOpsRefused, WorkingCopy
+    from nightshift.settings import Settings
 
     if git is None:
         fail("give the GitOps working copy with --git PATH (or NIGHTSHIFT_GITOPS_REPO)",
              code=EXIT_USAGE)  # fmt: skip
     root = git.resolve()
     copy = WorkingCopy(root)
-    writer = PhaseWriter(copy, _values_dir(root, environment, values_dir), load_action_catalog())
+    directory = _values_dir(root, environment, values_dir)
+    writer = PhaseWriter(copy, directory, load_action_catalog(), layout_of(Settings()))
     # Git first: a refusal here must not leave an audit record of a change never written.
     try:
         copy.require_ready()

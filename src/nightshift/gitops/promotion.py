@@ -7,7 +7,9 @@ adds it, compiled again at the new phase by the same renderer as ``k8s render``
 (nightshift.k8s.helm_values), to the new one, in one commit whose message carries
 the gate evidence, the sign-offs, who asked and the audit record. The control plane
 authorizes the change first (``POST /v1/agents/{name}/phase-proposals``); this
-module only writes what was authorized.
+module only writes what was authorized. The same commit rewrites the agent's Vault
+policy file for the new phase (gitops.vault_policy), so the reviewer sees the values
+and the Vault grant change together.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from nightshift.domain.agent_codec import identity_from
 from nightshift.domain.agents import AgentIdentity
 from nightshift.domain.vocabulary import Domain, TrustPhase
 from nightshift.gitops.edit import REMOVE, rewrite_document
+from nightshift.gitops.vault_policy import agent_policy, policy_file
 from nightshift.gitops.working_copy import Commit, GitOpsRefused, WorkingCopy
 from nightshift.k8s.helm_values import ENVIRONMENTS, PHASES, agents_values, phase_values
 from nightshift.k8s.render import EgressTarget, RenderConfig
+from nightshift.secrets.policies import VaultLayout
 
 PHASE_TRAILER = "Nightshift-Phase-Change"
 
@@ -94,7 +98,8 @@ def message(pc: PhaseCommit) -> str:
         ]
     lines += [
         f"Moves agents.rendered.{pc.agent} from {values_name(pc.environment, pc.from_phase)} to "
-        f"{values_name(pc.environment, pc.to_phase)}, compiled at {pc.to_phase}.",
+        f"{values_name(pc.environment, pc.to_phase)}, compiled at {pc.to_phase}, and rewrites",
+        f"its Vault policy file for {pc.to_phase}.",
         "",
         *(_gate_line(g) for g in pc.gates),
     ]
@@ -158,10 +163,17 @@ class PhaseWriter:
     """Writes authorized phase changes into the values files of one directory
     (``directory``: where the chart's ``values-<env>-<phase>.yaml`` live, inside ``copy``)."""
 
-    def __init__(self, copy: WorkingCopy, directory: Path, catalog: ActionCatalog) -> None:
+    def __init__(
+        self,
+        copy: WorkingCopy,
+        directory: Path,
+        catalog: ActionCatalog,
+        layout: VaultLayout | None = None,
+    ) -> None:
         self.copy = copy
         self.directory = directory
         self._catalog = catalog
+        self._layout = layout or VaultLayout()  # the mounts `nightshift vault policies` uses
 
     def declared_phase(self, environment: str, agent: str) -> str:
         """The phase whose values file declares ``agent`` in ``environment``."""
@@ -199,13 +211,19 @@ class PhaseWriter:
                 f"plane has it at {pc.from_phase}; reconcile them before a phase change"
             )
         start = self.copy.git("rev-parse", "--abbrev-ref", "HEAD").strip()
+        ours = (
+            self.directory / values_name(pc.environment, pc.from_phase),
+            self.directory / values_name(pc.environment, pc.to_phase),
+            policy_file(self.copy.root, pc.environment, pc.agent),
+        )
+        tracked = [f for f in ours if f.exists()]
         if branch:
             self.copy.git("switch", "--quiet", "-c", branch)
         try:
             files = self._move(pc)
             commit = self.copy.commit(list(files), message(pc))
         except GitOpsRefused:
-            self.copy.git("checkout", "--quiet", "--", ".", check=False)  # only our edits
+            self._undo(ours, tracked)
             if branch:
                 self.copy.git("switch", "--quiet", start, check=False)
                 self.copy.git("branch", "--quiet", "-D", branch, check=False)
@@ -220,6 +238,18 @@ class PhaseWriter:
             f"  open a pull request from it, e.g. git push origin {on}"
         )
         return PhaseRecorded(commit, files, on, review)
+
+    def _undo(self, ours: Sequence[Path], existed: Sequence[Path]) -> None:
+        """Take back only this writer's edits (staged or not): the copy was clean, but
+        may hold someone's untracked files, which stay."""
+        rel = [str(f.relative_to(self.copy.root)) for f in existed]
+        if rel:
+            self.copy.git("restore", "--quiet", "--source=HEAD", "--staged", "--worktree",
+                          "--", *rel, check=False)  # fmt: skip
+        for new in (f for f in ours if f not in existed):
+            self.copy.git("rm", "--quiet", "--cached", "--ignore-unmatch", "--",
+                          str(new.relative_to(self.copy.root)), check=False)  # fmt: skip
+            new.unlink(missing_ok=True)
 
     def _move(self, pc: PhaseCommit) -> tuple[Path, ...]:
         source = self.directory / values_name(pc.environment, pc.from_phase)
@@ -239,9 +269,12 @@ class PhaseWriter:
             (("agents", "rendered", pc.agent), REMOVE),
             (("agents", "common"), self._agents(remaining, source_doc)["common"]),
         ])  # fmt: skip
+        policy = policy_file(self.copy.root, pc.environment, pc.agent)
+        policy.parent.mkdir(parents=True, exist_ok=True)
+        policy.write_text(agent_policy(identity, pc.environment, self._layout))
         if not target.exists():
             self._create(target, pc, identity, _config(source_doc))
-            return source, target
+            return source, target, policy
         target_doc = _load(target)
         if pc.agent in _rendered(target_doc):
             raise GitOpsRefused(f"{target.name} already declares {pc.agent}")
@@ -251,7 +284,7 @@ class PhaseWriter:
             (("agents", "rendered", pc.agent), compiled["rendered"][pc.agent]),
             (("agents", "common"), compiled["common"]),
         ])  # fmt: skip
-        return source, target
+        return source, target, policy
 
     @staticmethod
     def _identity(entry: Mapping[str, Any]) -> AgentIdentity:

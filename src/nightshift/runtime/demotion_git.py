@@ -17,6 +17,7 @@ from pathlib import Path
 from nightshift.domain.actions import ActionCatalog
 from nightshift.gitops.promotion import PhaseCommit, PhaseWriter, declares_phases, find_values_dir
 from nightshift.gitops.working_copy import WorkingCopy
+from nightshift.secrets.policies import VaultLayout
 from nightshift.services.ports import AppliedDemotion
 
 ACTOR = "nightshift"  # who asked, in the commit's Requested-By trailer
@@ -24,12 +25,18 @@ ACTOR = "nightshift"  # who asked, in the commit's Requested-By trailer
 
 class GitDemotionRecorder:
     def __init__(
-        self, repo: Path, environment: str, catalog: ActionCatalog, values_dir: Path | None = None
+        self,
+        repo: Path,
+        environment: str,
+        catalog: ActionCatalog,
+        values_dir: Path | None = None,
+        layout: VaultLayout | None = None,
     ) -> None:
         self._repo = repo
         self._environment = environment
         self._catalog = catalog
         self._values_dir = values_dir  # relative to repo; None: found as `promote` finds it
+        self._layout = layout  # for the agent's Vault policy file in the same commit
 
     def record_demotion(self, demotion: AppliedDemotion) -> str:
         """Raises GitOpsRefused (dirty, diverged, Git declaring another phase...);
@@ -41,7 +48,7 @@ class GitDemotionRecorder:
             directory = find_values_dir(root, self._environment)
             if not declares_phases(directory, self._environment):
                 return ""
-        writer = PhaseWriter(WorkingCopy(root), directory, self._catalog)
+        writer = PhaseWriter(WorkingCopy(root), directory, self._catalog, self._layout)
         pc = PhaseCommit(
             agent=demotion.agent,
             kind="demotion",

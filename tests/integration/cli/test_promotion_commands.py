@@ -125,8 +125,12 @@ def test_promote_writes_one_commit_after_the_gates_and_the_automatic_demotion_it
     assert "Gate: sample_size = 1 (needs >= 0; passed)" in msg
     assert "Nightshift-Phase-Change: shadow -> assist" in msg and "Requested-By: lead" in msg
     assert "Signed-Off-By: lead (ops-lead)" in msg and "Audit-Record: " in msg
+    # The values and the agent's Vault policy for the new phase, in one commit.
     assert sorted(_git(repo, "show", "--name-only", "--format=", "HEAD").split()) == [
-        "chart/values-dev-assist.yaml", "chart/values-dev-shadow.yaml"]  # fmt: skip
+        "chart/values-dev-assist.yaml", "chart/values-dev-shadow.yaml",
+        f"vault/policies/dev/{AGENT}.hcl"]  # fmt: skip
+    policy = (repo / f"vault/policies/dev/{AGENT}.hcl").read_text()
+    assert "# ---- policy: nightshift-phase-assist\n" in policy and "shadow" not in policy
     assert AGENT not in _rendered(repo, "shadow")
     moved = _rendered(repo, "assist")
     assert set(moved) == {AGENT, "other-bot"}
@@ -164,6 +168,9 @@ def test_promote_writes_one_commit_after_the_gates_and_the_automatic_demotion_it
     assert "Nightshift-Phase-Change: assist -> shadow" in auto and "Gate: none" in auto
     assert f"commit {_git(repo, 'rev-parse', 'HEAD').strip()} on branch main" in committed[
         "record"]["reason"]  # fmt: skip
+    assert f"vault/policies/dev/{AGENT}.hcl" in _git(repo, "show", "--name-only", "HEAD")
+    assert "# ---- policy: nightshift-phase-shadow\n" in (
+        repo / f"vault/policies/dev/{AGENT}.hcl").read_text()  # fmt: skip
     assert AGENT not in _rendered(repo, "assist") and set(_rendered(repo, "assist")) == {
         "other-bot"}  # fmt: skip
     shadow_entry = _rendered(repo, "shadow")[AGENT]
