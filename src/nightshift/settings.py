@@ -159,6 +159,9 @@ class Settings(BaseSettings):
     # The running server anchors the head this often when records were added; -1: never
     # (then run `nightshift audit anchor` from cron).
     audit_anchor_interval_seconds: float = Field(default=300.0, ge=-1)
+    # With the Vault broker the head is signed by this transit key instead of the key
+    # file (the private key never leaves Vault/OpenBao).
+    audit_transit_key: str = "nightshift-audit"
 
     # Secret broker (see docs/secrets.md).
     secrets_dir: Path | None = None  # default: <data_dir>/secrets
@@ -179,6 +182,7 @@ class Settings(BaseSettings):
     vault_prefix: str = "nightshift"
     vault_database_mount: str = "database"
     vault_token_role: str = "nightshift-investigation"  # noqa: S105 - a role name
+    vault_transit_mount: str = "transit"  # the transit engine signing audit anchors
     vault_dynamic_sources: str = ""  # e.g. "database/orders,database/incidents"
 
     def worker_settings(self) -> WorkerSettings:

@@ -1,5 +1,5 @@
 """A real OpenBao dev server for a test, provisioned as docs/secrets.md says (policies,
-the per-investigation token role, KV v2), with a control-plane token.
+the per-investigation token role, KV v2, the audit transit key), with a control-plane token.
 
 ``-dev-no-store-token`` and explicit URL + token on every client: nothing depends on
 ~/.vault-token or VAULT_* variables. The dev server also takes PORT+1.
@@ -99,6 +99,7 @@ def running(workdir: Path) -> Iterator[OpenBao]:
         vault_setup.apply_policies(admin)
         vault_setup.ensure_token_role(admin)
         vault_setup.ensure_kv_v2(admin)
+        vault_setup.ensure_transit_key(admin)  # the audit anchors' signing key
         control = admin.auth.token.create(
             policies=[VaultLayout().control_plane_policy], no_parent=True, ttl="2h",
             display_name="nightshift-control-plane",

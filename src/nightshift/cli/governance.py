@@ -311,6 +311,9 @@ def audit_verify() -> None:
             f"{report.anchors} signed anchor(s) checked"
         )
         return
+    if report.kind == "unverifiable":
+        out.print(f"[red]audit chain not verified[/red]: {report.message}")
+        raise typer.Exit(EXIT_FAILED)
     out.print(
         f"[red]audit chain broken[/red] at seq {report.first_broken_seq} "
         f"({report.kind}): {report.message}"
@@ -320,15 +323,18 @@ def audit_verify() -> None:
 
 @audit_app.command("anchor")
 def audit_anchor() -> None:
-    """Sign the chain's head with the anchor key and append it to the anchor file
-    (both outside the database); refused (exit 1) when the chain does not verify."""
+    """Sign the chain's head with the anchor key (Vault/OpenBao transit with the Vault
+    broker, else the key file) and append it to the anchor file, both outside the
+    database; refused (exit 1) when the chain does not verify or the signer is down."""
     from nightshift.cli.admin import _container
-    from nightshift.services.audit import AnchorRefused
+    from nightshift.services.audit import AnchorRefused, AnchorUnsigned
 
     try:
         anchor = _container().audit.anchor()
     except AnchorRefused as exc:
         fail(str(exc), code=EXIT_FAILED)
+    except AnchorUnsigned as exc:
+        fail(f"nothing anchored: {exc}", code=EXIT_FAILED)
     out.print(
         f"[green]anchored[/green] {anchor.count} records, head {anchor.head} "
         f"at {anchor.at.isoformat()}"

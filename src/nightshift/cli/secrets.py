@@ -27,17 +27,12 @@ def register(app: typer.Typer) -> None:
 
 @vault_app.command("policies")
 def vault_policies() -> None:
-    """Print every HCL policy Nightshift expects (control plane, per phase, per domain)."""
-    from nightshift.secrets.policies import VaultLayout, render_policies
+    """Print every HCL policy Nightshift expects (control plane, with transit sign/verify
+    on the audit key; per phase; per domain)."""
+    from nightshift.bootstrap import vault_layout
+    from nightshift.secrets.policies import render_policies
 
-    cfg = Settings()
-    layout = VaultLayout(
-        kv_mount=cfg.vault_kv_mount,
-        prefix=cfg.vault_prefix,
-        database_mount=cfg.vault_database_mount,
-        token_role=cfg.vault_token_role,
-    )
-    print(render_policies(layout))
+    print(render_policies(vault_layout(Settings())))
 
 
 @secrets_app.command("set")

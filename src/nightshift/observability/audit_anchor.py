@@ -5,7 +5,8 @@ checked against is honest, and the head lives in the same database: someone
 who can write the database can rewrite a record, recompute every later hash
 and move the head (or drop the newest records and move the head back).
 ``nightshift audit anchor`` signs the head with an Ed25519 key the database
-never holds (a key file beside, not inside, the data directory) and appends
+never holds (an :class:`AnchorSigner`: Vault/OpenBao's transit engine when
+the broker is Vault, else a key file beside, not inside, the data directory) and appends
 the signed head to a sink outside the database (an append-only JSON-lines
 file). ``audit verify`` then checks every anchor's signature and that the
 chain still holds each anchored record with the anchored hash, so a rewritten
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -33,6 +35,26 @@ from cryptography.hazmat.primitives.serialization import (
 
 class AnchorError(ValueError):
     """The anchors cannot be read or trusted (bad signature, bad line, missing key)."""
+
+
+class SignerUnavailable(AnchorError):
+    """The signer cannot be reached (Vault/OpenBao down or refusing): nothing was
+    signed, and a signature could not be checked either way."""
+
+
+class AnchorSigner(Protocol):
+    """Who signs the anchored head: a key the database never holds."""
+
+    name: str  # for messages: "key file /path" or "transit key nightshift-audit"
+
+    def sign(self, message: bytes) -> str:
+        """The signature of ``message``; raises SignerUnavailable (nothing signed)."""
+        ...
+
+    def verify(self, message: bytes, signature: str) -> bool:
+        """Whether ``signature`` is this key's over ``message``; a signature by any
+        other key is False. Raises SignerUnavailable when it cannot tell."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +75,7 @@ class AnchorKey:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.name = f"key file {path}"
 
     def _load(self, *, create: bool) -> Ed25519PrivateKey:
         if not self.path.exists():
@@ -76,12 +99,12 @@ class AnchorKey:
             fh.write(pem)
         return key
 
-    def sign(self, anchor: Anchor) -> str:
-        return self._load(create=True).sign(anchor.message()).hex()
+    def sign(self, message: bytes) -> str:
+        return self._load(create=True).sign(message).hex()
 
-    def check(self, anchor: Anchor, signature: str) -> bool:
+    def verify(self, message: bytes, signature: str) -> bool:
         try:
-            self._load(create=False).public_key().verify(bytes.fromhex(signature), anchor.message())
+            self._load(create=False).public_key().verify(bytes.fromhex(signature), message)
         except (InvalidSignature, ValueError):
             return False
         return True
@@ -90,9 +113,9 @@ class AnchorKey:
 class AnchorSink:
     """An append-only JSON-lines file of signed anchors (one line each, never rewritten)."""
 
-    def __init__(self, path: Path, key: AnchorKey) -> None:
+    def __init__(self, path: Path, signer: AnchorSigner) -> None:
         self.path = path
-        self._key = key
+        self._signer = signer
 
     def append(self, count: int, head: str, *, at: datetime | None = None) -> Anchor:
         anchor = Anchor(count, head, (at or datetime.now(UTC)).astimezone(UTC))
@@ -100,7 +123,8 @@ class AnchorSink:
             "count": anchor.count,
             "head": anchor.head,
             "at": anchor.at.isoformat(),
-            "signature": self._key.sign(anchor),
+            # Signed before the file is opened: a signer that is down leaves no line.
+            "signature": self._signer.sign(anchor.message()),
         }
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -126,8 +150,11 @@ class AnchorSink:
                 signature = str(doc["signature"])
             except (ValueError, KeyError, TypeError) as exc:
                 raise AnchorError(f"{self.path} line {number} is not an anchor: {exc}") from None
-            if not self._key.check(anchor, signature):
-                raise AnchorError(f"{self.path} line {number}: the signature does not verify")
+            if not self._signer.verify(anchor.message(), signature):
+                raise AnchorError(
+                    f"{self.path} line {number}: the signature does not verify "
+                    f"with the {self._signer.name}"
+                )
             yield anchor
 
 

@@ -34,6 +34,8 @@ class VaultLayout:
     database_mount: str = "database"
     token_role: str = "nightshift-investigation"  # noqa: S105 -- a role name
     control_plane_policy: str = "nightshift-control-plane"
+    transit_mount: str = "transit"  # the transit engine signing the audit anchors
+    audit_transit_key: str = "nightshift-audit"  # its ed25519 key (never exported)
 
     def datasource_path(self, domain: Domain, source: str) -> str:
         """KV path (relative to the mount) of a data-source secret."""
@@ -104,7 +106,10 @@ def domain_policy(domain: Domain, layout: VaultLayout) -> str:
 
 
 def control_plane_policy(layout: VaultLayout) -> str:
-    """The control plane mints, looks up and revokes identities; it reads no secret itself."""
+    """The control plane mints, looks up and revokes identities; it reads no secret
+    itself. It may have the audit head signed and checked with the transit key, but
+    never read, export, rotate or delete that key."""
+    transit, key = layout.transit_mount, layout.audit_transit_key
     return "".join(
         [
             "# Nightshift control plane: mint per-investigation tokens, revoke them and\n"
@@ -115,6 +120,9 @@ def control_plane_policy(layout: VaultLayout) -> str:
             _path("sys/leases/renew", "update"),
             _path("sys/leases/revoke", "update"),
             _path("sys/leases/lookup", "update"),
+            "# Sign the audit chain's head, and check signed heads, with a key it cannot read.\n",
+            _path(f"{transit}/sign/{key}", "update"),
+            _path(f"{transit}/verify/{key}", "update"),
         ]
     )
 

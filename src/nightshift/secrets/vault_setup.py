@@ -57,6 +57,21 @@ def ensure_kv_v2(admin: Any, layout: VaultLayout | None = None) -> None:
             admin.sys.enable_secrets_engine("kv", path=layout.kv_mount, options={"version": "2"})
 
 
+def ensure_transit_key(admin: Any, layout: VaultLayout | None = None) -> None:
+    """The transit engine and the ed25519 key the audit anchors are signed with.
+
+    Not exportable and not deletable: the private key never leaves the server, so
+    whoever writes Nightshift's database cannot re-sign a forged head.
+    """
+    layout = layout or VaultLayout()
+    mount, key = layout.transit_mount, layout.audit_transit_key
+    with vault_errors("enabling the transit engine"):
+        if f"{mount}/" not in admin.sys.list_mounted_secrets_engines()["data"]:
+            admin.sys.enable_secrets_engine("transit", path=mount)
+        admin.write_data(f"{mount}/keys/{key}", data={"type": "ed25519", "exportable": False})
+        admin.write_data(f"{mount}/keys/{key}/config", data={"deletion_allowed": False})
+
+
 def put_datasource_secret(
     admin: Any,
     domain: Domain,

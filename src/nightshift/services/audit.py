@@ -13,7 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nightshift.domain.access import Caller
-from nightshift.observability.audit_anchor import Anchor, AnchorError, AnchorSink
+from nightshift.observability.audit_anchor import (
+    Anchor,
+    AnchorError,
+    AnchorSink,
+    SignerUnavailable,
+)
 from nightshift.observability.audit_chain import (
     GENESIS_HASH,
     AuditEntry,
@@ -71,6 +76,11 @@ class AuditReport:
 
 class AnchorRefused(RuntimeError):
     """The chain does not verify, so its head must not be signed."""
+
+
+class AnchorUnsigned(RuntimeError):
+    """The signer (Vault/OpenBao transit, or the key file) could not be reached: no
+    anchor was written, the anchor file is as it was."""
 
 
 class AuditService:
@@ -141,10 +151,15 @@ class AuditService:
         if self._anchors is None:
             raise AnchorRefused("no audit anchor sink is configured")
         report = self.verify()
+        if report.kind == "unverifiable":
+            raise AnchorUnsigned(report.message)
         if not report.ok:
             raise AnchorRefused(f"audit chain broken at seq {report.first_broken_seq}: "
                                 f"{report.message}")  # fmt: skip
-        return self._anchors.append(report.checked, report.head)
+        try:
+            return self._anchors.append(report.checked, report.head)
+        except SignerUnavailable as exc:
+            raise AnchorUnsigned(f"{exc}; the anchor file is unchanged") from exc
 
     def anchor_if_due(self, min_interval_seconds: float) -> Anchor | None:
         """The reconcile loop's periodic anchor: sign the head when records were added
@@ -168,7 +183,7 @@ class AuditService:
             ):
                 return None
             self._last = self.anchor()
-        except (OSError, AnchorError) as exc:
+        except (OSError, AnchorError, AnchorUnsigned) as exc:
             self._retry_at = now + timedelta(seconds=max(min_interval_seconds, 60.0))
             log.error("could not anchor the audit chain's head: %s", exc)
             return None
@@ -180,6 +195,10 @@ class AuditService:
         assert self._anchors is not None
         try:
             anchors = self._anchors.read()
+        except SignerUnavailable as exc:
+            # Neither intact nor forged: the signatures could not be checked at all.
+            msg = f"cannot check the anchors' signatures: {exc}"
+            return AuditReport(False, chain.checked, chain.head, msg, None, "unverifiable")
         except AnchorError as exc:
             return AuditReport(False, chain.checked, chain.head, str(exc), None, "anchor")
         for anchor in anchors:

@@ -166,6 +166,7 @@ def _provision(admin: Any, pg: PostgresServer) -> None:
     vault_setup.apply_policies(admin)
     vault_setup.ensure_token_role(admin)
     vault_setup.ensure_kv_v2(admin)
+    vault_setup.ensure_transit_key(admin)
     for (domain, source), values in DATASOURCE_SECRETS.items():
         vault_setup.put_datasource_secret(admin, domain, source, values)
     admin.secrets.kv.v2.create_or_update_secret(

@@ -99,3 +99,13 @@ def test_dynamic_sources_are_parsed_from_a_comma_list() -> None:
 def test_a_malformed_dynamic_source_is_rejected(bad: str) -> None:
     with pytest.raises(ValueError, match="known domain"):
         parse_sources(bad)
+
+
+def test_the_control_plane_may_sign_and_verify_with_the_audit_transit_key_only() -> None:
+    rules = _rules(generate_policies()["nightshift-control-plane"])
+    assert rules["transit/sign/nightshift-audit"] == ["update"]
+    assert rules["transit/verify/nightshift-audit"] == ["update"]
+    # never read, export, rotate or delete the key itself
+    assert not [p for p in rules if p.startswith("transit/keys") or p.startswith("transit/export")]
+    custom = generate_policies(VaultLayout(transit_mount="tr", audit_transit_key="k"))
+    assert 'path "tr/sign/k"' in custom["nightshift-control-plane"]

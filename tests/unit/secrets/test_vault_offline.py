@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nightshift.domain.vocabulary import Domain
+from nightshift.observability.audit_anchor import SignerUnavailable
 from nightshift.secrets.fake import InMemoryLeaseRecorder
 from nightshift.secrets.protocol import (
     AccessDenied,
@@ -14,6 +15,7 @@ from nightshift.secrets.protocol import (
 )
 from nightshift.secrets.vault import VaultBroker
 from nightshift.secrets.vault_client import VaultAuth, VaultEndpoint
+from nightshift.secrets.vault_transit import TransitSigner
 from tests.unit.secrets.conftest import T0, context
 
 # Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
@@ -62,3 +64,18 @@ def test_clients_never_pick_up_vault_token_from_the_environment(
 
 def test_the_auth_token_is_not_in_its_repr() -> None:
     assert "s3cr3t-token" not in repr(VaultAuth(token="s3cr3t-token"))
+
+
+def test_the_transit_signer_down_is_unavailable_not_a_forgery() -> None:
+    signer = TransitSigner(NOWHERE, VaultAuth(token="t0ken-value"), key="nightshift-audit")
+    with pytest.raises(SignerUnavailable, match="unreachable") as refused:
+        signer.sign(b"head")
+    with pytest.raises(SignerUnavailable):
+        signer.verify(b"head", "vault:v1:AAAA")
+    assert "t0ken-value" not in str(refused.value)
+
+
+def test_the_transit_signer_without_a_token_says_so() -> None:
+    signer = TransitSigner(NOWHERE, VaultAuth(token=""), key="nightshift-audit")
+    with pytest.raises(SignerUnavailable, match="NIGHTSHIFT_VAULT_TOKEN"):
+        signer.sign(b"head")
