@@ -124,6 +124,22 @@ def test_completion_is_followed_by_watch_and_the_credential_is_removed(
     assert executor.running() == 0
 
 
+def test_stop_after_the_job_finished_keeps_it_and_its_pod_log(
+    executor: KubernetesExecutor, governed: KubeApi, exits: Exits
+) -> None:
+    """The control plane stops every investigation that ends; a Job that already ended
+    on its own is left to its TTL, so the pod's log and exit status can still be read."""
+    run = launch("fail")
+    executor.start(run)
+    exits.wait_for(run.investigation_id)
+    executor.stop(run.investigation_id, "investigation ended")
+    job = get_job(governed, run.investigation_id)
+    assert not job["metadata"].get("deletionTimestamp")  # type: ignore[union-attr]
+    log = executor.read_log(run.investigation_id)
+    assert log is not None
+    assert "starting checkout" in log
+
+
 def test_non_zero_exit_is_a_terminal_failure_with_its_exit_code(
     executor: KubernetesExecutor, exits: Exits, governed: KubeApi
 ) -> None:

@@ -180,6 +180,8 @@ def test_the_executor_reports_the_pods_own_exit_status_and_log(
             )
         )
         exit_ = exits.get(timeout=120)
+        # What the control plane sends when the investigation ends: the finished Job stays.
+        executor.stop(inv, "investigation ended")
         pods = admin.get(
             resource_path("v1", "pods", AGENTS_NS),
             {"labelSelector": f"batch.kubernetes.io/job-name={job_name(inv)}"},

@@ -6,7 +6,8 @@ references. Status comes from ONE watch over all worker Jobs in the namespace
 (never a polling loop): the watch resumes from the last resourceVersion it saw,
 relists on 410 Gone, and can be started from a checkpoint after a
 control-plane restart. Cancel deletes the Job with foreground propagation so
-its pods go first.
+its pods go first; a Job that has already finished is left to its
+ttlSecondsAfterFinished, so its pod's log and exit status stay readable.
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ log = logging.getLogger(__name__)
 S = InvestigationStatus
 EXIT_OUT_OF_MEMORY = 3  # the worker's own code when it catches MemoryError
 _OOM_KILLED = 137
+# Investigations whose Job finished on its own, remembered so that the stop() the
+# control plane sends when the investigation ends keeps their pods (bounded: the Jobs
+# themselves go after ttlSecondsAfterFinished).
+_FINISHED_KEPT = 4096
 
 
 @dataclass
@@ -65,6 +70,7 @@ class KubernetesExecutor:
         self._jobs = resource_path("batch/v1", "jobs", template.namespace)
         self._secrets = resource_path("v1", "secrets", template.namespace)
         self._tracked: dict[str, _Tracked] = {}
+        self._finished: dict[str, None] = {}  # insertion-ordered: the oldest goes first
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._synced = threading.Event()
@@ -88,6 +94,7 @@ class KubernetesExecutor:
         name = job_name(inv)
         with self._lock:
             self._tracked[inv] = _Tracked(name)
+            self._finished.pop(inv, None)
         secret = render_credential_secret(
             self._template,
             investigation_id=inv,
@@ -141,6 +148,8 @@ class KubernetesExecutor:
 
     def stop(self, investigation_id: str, reason: str) -> None:
         with self._lock:
+            if investigation_id in self._finished:
+                return  # nothing runs any more; the finished Job keeps its pod's log
             tracked = self._tracked.setdefault(
                 investigation_id, _Tracked(job_name(investigation_id))
             )
@@ -333,6 +342,10 @@ class KubernetesExecutor:
         if ended is None:
             self._report_deleted(inv)
             return
+        with self._lock:
+            self._finished[inv] = None
+            while len(self._finished) > _FINISHED_KEPT:
+                del self._finished[next(iter(self._finished))]
         self._report(inv, _classify(inv, job, ended, tracked.cancel_reason))
 
     def _report_deleted(self, inv: str) -> None:
