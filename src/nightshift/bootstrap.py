@@ -405,6 +405,8 @@ def build_container(
         db,
         AnchorSink(settings.audit_anchor_path, audit_signer(settings)),
     )
+    anchor_failures = telemetry.metrics.audit_anchor_failures
+    audit.on_anchor_failure = lambda reason: anchor_failures.labels(reason).inc()
     kill_switch = KillSwitchService(db, audit, investigations)
     investigations.add_admission_check(kill_switch.refusal)
     investigations.add_event_observer(DecisionAuditor(audit))

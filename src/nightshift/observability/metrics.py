@@ -216,6 +216,11 @@ class Metrics:
             "Trust-phase changes (promoted, demoted) seen while running.",
             ["agent", "kind", "to_phase"],
         )
+        self.audit_anchor_failures = counter(
+            "nightshift_audit_anchor_failures",
+            "Periodic anchors of the audit chain's head that could not be written.",
+            ["reason"],  # signer_unavailable (Vault/OpenBao down), sink, refused
+        )
         self.rbac_drift = Gauge(
             "nightshift_rbac_drift_findings",
             "RBAC drift findings from the last cluster check.",

@@ -4,7 +4,7 @@ the head row), verify (streaming, names the first broken link) and explain."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,6 +89,9 @@ class AuditService:
         self._anchors = anchors
         self._last: Anchor | None = None  # the newest anchor, once read (anchor_if_due)
         self._retry_at: datetime | None = None
+        # Told why a periodic anchor failed (the composition root counts it in
+        # nightshift_audit_anchor_failures, so an outage of the signer can be alerted on).
+        self.on_anchor_failure: Callable[[str], None] | None = None
 
     def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         with self._db.transaction() as s:
@@ -165,7 +168,8 @@ class AuditService:
         """The reconcile loop's periodic anchor: sign the head when records were added
         since the last anchor and that anchor is at least ``min_interval_seconds`` old.
         The last anchor is remembered, so a pass reads no file unless one is due; a
-        sink that cannot be written is retried at the next interval, not every pass."""
+        sink that cannot be written, or a signer that is down, is logged, counted
+        (``on_anchor_failure``) and retried at the next interval, not every pass."""
         if self._anchors is None or min_interval_seconds < 0:
             return None
         now = datetime.now(UTC)
@@ -183,12 +187,20 @@ class AuditService:
             ):
                 return None
             self._last = self.anchor()
+        except AnchorRefused:
+            self._failed("refused")
+            raise
         except (OSError, AnchorError, AnchorUnsigned) as exc:
             self._retry_at = now + timedelta(seconds=max(min_interval_seconds, 60.0))
             log.error("could not anchor the audit chain's head: %s", exc)
+            self._failed("signer_unavailable" if _signer_down(exc) else "sink")
             return None
         self._retry_at = None
         return self._last
+
+    def _failed(self, reason: str) -> None:
+        if self.on_anchor_failure is not None:
+            self.on_anchor_failure(reason)
 
     def _against_anchors(self, s: Session, chain: VerifyResult) -> AuditReport:
         """The chain checked itself; each signed anchor must still be in it, unchanged."""
@@ -262,6 +274,10 @@ def _record(row: AuditRecordRow) -> AuditRecord:
     body = dict(row.body)
     body["prev_hash"], body["hash"], body["seq"] = row.prev_hash, row.hash, row.seq
     return AuditRecord.from_dict(body)
+
+
+def _signer_down(exc: BaseException) -> bool:
+    return isinstance(exc, (AnchorUnsigned, SignerUnavailable))
 
 
 def _investigation(entry: AuditEntry) -> str | None:

@@ -185,6 +185,11 @@ def test_openbao_down_at_anchor_time_writes_nothing_and_verify_says_unverified(
         with pytest.raises(AnchorUnsigned, match="unreachable"):
             world.container.audit.anchor()
         assert world.container.audit.anchor_if_due(0) is None  # logged, retried later
+        registry = world.container.telemetry.metrics.registry
+        failures = registry.get_sample_value(
+            "nightshift_audit_anchor_failures_total", {"reason": "signer_unavailable"}
+        )
+        assert failures == 1.0  # what an operator alerts on
         assert world.container.settings.audit_anchor_path.read_bytes() == before
         ran = nightshift(world, "audit", "verify")
         assert ran.code == EXIT_FAILED and "not verified" in ran.out, ran.out

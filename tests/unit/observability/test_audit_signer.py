@@ -74,8 +74,14 @@ def test_a_signer_down_at_anchor_time_writes_nothing(db: Database, tmp_path: Pat
     with pytest.raises(AnchorUnsigned, match="unreachable"):
         audit.anchor()
     assert path.read_bytes() == before
+    failures: list[str] = []
+    audit.on_anchor_failure = failures.append
     assert audit.anchor_if_due(0) is None  # the server's pass logs it and retries later
+    assert failures == ["signer_unavailable"]
     assert path.read_bytes() == before
+    signer.down = False
+    assert audit.anchor_if_due(0) is None  # not before the retry time
+    assert path.read_bytes() == before and failures == ["signer_unavailable"]
 
 
 def test_a_first_anchor_with_the_signer_down_creates_no_file(db: Database, tmp_path: Path) -> None:
