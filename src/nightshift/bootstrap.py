@@ -629,8 +629,13 @@ def _wire_workflow(c: Container) -> None:
         # the next sync does not restore the permissions it took away.
         from nightshift.gitops.vault_policy import layout_of
         from nightshift.runtime.demotion_git import GitDemotionRecorder
+        from nightshift.runtime.promotion_git import GitPhaseProposals
 
         c.phases.git = GitDemotionRecorder(
+            s.gitops_repo, s.environment, c.catalog, s.gitops_values_dir, layout_of(s)
+        )
+        # The console's promote button then commits on a review branch (no live change).
+        c.phases.proposals_git = GitPhaseProposals(
             s.gitops_repo, s.environment, c.catalog, s.gitops_values_dir, layout_of(s)
         )
     c.investigations.add_termination_listener(c.escalations)

@@ -59,7 +59,7 @@ def _change(
     branch: str | None, values_dir: Path | None, reason: str, api: str | None, token: str | None,
 ) -> None:  # fmt: skip
     from nightshift.domain.actions import load_action_catalog
-    from nightshift.gitops.promotion import PhaseCommit, PhaseWriter
+    from nightshift.gitops.promotion import PhaseCommit, PhaseWriter, evidence_lines
     from nightshift.gitops.vault_policy import layout_of
     from nightshift.gitops.working_copy import GitOpsRefused, WorkingCopy
     from nightshift.settings import Settings
@@ -87,16 +87,14 @@ def _change(
         json={"target": to.value, "environment": environment, "reason": reason,
               "declared": declared.value},
     )  # fmt: skip
+    pc = PhaseCommit.of(proposal, reason)
     try:
-        recorded = writer.write(PhaseCommit.of(proposal, reason), branch)
+        recorded = writer.write(pc, branch)
     except GitOpsRefused as exc:
         fail(f"refused: {exc} (audit record {proposal['audit_seq']} names the proposal)",
              code=EXIT_FAILED)  # fmt: skip
-    for gate in proposal["gates"]:
-        value = "-" if gate["value"] is None else f"{gate['value']:.4g}"
-        out.print(f"  gate {gate['name']}: {value} ({gate['comparison']} {gate['threshold']:g})")
-    for s in proposal["signoffs"]:
-        out.print(f"  signed off by {s['name']} as {s['role']}")
+    for line in evidence_lines(pc):
+        out.print(line, highlight=False)
     out.print(recorded.review, highlight=False, soft_wrap=True)
 
 

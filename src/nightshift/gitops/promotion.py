@@ -81,6 +81,17 @@ def _gate_line(g: Mapping[str, Any]) -> str:
     return f"Gate: {g['name']} = {value} (needs {g['comparison']} {g['threshold']:g}; {verdict})"
 
 
+def evidence_lines(pc: PhaseCommit) -> list[str]:
+    """What ``nightshift promote`` prints above the review, the console too: each gate
+    against its threshold, then who signed off."""
+    lines = []
+    for gate in pc.gates:
+        value = "-" if gate["value"] is None else f"{gate['value']:.4g}"
+        lines.append(f"  gate {gate['name']}: {value} ({gate['comparison']} {gate['threshold']:g})")
+    lines += [f"  signed off by {s['name']} as {s['role']}" for s in pc.signoffs]
+    return lines
+
+
 def message(pc: PhaseCommit) -> str:
     verb = "Promote" if pc.kind == "promotion" else "Demote"
     lines = [

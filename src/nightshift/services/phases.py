@@ -40,7 +40,13 @@ from nightshift.services.audit import AuditService, human_entry
 from nightshift.services.errors import Conflict, Forbidden, Invalid
 from nightshift.services.escalations import EscalationService
 from nightshift.services.identities import identity_of, load_agent, principal_of
-from nightshift.services.ports import AppliedDemotion, DemotionGit, EvidenceSource, NoEvidence
+from nightshift.services.ports import (
+    AppliedDemotion,
+    DemotionGit,
+    EvidenceSource,
+    NoEvidence,
+    PhaseProposalGit,
+)
 from nightshift.store.database import Database
 from nightshift.store.tables import (
     AgentRow,
@@ -91,6 +97,9 @@ class PhaseService:
         # With a GitOps working copy (bootstrap): an automatic demotion is committed
         # there too, and a commit Git refuses escalates through ``escalations``.
         self.git: DemotionGit | None = None
+        # With a GitOps working copy: the console's promotion is a commit on a review
+        # branch there (``promote_in_git``), never a live change.
+        self.proposals_git: PhaseProposalGit | None = None
         self.escalations: EscalationService | None = None
 
     # -- phases -------------------------------------------------------------
@@ -394,6 +403,30 @@ class PhaseService:
                 )  # fmt: skip
         if self.escalations is not None:
             self.escalations.deliver([opened])
+
+    def promote_in_git(
+        self, agent_name: str, target: TrustPhase, caller: Caller, reason: str
+    ) -> str:
+        """A promotion as a GitOps commit on a new branch, as ``nightshift promote``
+        makes it: Git checked first (a refusal leaves no audit record of a change never
+        written), then ``propose`` (gates, sign-offs, the audit record), then the commit.
+        The phase here does not change. Returns what the reviewer needs."""
+        git = self.proposals_git
+        if git is None:
+            raise Invalid("no GitOps working copy is configured (NIGHTSHIFT_GITOPS_REPO)")
+        declared = TrustPhase(git.declared_phase(agent_name))
+        if target.rank <= declared.rank:
+            raise Invalid(
+                f"Git declares {agent_name} at {declared.value} in {git.environment}: "
+                f"{target.value} is not a promotion"
+            )
+        p = self.propose(agent_name, target, caller, reason, git.environment, declared)
+        return git.write_proposal(
+            {"agent": p.agent, "kind": p.kind, "from": p.from_phase, "to": p.to_phase,
+             "environment": p.environment, "gates": p.gates, "signoffs": p.signoffs,
+             "actor": p.actor, "audit_seq": p.audit_seq},
+            reason,
+        )  # fmt: skip
 
     def review_demotion(self, agent_name: str, caller: Caller, note: str) -> None:
         with self._db.transaction() as s:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from nightshift.domain.vocabulary import Domain, Tier
 from nightshift.governance.evidence import EscalationRecord, IncidentRecord, RemediationRecord
@@ -86,3 +86,22 @@ class DemotionGit(Protocol):
     (the live demotion stands either way)."""
 
     def record_demotion(self, demotion: AppliedDemotion) -> str: ...
+
+
+class PhaseProposalGit(Protocol):
+    """Writes an authorized phase change into the GitOps repository as one commit on a
+    new review branch, and changes nothing live: the merged pull request is the change.
+    Raises ``Conflict`` with the reason when Git cannot take it (dirty copy, Git
+    declaring no phase or another one for the agent)."""
+
+    @property
+    def environment(self) -> str: ...
+
+    def declared_phase(self, agent: str) -> str:
+        """The phase Git declares ``agent`` at in this environment (checks the copy is clean)."""
+        ...
+
+    def write_proposal(self, proposal: Mapping[str, Any], reason: str) -> str:
+        """Commits ``proposal`` (the phase-proposals answer); returns what a reviewer
+        needs to open the pull request."""
+        ...

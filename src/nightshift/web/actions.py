@@ -14,9 +14,12 @@ from starlette.responses import Response
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.verdicts import Claim, VerdictKind
 from nightshift.domain.vocabulary import Role, TrustPhase
-from nightshift.services.errors import Invalid
+from nightshift.services.errors import Invalid, ServiceError
 from nightshift.services.proposals import ProposalView
 from nightshift.web.forms import Name, Operator, OpsLead, Text
+from nightshift.web.render import redirect
+
+REVIEW_CHARS = 4000  # the reviewer text of a GitOps promotion, carried to the agents page
 
 router = APIRouter(include_in_schema=False)
 
@@ -104,8 +107,19 @@ def sign_off(name: str, post: Operator, target: Name = "", role: Name = "") -> R
 
 @router.post("/agents/{name}/promote")
 def promote(name: str, post: OpsLead, target: Name = "", reason: Text = "") -> Response:
+    phases = post.services.phases
+    if phases.proposals_git is not None:
+        # GitOps: the reviewed merge is the promotion; nothing changes live here. The
+        # page shows what `nightshift promote` prints, for opening the pull request.
+        try:
+            review = phases.promote_in_git(name, _phase(target), post.caller, reason)
+        except ServiceError as exc:
+            return redirect(f"/agents?error={quote(str(exc)[:400])}")
+        done = f"{name}: no live change; the promotion to {target} is a commit for review"
+        return redirect(f"/agents?ok={quote(done)}&review={quote(review[:REVIEW_CHARS])}")
+
     def act() -> str:
-        post.services.phases.promote(name, _phase(target), post.caller, reason)
+        phases.promote(name, _phase(target), post.caller, reason)
         return f"{name} promoted to {target}"
 
     return post.answer("/agents", act)

@@ -1,0 +1,76 @@
+"""The console's promotion as a Git change (``PhaseProposalGit``).
+
+With ``NIGHTSHIFT_GITOPS_REPO`` set, the promote button does what ``nightshift
+promote --branch`` does, on the control plane's own working copy: the control plane
+authorizes the change (gates, sign-offs, an audit record), then the same writer
+(gitops.promotion) commits the moved values and the agent's Vault policy on a new
+branch named after the audit record; the checkout stays where it was and nothing
+changes live. The values directory is resolved at each promotion, as for the
+automatic demotion (runtime.demotion_git).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from nightshift.domain.actions import ActionCatalog
+from nightshift.gitops.promotion import PhaseCommit, PhaseWriter, evidence_lines, find_values_dir
+from nightshift.gitops.working_copy import GitOpsRefused, WorkingCopy
+from nightshift.secrets.policies import VaultLayout
+from nightshift.services.errors import Conflict
+
+
+def review_branch(proposal: Mapping[str, Any]) -> str:
+    """One branch per proposal: the audit record's seq keeps a retry from colliding."""
+    verb = "promote" if proposal["kind"] == "promotion" else "demote"
+    return f"nightshift/{verb}-{proposal['agent']}-{proposal['to']}-{proposal['audit_seq']}"
+
+
+class GitPhaseProposals:
+    def __init__(
+        self,
+        repo: Path,
+        environment: str,
+        catalog: ActionCatalog,
+        values_dir: Path | None = None,
+        layout: VaultLayout | None = None,
+    ) -> None:
+        self._repo = repo
+        self._environment = environment
+        self._catalog = catalog
+        self._values_dir = values_dir  # relative to repo; None: the one directory found
+        self._layout = layout
+
+    @property
+    def environment(self) -> str:
+        return self._environment
+
+    def _writer(self) -> PhaseWriter:
+        root = self._repo.resolve()
+        directory = (
+            root / self._values_dir
+            if self._values_dir is not None
+            else find_values_dir(root, self._environment)
+        )
+        return PhaseWriter(WorkingCopy(root), directory, self._catalog, self._layout)
+
+    def declared_phase(self, agent: str) -> str:
+        try:
+            writer = self._writer()
+            writer.copy.require_ready()
+            return writer.declared_phase(self._environment, agent)
+        except GitOpsRefused as exc:
+            raise Conflict(f"the GitOps working copy refuses it: {exc}") from exc
+
+    def write_proposal(self, proposal: Mapping[str, Any], reason: str) -> str:
+        pc = PhaseCommit.of(proposal, reason)
+        try:
+            recorded = self._writer().write(pc, review_branch(proposal))
+        except GitOpsRefused as exc:
+            raise Conflict(
+                f"the GitOps working copy refuses it: {exc} "
+                f"(audit record {pc.audit_seq} names the proposal)"
+            ) from exc
+        return "\n".join([*evidence_lines(pc), recorded.review])
