@@ -41,6 +41,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "console": [],
     "k8s": [],
     "kueue": [],
+    "realpod": [],
 }
 _STAMP = "_Stamped by bench/run_all: "
 

@@ -1,0 +1,3 @@
+from bench.realpod.run import main
+
+main()
