@@ -4,7 +4,10 @@ kubelet (built from the control plane's own Kubernetes module by
 ``scripts/kubelet-test-env``) + containerd and runc (Debian packages) + the
 Debian CNI plugins (a bridge network). Everything lives under the test's work
 directory: containerd's root, state and socket, the kubelet's root and pod logs,
-the CNI configuration and its IP allocations. No registry is reachable, so the
+the CNI configuration and its IP allocations. Outside it are only paths the
+daemons hard-code: /var/lib/kubelet/device-plugins, /run/containerd/{runc,s}
+(the shims' defaults), the ``kubepods`` cgroups, and the bridge (deleted at the
+end). No registry is reachable, so the
 images (the pause sandbox and Nightshift's own OCI archive) are imported into
 containerd before the kubelet starts, and pods must not pull.
 
