@@ -178,9 +178,22 @@ def drift(
             "naming who changed each field",
         ),
     ] = None,
+    env: Annotated[
+        str | None,
+        typer.Option(
+            "--env",
+            help="with --git: the environment whose values-<env>-<phase>.yaml declare each "
+            "agent's phase (default: NIGHTSHIFT_ENVIRONMENT)",
+        ),
+    ] = None,
+    values_dir: Annotated[
+        Path | None,
+        typer.Option(help="with --git: where those values files live, relative to it (found)"),
+    ] = None,
 ) -> None:
     """Compare live RBAC and effective permissions with the registry (and, with --git,
-    the cluster with Git); exit 1 on drift."""
+    the cluster with Git: declared objects, and the phase each agent is declared at);
+    exit 1 on drift."""
     from nightshift.k8s.drift import check_drift
     from nightshift.k8s.render import RenderConfig
 
@@ -196,7 +209,10 @@ def drift(
         typer.echo(str(finding))
     for line in report.fixed:
         typer.echo(f"fixed: {line}")
-    git_found = _git_drift(api, git, registry=agents is None) if git is not None else 0
+    git_found = 0
+    if git is not None:
+        git_found = _git_drift(api, git, registry=agents is None)
+        git_found += _phase_drift(api, git, namespace, env, values_dir)
     if not report.findings and not git_found:
         typer.echo("no drift")
         return
@@ -239,6 +255,37 @@ def _git_drift(api: Any, repo: Path, *, registry: bool) -> int:
             f"{len(escalate)} change(s) by Nightshift are not in Git: commit them or undo "
             "them (docs/gitops.md)"
         )
+    return len(found)
+
+
+def _phase_drift(
+    api: Any, repo: Path, namespace: str, env: str | None, values_dir: Path | None
+) -> int:
+    """Print every agent live at another phase than the values files declare; how many.
+    A repository keeping no phase files for the environment declares no phases."""
+    from nightshift.gitops.drift import phase_drift
+    from nightshift.gitops.promotion import declared_phases, declares_phases, find_values_dir
+    from nightshift.gitops.working_copy import GitOpsRefused
+    from nightshift.k8s.live_phases import live_phases
+    from nightshift.k8s.names import label_value
+    from nightshift.settings import Settings
+
+    environment = env or Settings().environment
+    try:
+        root = repo.resolve()
+        directory = root / values_dir if values_dir else find_values_dir(root, environment)
+        if not declares_phases(directory, environment):
+            if values_dir is not None:
+                fail(f"no values-{environment}-<phase>.yaml in {values_dir}", code=2)
+            return 0
+        declared = declared_phases(directory, environment)
+    except GitOpsRefused as exc:
+        fail(f"cannot read the phases {repo} declares: {exc}", code=2)
+    # The cluster knows agents by their label (the name, made a valid label value).
+    by_label = {label_value(agent): phase for agent, phase in declared.items()}
+    found = phase_drift(by_label, live_phases(api, namespace), environment)
+    for item in found:
+        typer.echo(str(item))
     return len(found)
 
 

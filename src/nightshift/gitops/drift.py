@@ -7,6 +7,11 @@ that field. Nightshift writes as the manager ``nightshift``; for its changes the
 report names the investigation (from the control plane's records, when given) and
 whether the commit that should record it exists. A Nightshift change with no
 matching commit is Git no longer describing production: the caller escalates it.
+
+The phase each agent runs at is compared too (``phase_drift``): Git declares it by
+the chart's values file holding the agent, the cluster by the agent's phase
+ServiceAccount. An agent live at another phase holds another phase's permissions,
+which is blast-radius drift whichever way it points.
 """
 
 from __future__ import annotations
@@ -157,4 +162,30 @@ def git_drift(
                     copy.commits_with_trailer(INVESTIGATION_TRAILER, inv)
                 )
             found.append(Drift(key, _text(path), git_value, live_value, author, inv, committed))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseDrift:
+    agent: str
+    environment: str
+    git: str | None  # the phase Git declares; None: declared in no phase file
+    live: tuple[str, ...]  # the phases the cluster has ServiceAccounts for
+
+    def __str__(self) -> str:
+        git = f"Git declares {self.git}" if self.git else "Git declares no phase"
+        live = f"the cluster runs {', '.join(self.live)}" if self.live else "nothing is live"
+        return f"[phase] {self.agent} in {self.environment}: {git}, {live}"
+
+
+def phase_drift(
+    declared: Mapping[str, str], live: Mapping[str, Sequence[str]], environment: str
+) -> list[PhaseDrift]:
+    """Every agent whose live phase is not exactly the one Git declares (``live``:
+    agent -> the phases its live ServiceAccounts carry)."""
+    found = []
+    for agent in sorted(set(declared) | set(live)):
+        git, running = declared.get(agent), tuple(sorted(set(live.get(agent, ()))))
+        if running != ((git,) if git else ()):
+            found.append(PhaseDrift(agent, environment, git, running))
     return found

@@ -128,6 +128,24 @@ def declares_phases(directory: Path, environment: str) -> bool:
     return any((directory / values_name(environment, p)).exists() for p in PHASES)
 
 
+def declared_phases(directory: Path, environment: str) -> dict[str, str]:
+    """``{agent: phase}`` as ``directory``'s values files for ``environment`` declare
+    them; an agent declared in two phase files is refused (one phase per environment)."""
+    found: dict[str, str] = {}
+    for phase in PHASES:
+        file = directory / values_name(environment, phase)
+        if not file.exists():
+            continue
+        for agent in _rendered(_load(file)):
+            if agent in found:
+                raise GitOpsRefused(
+                    f"agent {agent} is declared in {environment}'s {found[agent]} and {phase} "
+                    "phase files; one phase per environment"
+                )
+            found[str(agent)] = phase
+    return found
+
+
 def find_values_dir(root: Path, environment: str) -> Path:
     """The one directory of ``root`` holding ``values-<environment>-*.yaml`` (``root``
     when there is none yet); several are ambiguous and refused."""
