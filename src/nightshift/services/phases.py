@@ -415,6 +415,14 @@ class PhaseService:
         if git is None:
             raise Invalid("no GitOps working copy is configured (NIGHTSHIFT_GITOPS_REPO)")
         declared = TrustPhase(git.declared_phase(agent_name))
+        with self._db.read() as s:
+            agent, owner = load_agent(s, agent_name)
+            current = identity_of(agent, owner).phase
+        if declared is not current:  # the writer would refuse after the audit record
+            raise Conflict(
+                f"Git declares {agent_name} at {declared.value} in {git.environment} but the "
+                f"control plane has it at {current.value}; reconcile them before a promotion"
+            )
         if target.rank <= declared.rank:
             raise Invalid(
                 f"Git declares {agent_name} at {declared.value} in {git.environment}: "

@@ -135,3 +135,24 @@ def test_a_dirty_working_copy_refuses_the_button_with_no_proposal_and_no_branch(
     audit = client.get("/v1/audit", params={"limit": 1000}, headers=world.auth("lead")).json()
     decisions = {r["record"]["decision"] for r in audit}
     assert "promotion-proposed" not in decisions  # no proposal of a change never written
+
+
+def test_git_declaring_another_phase_than_the_control_plane_is_refused_before_any_record(
+    plane: tuple[World, TestClient], repo: Path
+) -> None:
+    world, client = plane
+    _earned(world)
+    # Promoted live by hand behind Git's back: the control plane has fresh at assist.
+    world.container.phases.proposals_git, git = None, world.container.phases.proposals_git
+    csrf = sign_in(client, world, "lead")
+    client.post("/agents/fresh/signoff", data={"csrf": csrf, "target": "assist",
+                                               "role": "ops-lead"})  # fmt: skip
+    client.post("/agents/fresh/promote", data={"csrf": csrf, "target": "assist", "reason": "x"})
+    assert api(client, world, "/v1/agents/fresh")["trust_phase"] == "assist"
+    world.container.phases.proposals_git = git
+    form = {"csrf": csrf, "target": "limited-remediation", "reason": "y"}
+    shown = html.unescape(client.post("/agents/fresh/promote", data=form).text)
+    assert "Git declares fresh at shadow in dev but the control plane has it at assist" in shown
+    assert _git(repo, "branch", "--format=%(refname:short)").split() == ["main"]
+    audit = client.get("/v1/audit", params={"limit": 1000}, headers=world.auth("lead")).json()
+    assert "promotion-proposed" not in {r["record"]["decision"] for r in audit}
