@@ -11,15 +11,19 @@ automatic demotion (runtime.demotion_git).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from nightshift.domain.actions import ActionCatalog
-from nightshift.gitops.promotion import PhaseCommit, PhaseWriter, evidence_lines, find_values_dir
+from nightshift.gitops.promotion import PhaseCommit, PhaseWriter, find_values_dir
 from nightshift.gitops.working_copy import GitOpsRefused, WorkingCopy
 from nightshift.secrets.policies import VaultLayout
 from nightshift.services.errors import Conflict
+
+# what review_branch makes, and all a page may be asked to show (names are DNS labels)
+_REVIEW_BRANCH = re.compile(r"nightshift/(?:promote|demote)-[a-z0-9][a-z0-9-]{0,62}-[a-z0-9-]+-\d+")
 
 
 def review_branch(proposal: Mapping[str, Any]) -> str:
@@ -73,4 +77,22 @@ class GitPhaseProposals:
                 f"the GitOps working copy refuses it: {exc} "
                 f"(audit record {pc.audit_seq} names the proposal)"
             ) from exc
-        return "\n".join([*evidence_lines(pc), recorded.review])
+        return recorded.branch
+
+    def review(self, branch: str) -> str | None:
+        if not _REVIEW_BRANCH.fullmatch(branch):
+            return None
+        copy = WorkingCopy(self._repo.resolve())
+        ref = f"refs/heads/{branch}"
+        if not copy.git("rev-parse", "--verify", "--quiet", ref, check=False).strip():
+            return None
+        sha = copy.git("rev-parse", ref).strip()
+        files = copy.git("show", "--name-only", "--format=", ref).split()
+        body = copy.git("log", "-1", "--format=%B", ref).rstrip()
+        return "\n".join([
+            f"commit {sha} on branch {branch} of {copy.root}",
+            f"  changes {', '.join(files)}",
+            f"  open a pull request from it, e.g. git push origin {branch}",
+            "",
+            body,
+        ])  # fmt: skip

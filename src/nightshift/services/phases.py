@@ -410,7 +410,8 @@ class PhaseService:
         """A promotion as a GitOps commit on a new branch, as ``nightshift promote``
         makes it: Git checked first (a refusal leaves no audit record of a change never
         written), then ``propose`` (gates, sign-offs, the audit record), then the commit.
-        The phase here does not change. Returns what the reviewer needs."""
+        The phase here does not change. Returns the review branch; what the reviewer
+        needs is read back from Git (``proposals_git.review``)."""
         git = self.proposals_git
         if git is None:
             raise Invalid("no GitOps working copy is configured (NIGHTSHIFT_GITOPS_REPO)")

@@ -102,6 +102,12 @@ class PhaseProposalGit(Protocol):
         ...
 
     def write_proposal(self, proposal: Mapping[str, Any], reason: str) -> str:
-        """Commits ``proposal`` (the phase-proposals answer); returns what a reviewer
-        needs to open the pull request."""
+        """Commits ``proposal`` (the phase-proposals answer) on a new review branch;
+        returns the branch."""
+        ...
+
+    def review(self, branch: str) -> str | None:
+        """What a reviewer needs to open the pull request of ``branch``, read from Git
+        (its commit, message, files and the push to make); None for a branch that is
+        not a phase-change branch of this repository."""
         ...

@@ -19,8 +19,6 @@ from nightshift.services.proposals import ProposalView
 from nightshift.web.forms import Name, Operator, OpsLead, Text
 from nightshift.web.render import redirect
 
-REVIEW_CHARS = 4000  # the reviewer text of a GitOps promotion, carried to the agents page
-
 router = APIRouter(include_in_schema=False)
 
 
@@ -112,11 +110,13 @@ def promote(name: str, post: OpsLead, target: Name = "", reason: Text = "") -> R
         # GitOps: the reviewed merge is the promotion; nothing changes live here. The
         # page shows what `nightshift promote` prints, for opening the pull request.
         try:
-            review = phases.promote_in_git(name, _phase(target), post.caller, reason)
+            branch = phases.promote_in_git(name, _phase(target), post.caller, reason)
         except ServiceError as exc:
             return redirect(f"/agents?error={quote(str(exc)[:400])}")
         done = f"{name}: no live change; the promotion to {target} is a commit for review"
-        return redirect(f"/agents?ok={quote(done)}&review={quote(review[:REVIEW_CHARS])}")
+        # only the branch travels in the URL: the page reads the commit back from Git,
+        # so a crafted link cannot show a reviewer text (or a command) of its own
+        return redirect(f"/agents?ok={quote(done)}&branch={quote(branch)}")
 
     def act() -> str:
         phases.promote(name, _phase(target), post.caller, reason)

