@@ -159,3 +159,53 @@ def test_evidence_comes_from_more_than_one_source(
     tools = {e["tool"] for e in result["evidence"] if e["status"] == "ok"}
     assert "logs_search" in tools, tools
     assert tools & {"kubectl_describe", "kubectl_get", "kubectl_events"}, tools
+
+
+def test_with_the_api_server_down_the_investigation_still_ends_recorded(
+    tmp_path_factory: pytest.TempPathFactory,
+    cluster: ControlPlane,
+    logs: victorialogs.VictoriaLogs,
+    staged: dict[str, shop.Staged],
+) -> None:
+    # The fault matrix's "API server down" (issue 15): the kubernetes source points at
+    # an address where no API server answers any more; the log store still does. The
+    # investigation ends, recorded with a reason, and says which evidence it lacked.
+    from tests.support.postgres import free_port
+
+    data = tmp_path_factory.mktemp("nightshift-apiserver-down")
+    sources = data / "sources.yaml"
+    sources.write_text(
+        f"""version: 1
+sources:
+  - name: cluster
+    kind: kubernetes
+    domain: kubernetes
+    url: https://127.0.0.1:{free_port()}
+    settings: {{ca_file: "{cluster.workdir / "ca.crt"}"}}
+  - name: app-logs
+    kind: victorialogs
+    domain: application
+    url: {logs.url}
+"""
+    )
+    ns = Nightshift(data, f"sqlite:///{data / 'ns.db'}",
+                    env_overrides={"NIGHTSHIFT_SOURCES_FILE": str(sources)})  # fmt: skip
+    ns.provision()
+    stored = _cli(ns, "secrets", "set", "kubernetes", "--from-file", "-",
+                  stdin=json.dumps({"token": agent_token(cluster.admin())}))  # fmt: skip
+    assert stored.returncode == 0, stored.stderr
+    ns.start()
+    try:
+        truth = staged["crash"]
+        run, inv = _investigate(ns, truth)
+    finally:
+        ns.stop()
+    assert inv["status"] in TERMINAL, inv
+    # the CLI followed it to its end: 0 succeeded, 3 escalated (a diagnosis missing
+    # the cluster's side is one a human completes)
+    assert run.returncode in (0, 3), run.stdout + run.stderr
+    evidence = (inv.get("result") or {}).get("evidence") or []
+    k8s = [e for e in evidence if e["domain"] == "kubernetes"]
+    assert k8s and all(e["status"] != "ok" for e in k8s), k8s
+    assert any("unreachable" in json.dumps(e).lower() for e in k8s), k8s[:2]
+    assert any(e["tool"] == "logs_search" and e["status"] == "ok" for e in evidence), evidence
