@@ -21,7 +21,14 @@ from nightshift.runtime.event_bus import EventBus
 from nightshift.runtime.executors.local import LocalExecutor
 from nightshift.runtime.executors.local_sandbox import detect as detect_sandbox
 from nightshift.runtime.executors.local_sandbox import hidden_paths
-from nightshift.runtime.executors.protocol import Executor, ExitHandler, UnitLimits, WorkerExit
+from nightshift.runtime.executors.protocol import (
+    Executor,
+    ExitHandler,
+    QueuedUnit,
+    UnitLimits,
+    WorkerExit,
+    reported_admission,
+)
 from nightshift.runtime.reconciler import Reconciler
 from nightshift.runtime.replicas import ReplicaWatch
 from nightshift.secrets.leases import RetryPolicy
@@ -132,6 +139,11 @@ class Container:
     replicas: ReplicaWatch = field(init=False)
     # PostgreSQL only: LISTEN/NOTIFY carries wake-ups between replicas.
     wakeups: PgWakeups | None = None
+
+    def admission(self, investigation_id: str) -> QueuedUnit | None:
+        """Where a dispatched unit waits in the cluster's queue (Kueue), if the
+        executor has one; the API shows it on the investigation (issue 21)."""
+        return reported_admission(self.executor, investigation_id)
 
     def close(self) -> None:
         self.executor.shutdown()

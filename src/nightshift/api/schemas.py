@@ -50,6 +50,16 @@ class InvestigationCreate(Strict):
         return value
 
 
+class AdmissionOut(BaseModel):
+    """A dispatched unit's place in the cluster's admission queue (Kueue): it belongs to
+    the cluster, suspended, until the queue admits it."""
+
+    state: str  # not-queued | waiting | admitted | evicted | finished
+    reason: str
+    queue: str  # the LocalQueue; empty while Kueue has no Workload for the Job
+    position_in_local_queue: int | None  # only where Kueue's visibility API answers
+
+
 class InvestigationOut(BaseModel):
     id: str
     agent: str
@@ -69,6 +79,8 @@ class InvestigationOut(BaseModel):
     event_count: int
     resources: dict[str, Any] | None
     result: dict[str, Any] | None = None
+    # Only on GET /v1/investigations/{id}, while dispatched to an executor with a queue.
+    admission: AdmissionOut | None = None
 
 
 class InvestigationPage(BaseModel):

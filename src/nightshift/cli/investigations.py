@@ -139,6 +139,8 @@ def show(
         return
     out.print(f"[bold]{view['id']}[/bold] {view['status']} - {view['reason']}")
     out.print(f"agent {view['agent']} (phase {view['trust_phase']}), tier {view['tier']}")
+    if view.get("admission"):
+        print_admission(view["admission"])
     if alerts:
         firing = sum(1 for a in alerts if a["status"] == "firing")
         plural = "" if len(alerts) == 1 else "s"
@@ -149,6 +151,14 @@ def show(
             out.print(f"  ... {len(alerts) - 10} more: nightshift alerts list")
     if view.get("result"):
         print_result(out, view["result"])
+
+
+def print_admission(adm: dict[str, Any]) -> None:
+    """Dispatched to the cluster, maybe still waiting in Kueue's queue for quota."""
+    queue = f" in queue {adm['queue']}" if adm["queue"] else ""
+    pos = adm.get("position_in_local_queue")
+    place = f", position {pos} (0 = next)" if pos is not None else ""
+    out.print(f"admission: {adm['state']}{queue}{place} - {adm['reason']}")
 
 
 @inv_app.command("events")

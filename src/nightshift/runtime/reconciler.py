@@ -22,7 +22,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from nightshift.domain.vocabulary import InvestigationStatus
-from nightshift.runtime.executors.protocol import Executor, WorkerExit
+from nightshift.runtime.executors.protocol import (
+    NEVER_ADMITTED,
+    Executor,
+    WorkerExit,
+    reported_admission,
+)
 from nightshift.runtime.exit_queue import ExitQueue
 from nightshift.services.control_leases import ControlLeases
 from nightshift.services.credentials import CredentialService
@@ -121,15 +126,31 @@ class Reconciler:
             ).all()
         overdue = [i for i, d in rows if d is not None and as_utc(d) + DEADLINE_GRACE < now]
         for inv_id in overdue:
+            # Read before the stop: stopping deletes the Job, and with it where it waited.
+            reason = self._deadline_reason(inv_id)
             self._executor.stop(inv_id, "deadline exceeded")
             self._investigations.terminate(
                 inv_id,
                 S.DEADLINE_EXCEEDED,
-                "deadline exceeded (enforced by the reconciler)",
+                reason,
                 only_if_active=True,
                 only_if_replica=self._leases.replica,
             )
         return len(overdue)
+
+    def _deadline_reason(self, inv_id: str) -> str:
+        """Why the deadline passed: a unit the cluster's queue never admitted did not run
+        late, it never ran, and whoever reads the reason must look at Kueue's quota."""
+        admission = reported_admission(self._executor, inv_id)
+        if admission is not None and str(admission.state) in NEVER_ADMITTED:
+            queue = f"local queue {admission.local_queue!r}: " if admission.local_queue else ""
+            return (
+                "deadline exceeded while waiting for admission in Kueue (never admitted)"
+                f" - {queue}{admission.reason or admission.state}"
+            )
+        if admission is not None and str(admission.state) == "evicted":
+            return f"deadline exceeded while waiting for re-admission in Kueue ({admission.reason})"
+        return "deadline exceeded (enforced by the reconciler)"
 
     def worker_exited(self, exit_: WorkerExit) -> None:
         """Executor callback: a unit ended; fail the investigation if it is still open.

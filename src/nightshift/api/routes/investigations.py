@@ -13,6 +13,7 @@ from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from nightshift.api.auth import require
 from nightshift.api.schemas import (
+    AdmissionOut,
     CancelRequest,
     InvestigationCreate,
     InvestigationOut,
@@ -116,7 +117,24 @@ def list_investigations(
 def get_investigation(
     inv_id: str, request: Request, who: Caller = Depends(require(Role.VIEWER))
 ) -> InvestigationOut:
-    return to_out(_visible(service(request).get(inv_id), who))
+    view = service(request).get(inv_id)
+    out = to_out(_visible(view, who))
+    if view.status == InvestigationStatus.DISPATCHED:
+        out.admission = _admission(request, inv_id)
+    return out
+
+
+def _admission(request: Request, inv_id: str) -> AdmissionOut | None:
+    """A dispatched unit that has not started may be waiting in Kueue's queue."""
+    found = request.app.state.container.admission(inv_id)
+    if found is None:
+        return None
+    return AdmissionOut(
+        state=str(found.state),
+        reason=found.reason,
+        queue=found.local_queue,
+        position_in_local_queue=found.position_in_local_queue,
+    )
 
 
 @router.post("/{inv_id}/cancel", response_model=InvestigationOut)

@@ -30,7 +30,12 @@ from nightshift.k8s.jobs import (
 )
 from nightshift.k8s.names import credential_secret_name, job_name
 from nightshift.runtime.executors.kubernetes_kueue import Admission, admission_of
-from nightshift.runtime.executors.protocol import ExitHandler, WorkerExit, WorkerLaunch
+from nightshift.runtime.executors.protocol import (
+    ExitHandler,
+    ReportsAdmission,
+    WorkerExit,
+    WorkerLaunch,
+)
 
 log = logging.getLogger(__name__)
 S = InvestigationStatus
@@ -426,3 +431,7 @@ def _exit_code(message: str) -> int | None:
 
 def _ts(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# mypy holds the executor to the capability the API and the reconciler look for.
+_REPORTS_ADMISSION: type[ReportsAdmission] = KubernetesExecutor

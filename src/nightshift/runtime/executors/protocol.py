@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from nightshift.domain.vocabulary import InvestigationStatus, Tier
 
 # A local worker reads its token and hand-off as JSON from this inherited file
 # descriptor (never from argv or the environment another process could read).
 SECRETS_FD_ENV = "NIGHTSHIFT_WORKER_SECRETS_FD"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +82,45 @@ class Executor(Protocol):
     def purge_logs(self, older_than_seconds: float) -> int:
         """Remove worker logs older than the retention period; returns how many."""
         ...
+
+
+class QueuedUnit(Protocol):
+    """Where a unit stands in the cluster's admission queue (Kueue's ``Admission``)."""
+
+    @property
+    def state(self) -> str: ...  # not-queued | waiting | admitted | evicted | finished
+    @property
+    def reason(self) -> str: ...
+    @property
+    def local_queue(self) -> str: ...
+    @property
+    def position_in_local_queue(self) -> int | None: ...
+
+
+# States in which a unit has never had quota: Kueue has not seen its Job yet (or its
+# manager is down, so no Workload exists) or holds it suspended in the queue.
+NEVER_ADMITTED = frozenset({"not-queued", "waiting"})
+
+
+@runtime_checkable
+class ReportsAdmission(Protocol):
+    """An executor whose units are admitted by a queue (Kubernetes with Kueue): a
+    dispatched unit may wait there, suspended, before it runs. An executor without
+    this capability (local) starts every unit at once."""
+
+    def admission(self, investigation_id: str) -> QueuedUnit | None:
+        """The unit's place in the queue; None with no queue or no such unit left."""
+        ...
+
+
+def reported_admission(executor: Executor, investigation_id: str) -> QueuedUnit | None:
+    """The executor's admission report, or None: an executor without the capability,
+    or one that cannot read the queue right now (the investigation view and deadline
+    enforcement go on without it rather than fail)."""
+    if not isinstance(executor, ReportsAdmission):
+        return None
+    try:
+        return executor.admission(investigation_id)
+    except Exception as exc:  # the cluster's API unreachable, a Kueue read refused
+        log.warning("could not read %s's admission: %s", investigation_id, exc)
+        return None
