@@ -84,6 +84,11 @@ def system_entry(
     )
 
 
+# investigation end -> the escalation it opens, and how its summary says it
+_ENDED_KINDS = {"escalated": "breaker", "deadline_exceeded": "deadline"}
+_ENDED_WORDS = {"breaker": "escalated", "deadline": "ran out of time"}
+
+
 class EscalationService:
     def __init__(
         self,
@@ -235,7 +240,10 @@ class EscalationService:
             log.exception("workflow listener failed for %s", investigation_id)
 
     def _ended(self, investigation_id: str, status: str, reason: str) -> None:
-        if status != "escalated":
+        # a tripped breaker, and an investigation out of time (its tier's deadline, e.g.
+        # never admitted by Kueue): the night shift handed it back, a human takes over
+        kind = _ENDED_KINDS.get(status)
+        if kind is None:
             return
         with self._db.transaction() as s:
             inv = s.get(InvestigationRow, investigation_id)
@@ -246,7 +254,7 @@ class EscalationService:
             exists = s.scalar(
                 select(EscalationRow.id).where(
                     EscalationRow.investigation_id == investigation_id,
-                    EscalationRow.kind == "breaker",
+                    EscalationRow.kind == kind,
                 )
             )
             if exists:
@@ -254,8 +262,8 @@ class EscalationService:
             esc = self.open_in(
                 s,
                 agent,
-                kind="breaker",
-                summary=f"investigation {investigation_id} escalated: {reason}",
+                kind=kind,
+                summary=f"investigation {investigation_id} {_ENDED_WORDS[kind]}: {reason}",
                 investigation_id=investigation_id,
             )
         self.deliver([esc])

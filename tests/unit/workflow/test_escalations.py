@@ -8,6 +8,7 @@ import json
 import httpx
 from fastapi.testclient import TestClient
 
+from nightshift.domain.vocabulary import InvestigationStatus
 from nightshift.notifications.fake import FakeNotifier
 from nightshift.notifications.protocol import EscalationNotice, slack_payload
 from nightshift.notifications.webhook import WebhookNotifier
@@ -114,3 +115,17 @@ def test_an_unreachable_webhook_is_recorded_not_raised() -> None:
     )
     delivery = hook.send(NOTICE)
     assert not delivery.ok and "ConnectError" in delivery.error
+
+
+def test_an_investigation_out_of_time_escalates_with_its_reason(
+    client: TestClient, world: World, notifier: FakeNotifier
+) -> None:
+    # e.g. never admitted by Kueue before its tier's deadline: a human takes over
+    agent(world, "slowpoke", "assist")
+    inv_id, _worker = start(client, world, "slowpoke")
+    why = "deadline exceeded while waiting for admission in Kueue (never admitted)"
+    world.container.investigations.terminate(inv_id, InvestigationStatus.DEADLINE_EXCEEDED, why)
+    [esc] = client.get("/v1/escalations?status=open", headers=world.auth("viewer")).json()
+    assert (esc["kind"], esc["investigation_id"]) == ("deadline", inv_id)
+    assert why in esc["summary"] and "ran out of time" in esc["summary"]
+    assert [n.escalation_id for n in notifier.sent] == [esc["id"]]
