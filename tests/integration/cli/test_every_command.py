@@ -45,6 +45,7 @@ COVERED_BY: dict[str, str] = {
     "users deactivate": f"{IDENTITY}::test_users_and_tokens",
     "users activate": f"{IDENTITY}::test_users_and_tokens",
     "tokens create": f"{IDENTITY}::test_users_and_tokens",
+    "users sign-in-link": f"{IDENTITY}::test_users_and_tokens",
     "agents register": f"{IDENTITY}::test_register_list_and_steward_an_agent",
     "agents list": f"{IDENTITY}::test_register_list_and_steward_an_agent",
     "agents transfer": f"{IDENTITY}::test_register_list_and_steward_an_agent",

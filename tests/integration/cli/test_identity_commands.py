@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import time
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -54,6 +55,15 @@ def test_users_and_tokens(cli: Cli) -> None:
     cli("investigations", "list", token=token, expect=EXIT_API)
     assert cli("users", "activate", "alice").out.strip() == "activated alice"
     cli("investigations", "list", token=token)
+    # a one-time console link for her: it signs in once, on the real server
+    link = urlsplit(cli("users", "sign-in-link", "alice", "--to", "/approvals").out.strip())
+    assert link.path == "/login/link" and "secret=" in link.query
+    url = f"{cli.plane.url}{link.path}?{link.query}"
+    first = httpx.get(url, follow_redirects=False, timeout=10)
+    assert first.status_code == 303 and first.headers["location"] == "/approvals"
+    assert "nightshift_console" in first.headers["set-cookie"]
+    assert httpx.get(url, follow_redirects=False, timeout=10).status_code == 401
+    cli("users", "sign-in-link", "alice", "--to", "//evil.example", expect=2)
 
 
 def test_register_list_and_steward_an_agent(cli: Cli) -> None:
