@@ -23,7 +23,7 @@ K8S = "tests/integration/k8s/test_cli.py"
 CHANGES = "tests/integration/cli/test_change_commands.py"
 PROMOTION = (
     "tests/integration/cli/test_promotion_commands.py"
-    "::test_promote_writes_one_commit_after_the_gates_and_demote_a_branch"
+    "::test_promote_writes_one_commit_after_the_gates_and_the_automatic_demotion_its_own"
 )
 ALERTS = "tests/integration/alerts/test_alert_intake.py"
 MCP = "tests/integration/mcp/test_nightshift_mcp_server.py"
