@@ -36,6 +36,7 @@ from nightshift.domain.diagnosis import Diagnosis
 from nightshift.domain.vocabulary import Domain
 from nightshift.observability import jsonlog
 from nightshift.observability.redaction import Redactor
+from nightshift.runtime import worker_post
 from nightshift.runtime.agent_log import AgentLog
 from nightshift.runtime.executors.local import EXIT_OUT_OF_MEMORY
 from nightshift.runtime.executors.protocol import SECRETS_FD_ENV
@@ -138,8 +139,8 @@ class _Uplink:
         if not self._buffer:
             return
         batch, self._buffer = self._buffer, []
-        resp = await self._client.post(
-            f"/v1/investigations/{self._inv}/worker/events", json={"events": batch}
+        resp = await worker_post.post(
+            self._client, f"/v1/investigations/{self._inv}/worker/events", {"events": batch}
         )
         resp.raise_for_status()
         self._last = time.monotonic()
@@ -262,7 +263,7 @@ async def run_worker(
                 await close()
         if trace is not None:  # the result ends the unit (SIGTERM): export spans first
             await asyncio.to_thread(trace.flush)
-        resp = await client.post(f"/v1/investigations/{inv_id}/worker/result", json=body)
+        resp = await worker_post.post(client, f"/v1/investigations/{inv_id}/worker/result", body)
         resp.raise_for_status()
         return 0 if body["status"] != "failed" else 1
 
@@ -277,7 +278,9 @@ async def propose_remediations_to(
         if not drafts:
             return
         payload = {"proposals": [redactor.redact_obj(d.to_dict()) for d in drafts]}
-        resp = await client.post(f"/v1/investigations/{inv_id}/worker/proposals", json=payload)
+        resp = await worker_post.post(
+            client, f"/v1/investigations/{inv_id}/worker/proposals", payload
+        )
         resp.raise_for_status()
         for item in resp.json():
             log.info("proposed %s: %s", item["action"], item["status"])

@@ -156,14 +156,25 @@ def test_two_replicas_run_each_investigation_exactly_once_and_survive_a_sigkill(
         client = ca if victim is alpha else cb
         second = [_submit(victim, client) for _ in range(4)]
         frozen = None
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while frozen is None and time.monotonic() < deadline:
-            for inv_id, row in _rows(url, second).items():
+            rows_now = _rows(url, second)
+            for inv_id, row in rows_now.items():
                 pid = _pid_of(url, inv_id) if row["replica"] == leader_name else None
                 if pid is not None:
                     os.kill(pid, signal.SIGSTOP)
                     frozen = (inv_id, pid)
                     break
+            # any replica dispatches: when the survivor took all of them, submit more
+            if (
+                frozen is None
+                and len(second) < 16
+                and all(
+                    r["replica"] not in (None, leader_name) or r["status"] in TERMINAL
+                    for r in rows_now.values()
+                )
+            ):
+                second.append(_submit(victim, client))
             time.sleep(0.02)
         assert frozen is not None, "no worker of the leader was caught running"
         assert _rows(url, [frozen[0]])[frozen[0]]["status"] == "running"
