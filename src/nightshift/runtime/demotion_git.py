@@ -12,43 +12,22 @@ objects agents remediate) does not manage phases, and is left alone.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from nightshift.domain.actions import ActionCatalog
-from nightshift.gitops.promotion import PhaseCommit, PhaseWriter, declares_phases, find_values_dir
-from nightshift.gitops.working_copy import WorkingCopy
-from nightshift.secrets.policies import VaultLayout
+from nightshift.gitops.promotion import PhaseCommit, declares_phases
+from nightshift.runtime.phase_repo import PhaseRepo
 from nightshift.services.ports import AppliedDemotion
 
 ACTOR = "nightshift"  # who asked, in the commit's Requested-By trailer
 
 
-class GitDemotionRecorder:
-    def __init__(
-        self,
-        repo: Path,
-        environment: str,
-        catalog: ActionCatalog,
-        values_dir: Path | None = None,
-        layout: VaultLayout | None = None,
-    ) -> None:
-        self._repo = repo
-        self._environment = environment
-        self._catalog = catalog
-        self._values_dir = values_dir  # relative to repo; None: found as `promote` finds it
-        self._layout = layout  # for the agent's Vault policy file in the same commit
-
+class GitDemotionRecorder(PhaseRepo):
     def record_demotion(self, demotion: AppliedDemotion) -> str:
         """Raises GitOpsRefused (dirty, diverged, Git declaring another phase...);
         "" when the repository keeps no phases for the environment."""
-        root = self._repo.resolve()
-        if self._values_dir is not None:  # configured: its files must declare the agent
-            directory = root / self._values_dir
-        else:
-            directory = find_values_dir(root, self._environment)
-            if not declares_phases(directory, self._environment):
-                return ""
-        writer = PhaseWriter(WorkingCopy(root), directory, self._catalog, self._layout)
+        directory = self._directory()
+        # configured, its files must declare the agent; found, none may mean no phases
+        if self._values_dir is None and not declares_phases(directory, self._environment):
+            return ""
+        writer = self._writer(directory)
         pc = PhaseCommit(
             agent=demotion.agent,
             kind="demotion",

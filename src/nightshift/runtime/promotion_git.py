@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from nightshift.domain.actions import ActionCatalog
-from nightshift.gitops.promotion import PhaseCommit, PhaseWriter, find_values_dir
+from nightshift.gitops.promotion import PhaseCommit, PhaseWriter
 from nightshift.gitops.working_copy import GitOpsRefused, WorkingCopy
-from nightshift.secrets.policies import VaultLayout
+from nightshift.runtime.phase_repo import PhaseRepo
 from nightshift.services.errors import Conflict
 
 # what review_branch makes, and all a page may be asked to show (names are DNS labels)
@@ -32,37 +30,13 @@ def review_branch(proposal: Mapping[str, Any]) -> str:
     return f"nightshift/{verb}-{proposal['agent']}-{proposal['to']}-{proposal['audit_seq']}"
 
 
-class GitPhaseProposals:
-    def __init__(
-        self,
-        repo: Path,
-        environment: str,
-        catalog: ActionCatalog,
-        values_dir: Path | None = None,
-        layout: VaultLayout | None = None,
-    ) -> None:
-        self._repo = repo
-        self._environment = environment
-        self._catalog = catalog
-        self._values_dir = values_dir  # relative to repo; None: the one directory found
-        self._layout = layout
-
-    @property
-    def environment(self) -> str:
-        return self._environment
-
-    def _writer(self) -> PhaseWriter:
-        root = self._repo.resolve()
-        directory = (
-            root / self._values_dir
-            if self._values_dir is not None
-            else find_values_dir(root, self._environment)
-        )
-        return PhaseWriter(WorkingCopy(root), directory, self._catalog, self._layout)
+class GitPhaseProposals(PhaseRepo):
+    def _ready_writer(self) -> PhaseWriter:
+        return self._writer(self._directory())
 
     def declared_phase(self, agent: str) -> str:
         try:
-            writer = self._writer()
+            writer = self._ready_writer()
             writer.copy.require_ready()
             return writer.declared_phase(self._environment, agent)
         except GitOpsRefused as exc:
@@ -71,7 +45,7 @@ class GitPhaseProposals:
     def write_proposal(self, proposal: Mapping[str, Any], reason: str) -> str:
         pc = PhaseCommit.of(proposal, reason)
         try:
-            recorded = self._writer().write(pc, review_branch(proposal))
+            recorded = self._ready_writer().write(pc, review_branch(proposal))
         except GitOpsRefused as exc:
             raise Conflict(
                 f"the GitOps working copy refuses it: {exc} "
