@@ -84,8 +84,13 @@ async def _from_control_plane(
         got.raise_for_status()
         return dict(got.json()["values"])
 
-    found = {d: v for d in domains if (v := await read(d, "default")) is not None}
-    named = {s: v for s in sources if (v := await read(*s)) is not None}
+    # All reads at once: they are independent, and one after another they were a
+    # round trip each before the worker's first event.
+    wanted: list[Source] = [(d, "default") for d in domains] + list(sources)
+    values = await asyncio.gather(*(read(*key) for key in wanted))
+    got = dict(zip(wanted, values, strict=True))
+    found = {d: v for d in domains if (v := got[(d, "default")]) is not None}
+    named = {s: v for s in sources if (v := got[s]) is not None}
     return DomainCredentials(found, extra_secrets=(grant, handoff), by_source=named)
 
 

@@ -8,9 +8,10 @@ declares (its stand-in for declared sources). Log text adds nothing here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
+
+from pydantic import BaseModel
 
 from nightshift.governance.destinations import (
     DEFAULT_CLUSTER_DOMAIN,
@@ -39,54 +40,73 @@ def _scenario_hosts(source: SourceConfig) -> Iterator[str]:
         loaded = load_installed(scenario)
     except ScenarioError as exc:
         raise SourcesError(f"source {source.name}: {exc}") from None
-    yield from _declared_in(loaded.model_dump())
+    yield from _declared_in(loaded)
 
 
-def _declared_in(node: Any) -> Iterator[str]:
-    """Hosts a scenario's world declares: probe targets, DNS names, databases."""
-    if isinstance(node, Mapping):
-        for key, value in node.items():
-            if isinstance(value, list):
-                field = {"network_checks": "destination", "dns": "name", "databases": "host"}
-                wanted = field.get(str(key))
-                for item in value:
-                    if wanted and isinstance(item, Mapping) and isinstance(item.get(wanted), str):
-                        yield item[wanted]
-                    yield from _declared_in(item)
-            elif isinstance(value, Mapping):
-                yield from _declared_in(value)
+# Where a scenario's world (or a patch an action applies) names a host.
+_HOST_FIELDS = {"network_checks": "destination", "dns": "name", "databases": "host"}
 
 
-def destination_bounds(sources: Sequence[SourceConfig]) -> DestinationBounds:
-    """What probes may reach besides the agent's Services, from the declared sources."""
+def _declared_in(node: BaseModel) -> Iterator[str]:
+    """Hosts a scenario's world declares: probe targets, DNS names, databases,
+    wherever a model nests them. Walks the models themselves (no dump): only
+    models hold these lists, so plain values and mappings are never entered."""
+    for key, value in vars(node).items():
+        if isinstance(value, BaseModel):
+            yield from _declared_in(value)
+        elif isinstance(value, list) and value and isinstance(value[0], BaseModel):
+            wanted = _HOST_FIELDS.get(key)
+            for item in value:
+                host = getattr(item, wanted, None) if wanted else None
+                if isinstance(host, str):
+                    yield host
+                yield from _declared_in(item)
+
+
+def _entries(source: SourceConfig) -> tuple[list[str], str | None]:
+    """One source's destinations, and the cluster domain it sets (network only)."""
     entries: list[str] = []
-    domain = DEFAULT_CLUSTER_DOMAIN
-    for source in sources:
-        host = url_host(source.url)
-        if host:
-            entries.append(host)
-        if source.kind is SourceKind.NETWORK:
-            from nightshift.sources.network import parse_settings
+    domain: str | None = None
+    host = url_host(source.url)
+    if host:
+        entries.append(host)
+    if source.kind is SourceKind.NETWORK:
+        from nightshift.sources.network import parse_settings
 
-            settings = parse_settings(source)
-            entries.extend(settings.allow)
-            domain = settings.cluster_domain
-        elif source.kind is SourceKind.SIMULATED:
-            entries.extend(h for h in _scenario_hosts(source) if host_of(h))
+        settings = parse_settings(source)
+        entries.extend(settings.allow)
+        domain = settings.cluster_domain
+    elif source.kind is SourceKind.SIMULATED:
+        entries.extend(h for h in _scenario_hosts(source) if host_of(h))
+    return entries, domain
+
+
+def _bounds(per_source: Sequence[tuple[list[str], str | None]]) -> DestinationBounds:
+    entries = [e for found, _ in per_source for e in found]
+    domain = DEFAULT_CLUSTER_DOMAIN
+    for _, set_by in per_source:
+        domain = set_by or domain  # the last network source's, as declared
     try:
         return DestinationBounds.of(entries, domain)
     except ValueError as exc:
         raise SourcesError(f"network destinations: {exc}") from None
 
 
+def destination_bounds(sources: Sequence[SourceConfig]) -> DestinationBounds:
+    """What probes may reach besides the agent's Services, from the declared sources."""
+    return _bounds([_entries(source) for source in sources])
+
+
 def declared_destinations(sources: Sequence[SourceConfig]) -> DestinationBounds:
     """The worker's bounds for policy: like ``destination_bounds``, but a source
-    whose settings are broken adds nothing (it fails its own set-up, reported)."""
-    usable: list[SourceConfig] = []
+    whose settings are broken adds nothing (it fails its own set-up, reported).
+    Each source is read once (a simulated one loads its scenario to do so)."""
+    usable: list[tuple[list[str], str | None]] = []
     for source in sources:
         try:
-            destination_bounds([source])
+            found = _entries(source)
+            _bounds([found])  # the same check destination_bounds([source]) makes
         except SourcesError:
             continue
-        usable.append(source)
-    return destination_bounds(usable)
+        usable.append(found)
+    return _bounds(usable)
