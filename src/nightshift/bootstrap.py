@@ -45,6 +45,7 @@ from nightshift.services.control_leases import ControlLeases
 from nightshift.services.credentials import CredentialService, DbLeaseRecorder
 from nightshift.services.decision_audit import DecisionAuditor
 from nightshift.services.delegation import DelegationService
+from nightshift.services.dispatch_queue import DispatchQueue
 from nightshift.services.escalations import EscalationService
 from nightshift.services.evidence import EvidenceService
 from nightshift.services.execution import ExecutionService
@@ -58,6 +59,7 @@ from nightshift.services.ports import EventNotifier, ScenarioBrief
 from nightshift.services.principals import PrincipalService
 from nightshift.services.proposals import ProposalService, WorkflowPolicy
 from nightshift.services.remediation_port import ChangeHistory, RemediationJob, Remediator
+from nightshift.services.replica_units import ReplicaUnits
 from nightshift.services.reviews import ReviewService
 from nightshift.services.stewardship import StewardshipService
 from nightshift.services.telemetry import Telemetry
@@ -380,8 +382,12 @@ def build_container(
     investigations = InvestigationService(
         db, admission, fan_out, scenarios=ShippedScenarios(), sources=sources
     )
+    dispatch_queue = DispatchQueue(
+        db, investigations, claim_guard=leases.beat_in, prepare_launch=telemetry.prepare_launch
+    )
+    replica_units = ReplicaUnits(db, investigations, leases)
     dispatcher = Dispatcher(
-        db,
+        dispatch_queue,
         investigations,
         executor,
         DispatchPolicy(
@@ -391,9 +397,7 @@ def build_container(
             api_url=settings.public_url,
             interval_seconds=settings.dispatch_interval_seconds,
             replica=leases.replica,
-            claim_guard=leases.beat_in,
             worker_env=worker_env(settings, sources),
-            prepare_launch=telemetry.prepare_launch,
         ),
         credentials,
     )
@@ -410,7 +414,7 @@ def build_container(
         fan_out.add(wakeups)
     investigations.add_termination_listener(dispatcher)
     investigations.add_termination_listener(credentials)
-    reconciler = Reconciler(db, investigations, executor, leases, credentials)
+    reconciler = Reconciler(replica_units, investigations, executor, credentials)
     reconciler_ref.append(reconciler)
     catalog = load_action_catalog()
     audit = AuditService(
@@ -449,7 +453,7 @@ def build_container(
     )
     container.telemetry = telemetry
     container.leases = leases
-    container.replicas = ReplicaWatch(db, leases, investigations, executor)
+    container.replicas = ReplicaWatch(replica_units, investigations, executor)
     container.wakeups = wakeups
     telemetry.gates = GateView(db, container.phases, settings.gate_metrics_refresh_seconds)
     investigations.add_event_observer(telemetry.observe)

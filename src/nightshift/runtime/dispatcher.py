@@ -1,41 +1,29 @@
-"""Admission to execution: picks queued investigations in priority then FIFO
-order, within the global and per-agent concurrency caps, and starts a unit.
+"""Admission to execution: starts the units of the investigations the dispatch
+queue claims (services/dispatch_queue.py: priority then FIFO order, within the
+global and per-agent concurrency caps, safe across replicas).
 
 The queue itself is the investigations table (status ``queued``), so it is
 durable: a restart loses nothing. The dispatcher wakes on submissions and
-terminations, with a slow timer as a safety net.
-
-Every replica of the control plane dispatches. On PostgreSQL a claim takes a
-transaction-scoped advisory lock, so the caps (counted over the whole table)
-hold across replicas, and locks the rows it takes with ``FOR UPDATE SKIP
-LOCKED``, so a row another transaction holds (a cancel, another claim) is passed
-over instead of waited for and no investigation is ever started twice. The
-claiming replica's id goes on the row: it watches that unit.
+terminations, with a slow timer as a safety net. It holds no transaction of its
+own: the claim, the worker-token issue and the state change happen in the
+queue's, and what comes back is a ``Claim`` to start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from nightshift.domain.investigations import ACTIVE_STATUSES
 from nightshift.domain.vocabulary import InvestigationStatus, Tier
 from nightshift.runtime.executors.protocol import Executor, UnitLimits, WorkerLaunch
 from nightshift.services.credentials import CredentialService
+from nightshift.services.dispatch_queue import Claim, ClaimCaps, DispatchQueue
 from nightshift.services.investigations import InvestigationService
-from nightshift.services.principals import issue_worker_token
-from nightshift.store.database import Database
-from nightshift.store.tables import AgentRow, InvestigationRow, UserRow
 
 log = logging.getLogger(__name__)
 S = InvestigationStatus
-_CLAIM_LOCK = 0x6E73_6463  # "nsdc": one claim at a time across replicas
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,30 +35,31 @@ class DispatchPolicy:
     interval_seconds: float = 1.0
     replica: str = ""  # this replica's id, recorded on every investigation it starts
     worker_env: Mapping[str, str] = field(default_factory=dict)
-    # Called for each unit being started, in the claiming transaction: may add
-    # to the row's spec (the reasoning-depth bound) and returns extra worker
-    # environment (the trace context). See services/telemetry.py.
-    prepare_launch: Callable[[Session, InvestigationRow], Mapping[str, str]] | None = None
-    # Called in a claiming transaction before it takes anything: renews this
-    # replica's heartbeat there, so no claim ever commits without a live heartbeat
-    # (the leader would take the fresh unit for a dead replica's).
-    claim_guard: Callable[[Session], None] | None = None
+
+    def caps(self) -> ClaimCaps:
+        return ClaimCaps(
+            max_running=self.max_running,
+            max_running_per_agent=self.max_running_per_agent,
+            deadline_seconds={tier: lim.deadline_seconds for tier, lim in self.limits.items()},
+            replica=self.replica,
+        )
 
 
 class Dispatcher:
     def __init__(
         self,
-        db: Database,
+        queue: DispatchQueue,
         investigations: InvestigationService,
         executor: Executor,
         policy: DispatchPolicy,
         credentials: CredentialService | None = None,
     ) -> None:
         self._credentials = credentials
-        self._db = db
+        self._queue = queue
         self._investigations = investigations
         self._executor = executor
         self._policy = policy
+        self._caps = policy.caps()
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -108,11 +97,11 @@ class Dispatcher:
 
     def dispatch_once(self) -> int:
         """Start as many queued investigations as the caps allow; returns how many."""
-        claimed = self._claim()
         launches = []
-        for launch, owner, domains, deadline in claimed:
+        for claim in self._queue.claim_next(self._caps):
+            launch = self._launch(claim)
             try:
-                launch = self._with_handoff(launch, owner, domains, deadline)
+                launch = self._with_handoff(launch, claim)
             except Exception as exc:
                 self._investigations.terminate(
                     launch.investigation_id,
@@ -134,88 +123,34 @@ class Dispatcher:
                     only_if_active=True,
                 )
                 continue
-            with self._db.transaction() as s:
-                row = s.get(InvestigationRow, launch.investigation_id)
-                if row is not None:
-                    row.worker_ref = ref
+            self._queue.record_worker_ref(launch.investigation_id, ref)
         return len(launches)
 
-    def _with_handoff(
-        self, launch: WorkerLaunch, owner: str, domains: list[str], deadline: datetime
-    ) -> WorkerLaunch:
+    def _launch(self, claim: Claim) -> WorkerLaunch:
+        p = self._policy
+        base = p.limits[claim.tier]
+        return WorkerLaunch(
+            investigation_id=claim.investigation_id,
+            agent=claim.agent,
+            trust_phase=claim.trust_phase,
+            tier=claim.tier,
+            api_url=p.api_url,
+            token=claim.token,
+            limits=UnitLimits(base.memory_mb, base.cpu_seconds, claim.deadline_seconds),
+            extra_env={**p.worker_env, **claim.extra_env},
+        )
+
+    def _with_handoff(self, launch: WorkerLaunch, claim: Claim) -> WorkerLaunch:
         if self._credentials is None:
             return launch
         handoff = self._credentials.handoff(
             launch.investigation_id,
             agent=launch.agent,
-            owner=owner,
+            owner=claim.owner,
             phase=launch.trust_phase,
-            domains=domains,
-            deadline=deadline,
+            domains=claim.credential_domains,
+            deadline=claim.deadline_at,
         )
         return replace(
             launch, secrets_backend=self._credentials.backend, secrets_handoff=handoff.token
         )
-
-    def _claim(self) -> list[tuple[WorkerLaunch, str, list[str], datetime]]:
-        p = self._policy
-        now = datetime.now(UTC)
-        active = [st.value for st in ACTIVE_STATUSES]
-        with self._db.transaction() as s:
-            if s.get_bind().dialect.name == "postgresql":
-                s.execute(select(func.pg_advisory_xact_lock(_CLAIM_LOCK)))
-            per_agent = dict(
-                s.execute(
-                    select(InvestigationRow.agent_id, func.count())
-                    .where(InvestigationRow.status.in_(active))
-                    .group_by(InvestigationRow.agent_id)
-                ).all()
-            )
-            free = p.max_running - sum(per_agent.values())
-            if free <= 0:
-                return []
-            candidates = s.execute(
-                select(InvestigationRow, AgentRow.name, UserRow.name, AgentRow.settings)
-                .join(AgentRow, AgentRow.id == InvestigationRow.agent_id)
-                .join(UserRow, UserRow.id == AgentRow.owner_id)
-                .where(InvestigationRow.status == S.QUEUED.value)
-                .order_by(InvestigationRow.priority, InvestigationRow.id)
-                .limit(free + 10 * p.max_running_per_agent)
-                .with_for_update(skip_locked=True, of=InvestigationRow)
-            ).all()
-            launches: list[tuple[WorkerLaunch, str, list[str], datetime]] = []
-            if candidates and p.claim_guard is not None:
-                p.claim_guard(s)
-            for row, agent_name, owner_name, agent_settings in candidates:
-                if len(launches) >= free:
-                    break
-                if per_agent.get(row.agent_id, 0) >= p.max_running_per_agent:
-                    continue
-                per_agent[row.agent_id] = per_agent.get(row.agent_id, 0) + 1
-                tier = Tier(row.tier)
-                base = p.limits[tier]
-                deadline = int(row.spec.get("deadline_seconds") or base.deadline_seconds)
-                limits = UnitLimits(base.memory_mb, base.cpu_seconds, deadline)
-                row.deadline_at = now + timedelta(seconds=deadline)
-                row.replica = p.replica or None
-                self._investigations.transition(s, row, S.DISPATCHED)
-                token = issue_worker_token(s, row.id, row.deadline_at + timedelta(seconds=30))
-                env = dict(p.worker_env)
-                if p.prepare_launch is not None:
-                    env.update(p.prepare_launch(s, row))
-                launch = WorkerLaunch(
-                    investigation_id=row.id,
-                    agent=agent_name,
-                    trust_phase=row.trust_phase,
-                    tier=tier,
-                    api_url=p.api_url,
-                    token=token,
-                    limits=limits,
-                    extra_env=env,
-                )
-                domains = [str(d) for d in row.spec.get("domains") or []]
-                if (agent_settings or {}).get("llm") and "application" not in domains:
-                    # The model's API key is the application domain's "llm" credential.
-                    domains.append("application")
-                launches.append((launch, owner_name, domains, row.deadline_at))
-        return launches

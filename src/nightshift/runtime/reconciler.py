@@ -11,15 +11,14 @@ With several replicas (services/control_leases.py) each one keeps only its own
 units honest: start-up recovery, deadlines and unrecorded ends look at the
 investigations this replica dispatched (``replica``). A replica that died is
 recovered by the leader (runtime/replicas.py). SQLite is single-replica, so
-there start-up recovery still takes every active investigation.
+there start-up recovery still takes every active investigation. What it reads
+and re-queues goes through services/replica_units.py: no session here.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
-
-from sqlalchemy import select
+from datetime import timedelta
 
 from nightshift.domain.vocabulary import InvestigationStatus
 from nightshift.runtime.executors.protocol import (
@@ -29,13 +28,10 @@ from nightshift.runtime.executors.protocol import (
     reported_admission,
 )
 from nightshift.runtime.exit_queue import ExitQueue
-from nightshift.services.control_leases import ControlLeases
 from nightshift.services.credentials import CredentialService
 from nightshift.services.interrupted import InterruptedExecutions
 from nightshift.services.investigations import InvestigationService
-from nightshift.services.principals import revoke_worker_tokens
-from nightshift.store.database import Database
-from nightshift.store.tables import InvestigationRow, as_utc
+from nightshift.services.replica_units import ReplicaUnits
 
 log = logging.getLogger(__name__)
 S = InvestigationStatus
@@ -45,15 +41,14 @@ DEADLINE_GRACE = timedelta(seconds=15)
 class Reconciler:
     def __init__(
         self,
-        db: Database,
+        units: ReplicaUnits,
         investigations: InvestigationService,
         executor: Executor,
-        leases: ControlLeases,
         credentials: CredentialService | None = None,
     ) -> None:
-        self._leases = leases
+        self._leases = units.leases
         self._credentials = credentials
-        self._db = db
+        self._units = units
         self._investigations = investigations
         self._executor = executor
         # Set by the composition root once execution is wired (bootstrap._wire_workflow).
@@ -66,27 +61,13 @@ class Reconciler:
         life (all of them on SQLite). Another replica's are the leader's to recover,
         once that replica's heartbeat lapses."""
         requeued = failed = 0
-        q = select(InvestigationRow.id, InvestigationRow.status, InvestigationRow.worker_ref).where(
-            InvestigationRow.status.in_([S.DISPATCHED.value, S.RUNNING.value])
-        )
-        if not self._leases.single_replica:
-            q = q.where(InvestigationRow.replica == self._leases.replica)
-        with self._db.read() as s:
-            rows = s.execute(q).all()
-        for inv_id, status, ref in rows:
+        for unit in self._units.own_active():
+            inv_id, ref = unit.investigation_id, unit.worker_ref
             had_worker = ref is not None and self._executor.adopt_or_kill_orphan(ref)
-            if status == S.DISPATCHED.value:
-                with self._db.transaction() as s:
-                    row = s.get(InvestigationRow, inv_id, with_for_update=True)
-                    if row is None or row.status != S.DISPATCHED.value:
-                        continue
-                    revoke_worker_tokens(s, inv_id)
-                    row.worker_ref = row.replica = None
-                    self._investigations.transition(
-                        s, row, S.QUEUED,
-                        "re-queued after a control-plane restart: its worker never reported",
-                    )  # fmt: skip
-                requeued += 1
+            if unit.status is S.DISPATCHED:
+                requeued += self._units.requeue_unreported(
+                    inv_id, "re-queued after a control-plane restart: its worker never reported"
+                )
             else:
                 why = "lost worker: the control plane restarted while it ran"
                 if had_worker:
@@ -115,16 +96,7 @@ class Reconciler:
         return self._credentials.retry_pending() if self._credentials else 0
 
     def enforce_deadlines(self) -> int:
-        now = datetime.now(UTC)
-        with self._db.read() as s:
-            rows = s.execute(
-                select(InvestigationRow.id, InvestigationRow.deadline_at).where(
-                    InvestigationRow.status.in_([S.DISPATCHED.value, S.RUNNING.value]),
-                    InvestigationRow.deadline_at.is_not(None),
-                    InvestigationRow.replica == self._leases.replica,  # units it can stop
-                )
-            ).all()
-        overdue = [i for i, d in rows if d is not None and as_utc(d) + DEADLINE_GRACE < now]
+        overdue = self._units.past_deadline(DEADLINE_GRACE)
         for inv_id in overdue:
             # Read before the stop: stopping deletes the Job, and with it where it waited.
             reason = self._deadline_reason(inv_id)
@@ -167,17 +139,7 @@ class Reconciler:
         whose exit is not waiting for a retry: the process ended and nobody recorded it.
         Two passes in a row must agree, so a unit being started or reported right now
         is never taken for one."""
-        with self._db.read() as s:
-            active = set(
-                s.scalars(
-                    select(InvestigationRow.id).where(
-                        InvestigationRow.status.in_([S.DISPATCHED.value, S.RUNNING.value]),
-                        InvestigationRow.worker_ref.is_not(None),
-                        # Another replica's units are never this executor's to track.
-                        InvestigationRow.replica == self._leases.replica,
-                    )
-                )
-            )
+        active = self._units.started_here()
         pending = self.exits.pending()
         untracked = {i for i in active if i not in pending and not self._executor.tracks(i)}
         confirmed, self._untracked = untracked & self._untracked, untracked - self._untracked

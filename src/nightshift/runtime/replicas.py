@@ -13,6 +13,8 @@
   recorded elsewhere) ends the investigation in the database; the replica that
   runs the unit reads that back every second and stops it. The database is the
   channel, so it needs no broker.
+
+The reads and the fenced re-queue are services/replica_units.py's: no session here.
 """
 
 from __future__ import annotations
@@ -22,20 +24,13 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from nightshift.domain.vocabulary import InvestigationStatus
 from nightshift.runtime.executors.protocol import Executor
-from nightshift.services.control_leases import ControlLeases, db_now
 from nightshift.services.investigations import InvestigationService
-from nightshift.services.principals import revoke_worker_tokens
-from nightshift.store.database import Database
-from nightshift.store.tables import InvestigationRow
+from nightshift.services.replica_units import ReplicaUnits
 
 log = logging.getLogger(__name__)
 S = InvestigationStatus
-_ACTIVE = [S.DISPATCHED.value, S.RUNNING.value]
-_TERMINAL = [st.value for st in S if st.terminal]
 # How far back a remote end is looked for: well past the one-second poll, so a
 # slow pass misses none.
 _REMOTE_END_WINDOW = timedelta(minutes=2)
@@ -45,13 +40,12 @@ STOP_POLL_SECONDS = 1.0
 class ReplicaWatch:
     def __init__(
         self,
-        db: Database,
-        leases: ControlLeases,
+        units: ReplicaUnits,
         investigations: InvestigationService,
         executor: Executor,
     ) -> None:
-        self._db = db
-        self._leases = leases
+        self._units = units
+        self._leases = units.leases  # one replica's: the units it watches are its own
         self._investigations = investigations
         self._executor = executor
         self._stopped: set[str] = set()
@@ -61,35 +55,21 @@ class ReplicaWatch:
         lapsed (or that never had one). Returns how many were re-queued and failed."""
         if not self._leases.is_leader():
             return {"requeued": 0, "failed": 0}
-        with self._db.read() as s:
-            # Rows first: a replica owning any of them heartbeat before it claimed,
-            # so the liveness read after them sees it (a new replica is no orphan).
-            rows = s.execute(
-                select(
-                    InvestigationRow.id,
-                    InvestigationRow.status,
-                    InvestigationRow.worker_ref,
-                    InvestigationRow.replica,
-                ).where(InvestigationRow.status.in_(_ACTIVE))
-            ).all()
-            live = self._leases.live_replicas(s)
-        orphans = [r for r in rows if r.replica not in live]
         requeued = failed = 0
-        for inv_id, status, ref, replica in orphans:
-            owner = replica or "unknown"
+        for unit in self._units.orphaned():
+            inv_id, ref = unit.investigation_id, unit.worker_ref
+            owner = unit.replica or "unknown"
             stopped = ref is not None and self._stop_orphan(ref)
-            if status == S.DISPATCHED.value:
+            if unit.status is S.DISPATCHED:
                 requeued += self._requeue(inv_id, owner)
                 continue
-            self._still_leader()
+            self._units.check_leader()
             why = f"lost worker: control-plane replica {owner} stopped heartbeating while it ran"
             if stopped:
                 why += " (the orphaned worker was stopped)"
             self._investigations.terminate(inv_id, S.FAILED, why, only_if_active=True)
             failed += 1
-        with self._db.transaction() as s:
-            self._leases.fence(s)
-            self._leases.forget_lapsed(s)
+        self._units.forget_lapsed_replicas()
         if requeued or failed:
             log.warning("recovered lapsed replicas' work: %d re-queued, %d failed",
                         requeued, failed)  # fmt: skip
@@ -103,40 +83,19 @@ class ReplicaWatch:
             return False
 
     def _requeue(self, inv_id: str, owner: str) -> int:
-        with self._db.transaction() as s:
-            self._leases.fence(s)
-            row = s.get(InvestigationRow, inv_id, with_for_update=True)
-            if row is None or row.status != S.DISPATCHED.value:
-                return 0
-            if (row.replica or "unknown") != owner:
-                return 0  # claimed again meanwhile
-            revoke_worker_tokens(s, inv_id)
-            row.worker_ref = row.replica = None
-            self._investigations.transition(
-                s, row, S.QUEUED,
-                f"re-queued after a control-plane restart: replica {owner} stopped "
-                "heartbeating before its worker reported",
-            )  # fmt: skip
-        return 1
-
-    def _still_leader(self) -> None:
-        with self._db.read() as s:
-            self._leases.fence(s)
+        reason = (
+            f"re-queued after a control-plane restart: replica {owner} stopped "
+            "heartbeating before its worker reported"
+        )
+        return int(self._units.requeue_orphan(inv_id, owner, reason))
 
     def stop_ended_elsewhere(self) -> int:
         """Stop this replica's units whose investigation ended (possibly on another
         replica); returns how many were stopped."""
-        with self._db.read() as s:
-            since = db_now(s) - _REMOTE_END_WINDOW
-            rows = s.execute(
-                select(InvestigationRow.id, InvestigationRow.reason).where(
-                    InvestigationRow.replica == self._leases.replica,
-                    InvestigationRow.status.in_(_TERMINAL),
-                    InvestigationRow.finished_at >= since,
-                )
-            ).all()
+        ended = self._units.ended_since(_REMOTE_END_WINDOW)
         stopped = 0
-        for inv_id, reason in rows:
+        for end in ended:
+            inv_id, reason = end.investigation_id, end.reason
             if inv_id in self._stopped or not self._executor.tracks(inv_id):
                 continue
             self._executor.stop(inv_id, reason or "ended on another replica")

@@ -16,6 +16,7 @@ from nightshift.api.app import create_app
 from nightshift.domain.vocabulary import InvestigationStatus as S
 from nightshift.runtime.replicas import ReplicaWatch
 from nightshift.services.control_leases import LEADER, ControlLeases
+from nightshift.services.replica_units import ReplicaUnits
 from nightshift.store.tables import ControlLeaseRow, InvestigationRow
 from tests.support.control_plane import World, make_world
 
@@ -124,7 +125,8 @@ def test_a_follower_recovers_nothing(world: World, client: TestClient) -> None:
     (inv_id,) = _dispatched(world, client)
     _set(world, inv_id, replica="ghost")
     c = world.container
-    follower = ReplicaWatch(c.db, ControlLeases(c.db, "beta", 15), c.investigations, c.executor)
+    beta = ReplicaUnits(c.db, c.investigations, ControlLeases(c.db, "beta", 15))
+    follower = ReplicaWatch(beta, c.investigations, c.executor)
     assert follower.recover_orphans() == {"requeued": 0, "failed": 0}  # beta never led
     assert _row(world, inv_id).status == S.DISPATCHED.value
 
