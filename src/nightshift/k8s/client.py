@@ -4,7 +4,7 @@ Connection settings (kubeconfig or in-cluster service account) are loaded by
 the official ``kubernetes`` client; requests go through urllib3 directly so
 that every object stays a plain JSON dict (what server-side apply, dry-run
 and drift comparison want), watches stream line by line, and impersonation
-is one header. Safe requests are retried with backoff on 429/5xx and
+is one header. Safe requests are retried (urllib3's ``Retry``) on 429/5xx and
 connection errors; everything else surfaces as ``KubeError`` with the
 server's reason.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +24,8 @@ JSON = dict[str, Any]
 APPLY_PATCH = "application/apply-patch+yaml"
 MERGE_PATCH = "application/merge-patch+json"
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+_RETRY_UNSAFE_STATUS = frozenset({429})
+_RETRY_AFTER_MAX_SECONDS = 5
 _IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE"})
 
 
@@ -225,7 +226,9 @@ class KubeApi:
         payload: bytes | None,
         content_type: str | None,
         timeout: float,
+        retries: urllib3.Retry | None = None,
     ) -> urllib3.BaseHTTPResponse:
+        """One request; ``retries=None`` sends it once and leaves the body unread (a watch)."""
         url = self.access.server.rstrip("/") + path
         if query:
             url += "?" + urlencode({k: v for k, v in query.items() if v is not None})
@@ -237,8 +240,10 @@ class KubeApi:
             body=payload,
             headers=self._headers(content_type),
             timeout=urllib3.Timeout(connect=5.0, read=timeout),
-            preload_content=False,
-            retries=False,
+            # With retries the body is read inside urllib3, so a read broken mid-body
+            # is retried like any other read error.
+            preload_content=retries is not None,
+            retries=retries if retries is not None else False,
         )
 
     def _send(
@@ -251,28 +256,43 @@ class KubeApi:
     ) -> bytes:
         """The response body of a successful request (after retries)."""
         safe = method in _IDEMPOTENT or content_type == APPLY_PATCH
-        attempt = 0
-        while True:
-            try:
-                resp = self._open(method, path, query, payload, content_type, self._timeout)
-                data = resp.read()
-                resp.release_conn()
-            except urllib3.exceptions.HTTPError as exc:
-                if not safe or attempt >= self._retries:
-                    raise KubeError(0, "Unreachable", f"API server unreachable: {exc}") from exc
-            else:
-                if resp.status < 400:
-                    return data
-                retryable = resp.status in _RETRY_STATUS and (safe or resp.status == 429)
-                if not retryable or attempt >= self._retries:
-                    raise _error(resp.status, resp.reason or "", data)
-                wait = _retry_after(resp.headers.get("Retry-After"))
-                if wait is not None:
-                    time.sleep(min(wait, 5.0))
-                    attempt += 1
-                    continue
-            time.sleep(self._backoff * (2**attempt))
-            attempt += 1
+        try:
+            resp = self._open(
+                method, path, query, payload, content_type, self._timeout, self._retry(safe)
+            )
+        except urllib3.exceptions.HTTPError as exc:
+            with self._lock:
+                # Given up unanswered: every attempt it had was sent.
+                self.calls += self._retries if safe else 0
+            raise KubeError(0, "Unreachable", f"API server unreachable: {exc}") from exc
+        if resp.retries is not None:
+            with self._lock:
+                self.calls += len(resp.retries.history)
+        if resp.status >= 400:
+            raise _error(resp.status, resp.reason or "", resp.data)
+        return resp.data
+
+    def _retry(self, safe: bool) -> urllib3.Retry:
+        """urllib3's retry policy for one request.
+
+        A safe request (idempotent, or server-side apply) is sent again on a refused or
+        broken connection, a read timeout, 429 and 5xx; anything else only on 429, which
+        the server answers before doing anything. A Retry-After (capped at 5 s) replaces
+        the backoff, which urllib3 starts at the second retry: 0, 2b, 4b, ...
+        """
+        return urllib3.Retry(
+            total=self._retries,
+            connect=None if safe else 0,
+            read=None if safe else 0,
+            other=None if safe else 0,
+            redirect=False,
+            allowed_methods=None,  # every verb: ``safe`` decides, not urllib3's list
+            status_forcelist=_RETRY_STATUS if safe else _RETRY_UNSAFE_STATUS,
+            backoff_factor=self._backoff,
+            respect_retry_after_header=True,
+            retry_after_max=_RETRY_AFTER_MAX_SECONDS,
+            raise_on_status=False,
+        )
 
 
 def _pool_for(access: ClusterAccess) -> urllib3.PoolManager:
@@ -289,13 +309,6 @@ def _pool_for(access: ClusterAccess) -> urllib3.PoolManager:
 
 def _dry(dry_run: bool) -> dict[str, Any]:
     return {"dryRun": "All"} if dry_run else {}
-
-
-def _retry_after(value: str | None) -> float | None:
-    try:
-        return float(value) if value else None
-    except ValueError:
-        return None
 
 
 def _error(status: int, reason: str, data: bytes) -> KubeError:

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import logging
-import time
 
 import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_incrementing,
+)
 
 from nightshift.notifications.protocol import Delivery, EscalationNotice, slack_payload
 
 log = logging.getLogger(__name__)
+
+
+class _Undelivered(Exception):
+    """An answer worth trying again for: 5xx or 429."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
 
 
 class WebhookNotifier:
@@ -32,20 +45,35 @@ class WebhookNotifier:
 
     def send(self, notice: EscalationNotice) -> Delivery:
         payload = slack_payload(notice)
-        error = ""
+        retrying = Retrying(
+            retry=retry_if_exception_type((httpx.HTTPError, _Undelivered)),
+            stop=stop_after_attempt(self._retries),
+            # backoff, 2*backoff, ...: the n-th wait is backoff * n
+            wait=wait_incrementing(start=self._backoff, increment=self._backoff),
+            retry_error_callback=_last_outcome,
+            reraise=False,
+        )
         with httpx.Client(timeout=self._timeout, transport=self._transport) as client:
-            for attempt in range(1, self._retries + 1):
-                try:
-                    resp = client.post(self._url, json=payload)
-                    if resp.status_code < 400:
-                        return Delivery(self.name, True, attempt)
-                    error = f"HTTP {resp.status_code}"
-                    # A 4xx other than 429 will not get better by retrying.
-                    if resp.status_code < 500 and resp.status_code != 429:
-                        break
-                except httpx.HTTPError as exc:
-                    error = f"{type(exc).__name__}: {exc}"
-                if attempt < self._retries:
-                    time.sleep(self._backoff * attempt)
+
+            def post() -> str:
+                """Empty when delivered, else why not (a 4xx other than 429 is final)."""
+                resp = client.post(self._url, json=payload)
+                if resp.status_code >= 500 or resp.status_code == 429:
+                    raise _Undelivered(resp.status_code)
+                return "" if resp.status_code < 400 else f"HTTP {resp.status_code}"
+
+            error: str = retrying(post)
+        attempts = retrying.statistics["attempt_number"]
+        if not error:
+            return Delivery(self.name, True, attempts)
         log.warning("escalation %s not delivered: %s", notice.escalation_id, error)
-        return Delivery(self.name, False, attempt, error)
+        return Delivery(self.name, False, attempts, error)
+
+
+def _last_outcome(state: RetryCallState) -> str:
+    """Out of attempts: the last failure, as the Delivery records it."""
+    assert state.outcome is not None  # tenacity calls this after an attempt
+    exc = state.outcome.exception()
+    if isinstance(exc, _Undelivered):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"

@@ -67,6 +67,7 @@ class ExitQueue:
                 with self._lock:
                     self._pending.pop(item.exit.investigation_id, None)
                 continue
+            # Hand-rolled, not tenacity: each exit keeps its own attempts and due time (issue 18).
             item.attempts += 1
             delay = min(self._max, self._first * 2 ** (item.attempts - 1))
             item.next_at = self._clock() + delay

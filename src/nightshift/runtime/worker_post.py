@@ -23,6 +23,7 @@ async def post(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> htt
     """POST ``body``; on 429/503 or a refused connection wait and send it again, a few
     times. Returns the last response (the caller checks its status); raises the last
     connection error."""
+    # Hand-rolled, not tenacity: only a certain non-delivery is resent, never a timeout (issue 18).
     for wait in (*_BACKOFF, None):
         try:
             resp = await client.post(url, json=body)

@@ -253,6 +253,7 @@ class LeaseLedger:
             key=lambda v: _REVOKE_ORDER[v.kind],
         )
         delays = retry.delays()
+        # Hand-rolled, not tenacity: each attempt's state change is recorded (issue 18).
         for attempt in range(retry.attempts):
             failed: list[LeaseRecord] = []
             for lease in todo:

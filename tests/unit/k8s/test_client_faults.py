@@ -67,8 +67,10 @@ def test_reads_are_retried_through_server_errors(server: tuple[Script, str]) -> 
         (500, status(500, "InternalError", "x"), {}),
         (200, {"kind": "Pod", "metadata": {"name": "p"}}, {}),
     ]
-    assert api(url).get("/api/v1/namespaces/a/pods/p")["metadata"]["name"] == "p"
+    client = api(url)
+    assert client.get("/api/v1/namespaces/a/pods/p")["metadata"]["name"] == "p"
     assert len(script.seen) == 3
+    assert client.calls == 3  # every attempt is a request the benchmarks count
 
 
 def test_a_create_is_not_retried_on_a_server_error_but_is_on_429(

@@ -115,6 +115,7 @@ def test_an_unreachable_webhook_is_recorded_not_raised() -> None:
     )
     delivery = hook.send(NOTICE)
     assert not delivery.ok and "ConnectError" in delivery.error
+    assert delivery.attempts == 2  # every attempt is recorded, the last one included
 
 
 def test_an_investigation_out_of_time_escalates_with_its_reason(

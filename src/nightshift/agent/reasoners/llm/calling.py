@@ -92,6 +92,7 @@ class ModelCaller:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _send(self, request: ChatRequest, purpose: str) -> tuple[ChatResponse, CallRecord]:
+        # Hand-rolled, not tenacity: each attempt reserves budget and is recorded (issue 18).
         attempt = 0
         while True:
             attempt += 1
