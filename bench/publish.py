@@ -1,7 +1,8 @@
 """What every benchmark publishes: its Markdown report and its chart in bench/results.
 
 The runners measure different things but write them the same way; this keeps
-the file names, the machine line, the percentile rule and the chart settings
+the file names, the machine line, the percentile rule, the target table (each
+target beside its measured value, a miss marked) and the chart settings
 (off-screen backend, tight layout, 110 dpi) in one place.
 """
 
@@ -11,11 +12,13 @@ import os
 import platform
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+NO_TARGET = "no target set (reference measurement)"
 
 
 def machine() -> str:
@@ -40,6 +43,42 @@ def write_report(name: str, lines: Sequence[str]) -> str:
     text = "\n".join(lines) + "\n"
     (RESULTS / f"{name}.md").write_text(text)
     return text
+
+
+@dataclass(frozen=True)
+class Check:
+    """One row of a report's target table: what was asked, what was measured, whether it held.
+
+    ``met`` is computed by the runner from the measured value, so a report can
+    never claim a target its own numbers miss; ``None`` marks a reference row.
+    """
+
+    target: str
+    value: str
+    met: bool | None
+
+
+def reference(value: str) -> Check:
+    """A row for a figure no issue or document sets a target for."""
+    return Check(NO_TARGET, value, None)
+
+
+def mark(met: bool | None) -> str:
+    return "-" if met is None else "met" if met else "**missed**"
+
+
+def target_table(checks: Sequence[Check]) -> list[str]:
+    """The ``| target | value | |`` table every report ends its figures with."""
+    return [
+        "| target | value | |",
+        "|---|---|---|",
+        *(f"| {c.target} | {c.value} | {mark(c.met)} |" for c in checks),
+    ]
+
+
+def missed(checks: Sequence[Check]) -> list[Check]:
+    """The checks whose measured value misses its target."""
+    return [c for c in checks if c.met is False]
 
 
 @contextmanager

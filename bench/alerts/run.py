@@ -30,12 +30,24 @@ from typing import Any
 
 import httpx
 
-from bench.publish import RESULTS, figure, machine, percentile, write_report
+from bench.publish import (
+    RESULTS,
+    Check,
+    figure,
+    machine,
+    percentile,
+    reference,
+    target_table,
+    write_report,
+)
+from nightshift.settings import Settings
 from tests.support import postgres
 from tests.support.control_plane import TEST_SOURCES
 from tests.support.server import ControlPlane
 
 AM = "/v1/alerts/alertmanager"
+# The storm runs under the default global limit on investigations started from alerts.
+STORM_LIMIT: int = Settings.model_fields["alerts_max_investigations_per_minute"].default
 ROUTES = [
     {"name": "incident", "agent": "triage", "tier": "multi-domain", "priority": 0,
      "matchers": ['severity=~"critical|page"'], "group_by": ["namespace"]},
@@ -226,6 +238,33 @@ def _with_plane(database_url: Callable[[Path], str], fn: Callable[[Plane], Any],
             plane.stop()
 
 
+def checks(db: str, s: dict[str, Any]) -> list[Check]:
+    """Issue 13's storm targets for one database; its speeds have none (reference)."""
+    return [
+        Check(
+            f"storm ({db}): one investigation for the incident (one per routing rule and group)",
+            f"{s['incident_investigations']}",
+            s["incident_investigations"] == 1,
+        ),
+        Check(
+            f"storm ({db}): investigations started stay within the storm limit ({STORM_LIMIT}/min)",
+            f"{s['investigations']}",
+            s["investigations"] <= STORM_LIMIT,
+        ),
+        Check(
+            f"storm ({db}): past the limit, an escalation says automation is saturated",
+            f"{s['escalations']} escalation(s)",
+            s["escalations"] >= 1,
+        ),
+        Check(
+            f"storm ({db}): nothing lost (every distinct alert stored)",
+            f"{s['stored']} / {s['distinct_alerts']}",
+            s["stored"] == s["distinct_alerts"],
+        ),
+        reference(f"storm ({db}): intake latency p99 {s['p99_ms']:.0f} ms"),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -267,13 +306,24 @@ def main() -> None:
             f"{s['requests']} / {s['alert_deliveries']} / {s['distinct_alerts']} |",
             f"| storm ({db}): alerts stored / routed alerts in a group (of 1300 / 400) | "
             f"{s['stored']} / {s['grouped']} |",
-            f"| storm ({db}): investigations started (incident / all; global limit 10/min) | "
+            f"| storm ({db}): investigations started (incident / all; global limit "
+            f"{STORM_LIMIT}/min) | "
             f"{s['incident_investigations']} / {s['investigations']} |",
             f"| storm ({db}): saturation escalations | {s['escalations']} |",
             f"| storm ({db}): intake latency per request p50 / p99 / max | "
             f"{s['p50_ms']:.0f} / {s['p99_ms']:.0f} / {s['max_ms']:.0f} ms |",
             f"| storm ({db}): wall time, 8 senders | {s['wall_s']:.1f} s |",
         ]
+    lines += [
+        "",
+        *target_table([
+            *checks("SQLite", st),
+            *checks("PostgreSQL", storm_pg),
+            reference(f"intake throughput SQLite / PostgreSQL: {tp_sqlite:.0f} / {tp_pg:.0f} "
+                      "alerts/s"),
+            reference(f"webhook -> worker running p99: {percentile(running, 0.99):.0f} ms"),
+        ]),
+    ]  # fmt: skip
     print(write_report("alerts", lines), end="")
     _plot(tp_sqlite, tp_pg, st["latencies"], storm_pg["latencies"])
 

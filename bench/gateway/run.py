@@ -23,7 +23,7 @@ import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from bench.publish import figure
+from bench.publish import Check, figure, reference, target_table
 from nightshift.bootstrap import build_container
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import PrincipalKind, Role
@@ -33,6 +33,7 @@ from tests.integration.mcp.conftest import SERVER, _wait_for_port
 from tests.support.postgres import free_port
 
 NIGHTSHIFT = str(Path(sys.executable).with_name("nightshift"))
+TARGET_ADDED_P99_MS = 2.0  # issue 22: the gateway's added latency per allowed call, locally
 LIMITS = {"max_tool_calls": 10**7, "max_calls_per_minute": 10**7, "max_wall_seconds": 10**7}
 
 
@@ -91,6 +92,20 @@ def _added(name: str, gated: list[float], direct: list[float]) -> str:
     )
 
 
+def checks(rows: list[tuple[str, list[float]]], rates: list[tuple[str, float]]) -> list[Check]:
+    """Issue 22's target on the gateway (the first gated row); throughput has none."""
+    (_, direct), (name, gated) = rows[0], rows[1]
+    added_p99 = _q(gated, 0.99) - _q(direct, 0.99)
+    return [
+        Check(
+            f"{name}: added latency per allowed call p99 < {TARGET_ADDED_P99_MS:.0f} ms",
+            f"{added_p99:.2f} ms",
+            added_p99 < TARGET_ADDED_P99_MS,
+        ),
+        *(reference(f"{n}: {rate:.0f} calls/s sustained") for n, rate in rates),
+    ]
+
+
 def _report(
     rows: list[tuple[str, list[float]]], rates: list[tuple[str, float]], clients: int, out: Path
 ) -> None:
@@ -113,6 +128,8 @@ def _report(
             f"**{rate:.0f} calls/s**."
             for name, rate in rates
         ),
+        "",
+        *target_table(checks(rows, rates)),
         "",
     ]
     (out / "gateway.md").write_text("\n".join(lines), encoding="utf-8")

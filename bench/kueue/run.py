@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from bench.k8s.run import NS, Observer
-from bench.publish import RESULTS, figure, percentile, write_report
+from bench.publish import RESULTS, Check, figure, percentile, reference, target_table, write_report
 from nightshift.domain.actions import load_action_catalog
 from nightshift.domain.vocabulary import Tier
 from nightshift.k8s.apply import apply_objects
@@ -203,6 +203,31 @@ def _ms(values: list[float]) -> str:
     return f"p50 {percentile(values, 0.5):,.0f} ms, p99 {percentile(values, 0.99):,.0f} ms"
 
 
+TARGET_ADMITTED_PER_SECOND = 40.0  # issue 21, anchored on Kueue's own ~43 workloads/s
+
+
+def checks(kq: dict[str, Any], plain: dict[str, Any]) -> list[Check]:
+    """Issue 21's Kueue targets: admission rate, and the same constant calls either way."""
+    return [
+        Check(
+            f"admitted per second through Kueue >= {TARGET_ADMITTED_PER_SECOND:.0f}",
+            f"{kq['admitted_per_second']:,.1f}",
+            kq["admitted_per_second"] >= TARGET_ADMITTED_PER_SECOND,
+        ),
+        Check(
+            "API calls per investigation constant: the same with and without Kueue",
+            f"{kq['calls_per_inv']:.2f} / {plain['calls_per_inv']:.2f}",
+            round(kq["calls_per_inv"], 2) == round(plain["calls_per_inv"], 2),
+        ),
+        reference("Kueue's own baseline (the anchor): about 43 workloads/s"),
+        reference(
+            f"submission -> Job running p99 with / without Kueue: "
+            f"{percentile(kq['to_running_ms'], 0.99):,.0f} / "
+            f"{percentile(plain['to_running_ms'], 0.99):,.0f} ms"
+        ),
+    ]
+
+
 def write(results: list[dict[str, Any]], nodes: int, threads: int) -> None:
     kq, plain = results
     rows = [
@@ -254,6 +279,8 @@ def write(results: list[dict[str, Any]], nodes: int, threads: int) -> None:
         "The ratio with/without Kueue carries over better than the absolute figures.",
         "The executor makes the same calls with or without Kueue: admission adds no",
         "per-investigation API traffic on Nightshift's side.",
+        "",
+        *target_table(checks(kq, plain)),
     ]
     write_report("kueue", lines)
     with figure(RESULTS / "kueue.png", figsize=(7, 4)) as ax:

@@ -23,7 +23,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.publish import RESULTS, figure, machine, percentile, timestamp, write_report
+from bench.publish import (
+    RESULTS,
+    Check,
+    figure,
+    machine,
+    percentile,
+    reference,
+    target_table,
+    timestamp,
+    write_report,
+)
 from nightshift.k8s.client import resource_path
 from tests.integration.k8s.cluster import free_port, running_control_plane
 from tests.integration.k8s.real_node import IMAGE, RealNode, running_real_node
@@ -85,6 +95,21 @@ def _row(name: str, runs: list[tuple[float, float]]) -> str:
     )
 
 
+def checks(results: dict[str, list[tuple[float, float]]]) -> list[Check]:
+    """Issue 21 asks for the pod against the local worker, with no target: reference rows."""
+    (pod_name, pod), (local_name, local) = results.items()
+
+    def ratio(i: int) -> float:
+        return statistics.median(r[i] for r in pod) / statistics.median(r[i] for r in local)
+
+    return [
+        reference(f"submit -> running p50, {pod_name.split()[0]} / {local_name.split()[0]}: "
+                  f"{ratio(0):.1f}x"),
+        reference(f"submit -> terminal p50, {pod_name.split()[0]} / {local_name.split()[0]}: "
+                  f"{ratio(1):.1f}x"),
+    ]  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
@@ -142,6 +167,8 @@ def main() -> None:
         "the pod sandbox (pause + CNI bridge) and the container start; the local worker "
         "a process spawn. On one 2-core machine, the ratio, not the absolute figure, is "
         "what carries over.",
+        "",
+        *target_table(checks(results)),
     ]
     print(write_report("realpod", lines))
     with figure(RESULTS / "realpod.png", 1, 1, figsize=(6, 3.2)) as ax:

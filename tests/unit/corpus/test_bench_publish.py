@@ -37,3 +37,19 @@ def test_a_figure_is_saved_as_png_when_the_block_ends(tmp_path: Path) -> None:
 
 def test_the_machine_line_names_cores_and_python() -> None:
     assert " cores, Python 3." in publish.machine()
+
+
+def test_the_target_table_marks_a_miss_and_leaves_a_reference_row_unjudged() -> None:
+    checks = [
+        publish.Check("p99 < 250 ms", "155 ms", 155 < 250),
+        publish.Check("zero lost", "2", False),
+        publish.reference("accepted per second: 25"),
+    ]
+    assert publish.target_table(checks) == [
+        "| target | value | |",
+        "|---|---|---|",
+        "| p99 < 250 ms | 155 ms | met |",
+        "| zero lost | 2 | **missed** |",
+        "| no target set (reference measurement) | accepted per second: 25 | - |",
+    ]
+    assert publish.missed(checks) == [checks[1]]
