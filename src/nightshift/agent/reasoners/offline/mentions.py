@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from nightshift.agent.reasoners.offline.topology import names_in, workload_name
@@ -184,7 +185,18 @@ def read_request(req: InvestigationRequest) -> Mentions:
     if req.resource:
         kind, _, name = req.resource.rpartition("/")
         m.add(name, kind.lower())
-    labels = req.alert_labels
+    _read_labels(req.alert_labels, m)
+    text = req.question
+    _read_inline_refs(text, m)
+    namespaces = {g for match in _NS.finditer(text) for g in match.groups() if g}
+    if m.namespace is None and len(namespaces) == 1:
+        m.namespace = next(iter(namespaces))
+    _read_free_text(_REF.sub(" ", text), namespaces, m)
+    return m
+
+
+def _read_labels(labels: Mapping[str, str], m: Mentions) -> None:
+    """Alert labels: the subject's name and kind, per-kind labels, the namespace."""
     subject_kind = (labels.get("kind") or labels.get("subject_type") or "").lower()
     if labels.get("name"):
         name = labels["name"]
@@ -195,7 +207,10 @@ def read_request(req: InvestigationRequest) -> Mentions:
             m.add(value, _LABEL_KINDS[key])
     if labels.get("namespace") and m.namespace is None:
         m.namespace = labels["namespace"]
-    text = req.question
+
+
+def _read_inline_refs(text: str, m: Mentions) -> None:
+    """``<< {"type": "pod", "name": ..., "namespace": ...} >>`` references; bad JSON is skipped."""
     for ref in _REF.finditer(text):
         try:
             obj = json.loads(ref.group(1))
@@ -205,15 +220,17 @@ def read_request(req: InvestigationRequest) -> Mentions:
             m.add(obj["name"], str(obj.get("type", "")).lower())
             if isinstance(obj.get("namespace"), str) and m.namespace is None:
                 m.namespace = obj["namespace"]
-    namespaces = {g for match in _NS.finditer(text) for g in match.groups() if g}
-    if m.namespace is None and len(namespaces) == 1:
-        m.namespace = next(iter(namespaces))
-    for match in _KIND.finditer(_REF.sub(" ", text)):
+
+
+def _read_free_text(plain: str, namespaces: set[str], m: Mentions) -> None:
+    """Names in the prose, most explicit first: "job x", `x`, "x pod", "about x", bare names.
+
+    A word the text names as a namespace is never also a resource name."""
+    for match in _KIND.finditer(plain):
         kind = match.group(1).lower()
         if match.group(2).lower() in namespaces or match.group(2).lower() in _STOP | {"in", "is"}:
             continue
         m.add(match.group(2), _KIND_NORMAL.get(kind, kind))
-    plain = _REF.sub(" ", text)
     for match in _TICKED.finditer(plain):
         if match.group(1).lower() not in namespaces:
             m.add(match.group(1))
@@ -228,4 +245,3 @@ def read_request(req: InvestigationRequest) -> Mentions:
     for name in names_in(plain):
         if name not in namespaces:
             m.add(name)
-    return m
