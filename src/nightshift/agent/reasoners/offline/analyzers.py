@@ -7,6 +7,7 @@ patterns, never interpreted as instructions.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from nightshift.agent.reasoners.offline import sections
 from nightshift.agent.reasoners.offline.changes import parse_changes, touched_rules
@@ -101,28 +102,21 @@ _NOT_FOUND = re.compile(r"\bnot found\b|NotFound")
 _KNOWN_DBS = re.compile(r"\(known:\s*([^)]*)\)")
 
 
+_TABLE_TOOLS = frozenset(
+    {"list_alerts", "kubectl_events", "kubectl_get", "logs_search", "security_events"}
+)
+_NO_RECORD = re.compile(r"NXDOMAIN|not found|no such host", re.I)
+_RESOLVER_FAILED = re.compile(
+    r"SERVFAIL|timed out|timeout|no servers could be reached|REFUSED", re.I
+)
+
+
 def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
     out = Analysis()
-    p = call.params
     sections.missing_autoscaler(call, result, topo, out)
-    if call.name == "db_stats" and result.status is ToolStatus.OK:
-        _db_clients(str(call.params.get("database") or ""), result.text, topo)
-        _slow_statements(str(call.params.get("database") or ""), result.text, out)
-    if call.name == "db_stats":  # "(known: customers-db, orders-db)": what is monitored
-        for m in _KNOWN_DBS.finditer(f"{result.text}\n{result.error or ''}"):
-            for db in re.split(r"[,\s]+", m.group(1)):
-                if db and db != "none":
-                    topo.kinds[f"database:{db}"] = "monitored"
-    kind = (text_param(p.get("kind")) or "").lower()
-    name = text_param(p.get("name"))
-    if (
-        call.name == "kubectl_describe"
-        and kind in ("service", "services", "svc")
-        and name
-        and result.status is not ToolStatus.OK
-        and _NOT_FOUND.search(f"{result.text}\n{result.error or ''}")
-    ):  # an object that was never created makes its callers fail ("no such host")
-        topo.missing_services.add((name, text_param(p.get("namespace"))))
+    if call.name == "db_stats":
+        _read_db_stats(result, str(call.params.get("database") or ""), topo, out)
+    _missing_service(call, result, topo)
     if result.status is not ToolStatus.OK or not result.text.strip():
         # the tool's own words say why it had nothing ("no changes in the last 60 minutes")
         said = result.error or " ".join(result.text.split()) or "empty answer"
@@ -130,59 +124,15 @@ def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
         return out
     source = SOURCE.get(call.name, LOG)
     text = sections.distinct_lines(result.text) if source == LOG else result.text
-    ns = text_param(p.get("namespace"))
+    ns = text_param(call.params.get("namespace"))
     if call.name == "recent_changes":
         parse_changes(text, out, topo)
     elif call.name == "node_diagnostics":
         node_findings(text, out)
-    elif call.name in (
-        "list_alerts",
-        "kubectl_events",
-        "kubectl_get",
-        "logs_search",
-        "security_events",
-    ):
+    elif call.name in _TABLE_TOOLS:
         read_table(call, text, source, ns, topo, out)
     else:
-        subject = _subject(call, text, ns)
-        if call.name == "kubectl_describe":
-            read_describe(text, subject, topo, out)
-        if call.name == "kubectl_logs":  # only hosts named where something failed
-            for line in text.splitlines():
-                low = line.lower()
-                if any(w in low for w in ERRORISH_WORDS):
-                    for host, port in hosts_in(line):
-                        topo.add_dependency(subject.name, host, port)
-                    resolve_ips(topo, subject.name, line)
-            sections.link_callers(text, subject, topo)
-            root = sections.root_error(text)
-            if root:
-                out.findings.append(Finding("root-exception", subject, root, parse_time(root)))
-        if call.name == "firewall_rules":
-            touched_rules(text, out, topo)
-            restricting_policies(text, out)
-        if call.name == "dns_lookup":
-            pod_record = _STATEFUL_POD_RECORD.match(str(call.params.get("name") or ""))
-            if pod_record and re.search(r"NXDOMAIN|not found|no such host", text, re.I):
-                # A headless service publishes <pod>.<service>.<ns>.svc only while
-                # that pod is ready: a missing record is a symptom of the pod (or
-                # its node), not a wrong address in the caller's configuration.
-                pod = ResourceRef("Pod", pod_record["pod"], pod_record["ns"])
-                out.findings.append(Finding("dns-pod-record-missing", pod, text.strip()[:200]))
-            elif re.search(r"NXDOMAIN|not found|no such host", text, re.I):
-                out.findings.append(Finding("dns-nxdomain", subject, text.strip()[:200]))
-            elif re.search(
-                r"SERVFAIL|timed out|timeout|no servers could be reached|REFUSED", text, re.I
-            ):
-                resolver = resolver_failed(subject, text)
-                caller = text_param(call.params.get("source"))
-                if caller and resolver != subject:  # the caller depends on its resolver
-                    topo.add_dependency(workload_name(caller), f"{resolver.name}.kube-system", 53)
-                out.findings.append(Finding("dns-servfail", resolver, text.strip()[:200]))
-        for signal, line in match_signals(text, source):
-            out.findings.append(Finding(signal, subject, line, parse_time(line)))
-        if call.name == "kubectl_describe":
-            describe_context(text, subject, out, topo)
+        _read_one_subject(call, text, source, ns, topo, out)
     _selectors(topo, out)
     check_service_ports(topo, out)
     quota_findings(topo, out)
@@ -195,6 +145,107 @@ def analyze(call: ToolCall, result: ToolResult, topo: Topology) -> Analysis:
         else f"no anomaly signals; {first}"
     )
     return out
+
+
+def _read_db_stats(result: ToolResult, database: str, topo: Topology, out: Analysis) -> None:
+    """The database's clients and slow statements; which databases are monitored at all."""
+    if result.status is ToolStatus.OK:
+        _db_clients(database, result.text, topo)
+        _slow_statements(database, result.text, out)
+    # "(known: customers-db, orders-db)": what is monitored
+    for m in _KNOWN_DBS.finditer(f"{result.text}\n{result.error or ''}"):
+        for db in re.split(r"[,\s]+", m.group(1)):
+            if db and db != "none":
+                topo.kinds[f"database:{db}"] = "monitored"
+
+
+def _missing_service(call: ToolCall, result: ToolResult, topo: Topology) -> None:
+    """A Service that was never created makes its callers fail ("no such host")."""
+    p = call.params
+    kind = (text_param(p.get("kind")) or "").lower()
+    name = text_param(p.get("name"))
+    if (
+        call.name == "kubectl_describe"
+        and kind in ("service", "services", "svc")
+        and name
+        and result.status is not ToolStatus.OK
+        and _NOT_FOUND.search(f"{result.text}\n{result.error or ''}")
+    ):
+        topo.missing_services.add((name, text_param(p.get("namespace"))))
+
+
+def _read_one_subject(
+    call: ToolCall, text: str, source: str, ns: str | None, topo: Topology, out: Analysis
+) -> None:
+    """An answer about one subject (a pod's logs, a describe, a DNS lookup, ...)."""
+    subject = _subject(call, text, ns)
+    reader = _SUBJECT_READERS.get(call.name)
+    if reader is not None:
+        reader(call, text, subject, topo, out)
+    for signal, line in match_signals(text, source):
+        out.findings.append(Finding(signal, subject, line, parse_time(line)))
+    if call.name == "kubectl_describe":
+        describe_context(text, subject, out, topo)
+
+
+def _read_describe(
+    call: ToolCall, text: str, subject: ResourceRef, topo: Topology, out: Analysis
+) -> None:
+    read_describe(text, subject, topo, out)
+
+
+def _read_logs(
+    call: ToolCall, text: str, subject: ResourceRef, topo: Topology, out: Analysis
+) -> None:
+    """Hosts named only where something failed, callers, and the root exception."""
+    for line in text.splitlines():
+        low = line.lower()
+        if any(w in low for w in ERRORISH_WORDS):
+            for host, port in hosts_in(line):
+                topo.add_dependency(subject.name, host, port)
+            resolve_ips(topo, subject.name, line)
+    sections.link_callers(text, subject, topo)
+    root = sections.root_error(text)
+    if root:
+        out.findings.append(Finding("root-exception", subject, root, parse_time(root)))
+
+
+def _read_firewall(
+    call: ToolCall, text: str, subject: ResourceRef, topo: Topology, out: Analysis
+) -> None:
+    touched_rules(text, out, topo)
+    restricting_policies(text, out)
+
+
+def _read_dns(
+    call: ToolCall, text: str, subject: ResourceRef, topo: Topology, out: Analysis
+) -> None:
+    """A missing record (of a StatefulSet pod, or a wrong name), or a failing resolver."""
+    pod_record = _STATEFUL_POD_RECORD.match(str(call.params.get("name") or ""))
+    if pod_record and _NO_RECORD.search(text):
+        # A headless service publishes <pod>.<service>.<ns>.svc only while
+        # that pod is ready: a missing record is a symptom of the pod (or
+        # its node), not a wrong address in the caller's configuration.
+        pod = ResourceRef("Pod", pod_record["pod"], pod_record["ns"])
+        out.findings.append(Finding("dns-pod-record-missing", pod, text.strip()[:200]))
+    elif _NO_RECORD.search(text):
+        out.findings.append(Finding("dns-nxdomain", subject, text.strip()[:200]))
+    elif _RESOLVER_FAILED.search(text):
+        resolver = resolver_failed(subject, text)
+        caller = text_param(call.params.get("source"))
+        if caller and resolver != subject:  # the caller depends on its resolver
+            topo.add_dependency(workload_name(caller), f"{resolver.name}.kube-system", 53)
+        out.findings.append(Finding("dns-servfail", resolver, text.strip()[:200]))
+
+
+_SubjectReader = Callable[[ToolCall, str, ResourceRef, Topology, Analysis], None]
+# what each one-subject tool's answer says beyond the signals matched in its text
+_SUBJECT_READERS: dict[str, _SubjectReader] = {
+    "kubectl_describe": _read_describe,
+    "kubectl_logs": _read_logs,
+    "firewall_rules": _read_firewall,
+    "dns_lookup": _read_dns,
+}
 
 
 def _subject(call: ToolCall, text: str, ns: str | None) -> ResourceRef:

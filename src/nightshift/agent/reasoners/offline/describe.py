@@ -50,8 +50,33 @@ def read_describe(text: str, subject: ResourceRef, topo: Topology, out: Analysis
     if namespace:
         topo.namespaces.add(namespace)
         topo.kinds.setdefault(f"ns:{subject.name}", namespace)
+    service = subject.kind.lower().startswith("service")
+    _read_selectors(text, subject, namespace, service, topo)
+    _read_replicas(text, subject, namespace, topo)
+    if service:
+        record_service_ports(text, subject.name, namespace, topo)
+    elif subject.kind != "Node":
+        record_container_ports(text, subject.name, topo)
+    _check_probe_ports(text, subject, topo, out)
+    if service:
+        _check_target_port(text, subject, topo, out)
+    _read_address(text, subject, topo)
+    for line in sections.init_failures(text):
+        out.findings.append(Finding("init-container-failed", subject, line))
+    pending = re.search(r"^Status:\s+Pending", text, re.M)
+    no_events = re.search(r"^Events:\s+<none>", text, re.M)
+    if pending and no_events and not re.search(r"^Node:\s+\S+/", text, re.M):
+        out.findings.append(
+            Finding("pending-no-events", subject, "Pending with no node and no events")
+        )
+
+
+def _read_selectors(
+    text: str, subject: ResourceRef, namespace: str | None, service: bool, topo: Topology
+) -> None:
+    """A Service's pod selector (and whether it has endpoints); a workload's node selector."""
     sel = _SELECTOR.search(text)
-    if sel and subject.kind.lower().startswith("service"):
+    if sel and service:
         topo.selectors[(subject.name, namespace)] = parse_labels(sel.group(1))
         if _NO_ENDPOINTS.search(text):
             topo.no_endpoints.add((subject.name, namespace))
@@ -60,6 +85,10 @@ def read_describe(text: str, subject: ResourceRef, topo: Topology, out: Analysis
         labels = parse_labels(",".join(selector.group(1).split()))
         if labels:
             topo.node_selectors[subject.name] = labels
+
+
+def _read_replicas(text: str, subject: ResourceRef, namespace: str | None, topo: Topology) -> None:
+    """Replicas the controller could not create, a stalled rollout, the pods it made."""
     short = _REPLICAS.search(text)
     if short and int(short.group(2)) < int(short.group(1)):  # pods it could not create
         topo.kinds[f"short:{subject.name}"] = f"{short.group(2)}/{short.group(1)}"
@@ -69,10 +98,10 @@ def read_describe(text: str, subject: ResourceRef, topo: Topology, out: Analysis
     for pod in _CREATED_POD.findall(text):  # the controller names the pods it made
         if pod not in topo.pods:
             topo.add_pod(PodInfo(pod, namespace, status="Unknown"))
-    if subject.kind.lower().startswith("service"):
-        record_service_ports(text, subject.name, namespace, topo)
-    elif subject.kind != "Node":
-        record_container_ports(text, subject.name, topo)
+
+
+def _check_probe_ports(text: str, subject: ResourceRef, topo: Topology, out: Analysis) -> None:
+    """A liveness or readiness probe on a port no container declares; the declared ports."""
     ports = {int(x) for line in _PORTS.findall(text) for x in _PORT_NUMBER.findall(line)}
     for kind, http_port, tcp_port in _PROBE.findall(text):
         port = int(http_port or tcp_port)
@@ -87,38 +116,41 @@ def read_describe(text: str, subject: ResourceRef, topo: Topology, out: Analysis
             )
     if ports:
         topo.kinds[f"ports:{subject.name}"] = ",".join(str(x) for x in sorted(ports))
+
+
+def _check_target_port(text: str, subject: ResourceRef, topo: Topology, out: Analysis) -> None:
+    """A Service whose TargetPort is none of the ports recorded for what it names."""
     tp = _TARGET_PORT.search(text)
-    if tp and subject.kind.lower().startswith("service"):
-        for key, val in topo.kinds.items():
-            if (
-                key.startswith("ports:")
-                and key[6:] in subject.name + " " + subject.name
-                and tp.group(1) not in val.split(",")
-            ):
-                out.findings.append(
-                    Finding(
-                        "target-port-mismatch",
-                        subject,
-                        f"TargetPort {tp.group(1)} vs container ports {val}",
-                    )
+    if not tp:
+        return
+    for key, val in topo.kinds.items():
+        if (
+            key.startswith("ports:")
+            and key[6:] in subject.name + " " + subject.name
+            and tp.group(1) not in val.split(",")
+        ):
+            out.findings.append(
+                Finding(
+                    "target-port-mismatch",
+                    subject,
+                    f"TargetPort {tp.group(1)} vs container ports {val}",
                 )
+            )
+
+
+def _read_address(text: str, subject: ResourceRef, topo: Topology) -> None:
+    """A Service's ClusterIP (resolving the callers that named it by address), a pod's IP."""
     own = re.search(r"^Name:\s+(\S+)", text, re.M)
     ip = sections.describe_ip(text)
-    if own and ip and subject.kind == "Service":  # a ClusterIP
+    if not own or not ip:
+        return
+    if subject.kind == "Service":  # a ClusterIP
         topo.service_ips[ip] = own.group(1)
         for caller, addr, port in sorted(topo.unresolved):
             if addr == ip:
                 topo.add_dependency(caller, own.group(1), port)
-    elif own and ip and subject.kind.lower() != "node":
+    elif subject.kind.lower() != "node":
         topo.ips.setdefault(ip, own.group(1))
-    for line in sections.init_failures(text):
-        out.findings.append(Finding("init-container-failed", subject, line))
-    pending = re.search(r"^Status:\s+Pending", text, re.M)
-    no_events = re.search(r"^Events:\s+<none>", text, re.M)
-    if pending and no_events and not re.search(r"^Node:\s+\S+/", text, re.M):
-        out.findings.append(
-            Finding("pending-no-events", subject, "Pending with no node and no events")
-        )
 
 
 # Spec fields that carry the detail a human needs to check a signal (the

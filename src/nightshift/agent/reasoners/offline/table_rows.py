@@ -119,55 +119,90 @@ def _record_starts(rows: list[str]) -> list[tuple[int, float]]:
     return out
 
 
+_POD_KINDS = ("", "pod", "pods", "po")
+_NODE_KINDS = ("node", "nodes")
+_QUOTA_KINDS = ("resourcequota", "resourcequotas", "quota")
+_SERVICE_KINDS = ("service", "services", "svc")
+
+
 def _row(line: str, kind: str, ns: str | None, topo: Topology, tool: str) -> ResourceRef:
-    tokens = line.split()
+    """The resource a row is about; a ``kubectl get`` row also records what its columns say."""
     obj = _OBJ.search(line)
     if obj:
-        k, name = obj.group(1).lower(), obj.group(2)
-        owner = replicaset_owner(name) if k == "replicaset" else None
-        if owner:  # what a human fixes is the Deployment that templates the ReplicaSet
-            return ResourceRef("Deployment", owner, ns)
-        return workload_ref(name, ns) if k == "pod" else ResourceRef(kind_name(k), name, ns)
-    idx = next((i for i, t in enumerate(tokens) if _READY.match(t)), None)
-    if tool == "kubectl_get" and kind in ("", "pod", "pods", "po") and idx is not None and idx >= 1:
-        name = tokens[idx - 1]
-        pod_ns = tokens[idx - 2] if idx >= 2 else ns
-        status = tokens[idx + 1] if len(tokens) > idx + 1 else ""
-        restarts = tokens[idx + 2] if len(tokens) > idx + 2 else "0"
-        topo.add_pod(
-            PodInfo(name, pod_ns, tokens[idx], status, int(restarts) if restarts.isdigit() else 0)
-        )
-        ip = sections.pod_ip(tokens, idx + 3)  # -o wide: IP follows RESTARTS and AGE
-        if ip:
-            topo.ips[ip] = name
-            node = tokens[tokens.index(ip) + 1] if tokens.index(ip) + 1 < len(tokens) else ""
-            if node and node != "<none>":
-                topo.pod_nodes[name] = node
-        if "=" in tokens[-1]:  # --show-labels / -o labels: labels are the last column
-            topo.labels[name] = parse_labels(tokens[-1])
-        return workload_ref(name, pod_ns)
-    if tool == "kubectl_get" and kind in ("node", "nodes") and tokens:
-        topo.nodes.add(tokens[0])
-        if len(tokens) > 1:
-            topo.kinds[f"node-status:{tokens[0]}"] = tokens[1]
-        if len(tokens) > 5 and "=" in tokens[-1]:  # -o labels: labels are the last column
-            topo.node_labels[tokens[0]] = parse_labels(tokens[-1])
-        return ResourceRef("Node", tokens[0])
-    if tool == "kubectl_get" and kind in ("resourcequota", "resourcequotas", "quota") and tokens:
-        return quota_row(line, tokens[0], ns, topo)
-    listed = tool == "kubectl_get" and kind in ("service", "services", "svc")
-    if listed and len(tokens) > 2 and sections.pod_ip(tokens[2:3], 0):  # NAME TYPE CLUSTER-IP
-        topo.service_ips[tokens[2]] = tokens[0]
-        for caller, ip, port in sorted(topo.unresolved):
-            if ip == tokens[2]:
-                topo.add_dependency(caller, tokens[0], port)
+        return _object_ref(obj.group(1).lower(), obj.group(2), ns)
+    tokens = line.split()
     if tool == "kubectl_get" and tokens:
-        name = (
-            tokens[1]
-            if ns is None and len(tokens) > 1 and tokens[0] in topo.namespaces
-            else tokens[0]
-        )
-        return ResourceRef(kind_name(kind) or "Resource", name, ns)
+        return _get_row(line, tokens, kind, ns, topo)
+    return _text_row(line, tool, ns, topo)
+
+
+def _object_ref(k: str, name: str, ns: str | None) -> ResourceRef:
+    """A "kind/name" the row spells out."""
+    owner = replicaset_owner(name) if k == "replicaset" else None
+    if owner:  # what a human fixes is the Deployment that templates the ReplicaSet
+        return ResourceRef("Deployment", owner, ns)
+    return workload_ref(name, ns) if k == "pod" else ResourceRef(kind_name(k), name, ns)
+
+
+def _get_row(
+    line: str, tokens: list[str], kind: str, ns: str | None, topo: Topology
+) -> ResourceRef:
+    """A ``kubectl get`` table row: pods, nodes, quotas and Services by their columns."""
+    idx = next((i for i, t in enumerate(tokens) if _READY.match(t)), None)
+    if kind in _POD_KINDS and idx is not None and idx >= 1:
+        return _pod_row(tokens, idx, ns, topo)
+    if kind in _NODE_KINDS:
+        return _node_row(tokens, topo)
+    if kind in _QUOTA_KINDS:
+        return quota_row(line, tokens[0], ns, topo)
+    if kind in _SERVICE_KINDS and len(tokens) > 2 and sections.pod_ip(tokens[2:3], 0):
+        _service_row(tokens, topo)  # NAME TYPE CLUSTER-IP
+    name = (
+        tokens[1] if ns is None and len(tokens) > 1 and tokens[0] in topo.namespaces else tokens[0]
+    )
+    return ResourceRef(kind_name(kind) or "Resource", name, ns)
+
+
+def _pod_row(tokens: list[str], idx: int, ns: str | None, topo: Topology) -> ResourceRef:
+    """NAME READY STATUS RESTARTS (``idx`` is READY's column), with -o wide and labels."""
+    name = tokens[idx - 1]
+    pod_ns = tokens[idx - 2] if idx >= 2 else ns
+    status = tokens[idx + 1] if len(tokens) > idx + 1 else ""
+    restarts = tokens[idx + 2] if len(tokens) > idx + 2 else "0"
+    topo.add_pod(
+        PodInfo(name, pod_ns, tokens[idx], status, int(restarts) if restarts.isdigit() else 0)
+    )
+    ip = sections.pod_ip(tokens, idx + 3)  # -o wide: IP follows RESTARTS and AGE
+    if ip:
+        topo.ips[ip] = name
+        node = tokens[tokens.index(ip) + 1] if tokens.index(ip) + 1 < len(tokens) else ""
+        if node and node != "<none>":
+            topo.pod_nodes[name] = node
+    if "=" in tokens[-1]:  # --show-labels / -o labels: labels are the last column
+        topo.labels[name] = parse_labels(tokens[-1])
+    return workload_ref(name, pod_ns)
+
+
+def _node_row(tokens: list[str], topo: Topology) -> ResourceRef:
+    """NAME STATUS ... with -o labels."""
+    topo.nodes.add(tokens[0])
+    if len(tokens) > 1:
+        topo.kinds[f"node-status:{tokens[0]}"] = tokens[1]
+    if len(tokens) > 5 and "=" in tokens[-1]:  # -o labels: labels are the last column
+        topo.node_labels[tokens[0]] = parse_labels(tokens[-1])
+    return ResourceRef("Node", tokens[0])
+
+
+def _service_row(tokens: list[str], topo: Topology) -> None:
+    """A ClusterIP: the callers that named it by address depend on the Service."""
+    topo.service_ips[tokens[2]] = tokens[0]
+    for caller, ip, port in sorted(topo.unresolved):
+        if ip == tokens[2]:
+            topo.add_dependency(caller, tokens[0], port)
+
+
+def _text_row(line: str, tool: str, ns: str | None, topo: Topology) -> ResourceRef:
+    """A line of an alert or log listing: the application it names, else "cluster"."""
     app = _STREAM_APP.search(line) if tool == "logs_search" else None
     if app:  # a log stream's labels name the application that wrote the line
         return ResourceRef("Component", workload_name(app.group(1)), ns)
