@@ -24,11 +24,12 @@ from typing import Any
 
 import yaml
 
-from bench.publish import RESULTS, figure, machine, write_report
+from bench.publish import RESULTS, Check, figure, machine, reference, target_table, write_report
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "nightshift"
 ENVIRONMENT, PHASE = "production", "limited-remediation"
+ISSUE_AGENTS = 50  # the size issue 19 asks the render time for
 
 
 def _helm() -> Path:
@@ -77,6 +78,18 @@ def measure(helm: Path, n: int, runs: int, work: Path) -> dict[str, float]:
     }
 
 
+def checks(rows: list[dict[str, float]]) -> list[Check]:
+    """Issue 19 asks for the render time at 50 agents and sets no target: reference rows."""
+    return [
+        reference(
+            f"{r['agents']:.0f} agents: compile + helm template "
+            f"{r['compile_ms'] + r['render_ms']:.0f} ms"
+        )
+        for r in rows
+        if r is rows[-1] or r["agents"] == ISSUE_AGENTS
+    ]
+
+
 def report(rows: list[dict[str, float]], runs: int) -> list[str]:
     lines = [
         "# Helm chart: render time as the agents grow",
@@ -94,7 +107,7 @@ def report(rows: list[dict[str, float]], runs: int) -> list[str]:
         f"| {r['objects']:.0f} | {r['kib']:.0f} |"
         for r in rows
     ]
-    return lines
+    return [*lines, "", *target_table(checks(rows))]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -28,7 +28,16 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from bench.publish import RESULTS, figure, machine, percentile, write_report
+from bench.publish import (
+    RESULTS,
+    Check,
+    figure,
+    machine,
+    percentile,
+    reference,
+    target_table,
+    write_report,
+)
 from tests.support import postgres
 from tests.support.server import TERMINAL, ControlPlane
 
@@ -119,6 +128,28 @@ def _wait_terminal(url: str, ids: list[str], timeout: float) -> dict[str, dict[s
             time.sleep(0.5)
 
 
+def checks(results: list[dict[str, Any]]) -> list[Check]:
+    """Issue 21: each investigation started exactly once; the speeds carry no target."""
+    base = results[0]
+    out = [
+        Check(
+            f"{r['replicas']} replica(s): every investigation dispatched exactly once",
+            f"{r['dispatched_more_than_once']} dispatched more than once",
+            r["dispatched_more_than_once"] == 0,
+        )
+        for r in results
+    ]
+    for r in results[1:]:
+        out.append(
+            reference(
+                f"{r['replicas']} replicas vs one: accepted/s "
+                f"x{r['accepted_per_second'] / base['accepted_per_second']:.2f}, dispatch p99 "
+                f"x{r['dispatch_p99_ms'] / max(base['dispatch_p99_ms'], 1e-9):.2f}"
+            )
+        )
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -161,6 +192,7 @@ def main() -> None:
             f"({r['dispatch_p99_ms'] / max(base['dispatch_p99_ms'], 1e-9):.2f}) "
             f"| {by} | {r['dispatched_more_than_once']} | {outcomes} |"
         )
+    lines += ["", *target_table(checks(results))]
     print(write_report("replicas", lines), end="")
     with figure(RESULTS / "replicas.png", 1, 2, figsize=(9, 3.5)) as (left, right):
         xs = [r["replicas"] for r in results]

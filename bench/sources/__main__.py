@@ -15,7 +15,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from bench.publish import figure
+from bench.publish import Check, figure, reference, target_table
 from bench.sources.common import Row
 
 _SKIP = {"common", "__main__"}
@@ -36,6 +36,24 @@ def _table(rows: list[Row]) -> str:
         cells = [r.kind, r.tool, r.case, str(r.samples), f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}"]
         lines.append("| " + " | ".join([*cells, r.note]) + " |")
     return "\n".join(lines)
+
+
+def checks(rows: list[Row]) -> list[Check]:
+    """Issue 12 asks for each tool's p50/p95 and the governed share, with no target."""
+    if not rows:
+        return []
+    slowest = max(rows, key=lambda r: r.p95_ms)
+    return [
+        reference(
+            f"tool latency, slowest p95 of {len(rows)} rows: {slowest.p95_ms:.1f} ms "
+            f"({slowest.kind} {slowest.tool}, {slowest.case})"
+        ),
+        *(
+            reference(f"{r.kind} {r.tool}, {r.case}: {r.note}")
+            for r in rows
+            if "governed" in r.case
+        ),
+    ]
 
 
 def _plot(rows: list[Row], path: Path) -> None:
@@ -72,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
     text = "# Evidence sources: tool latency against real servers\n\n" + table + "\n"
+    if rows:
+        text += "\n" + "\n".join(target_table(checks(rows))) + "\n"
     if problems:
         text += "\nNot measured:\n\n" + "\n".join(problems) + "\n"
     (args.out / "sources.md").write_text(text, encoding="utf-8")

@@ -20,10 +20,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.publish import Check, target_table
 from bench.sources.common import Row, row, timed
 from nightshift.agent.tools.protocol import ToolCall, Toolset
 from nightshift.sources.config import SourceConfig, SourceKind
 from nightshift.sources.context import SourceContext
+from nightshift.sources.logs_query import DEFAULT_LIMIT
 from nightshift.sources.registry import build_toolset
 from tests.support import victorialogs
 
@@ -31,6 +33,11 @@ KIND = "victorialogs"
 SAMPLES = 50
 BATCH = 10_000
 NEEDLES = 10
+TARGET_PEAK_MIB = 1024.0  # issue 12: under 1 GiB ...
+# ... and bounded however many lines match. "Flat" is read here as the peak with every line
+# matching staying within 10 % of the peak with a few matching (same limit): a reader that
+# held the matches would grow by the stream's size, tens of MiB at 200,000 lines.
+FLAT_TOLERANCE = 0.10
 AUDIT_STREAM = {"namespace": "kube-system", "app": "kube-apiserver-audit", "pod": "apiserver-0"}
 
 
@@ -201,6 +208,7 @@ def large(lines: int) -> tuple[str, list[dict[str, Any]]]:
             runs = [_child(store.url, params) for _ in range(3)]
             best = min(runs, key=lambda r: r["wall_ms"])
             best["case"] = name
+            best["limit"] = (params or {}).get("limit", DEFAULT_LIMIT)
             best["peak_rss_mib"] = max(r["maxrss_kib"] for r in runs) / 1024
             results.append(best)
     head = f"{lines:,} lines ingested through the Loki push API in {ingest_s:.1f} s"
@@ -224,6 +232,28 @@ def _large_table(head: str, results: list[dict[str, Any]]) -> str:
     return "\n".join(out)
 
 
+def checks(results: list[dict[str, Any]]) -> list[Check]:
+    """Issue 12's memory targets for the large stream, from the searches' own counts."""
+    peak = max(r["peak_rss_mib"] for r in results)
+    searches = [r for r in results if isinstance(r.get("matched"), int)]
+    few = min(searches, key=lambda r: r["matched"])
+    many = max((r for r in searches if r["limit"] == few["limit"]), key=lambda r: r["matched"])
+    bound = few["peak_rss_mib"] * (1 + FLAT_TOLERANCE)
+    return [
+        Check(
+            f"worker peak RSS < {TARGET_PEAK_MIB / 1024:.0f} GiB",
+            f"{peak:.1f} MiB",
+            peak < TARGET_PEAK_MIB,
+        ),
+        Check(
+            f"peak RSS flat however many lines match ({many['matched']:,} vs "
+            f"{few['matched']:,} matching, within {FLAT_TOLERANCE:.0%})",
+            f"{many['peak_rss_mib']:.1f} vs {few['peak_rss_mib']:.1f} MiB",
+            many["peak_rss_mib"] <= bound,
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.sources.logs")
     parser.add_argument("--lines", type=int, default=200_000)
@@ -244,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     text = (
         "# logs_search against a real VictoriaLogs\n\n## Latency (small store)\n\n"
         f"{lat}\n\n## One search over a large stream (fresh worker process per search)\n\n"
-        f"{_large_table(head, results)}\n"
+        f"{_large_table(head, results)}\n\n" + "\n".join(target_table(checks(results))) + "\n"
     )
     print(text)
     args.out.mkdir(parents=True, exist_ok=True)

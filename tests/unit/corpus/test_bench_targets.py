@@ -86,3 +86,122 @@ def test_realpod_has_no_target_and_reports_the_ratio() -> None:
     got = checks({"kubernetes (pod)": [(1.4, 1.6)] * 3, "local (process)": [(0.2, 0.4)] * 3})
     assert _judged(got) == []
     assert got[0].value.endswith("7.0x") and got[1].value.endswith("4.0x")
+
+
+def test_replicas_marks_an_investigation_dispatched_twice() -> None:
+    from bench.replicas.run import checks
+
+    one = {"replicas": 1, "dispatched_more_than_once": 0, "accepted_per_second": 30.0,
+           "dispatch_p99_ms": 3000.0}  # fmt: skip
+    two = {**one, "replicas": 2, "dispatched_more_than_once": 1, "accepted_per_second": 15.0}
+    got = checks([one, two])
+    assert _judged(got) == [True, False]
+    assert got[-1].target == NO_TARGET and "x0.50" in got[-1].value
+
+
+def test_sources_has_no_target_and_names_the_slowest_tool_and_the_governed_share() -> None:
+    from bench.sources.__main__ import checks
+    from bench.sources.common import Row
+
+    rows = [Row("prometheus", "prometheus_query", "1 series", 40, 5.0, 12.0),
+            Row("network", "network_check", "tcp connect ok, governed", 2000, 0.7, 1.7,
+                "policy wrapper: +29 us = +4.4% of the call at p50")]  # fmt: skip
+    got = checks(rows)
+    assert _judged(got) == []
+    assert "12.0 ms (prometheus prometheus_query, 1 series)" in got[0].value
+    assert got[1].value.endswith("+4.4% of the call at p50")
+
+
+def _search(case: str, matched: int | None, limit: int, peak: float) -> dict[str, Any]:
+    found = {} if matched is None else {"matched": matched}
+    return {"case": case, "limit": limit, "peak_rss_mib": peak, **found}
+
+
+def test_logs_search_judges_the_gib_and_that_rss_stays_flat_as_matches_grow() -> None:
+    from bench.sources.logs import checks
+
+    flat = [_search("baseline", None, 50, 61.0), _search("all", 200_000, 50, 62.0),
+            _search("all, 1000", 200_000, 1000, 64.0), _search("ten", 10, 50, 61.4)]  # fmt: skip
+    assert _judged(checks(flat)) == [True, True]
+    grows = [*flat[:1], _search("all", 200_000, 50, 180.0), *flat[2:]]
+    got = checks(grows)
+    assert _judged(got) == [True, False]
+    assert got[1].value == "180.0 vs 61.4 MiB"
+    assert _judged(checks([_search("all", 200_000, 50, 1100.0), flat[3]])) == [False, False]
+
+
+def _tier(tier: str, mode: str, tokens: float, top1: float) -> dict[str, Any]:
+    return {"tier": tier, "mode": mode, "input_mean": tokens, "top1": top1}
+
+
+def test_tokens_needs_half_the_seeds_low_end_at_the_offline_accuracy() -> None:
+    from bench.tokens.report import checks
+
+    seed = {"single-domain": {"tokens": (15_000, 25_000), "calls": (4, 8)}}
+    rows = [_tier("single-domain", "offline", 0, 0.93),
+            _tier("single-domain", "hybrid", 1_487, 0.93),
+            _tier("single-domain", "llm", 13_312, 0.86),
+            _tier("single-domain", "naive", 75_549, 0.93)]  # fmt: skip
+    got = checks(rows, seed)
+    assert _judged(got) == [True, True, False, False]
+    assert got[2].value == "13,312 (1.1x)"
+    assert got[-1].target == NO_TARGET
+
+
+def test_chart_has_no_target_and_reports_the_fifty_agent_render() -> None:
+    from bench.chart.run import report
+
+    rows = [{"agents": n, "compile_ms": 400.0 + n, "render_ms": 50.0 + n, "objects": 20.0,
+             "kib": 14.0} for n in (1, 10, 50)]  # fmt: skip
+    lines = report(rows, 5)
+    assert lines[-3:] == [
+        "| target | value | |",
+        "|---|---|---|",
+        f"| {NO_TARGET} | 50 agents: compile + helm template 550 ms | - |",
+    ]
+
+
+def test_metrics_marks_a_governed_call_over_five_microseconds() -> None:
+    from bench.metrics.report import Measure, checks
+
+    measures = [Measure("floor", [0.02]), Measure("record", [0.5]), Measure("hook", [3.0]),
+                Measure("policy", [2.5]), Measure("llm", [13.0])]  # fmt: skip
+    spans = [Measure("off", [0.6]), Measure("on", [30.0])]
+    got = checks(measures, spans, [3.9])
+    assert _judged(got) == [True, False]
+    assert got[1].value == "5.48 µs"
+
+
+def test_policy_judges_each_request_and_counts_an_unmeasured_share_as_missed() -> None:
+    from bench.policy.report import Latency, checks
+
+    audit = {"records": 100_000.0, "append_per_s": 69_000.0, "verify_per_s": 107_000.0}
+    decisions = [Latency("tool read", [1.0] * 100), Latency("action", [1.0] * 98 + [60.0] * 2)]
+    got = checks(decisions, audit, {"overhead_pct": 1.84})
+    assert _judged(got) == [True, False, True]
+    assert _judged(checks(decisions, audit, "no fixtures"))[-1] is False
+    assert got[-1].target == NO_TARGET
+
+
+def test_the_in_process_reports_end_with_their_target_table() -> None:
+    from bench.metrics.report import Measure
+    from bench.metrics.report import markdown as metrics_md
+    from bench.policy.report import Latency
+    from bench.policy.report import markdown as policy_md
+    from bench.tokens.report import markdown as tokens_md
+
+    m = [Measure(n, [0.5]) for n in ("floor", "record", "hook", "policy", "llm.call")]
+    spans = [Measure("off", [0.6]), Measure("on", [30.0])]
+    audit = {"records": 10.0, "append_s": 1.0, "append_per_s": 10.0, "verify_s": 1.0,
+             "verify_per_s": 10.0}  # fmt: skip
+    governed = {"raw_us": 0.5, "governed_us": 2.0, "overhead_us": 1.5}
+    row = {"tier": "single-domain", "mode": "hybrid", "cases": 1, "top1": 1.0,
+           "calls_mean": 1.0, "calls_max": 1, "input_mean": 100.0, "input_mean_consulted": 100.0,
+           "input_p95": 100.0, "input_max": 100, "uncached_mean": 100.0}  # fmt: skip
+    seed = {"single-domain": {"tokens": (15_000, 25_000), "calls": (4, 8)}}
+    for text in (
+        metrics_md(m, spans, [3.0], 300),
+        policy_md([Latency("read", [1.0])], 0.06, audit, governed, "no fixtures"),
+        tokens_md([row], [], seed, "1 scenario"),
+    ):
+        assert "| target | value | |" in text
