@@ -6,25 +6,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from nightshift.domain.quantity import parse_quantity
 from nightshift.k8s.describe_writer import Writer, events, multiline
 from nightshift.k8s.kubectl_columns import node_roles
 from nightshift.k8s.kubectl_time import rfc1123z, since
 
 Obj = dict[str, Any]
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"m": 10**-3, "": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
 
 
 def quantity(value: object) -> float:
-    """A Kubernetes quantity (``100m``, ``1Gi``, ``1k``, ``2e3``) as a number."""
-    text = str(value or "0").strip()
-    for suffix, mult in _BINARY.items():
-        if text.endswith(suffix):
-            return float(text[: -len(suffix)]) * mult
-    for suffix in ("m", "k", "M", "G", "T", "P"):
-        if text.endswith(suffix):
-            return float(text[: -len(suffix)]) * _DECIMAL[suffix]
-    return float(text)
+    """A Kubernetes quantity (``100m``, ``1Gi``, ``1k``, ``2e3``) as a number; absent is 0."""
+    return float(parse_quantity(str(value or "0")))
 
 
 def format_cpu(cores: float) -> str:

@@ -1,30 +1,25 @@
-"""Kubernetes resource quantities (``250m``, ``1.5``, ``512Mi``) for sums and percentages.
+"""The simulated world's quantities: millicores and bytes as ints, for sums and percentages.
 
-Not ``kubernetes.utils.parse_quantity``: importing it loads the whole
-kubernetes client (about 460 ms measured here), which every worker running
+Parsed by the shared ``nightshift.domain.quantity`` (also behind kubectl describe
+and kubectl top), not ``kubernetes.utils.parse_quantity``: importing it loads the
+whole kubernetes client (about 460 ms measured here), which every worker running
 the simulated world would pay at start-up, against a 400 ms import budget
 (bench/startup).
 """
 
 from __future__ import annotations
 
+from nightshift.domain.quantity import parse_quantity
+
 _BINARY = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
-_DECIMAL = {"k": 1000, "M": 1000**2, "G": 1000**3, "T": 1000**4}
 
 
 def cpu_millis(text: str) -> int:
-    text = text.strip()
-    if text.endswith("m"):
-        return int(float(text[:-1]))
-    return int(float(text) * 1000)
+    return int(parse_quantity(text) * 1000)
 
 
 def memory_bytes(text: str) -> int:
-    text = text.strip()
-    for suffix, factor in {**_BINARY, **_DECIMAL}.items():
-        if text.endswith(suffix):
-            return int(float(text[: -len(suffix)]) * factor)
-    return int(float(text))
+    return int(parse_quantity(text))
 
 
 def format_cpu(millis: int) -> str:

@@ -8,12 +8,12 @@ reasoner reads them the same way.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from nightshift.agent.tools.columns import table
 from nightshift.agent.tools.protocol import ToolResult, ToolStatus
+from nightshift.domain.quantity import parse_quantity
 
 MI = 1024 * 1024
 # The guard's marker names characters; these name the rows that were left out.
@@ -119,38 +119,11 @@ def render_nodes(rows: Sequence[NodeUsage], max_rows: int, source: str) -> ToolR
     return ToolResult(ToolStatus.OK, text, data)
 
 
-_CPU = re.compile(r"^([0-9.]+)(n|u|m)?$")
-_MEM = re.compile(r"^([0-9.]+)(Ki|Mi|Gi|Ti|Pi|Ei|k|K|M|G|T|P|E)?$")
-_CPU_SCALE = {None: 1.0, "m": 1e-3, "u": 1e-6, "n": 1e-9}
-_MEM_SCALE = {
-    None: 1,
-    "Ki": 1 << 10,
-    "Mi": 1 << 20,
-    "Gi": 1 << 30,
-    "Ti": 1 << 40,
-    "Pi": 1 << 50,
-    "Ei": 1 << 60,
-    "k": 10**3,
-    "K": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "P": 10**15,
-    "E": 10**18,
-}
-
-
 def cpu_cores(quantity: str) -> float:
     """A Kubernetes CPU quantity ("250m", "1", "123456789n") in cores."""
-    m = _CPU.match(quantity.strip())
-    if m is None:
-        raise ValueError(f"not a CPU quantity: {quantity!r}")
-    return float(m.group(1)) * _CPU_SCALE[m.group(2)]
+    return float(parse_quantity(quantity))
 
 
 def memory_bytes(quantity: str) -> float:
     """A Kubernetes memory quantity ("128Mi", "1G", "12345Ki") in bytes."""
-    m = _MEM.match(quantity.strip())
-    if m is None:
-        raise ValueError(f"not a memory quantity: {quantity!r}")
-    return float(m.group(1)) * _MEM_SCALE[m.group(2)]
+    return float(parse_quantity(quantity))
