@@ -27,7 +27,7 @@ import sys
 import time
 from typing import Any
 
-from bench.publish import RESULTS, figure, write_report
+from bench.publish import RESULTS, figure, mark, write_report
 
 SCENARIO = "two-am-cascade"
 _COUNTED = re.compile(r"^(?:at least )?(\d+) alerts firing", re.M)
@@ -139,9 +139,6 @@ def main() -> None:
             f"{r['answer_chars']} | {r['counted']} | {'yes' if r['newest_shown'] else '**no**'} | "
             f"{r['names_shown']} / {r['names']} | {'yes' if r['a1'] else '**no**'} | {r['top']} |"
         )
-
-    def mark(ok: bool) -> str:
-        return "met" if ok else "**missed**"
 
     wall_x, rss_x = _ratio(rows, "wall_s"), _ratio(rows, "rss_mb")
     full = all(r["counted"] == r["alerts"] and r["newest_shown"] for r in rows)
