@@ -1,25 +1,19 @@
 """The remediation actions the simulated world can execute (names only).
 
-Names follow the domain action catalog (src/nightshift/domain/actions.yaml);
-``revert-change`` (undo a recorded config/schema change) is the world's own
-addition. ``_`` is accepted for ``-`` and a few spellings are aliases.
+The names are listed once, in the domain action catalog
+(src/nightshift/domain/actions.yaml), and read here through its loader: what an
+agent may propose is what the world can carry out. ``_`` is accepted for ``-``
+and a few spellings are aliases.
 """
 
 from __future__ import annotations
 
-ACTION_TYPES: frozenset[str] = frozenset(
-    {
-        "restart-pod",
-        "restart-deployment",
-        "clear-cache",
-        "scale-deployment",
-        "rollback-deployment",
-        "cordon-node",
-        "uncordon-node",
-        "revert-firewall-rule",
-        "revert-change",
-    }
-)
+from nightshift.domain.actions import load_action_catalog
+
+# Exactly the catalog's names, with no world-only extras: ``revert-change`` was the
+# world's own addition until the catalog defined it (9926e4f). An action only the
+# world executes would be joined to this set here, by name, with its reason.
+ACTION_TYPES: frozenset[str] = frozenset(spec.name for spec in load_action_catalog())
 
 
 _ALIASES = {

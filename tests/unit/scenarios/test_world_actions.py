@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 
 from nightshift.agent.tools.protocol import ToolCall, ToolResult
+from nightshift.domain.actions import load_action_catalog
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.scenarios import SimulatedWorld, list_scenarios, load_scenario
 from nightshift.scenarios.actions import HANDLERS
-from nightshift.scenarios.actions_catalog import ACTION_TYPES
+from nightshift.scenarios.actions_catalog import ACTION_TYPES, normalize_action
 
 SHIPPED = [info.name for info in list_scenarios()]
 
@@ -185,3 +186,13 @@ def test_resource_refs_name_the_culprit_in_any_spelling(cascade: SimulatedWorld)
 
 def test_every_catalog_action_has_exactly_one_handler_in_the_simulated_world() -> None:
     assert set(HANDLERS) == set(ACTION_TYPES)
+    # listed once: the world's names are the domain catalog's (actions.yaml)
+    assert set(ACTION_TYPES) == {spec.name for spec in load_action_catalog()}
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    ["revert-firewall-change", "rollout-restart", "delete-pod", "rollback", "Cordon_Node"],
+)
+def test_every_accepted_spelling_names_a_catalog_action(spelling: str) -> None:
+    assert normalize_action(spelling) in ACTION_TYPES
