@@ -272,7 +272,7 @@ class KubeApi:
             raise _error(resp.status, resp.reason or "", resp.data)
         return resp.data
 
-    def _retry(self, safe: bool) -> urllib3.Retry:
+    def _retry(self, safe: bool) -> _Retry:
         """urllib3's retry policy for one request.
 
         A safe request (idempotent, or server-side apply) is sent again on a refused or
@@ -280,7 +280,7 @@ class KubeApi:
         the server answers before doing anything. A Retry-After (capped at 5 s) replaces
         the backoff, which urllib3 starts at the second retry: 0, 2b, 4b, ...
         """
-        return urllib3.Retry(
+        return _Retry(
             total=self._retries,
             connect=None if safe else 0,
             read=None if safe else 0,
@@ -293,6 +293,14 @@ class KubeApi:
             retry_after_max=_RETRY_AFTER_MAX_SECONDS,
             raise_on_status=False,
         )
+
+
+class _Retry(urllib3.Retry):
+    """urllib3's Retry, except that a Retry-After never makes a status retryable by
+    itself (urllib3 retries 413/503 that carry one on any method): a 503 on a create
+    may come after the object was stored. Only the status list decides."""
+
+    RETRY_AFTER_STATUS_CODES = frozenset()
 
 
 def _pool_for(access: ClusterAccess) -> urllib3.PoolManager:

@@ -111,3 +111,13 @@ def test_unreachable_api_server_is_a_named_error_after_bounded_retries() -> None
         api("http://127.0.0.1:9").get("/version")
     assert err.value.status == 0
     assert "unreachable" in str(err.value)
+
+
+def test_a_retry_after_does_not_make_a_create_retryable(server: tuple[Script, str]) -> None:
+    script, url = server
+    # a 503 may come after the object was stored: only 429 is safe to send again
+    script.answers = [(503, status(503, "ServiceUnavailable", "busy"), {"Retry-After": "0"})]
+    with pytest.raises(KubeError) as err:
+        api(url).create("/apis/batch/v1/namespaces/a/jobs", {})
+    assert err.value.status == 503
+    assert len(script.seen) == 1
