@@ -16,7 +16,6 @@ import logging
 import os
 import ssl
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from functools import cache
@@ -36,11 +35,12 @@ from nightshift.domain.diagnosis import Diagnosis
 from nightshift.domain.vocabulary import Domain
 from nightshift.observability import jsonlog
 from nightshift.observability.redaction import Redactor
-from nightshift.runtime import worker_post
 from nightshift.runtime.agent_log import AgentLog
 from nightshift.runtime.executors.local import EXIT_OUT_OF_MEMORY
 from nightshift.runtime.executors.protocol import SECRETS_FD_ENV
+from nightshift.runtime.model_accounting import charging_model_calls
 from nightshift.runtime.proposals import propose_remediations
+from nightshift.runtime.uplink import RedactingPoster, Uplink
 from nightshift.runtime.worker_policy import WorkerGovernance
 from nightshift.runtime.worker_secrets import obtain as obtain_credentials
 from nightshift.settings import WorkerSettings
@@ -49,6 +49,7 @@ from nightshift.sources.context import SourceContext
 from nightshift.worker_spec import WorkerBriefing, WorkerSpec
 
 if TYPE_CHECKING:
+    from nightshift.agent.reasoners.protocol import Reasoner
     from nightshift.observability.worker_trace import WorkerTrace
 
 log = logging.getLogger("nightshift.worker")
@@ -56,14 +57,7 @@ log = logging.getLogger("nightshift.worker")
 LLM_SOURCE = (Domain.APPLICATION, "llm")
 TOKEN_ENV = "NIGHTSHIFT_WORKER_TOKEN"  # noqa: S105 - a variable name
 HANDOFF_ENV = "NIGHTSHIFT_SECRETS_HANDOFF"
-# investigation.started goes out at once: it is what marks the investigation
-# running, and holding it until the first cycle ends would hide a live worker.
-_FLUSH_KINDS = frozenset({
-    EventKind.INVESTIGATION_STARTED, EventKind.CYCLE_FINISHED, EventKind.RESULT,
-    EventKind.BREAKER_TRIPPED,
-})  # fmt: skip
-_BATCH = 32
-_FLUSH_SECONDS = 0.25
+_TIMEOUT_SECONDS = 30
 
 
 class WorkerError(RuntimeError):
@@ -119,33 +113,6 @@ def credential_sources(spec: WorkerSpec) -> list[tuple[Domain, str]]:
     return sorted(wanted)
 
 
-class _Uplink:
-    """Batches events to the control plane (one POST per cycle, not per event)."""
-
-    def __init__(self, client: httpx.AsyncClient, inv_id: str, redactor: Redactor) -> None:
-        self._client = client
-        self._inv = inv_id
-        self._redactor = redactor
-        self._buffer: list[dict[str, Any]] = []
-        self._last = time.monotonic()
-
-    async def add(self, event: AgentEvent) -> None:
-        self._buffer.append(self._redactor.redact_obj(event.to_dict()))
-        due = time.monotonic() - self._last > _FLUSH_SECONDS
-        if event.kind in _FLUSH_KINDS or len(self._buffer) >= _BATCH or due:
-            await self.flush()
-
-    async def flush(self) -> None:
-        if not self._buffer:
-            return
-        batch, self._buffer = self._buffer, []
-        resp = await worker_post.post(
-            self._client, f"/v1/investigations/{self._inv}/worker/events", {"events": batch}
-        )
-        resp.raise_for_status()
-        self._last = time.monotonic()
-
-
 def build_limits(spec: WorkerSpec) -> Limits:
     """The tier's budgets, with the reasoning-depth bound the control plane
     computed from recent successful runs (``max_cycles`` in the spec), if any."""
@@ -156,120 +123,128 @@ def build_limits(spec: WorkerSpec) -> Limits:
     return limits
 
 
+def control_plane_client(
+    api_url: str, token: str, *, transport: httpx.AsyncBaseTransport | None = None
+) -> httpx.AsyncClient:
+    """The worker's client: its token on every request, the shared verifying TLS
+    context. ``transport`` replaces the network (tests pass the app in-process)."""
+    return httpx.AsyncClient(
+        base_url=api_url,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=_TIMEOUT_SECONDS,
+        verify=tls_context(),
+        transport=transport,
+    )
+
+
 async def run_worker(
     inv_id: str,
-    api_url: str,
-    token: str,
+    client: httpx.AsyncClient,
     secrets: WorkerSettings,
     redactor: Redactor,
     trace: WorkerTrace | None = None,
+    reasoner: Reasoner | None = None,
 ) -> int:
-    """Run one investigation; ``redactor`` also guards this process's log output."""
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(
-        base_url=api_url, headers=headers, timeout=30, verify=tls_context()
-    ) as client:
-        resp = await client.get(f"/v1/investigations/{inv_id}/worker/spec")
-        resp.raise_for_status()
-        briefing = WorkerBriefing.model_validate(resp.json())
-        spec = briefing.spec
-        uplink = _Uplink(client, inv_id, redactor)
-        closers: list[Callable[[], Awaitable[None]]] = []
-        try:
-            request = build_request(spec)
-            llm_config = briefing.llm
-            sources = credential_sources(spec) + ([LLM_SOURCE] if llm_config else [])
-            credentials = await obtain_credentials(
-                secrets, client, inv_id, request.domains, sources
-            )
-            redactor.add(*credentials.secret_values())
-            identity = identity_from(briefing.identity)
-            governance = WorkerGovernance(
-                identity,
-                briefing.chain_id,
-                load_action_catalog(),
-                inherited_header=spec.chain_header,
-                # probes may reach the declared sources' hosts and the allow-list
-                destinations=declared_destinations(spec.sources),
-            )
-            context = SourceContext(
-                investigation_id=inv_id,
-                namespaces=identity.boundaries.namespaces,
-                credentials=credentials.by_key(),
-                control_plane=client,
-                declared=spec.sources,
-            )
-            sourced, problems = build_toolset(spec, context)
-            for problem in problems:
-                log.warning("%s", problem)
-                await uplink.add(
-                    AgentEvent(EventKind.LOG, {"level": "warning", "message": problem})
-                )
-            toolset: Toolset = governance.wrap(sourced)
-            if trace is not None:
-                toolset = trace.wrap(toolset)  # outermost: denied calls are traced too
-            diagnosis: Diagnosis | None = None
-            limits = build_limits(spec)
+    """Run one investigation over ``client`` (see ``control_plane_client``; the caller
+    closes it). ``redactor`` also guards this process's log output. ``reasoner``
+    reasons when the briefing names no model (the offline reasoner if None)."""
+    resp = await client.get(f"/v1/investigations/{inv_id}/worker/spec")
+    resp.raise_for_status()
+    briefing = WorkerBriefing.model_validate(resp.json())
+    spec = briefing.spec
+    poster = RedactingPoster(client, redactor)
+    uplink = Uplink(poster, inv_id)
+    closers: list[Callable[[], Awaitable[None]]] = []
+    try:
+        request = build_request(spec)
+        llm_config = briefing.llm
+        sources = credential_sources(spec) + ([LLM_SOURCE] if llm_config else [])
+        credentials = await obtain_credentials(secrets, client, inv_id, request.domains, sources)
+        redactor.add(*credentials.secret_values())
+        identity = identity_from(briefing.identity)
+        governance = WorkerGovernance(
+            identity,
+            briefing.chain_id,
+            load_action_catalog(),
+            inherited_header=spec.chain_header,
+            # probes may reach the declared sources' hosts and the allow-list
+            destinations=declared_destinations(spec.sources),
+        )
+        context = SourceContext(
+            investigation_id=inv_id,
+            namespaces=identity.boundaries.namespaces,
+            credentials=credentials.by_key(),
+            control_plane=client,
+            declared=spec.sources,
+        )
+        sourced, problems = build_toolset(spec, context)
+        for problem in problems:
+            log.warning("%s", problem)
+            await uplink.add(AgentEvent(EventKind.LOG, {"level": "warning", "message": problem}))
+        toolset: Toolset = governance.wrap(sourced)
+        if trace is not None:
+            toolset = trace.wrap(toolset)  # outermost: denied calls are traced too
+        diagnosis: Diagnosis | None = None
+        limits = build_limits(spec)
+        if llm_config or reasoner is not None:
+            # The model stack (SDK clients, JSON Schema) only for workers that use it.
+            from nightshift.agent.reasoners.llm.stream import stream_reasoned_investigation
+
             if llm_config:
-                # The model stack (SDK clients, JSON Schema) only for workers that use it.
-                from nightshift.agent.reasoners.llm.stream import stream_reasoned_investigation
                 from nightshift.llm.factory import build_reasoner
 
-                reasoner = build_reasoner(
+                model_reasoner = build_reasoner(
                     llm_config, credentials.by_source.get(LLM_SOURCE, {}), tier=request.tier
                 )
-                close = getattr(reasoner.model, "close", None)
+                close = getattr(model_reasoner.model, "close", None)
                 if close is not None:  # the SDK clients hold connection pools
                     closers.append(close)
-                stream = stream_reasoned_investigation(request, toolset, reasoner, limits=limits)
-            else:
-                stream = stream_investigation(request, toolset, limits=limits)
-            agent_log = AgentLog(logging.getLogger("nightshift.agent"))
-            async for item in stream:
-                for decided in governance.drain():
-                    await uplink.add(decided)
-                if isinstance(item, Diagnosis):
-                    diagnosis = item
-                    continue
-                if item.kind is EventKind.TOOL_REQUESTED:
-                    governance.intent = str(item.data.get("reason") or "")
-                elif item.kind is EventKind.LLM_CALL:
-                    governance.charge_model_call(item.data)
-                await uplink.add(item)
-                agent_log.observe(item)
-                if trace is not None:
-                    trace.observe(item)
-            await uplink.flush()
-            if diagnosis is None:
-                raise WorkerError("the agent loop ended without a diagnosis")
-            status = "escalated" if diagnosis.escalate else "succeeded"
-            reason = diagnosis.summary or diagnosis.outcome.value
-            body: dict[str, Any] = {
-                "status": status,
-                "reason": redactor.redact(reason),
-                "result": redactor.redact_obj(diagnosis.to_dict()),
-            }
-            # Proposals go first: the result ends the investigation and revokes this token.
-            await propose_remediations_to(client, inv_id, diagnosis, redactor)
-        except MemoryError:
-            raise
-        except Exception as exc:
-            log.exception("investigation failed")
-            await _best_effort_flush(uplink)
-            why = redactor.redact(f"worker error: {type(exc).__name__}: {exc}")
-            body = {"status": "failed", "reason": why}
-        finally:
-            for close in closers:
-                await close()
-        if trace is not None:  # the result ends the unit (SIGTERM): export spans first
-            await asyncio.to_thread(trace.flush)
-        resp = await worker_post.post(client, f"/v1/investigations/{inv_id}/worker/result", body)
-        resp.raise_for_status()
-        return 0 if body["status"] != "failed" else 1
+                reasoner = model_reasoner
+            stream = stream_reasoned_investigation(request, toolset, reasoner, limits=limits)
+        else:
+            stream = stream_investigation(request, toolset, limits=limits)
+        agent_log = AgentLog(logging.getLogger("nightshift.agent"))
+        async for item in charging_model_calls(stream, governance):
+            for decided in governance.drain():
+                await uplink.add(decided)
+            if isinstance(item, Diagnosis):
+                diagnosis = item
+                continue
+            if item.kind is EventKind.TOOL_REQUESTED:
+                governance.intent = str(item.data.get("reason") or "")
+            await uplink.add(item)
+            agent_log.observe(item)
+            if trace is not None:
+                trace.observe(item)
+        await uplink.flush()
+        if diagnosis is None:
+            raise WorkerError("the agent loop ended without a diagnosis")
+        status = "escalated" if diagnosis.escalate else "succeeded"
+        body: dict[str, Any] = {
+            "status": status,
+            "reason": diagnosis.summary or diagnosis.outcome.value,
+            "result": diagnosis.to_dict(),
+        }
+        # Proposals go first: the result ends the investigation and revokes this token.
+        await propose_remediations_to(poster, inv_id, diagnosis)
+    except MemoryError:
+        raise
+    except Exception as exc:
+        log.exception("investigation failed")
+        await _best_effort_flush(uplink)
+        body = {"status": "failed", "reason": f"worker error: {type(exc).__name__}: {exc}"}
+    finally:
+        for close in closers:
+            await close()
+    if trace is not None:  # the result ends the unit (SIGTERM): export spans first
+        await asyncio.to_thread(trace.flush)
+    resp = await poster.post(f"/v1/investigations/{inv_id}/worker/result", body)
+    resp.raise_for_status()
+    return 0 if body["status"] != "failed" else 1
 
 
 async def propose_remediations_to(
-    client: httpx.AsyncClient, inv_id: str, diagnosis: Diagnosis, redactor: Redactor
+    poster: RedactingPoster, inv_id: str, diagnosis: Diagnosis
 ) -> None:
     """Post the diagnosis' remediation proposals; policy decides each in the control
     plane. Best effort: a failure is logged and the diagnosis still goes out."""
@@ -277,10 +252,8 @@ async def propose_remediations_to(
         drafts = propose_remediations(diagnosis, load_action_catalog())
         if not drafts:
             return
-        payload = {"proposals": [redactor.redact_obj(d.to_dict()) for d in drafts]}
-        resp = await worker_post.post(
-            client, f"/v1/investigations/{inv_id}/worker/proposals", payload
-        )
+        payload = {"proposals": [d.to_dict() for d in drafts]}
+        resp = await poster.post(f"/v1/investigations/{inv_id}/worker/proposals", payload)
         resp.raise_for_status()
         for item in resp.json():
             log.info("proposed %s: %s", item["action"], item["status"])
@@ -288,7 +261,7 @@ async def propose_remediations_to(
         log.warning("could not propose remediations: %s: %s", type(exc).__name__, exc)
 
 
-async def _best_effort_flush(uplink: _Uplink) -> None:
+async def _best_effort_flush(uplink: Uplink) -> None:
     try:
         await uplink.flush()
     except httpx.HTTPError:
@@ -322,7 +295,7 @@ def main(inv_id: str, api_url: str) -> int:
         return 2
     trace = _trace_from_env(inv_id)
     try:
-        return asyncio.run(run_worker(inv_id, api_url, token, secrets, redactor, trace))
+        return asyncio.run(_run(inv_id, api_url, token, secrets, redactor, trace))
     except MemoryError:
         os.write(2, b"out of memory\n")
         os._exit(EXIT_OUT_OF_MEMORY)
@@ -332,6 +305,18 @@ def main(inv_id: str, api_url: str) -> int:
     finally:
         if trace is not None:
             trace.close()
+
+
+async def _run(
+    inv_id: str,
+    api_url: str,
+    token: str,
+    secrets: WorkerSettings,
+    redactor: Redactor,
+    trace: WorkerTrace | None,
+) -> int:
+    async with control_plane_client(api_url, token) as client:
+        return await run_worker(inv_id, client, secrets, redactor, trace)
 
 
 def _trace_from_env(inv_id: str) -> WorkerTrace | None:

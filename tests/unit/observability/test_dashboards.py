@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from nightshift.domain.vocabulary import InvestigationStatus as S
 from tests.support.control_plane import World
-from tests.unit.observability.drive import launch_of, run, submit
+from tests.support.in_process_worker import launch_of, run, submit
 from tests.unit.observability.scrape import Scrape
 
 DEPLOY = Path(__file__).resolve().parents[3] / "deploy"

@@ -20,7 +20,7 @@ from nightshift.runtime.worker import build_limits
 from nightshift.store.tables import AgentRow, InvestigationRow
 from nightshift.worker_spec import WorkerSpec
 from tests.support.control_plane import World
-from tests.unit.observability.drive import run, submit
+from tests.support.in_process_worker import run, submit
 from tests.unit.observability.scrape import Scrape
 
 
@@ -93,9 +93,9 @@ def test_a_pathological_run_trips_the_breaker_at_the_computed_bound(
     assert r.spec.max_cycles == 6
     trips = [e for e in r.events if e.kind is EventKind.BREAKER_TRIPPED]
     assert [dict(e.data) for e in trips] == [{"cycles": 6, "limit": 6}]
-    assert r.diagnosis.cycles == 6
+    assert r.result["cycles"] == 6
     assert r.status == "escalated"  # escalates with its evidence trail
-    assert len(r.diagnosis.evidence) == 6
+    assert len(r.result["evidence"]) == 6
     got = client.get(f"/v1/investigations/{inv_id}", headers=world.auth("viewer")).json()
     assert got["status"] == "escalated"
     depth = client.get("/v1/observability/depth", headers=world.auth("viewer")).json()
@@ -112,4 +112,4 @@ def test_without_enough_history_the_tier_ceiling_applies(client: TestClient, wor
     inv_id = submit(client, world, "cart-errors-after-release")
     r = run(client, world, inv_id, reasoner=_pathological())
     assert r.spec.max_cycles == 8
-    assert r.diagnosis.cycles == 8
+    assert r.result["cycles"] == 8

@@ -20,7 +20,7 @@ from nightshift.store.tables import (
     UserRow,
 )
 from tests.support.control_plane import World
-from tests.unit.observability.drive import submit
+from tests.support.in_process_worker import submit
 from tests.unit.observability.scrape import Scrape
 
 

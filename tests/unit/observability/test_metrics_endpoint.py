@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from nightshift.agent.events import AgentEvent, EventKind
+from nightshift.agent.events import EventKind
 from nightshift.domain.ids import new_id
 from nightshift.domain.vocabulary import InvestigationStatus as S
 from nightshift.store.tables import ActionProposalRow, AgentRow, InvestigationRow
 from tests.support.control_plane import World
-from tests.unit.observability.drive import launch_of, run, submit
+from tests.support.in_process_worker import ReportingModelCalls, launch_of, run, submit
 from tests.unit.observability.scrape import Scrape
 
 SCENARIOS = ("two-am-cascade", "cart-errors-after-release", "notifications-crashloop")
@@ -49,7 +49,7 @@ def test_metrics_after_a_handful_of_investigations_have_consistent_counts(
     assert decisions > 0
     assert m.value("nightshift_policy_decisions_total") == decisions
     assert m.value("nightshift_investigation_cycles_count") == 3
-    assert m.value("nightshift_investigation_cycles_sum") == sum(r.diagnosis.cycles for r in runs)
+    assert m.value("nightshift_investigation_cycles_sum") == sum(r.result["cycles"] for r in runs)
     assert m.value("nightshift_investigation_duration_seconds_count") == 4
     assert m.value("nightshift_admission_wait_seconds_count") == 4
     assert m.value("nightshift_queue_depth") == 0
@@ -69,7 +69,7 @@ def test_the_result_sets_the_investigations_incident_category(
     with world.container.db.read() as s:
         row = s.get(InvestigationRow, r.inv_id)
         assert row is not None
-        assert row.category == r.diagnosis.root_causes[0].category
+        assert row.category == r.result["root_causes"][0]["category"]
 
 
 def test_model_calls_are_counted_by_model_with_tokens_latency_and_cost(
@@ -95,8 +95,9 @@ def test_model_calls_are_counted_by_model_with_tokens_latency_and_cost(
         "cost_usd": None,
         "output_tokens": 0,
     }
-    extra = [AgentEvent(EventKind("llm.call"), call), AgentEvent(EventKind("llm.call"), failed)]
-    run(client, world, submit(client, world, "two-am-cascade"), extra_events=extra)
+    model = ReportingModelCalls([call, failed])
+    r = run(client, world, submit(client, world, "two-am-cascade"), reasoner=model)
+    assert [e.data for e in r.events if e.kind is EventKind.LLM_CALL] == [call, failed]
     m = _scrape(client)
     assert m.value("nightshift_llm_calls_total", model="gpt-test", outcome="ok") == 1
     assert m.value("nightshift_llm_calls_total", model="gpt-test", outcome="error") == 1

@@ -12,14 +12,13 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
 
-from nightshift.agent.events import AgentEvent, EventKind
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolSpec, ToolStatus
 from nightshift.domain.vocabulary import Domain
 from nightshift.domain.vocabulary import InvestigationStatus as S
 from nightshift.observability.tracing import TRACEPARENT_ENV, Tracing, otlp_provider
 from nightshift.observability.worker_trace import WorkerTrace
 from tests.support.control_plane import World
-from tests.unit.observability.drive import launch_of, run, submit
+from tests.support.in_process_worker import ReportingModelCalls, launch_of, run, submit
 
 LLM_CALL = {
     "provider": "anthropic",
@@ -59,13 +58,7 @@ def test_a_full_investigation_is_one_trace_with_genai_spans(
 ) -> None:
     inv_id = submit(client, world, "two-am-cascade")
     trace = _worker_trace(world, inv_id, spans)
-    r = run(
-        client,
-        world,
-        inv_id,
-        trace=trace,
-        extra_events=[AgentEvent(EventKind("llm.call"), LLM_CALL)],
-    )
+    r = run(client, world, inv_id, trace=trace, reasoner=ReportingModelCalls([LLM_CALL]))
     finished = spans.get_finished_spans()
 
     (agent,) = _by_op(finished, "invoke_agent")
@@ -77,9 +70,9 @@ def test_a_full_investigation_is_one_trace_with_genai_spans(
     assert attrs["nightshift.status"] == r.status
 
     tools = _by_op(finished, "execute_tool")
-    assert len(tools) == r.diagnosis.tool_calls
-    assert {s.name for s in tools} == {f"execute_tool {e.tool}" for e in r.diagnosis.evidence}
-    assert all((s.attributes or {})["gen_ai.tool.name"] in s.name for s in tools)
+    assert len(tools) == r.result["tool_calls"]
+    assert {s.name for s in tools} == {f"execute_tool {e['tool']}" for e in r.result["evidence"]}
+    assert all(str((s.attributes or {})["gen_ai.tool.name"]) in s.name for s in tools)
 
     (chat,) = _by_op(finished, "chat")
     assert chat.name == "chat claude-test"

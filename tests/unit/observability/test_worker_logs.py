@@ -17,7 +17,7 @@ from nightshift.runtime.executors.local import LocalExecutor
 from nightshift.runtime.executors.protocol import WorkerExit
 from nightshift.settings import Settings
 from tests.support.control_plane import World
-from tests.unit.observability.drive import run, submit
+from tests.support.in_process_worker import run, submit
 
 DAY = 86400.0
 
@@ -70,5 +70,5 @@ def test_an_investigations_log_and_events_are_retrievable_on_their_own(
         for line in events.text.splitlines()
         if line.startswith("data:")
     ]
-    assert kinds.count("tool.answered") == r.diagnosis.tool_calls
+    assert kinds.count("tool.answered") == r.result["tool_calls"]
     assert kinds[-1] == "status"
