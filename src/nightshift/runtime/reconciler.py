@@ -38,6 +38,39 @@ S = InvestigationStatus
 DEADLINE_GRACE = timedelta(seconds=15)
 
 
+class UnitExits:
+    """Where the executor reports a unit's end: recorded on the investigation, or
+    kept and retried when the database refuses the write (runtime/exit_queue.py).
+
+    It needs no executor, so the composition root builds it before the executor
+    (whose exit handler it is) and then hands it to the reconciler, which retries
+    what waits and leaves those units alone (``find_unrecorded_ends``).
+    """
+
+    def __init__(self, investigations: InvestigationService, replica: str) -> None:
+        self._investigations = investigations
+        self._replica = replica  # only this replica's units: another's are not its to end
+        self.queue = ExitQueue(self._record)
+
+    def worker_exited(self, exit_: WorkerExit) -> None:
+        """Executor callback: a unit ended; fail the investigation if it is still open.
+        A write the database refuses now is kept and retried until stored."""
+        if exit_.status is None:
+            return
+        self.queue.submit(exit_)
+
+    def _record(self, exit_: WorkerExit) -> None:
+        assert exit_.status is not None
+        self._investigations.terminate(
+            exit_.investigation_id,
+            exit_.status,
+            exit_.reason,
+            resources=exit_.resources,
+            only_if_active=True,
+            only_if_replica=self._replica,
+        )
+
+
 class Reconciler:
     def __init__(
         self,
@@ -45,15 +78,19 @@ class Reconciler:
         investigations: InvestigationService,
         executor: Executor,
         credentials: CredentialService | None = None,
+        *,
+        exits: UnitExits | None = None,
+        executions: InterruptedExecutions | None = None,
     ) -> None:
         self._leases = units.leases
         self._credentials = credentials
         self._units = units
         self._investigations = investigations
         self._executor = executor
-        # Set by the composition root once execution is wired (bootstrap._wire_workflow).
-        self.executions: InterruptedExecutions | None = None
-        self.exits = ExitQueue(self._record_exit)
+        # Proposals a crash left executing (services/interrupted.py); none if nothing executes.
+        self.executions = executions
+        self._exits = exits or UnitExits(investigations, units.leases.replica)
+        self.exits = self._exits.queue
         self._untracked: set[str] = set()  # active, unit unknown: seen on the last pass
 
     def recover_after_restart(self) -> dict[str, int]:
@@ -125,11 +162,7 @@ class Reconciler:
         return "deadline exceeded (enforced by the reconciler)"
 
     def worker_exited(self, exit_: WorkerExit) -> None:
-        """Executor callback: a unit ended; fail the investigation if it is still open.
-        A write the database refuses now is kept and retried until stored."""
-        if exit_.status is None:
-            return
-        self.exits.submit(exit_)
+        self._exits.worker_exited(exit_)
 
     def retry_exits(self) -> int:
         return self.exits.retry_due()
@@ -154,14 +187,3 @@ class Reconciler:
         if confirmed:
             log.warning("failed %d investigation(s) whose worker ended unrecorded", len(confirmed))
         return len(confirmed)
-
-    def _record_exit(self, exit_: WorkerExit) -> None:
-        assert exit_.status is not None
-        self._investigations.terminate(
-            exit_.investigation_id,
-            exit_.status,
-            exit_.reason,
-            resources=exit_.resources,
-            only_if_active=True,
-            only_if_replica=self._leases.replica,
-        )

@@ -84,14 +84,20 @@ class AnchorUnsigned(RuntimeError):
 
 
 class AuditService:
-    def __init__(self, db: Database, anchors: AnchorSink | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        anchors: AnchorSink | None = None,
+        *,
+        on_anchor_failure: Callable[[str], None] | None = None,
+    ) -> None:
         self._db = db
         self._anchors = anchors
         self._last: Anchor | None = None  # the newest anchor, once read (anchor_if_due)
         self._retry_at: datetime | None = None
         # Told why a periodic anchor failed (the composition root counts it in
         # nightshift_audit_anchor_failures, so an outage of the signer can be alerted on).
-        self.on_anchor_failure: Callable[[str], None] | None = None
+        self.on_anchor_failure = on_anchor_failure
 
     def append(self, entries: Sequence[AuditEntry]) -> list[AuditRecord]:
         with self._db.transaction() as s:

@@ -90,17 +90,21 @@ class PhaseService:
         db: Database,
         audit: AuditService,
         evidence: EvidenceSource | None = None,
+        *,
+        escalations: EscalationService | None = None,
+        git: DemotionGit | None = None,
+        proposals_git: PhaseProposalGit | None = None,
     ) -> None:
         self._db = db
         self._audit = audit
         self.evidence: EvidenceSource = evidence or NoEvidence()
         # With a GitOps working copy (bootstrap): an automatic demotion is committed
         # there too, and a commit Git refuses escalates through ``escalations``.
-        self.git: DemotionGit | None = None
+        self.git = git
         # With a GitOps working copy: the console's promotion is a commit on a review
         # branch there (``promote_in_git``), never a live change.
-        self.proposals_git: PhaseProposalGit | None = None
-        self.escalations: EscalationService | None = None
+        self.proposals_git = proposals_git
+        self.escalations = escalations
 
     # -- phases -------------------------------------------------------------
 

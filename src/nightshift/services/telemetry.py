@@ -1,10 +1,11 @@
 """Observability glue: lifecycle hooks feed the counters and spans; a collector
 reads the database's state at scrape time.
 
-- ``prepare_launch`` (called by the dispatcher for each unit it starts, in
-  the claiming transaction): counts the start, observes the admission wait,
-  writes the adaptive reasoning-depth bound into the spec, opens the
-  investigation's span and returns the environment that carries it.
+- ``prepare_launch`` (called by the dispatch queue, services/dispatch_queue.py,
+  for each unit it claims, in the claiming transaction): counts the start,
+  observes the admission wait, writes the adaptive reasoning-depth bound into
+  the spec, opens the investigation's span and returns the environment that
+  carries it.
 - ``observe`` (event observer, in the appending transaction): tool calls,
   policy decisions, breakers, model calls, cycles; sets the investigation's
   category from the top root cause of its result.
@@ -59,13 +60,14 @@ class Telemetry:
         depth: DepthService,
         costs: CostService,
         adaptive_depth: bool = True,
+        gates: GateView | None = None,
     ) -> None:
         self._db = self.db = db
         self.metrics = metrics
         self.tracing = tracing
         self.depth = depth
         self.costs = costs
-        self.gates: GateView | None = None
+        self.gates = gates  # the phase gates' gauges; none without a phase service
         self._adaptive = adaptive_depth
         self._agents: dict[str, str] = {}
         self._scrape_lock = threading.Lock()
