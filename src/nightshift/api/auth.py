@@ -6,19 +6,18 @@ from collections.abc import Callable
 
 from fastapi import Depends, HTTPException, Request, status
 
+from nightshift.api.deps import PrincipalsDep
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import Role
-from nightshift.services.principals import PrincipalService
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def caller(request: Request) -> Caller:
+def caller(request: Request, principals: PrincipalsDep) -> Caller:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing bearer token", _CHALLENGE)
-    principals: PrincipalService = request.app.state.container.principals
     found = principals.authenticate(token.strip())
     if found is None:
         raise HTTPException(

@@ -6,15 +6,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from nightshift.api.timestamps import Timestamp
+from nightshift.api.view_models import view_model
 from nightshift.domain.investigations import MAX_PRIORITY
 from nightshift.domain.vocabulary import (
     AuthorityClass,
     Domain,
-    InvestigationStatus,
     Tier,
     TrustPhase,
 )
+from nightshift.services.agents import AgentView
+from nightshift.services.investigations import InvestigationView
 
 _LABEL_KEY = r"^[A-Za-z0-9_.:/-]{1,128}$"
 _NAMESPACE = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
@@ -60,31 +61,31 @@ class AdmissionOut(BaseModel):
     position_in_local_queue: int | None  # only where Kueue's visibility API answers
 
 
-class InvestigationOut(BaseModel):
-    id: str
-    agent: str
-    title: str
-    scenario: str | None
-    tier: Tier
-    priority: int
-    status: InvestigationStatus
-    reason: str
-    trust_phase: str
-    chain_id: str
-    depth: int
-    created_at: Timestamp
-    started_at: Timestamp | None
-    finished_at: Timestamp | None
-    deadline_at: Timestamp | None
-    event_count: int
-    resources: dict[str, Any] | None
-    result: dict[str, Any] | None = None
-    # Only on GET /v1/investigations/{id}, while dispatched to an executor with a queue.
-    admission: AdmissionOut | None = None
+def _empty_is_null(value: object) -> object:
+    """An empty result or resource map is published as null, as it always was."""
+    return value or None
+
+
+# The worker's spec and the review time stay inside the control plane. ``result`` is
+# optional because lists leave it out; ``admission`` is only on GET
+# /v1/investigations/{id}, while dispatched to an executor with a queue.
+InvestigationOut = view_model(
+    InvestigationView,
+    "InvestigationOut",
+    module=__name__,
+    hide=("spec", "reviewed_at"),
+    fields={
+        "result": (dict[str, Any] | None, None),
+        "admission": (AdmissionOut | None, None),
+    },
+    validators={
+        "empty_is_null": field_validator("result", "resources", mode="before")(_empty_is_null)
+    },
+)
 
 
 class InvestigationPage(BaseModel):
-    items: list[InvestigationOut]
+    items: list[InvestigationOut]  # type: ignore[valid-type]
     next_cursor: str | None
 
 
@@ -119,18 +120,9 @@ class AgentCreate(Strict):
     description: str = Field(default="", max_length=2000)
 
 
-class AgentOut(BaseModel):
-    id: str
-    name: str
-    owner: str
-    owner_contact: str
-    owner_active: bool
-    authority_class: AuthorityClass
-    trust_phase: TrustPhase
-    status: str
-    status_reason: str
-    description: str
-    created_at: Timestamp
+# The registry's published shape leaves the boundaries out (they are set through
+# PUT /v1/agents/{name}/boundaries); showing them would be an API change of its own.
+AgentOut = view_model(AgentView, "AgentOut", module=__name__, hide=("boundaries",))
 
 
 class ErrorOut(BaseModel):

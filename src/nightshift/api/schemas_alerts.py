@@ -9,9 +9,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from nightshift.api.timestamps import Timestamp
+from nightshift.api.view_models import view_model
 from nightshift.domain.alerts import AlertStatus, IncomingAlert, fingerprint_of
 from nightshift.domain.investigations import MAX_PRIORITY
 from nightshift.domain.vocabulary import Tier
+from nightshift.services.alert_store import AlertView
 
 MAX_ALERTS = 1000
 MAX_LABELS = 64
@@ -130,32 +133,22 @@ class IntakeOut(BaseModel):
     pending: int = Field(description="groups held back (storm limit, kill switch, full queue)")
 
 
-class AlertOut(BaseModel):
-    fingerprint: str
-    status: str
-    labels: dict[str, str]
-    annotations: dict[str, str]
-    starts_at: datetime
-    ends_at: datetime | None
-    generator_url: str
-    source: str
-    receiver: str
-    group_key: str
-    investigation_id: str | None
-    received_count: int
-    first_received_at: datetime
-    last_received_at: datetime
+AlertOut = view_model(AlertView, "AlertOut", module=__name__)
 
 
+# Spelled out rather than derived from the alert view: it is a contract with the
+# worker, and a field added to the view must not reach the worker unasked.
 class WorkerAlert(BaseModel):
     """The stable shape the worker's list_alerts tool reads."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     fingerprint: str
     status: str
     labels: dict[str, str]
     annotations: dict[str, str]
-    starts_at: datetime
-    ends_at: datetime | None
+    starts_at: Timestamp
+    ends_at: Timestamp | None
     received_count: int
 
 
@@ -185,5 +178,5 @@ class RouteIn(BaseModel):
 
 
 class RouteOut(RouteIn):
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from nightshift.api.schemas import Strict
-from nightshift.api.timestamps import Timestamp
+from nightshift.api.view_models import many, view_model
+from nightshift.services.escalations import EscalationView
+from nightshift.services.proposals import ProposalView
+from nightshift.services.reviews import ReviewView
+from nightshift.services.verdicts import VerdictView
 
 _NAMESPACE = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 _SLUG = r"^[a-z0-9][a-z0-9-]{0,63}$"
@@ -34,30 +38,7 @@ class ProposalsIn(Strict):
     proposals: list[ProposalIn] = Field(min_length=1, max_length=10)
 
 
-class ProposalOut(BaseModel):
-    id: str
-    investigation_id: str
-    agent: str
-    action: str
-    target: dict[str, Any]
-    params: dict[str, Any]
-    intent: dict[str, Any]
-    confidence: float
-    phase: str
-    status: str
-    decision: dict[str, Any]
-    visible: bool
-    batch_count: int
-    batched_into: str | None
-    decided_by: str | None
-    decision_reason: str
-    version: int
-    created_at: Timestamp
-    expires_at: Timestamp | None
-    decided_at: Timestamp | None
-    executed_at: Timestamp | None
-    rolled_back_at: Timestamp | None
-    result: dict[str, Any] | None
+ProposalOut = view_model(ProposalView, "ProposalOut", module=__name__)
 
 
 class ApproveIn(Strict):
@@ -88,36 +69,8 @@ class OutcomeIn(Strict):
     note: str = Field(default="", max_length=2000)
 
 
-class VerdictOut(BaseModel):
-    id: str
-    investigation_id: str
-    agent: str
-    kind: str
-    author: str | None
-    minimal_edit: bool | None
-    correct: bool | None
-    phase: str
-    payload: dict[str, Any]
-    created_at: Timestamp
-
-
-class EscalationOut(BaseModel):
-    id: str
-    agent: str
-    investigation_id: str | None
-    proposal_id: str | None
-    kind: str
-    summary: str
-    status: str
-    phase: str
-    routed_to: list[str]
-    payload: dict[str, Any]
-    notifications: list[dict[str, Any]]
-    warranted: bool | None
-    resolution: str
-    created_at: Timestamp
-    acked_at: Timestamp | None
-    resolved_at: Timestamp | None
+VerdictOut = view_model(VerdictView, "VerdictOut", module=__name__)
+EscalationOut = view_model(EscalationView, "EscalationOut", module=__name__)
 
 
 class AckIn(Strict):
@@ -131,17 +84,13 @@ class ResolveIn(Strict):
     )
 
 
-class ReviewOut(BaseModel):
-    id: str
-    agent: str
-    investigation_id: str | None
-    summary: str
-    status: str
-    created_at: Timestamp
-    decided_at: Timestamp | None
-    decision: str
-    result: dict[str, Any] | None = None
-    proposals: list[ProposalOut] | None = None
+# The detail (ops-lead) also lists the investigation's proposals, hidden ones included.
+ReviewOut = view_model(
+    ReviewView,
+    "ReviewOut",
+    module=__name__,
+    fields={"proposals": (many(ProposalOut) | None, None)},
+)
 
 
 class ReviewIn(Strict):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,8 +20,8 @@ from nightshift.store.tables import AlertGroupMemberRow, AlertGroupRow, AlertRow
 class AlertView:
     fingerprint: str
     status: str
-    labels: dict[str, Any]
-    annotations: dict[str, Any]
+    labels: dict[str, str]
+    annotations: dict[str, str]
     starts_at: datetime
     ends_at: datetime | None
     generator_url: str

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Form, Header, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 from starlette.responses import Response
 
-from nightshift.api.routes.investigations import _resume_after, _stream, service
+from nightshift.api.deps import investigations as service
+from nightshift.api.routes.investigations import _resume_after, _stream
 from nightshift.domain.vocabulary import InvestigationStatus, Role
 from nightshift.services.changes import ChangeQuery, ChangeService
 from nightshift.services.errors import Invalid, ServiceError

@@ -86,13 +86,25 @@ def _bare_datetimes(tp: object, where: str, seen: set[object]) -> list[str]:
     return [hit for a in args for hit in _bare_datetimes(a, where, seen)]
 
 
+def _api_routes(routes: typing.Iterable[object]) -> typing.Iterator[APIRoute]:
+    """Every API route, also those of included routers (FastAPI keeps them nested)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            yield from _api_routes(included.routes)
+
+
 def test_every_response_datetime_uses_the_timestamp_type(world: World) -> None:
     app = create_app(world.container, background=False).app.app  # type: ignore[attr-defined]
+    routes = list(_api_routes(app.routes))
+    assert any(r.path == "/v1/alerts" for r in routes), "the walk must reach included routers"
     seen: set[object] = set()
     bare = [
         hit
-        for route in app.routes
-        if isinstance(route, APIRoute) and route.response_model is not None
+        for route in routes
+        if route.response_model is not None
         for hit in _bare_datetimes(route.response_model, route.path, seen)
     ]
     assert bare == [], f"use nightshift.api.timestamps.Timestamp for: {bare}"

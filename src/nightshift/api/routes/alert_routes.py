@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from nightshift.api.auth import require
+from nightshift.api.deps import AlertRoutesDep
 from nightshift.api.schemas_alerts import RouteIn, RouteOut
 from nightshift.domain.access import Caller
 from nightshift.domain.alerts import RouteRule
 from nightshift.domain.vocabulary import Role
-from nightshift.services.alert_routes import AlertRouteService, RouteView
+from nightshift.services.alert_routes import RouteView
 
 router = APIRouter(prefix="/v1/alert-routes", tags=["alerts"])
 Name = Annotated[str, Path(max_length=63)]
-
-
-def _svc(request: Request) -> AlertRouteService:
-    svc: AlertRouteService = request.app.state.container.alert_routes
-    return svc
 
 
 def _rule(body: RouteIn) -> RouteRule:
@@ -48,29 +44,31 @@ def _out(v: RouteView) -> RouteOut:
 
 @router.post("", status_code=201, response_model=RouteOut)
 def create(
-    body: RouteIn, request: Request, _: Caller = Depends(require(Role.OPS_LEAD))
+    body: RouteIn, svc: AlertRoutesDep, _: Caller = Depends(require(Role.OPS_LEAD))
 ) -> RouteOut:
-    return _out(_svc(request).create(_rule(body)))
+    return _out(svc.create(_rule(body)))
 
 
 @router.get("", response_model=list[RouteOut])
-def list_routes(request: Request, _: Caller = Depends(require(Role.VIEWER))) -> list[RouteOut]:
-    return [_out(v) for v in _svc(request).all()]
+def list_routes(svc: AlertRoutesDep, _: Caller = Depends(require(Role.VIEWER))) -> list[RouteOut]:
+    return [_out(v) for v in svc.all()]
 
 
 @router.get("/{name}", response_model=RouteOut)
-def show(name: Name, request: Request, _: Caller = Depends(require(Role.VIEWER))) -> RouteOut:
-    return _out(_svc(request).get(name))
+def show(name: Name, svc: AlertRoutesDep, _: Caller = Depends(require(Role.VIEWER))) -> RouteOut:
+    return _out(svc.get(name))
 
 
 @router.put("/{name}", response_model=RouteOut)
 def replace(
-    name: Name, body: RouteIn, request: Request, _: Caller = Depends(require(Role.OPS_LEAD))
+    name: Name, body: RouteIn, svc: AlertRoutesDep, _: Caller = Depends(require(Role.OPS_LEAD))
 ) -> RouteOut:
-    return _out(_svc(request).replace(name, _rule(body)))
+    return _out(svc.replace(name, _rule(body)))
 
 
 @router.delete("/{name}", status_code=204)
-def delete(name: Name, request: Request, _: Caller = Depends(require(Role.OPS_LEAD))) -> Response:
-    _svc(request).delete(name)
+def delete(
+    name: Name, svc: AlertRoutesDep, _: Caller = Depends(require(Role.OPS_LEAD))
+) -> Response:
+    svc.delete(name)
     return Response(status_code=204)

@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 
 from nightshift.api.auth import caller, worker
+from nightshift.api.deps import ChangesDep
 from nightshift.api.schemas_changes import ChangeIn, ChangeOut, ChangesOut, parse_since
 from nightshift.domain.access import Caller
 from nightshift.domain.changes import Change, ChangeKind, ChangeTarget
 from nightshift.domain.vocabulary import Domain, Role
-from nightshift.services.changes import ChangeQuery, ChangeService
+from nightshift.services.changes import ChangeQuery
 from nightshift.services.errors import Invalid
 
 router = APIRouter(prefix="/v1/changes", tags=["changes"])
@@ -21,10 +22,6 @@ worker_router = APIRouter(prefix="/v1/investigations/{inv_id}/worker", tags=["wo
 
 TargetQ = Annotated[str | None, Query(max_length=200, description="substring of the target")]
 DomainQ = Annotated[Domain | None, Query()]
-
-
-def _svc(request: Request) -> ChangeService:
-    return ChangeService(request.app.state.container.db)
 
 
 def sender(who: Caller = Depends(caller)) -> Caller:
@@ -80,7 +77,7 @@ def change_out(c: Change) -> ChangeOut:
     responses={200: {"model": ChangeOut, "description": "the same change again: already stored"}},
 )
 def post_change(
-    body: ChangeIn, request: Request, response: Response, who: Caller = Depends(sender)
+    body: ChangeIn, svc: ChangesDep, response: Response, who: Caller = Depends(sender)
 ) -> ChangeOut:
     """Record one change; the same ``id`` again with the same content answers 200."""
     target = (
@@ -101,7 +98,7 @@ def post_change(
         link=body.link,
         before=body.before,
     )
-    stored, created = _svc(request).record(who, change)
+    stored, created = svc.record(who, change)
     if not created:
         response.status_code = status.HTTP_200_OK
     return change_out(stored)
@@ -109,7 +106,7 @@ def post_change(
 
 @router.get("", response_model=list[ChangeOut])
 def list_changes(
-    request: Request,
+    svc: ChangesDep,
     _: Caller = Depends(viewer),
     since: Annotated[str | None, Query(max_length=40, description="RFC 3339 or 90m/6h/2d")] = None,
     domain: DomainQ = None,
@@ -122,13 +119,13 @@ def list_changes(
     except ValueError as exc:
         raise Invalid(str(exc)) from None
     query = ChangeQuery(since=moment, domain=domain, kind=kind, target=target or "", limit=limit)
-    return [change_out(c) for c in _svc(request).list(query)]
+    return [change_out(c) for c in svc.list(query)]
 
 
 @worker_router.get("/changes", response_model=ChangesOut)
 def worker_changes(
     inv_id: str,
-    request: Request,
+    svc: ChangesDep,
     who: Caller = Depends(worker),
     since_minutes: Annotated[int, Query(ge=1, le=10080)] = 1440,
     domain: DomainQ = None,
@@ -138,5 +135,5 @@ def worker_changes(
 ) -> ChangesOut:
     """The change feed as this investigation's evidence (the ``changes`` source)."""
     query = ChangeQuery(domain=domain, kind=kind, target=target or "", limit=limit)
-    found = _svc(request).for_worker(inv_id, who, since_minutes, query)
+    found = svc.for_worker(inv_id, who, since_minutes, query)
     return ChangesOut(changes=[change_out(c) for c in found])

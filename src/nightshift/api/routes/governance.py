@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, status
+from fastapi import APIRouter, Body, Depends, Query, status
 
 from nightshift.api.auth import require
+from nightshift.api.deps import AuditDep, KillSwitchDep, PhasesDep, PrincipalsDep, StewardshipDep
 from nightshift.api.schemas_governance import (
     AuditRecordOut,
     AuditVerifyOut,
@@ -37,13 +38,9 @@ Lead = Depends(require(Role.OPS_LEAD))
 Viewer = Depends(require(Role.VIEWER))
 
 
-def _c(request: Request) -> Any:
-    return request.app.state.container
-
-
 @router.post("/v1/users", status_code=status.HTTP_201_CREATED, response_model=UserOut)
-def create_user(body: UserCreate, request: Request, _: Caller = Admin) -> UserOut:
-    user = _c(request).principals.create_user(
+def create_user(body: UserCreate, principals: PrincipalsDep, _: Caller = Admin) -> UserOut:
+    user = principals.create_user(
         body.name, kind=body.kind, roles=frozenset(body.roles), contact=body.contact
     )
     return UserOut(
@@ -56,57 +53,65 @@ def create_user(body: UserCreate, request: Request, _: Caller = Admin) -> UserOu
 
 
 @router.post("/v1/users/{name}/deactivate", response_model=Deactivated)
-def deactivate_user(name: str, body: Reason, request: Request, who: Caller = Admin) -> Deactivated:
-    agents = _c(request).stewardship.deactivate_user(name, who, body.reason)
+def deactivate_user(
+    name: str, body: Reason, stewardship: StewardshipDep, who: Caller = Admin
+) -> Deactivated:
+    agents = stewardship.deactivate_user(name, who, body.reason)
     return Deactivated(user=name, suspended_agents=agents)
 
 
 @router.post("/v1/users/{name}/activate", status_code=status.HTTP_204_NO_CONTENT)
-def activate_user(name: str, request: Request, who: Caller = Admin) -> None:
-    _c(request).stewardship.activate_user(name, who)
+def activate_user(name: str, stewardship: StewardshipDep, who: Caller = Admin) -> None:
+    stewardship.activate_user(name, who)
 
 
 @router.post("/v1/agents/{name}/transfer", status_code=status.HTTP_204_NO_CONTENT)
-def transfer(name: str, body: Transfer, request: Request, who: Caller = Lead) -> None:
-    _c(request).stewardship.transfer(name, body.new_owner, who, body.reason)
+def transfer(name: str, body: Transfer, stewardship: StewardshipDep, who: Caller = Lead) -> None:
+    stewardship.transfer(name, body.new_owner, who, body.reason)
 
 
 @router.post("/v1/agents/{name}/suspend", status_code=status.HTTP_204_NO_CONTENT)
-def suspend(name: str, body: RequiredReason, request: Request, who: Caller = Lead) -> None:
-    _c(request).stewardship.suspend(name, who, body.reason)
+def suspend(
+    name: str, body: RequiredReason, stewardship: StewardshipDep, who: Caller = Lead
+) -> None:
+    stewardship.suspend(name, who, body.reason)
 
 
 @router.post("/v1/agents/{name}/resume", status_code=status.HTTP_204_NO_CONTENT)
-def resume(name: str, request: Request, who: Caller = Lead) -> None:
-    _c(request).stewardship.resume(name, who)
+def resume(name: str, stewardship: StewardshipDep, who: Caller = Lead) -> None:
+    stewardship.resume(name, who)
 
 
 @router.put("/v1/agents/{name}/boundaries", status_code=status.HTTP_204_NO_CONTENT)
-def set_boundaries(name: str, body: BoundariesIn, request: Request, who: Caller = Lead) -> None:
-    _c(request).stewardship.set_boundaries(name, body.as_data(), who)
+def set_boundaries(
+    name: str, body: BoundariesIn, stewardship: StewardshipDep, who: Caller = Lead
+) -> None:
+    stewardship.set_boundaries(name, body.as_data(), who)
 
 
 @router.put("/v1/agents/{name}/thresholds", status_code=status.HTTP_204_NO_CONTENT)
-def set_thresholds(name: str, body: dict[str, Any], request: Request, who: Caller = Lead) -> None:
+def set_thresholds(
+    name: str, body: dict[str, Any], stewardship: StewardshipDep, who: Caller = Lead
+) -> None:
     """Change the thresholds the body names; the others keep their stored values.
 
     Sections (``to_assist``, ``to_limited``, ``to_autonomous``, ``demotion``)
     merge key by key. An unknown key or a wrongly typed value is a 422 naming
     it; ``null`` switches off an optional gate."""
-    _c(request).stewardship.set_thresholds(name, body, who)
+    stewardship.set_thresholds(name, body, who)
 
 
 @router.get("/v1/agents/{name}/thresholds")
-def get_thresholds(name: str, request: Request, _: Caller = Viewer) -> dict[str, Any]:
+def get_thresholds(name: str, stewardship: StewardshipDep, _: Caller = Viewer) -> dict[str, Any]:
     """The agent's effective thresholds (seed defaults where none were set)."""
-    got: dict[str, Any] = _c(request).stewardship.thresholds(name)
+    got: dict[str, Any] = stewardship.thresholds(name)
     return got
 
 
 @router.put("/v1/agents/{name}/llm", status_code=status.HTTP_204_NO_CONTENT)
 def set_llm(
     name: str,
-    request: Request,
+    stewardship: StewardshipDep,
     body: Annotated[dict[str, Any] | None, Body()] = None,
     who: Caller = Lead,
 ) -> None:
@@ -114,11 +119,11 @@ def set_llm(
 
     API keys are never part of it: they come from the secret broker. A body
     of ``null`` (or none) removes the configuration."""
-    _c(request).stewardship.set_llm(name, body or None, who)
+    stewardship.set_llm(name, body or None, who)
 
 
 @router.get("/v1/agents/{name}/phases", response_model=list[PhaseChangeOut])
-def phase_history(name: str, request: Request, _: Caller = Viewer) -> list[PhaseChangeOut]:
+def phase_history(name: str, phases: PhasesDep, _: Caller = Viewer) -> list[PhaseChangeOut]:
     return [
         PhaseChangeOut(
             kind=c.kind,
@@ -128,41 +133,39 @@ def phase_history(name: str, request: Request, _: Caller = Viewer) -> list[Phase
             reason=c.reason,
             at=c.at,
         )
-        for c in _c(request).phases.history(name)
+        for c in phases.history(name)
     ]
 
 
 @router.get("/v1/agents/{name}/gates")
 def gates(
-    name: str, request: Request, _: Caller = Viewer, target: TrustPhase | None = None
+    name: str, phases: PhasesDep, _: Caller = Viewer, target: TrustPhase | None = None
 ) -> dict[str, Any]:
     """Each gate's value against its threshold, the sign-offs, and what is missing."""
-    report: dict[str, Any] = _c(request).phases.gates(name, target).to_dict()
+    report: dict[str, Any] = phases.gates(name, target).to_dict()
     return report
 
 
 @router.post("/v1/agents/{name}/signoffs", status_code=status.HTTP_201_CREATED)
 def sign_off(
-    name: str, body: SignOffIn, request: Request, who: Caller = Depends(require(Role.OPERATOR))
+    name: str, body: SignOffIn, phases: PhasesDep, who: Caller = Depends(require(Role.OPERATOR))
 ) -> dict[str, str]:
-    _c(request).phases.sign_off(name, body.target, body.role, who)
+    phases.sign_off(name, body.target, body.role, who)
     return {"agent": name, "target": body.target.value, "signed_by": who.name}
 
 
 @router.post("/v1/agents/{name}/promote", status_code=status.HTTP_204_NO_CONTENT)
-def promote(name: str, body: PromoteIn, request: Request, who: Caller = Lead) -> None:
-    _c(request).phases.promote(name, body.target, who, body.reason)
+def promote(name: str, body: PromoteIn, phases: PhasesDep, who: Caller = Lead) -> None:
+    phases.promote(name, body.target, who, body.reason)
 
 
 @router.post("/v1/agents/{name}/phase-proposals", status_code=status.HTTP_201_CREATED)
 def propose_phase(
-    name: str, body: PhaseProposalIn, request: Request, who: Caller = Lead
+    name: str, body: PhaseProposalIn, phases: PhasesDep, who: Caller = Lead
 ) -> dict[str, Any]:
     """Authorize a promotion (gates and sign-offs as for ``promote``) or a demotion for a
     GitOps commit; nothing changes live. Returns the evidence and the audit record."""
-    got = _c(request).phases.propose(
-        name, body.target, who, body.reason, body.environment, body.declared
-    )
+    got = phases.propose(name, body.target, who, body.reason, body.environment, body.declared)
     return {
         "agent": got.agent, "kind": got.kind, "from": got.from_phase, "to": got.to_phase,
         "environment": got.environment, "gates": got.gates, "signoffs": got.signoffs,
@@ -171,41 +174,41 @@ def propose_phase(
 
 
 @router.post("/v1/agents/{name}/demotion-review", status_code=status.HTTP_204_NO_CONTENT)
-def review_demotion(name: str, body: Reason, request: Request, who: Caller = Lead) -> None:
-    _c(request).phases.review_demotion(name, who, body.reason)
+def review_demotion(name: str, body: Reason, phases: PhasesDep, who: Caller = Lead) -> None:
+    phases.review_demotion(name, who, body.reason)
 
 
 @router.get("/v1/kill-switch", response_model=KillSwitchOut)
-def kill_switch(request: Request, _: Caller = Viewer) -> KillSwitchOut:
-    ks = _c(request).kill_switch.kill_switch()
+def kill_switch(kill_switch: KillSwitchDep, _: Caller = Viewer) -> KillSwitchOut:
+    ks = kill_switch.kill_switch()
     return KillSwitchOut(
         global_engaged=ks.global_engaged, agents=sorted(ks.agents), reason=ks.reason
     )
 
 
 @router.post("/v1/kill-switch", response_model=Stopped)
-def engage(body: KillSwitchIn, request: Request, who: Caller = Lead) -> Stopped:
-    return Stopped(stopped=_c(request).kill_switch.engage(body.agent, who, body.reason))
+def engage(body: KillSwitchIn, kill_switch: KillSwitchDep, who: Caller = Lead) -> Stopped:
+    return Stopped(stopped=kill_switch.engage(body.agent, who, body.reason))
 
 
 @router.post("/v1/kill-switch/release", status_code=status.HTTP_204_NO_CONTENT)
-def release(body: KillSwitchIn, request: Request, who: Caller = Lead) -> None:
-    _c(request).kill_switch.release(body.agent, who, body.reason)
+def release(body: KillSwitchIn, kill_switch: KillSwitchDep, who: Caller = Lead) -> None:
+    kill_switch.release(body.agent, who, body.reason)
 
 
 @router.get("/v1/reviews", response_model=list[ReviewItemOut])
 def reviews(
-    request: Request,
+    stewardship: StewardshipDep,
     _: Caller = Viewer,
     status_: Annotated[str, Query(alias="status", pattern="^(open|done)$")] = "open",
     kind: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[ReviewItemOut]:
-    return [ReviewItemOut.model_validate(r) for r in _c(request).stewardship.reviews(status_, kind)]
+    return [ReviewItemOut.model_validate(r) for r in stewardship.reviews(status_, kind)]
 
 
 @router.get("/v1/audit/verify", response_model=AuditVerifyOut)
-def audit_verify(request: Request, _: Caller = Viewer) -> AuditVerifyOut:
-    r = _c(request).audit.verify()
+def audit_verify(audit: AuditDep, _: Caller = Viewer) -> AuditVerifyOut:
+    r = audit.verify()
     return AuditVerifyOut(
         ok=r.ok,
         checked=r.checked,
@@ -218,7 +221,7 @@ def audit_verify(request: Request, _: Caller = Viewer) -> AuditVerifyOut:
 
 @router.get("/v1/audit", response_model=list[AuditRecordOut])
 def audit_records(
-    request: Request,
+    audit: AuditDep,
     _: Caller = Lead,
     investigation: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=128)] = None,
@@ -228,7 +231,7 @@ def audit_records(
 
     Records carry the agents' reasoning, including unreviewed shadow output,
     so reading them takes the ops-lead role (auditors hold it or admin)."""
-    svc = _c(request).audit
+    svc = audit
     records = svc.for_investigation(investigation) if investigation else svc.recent(limit, actor)
     return [
         AuditRecordOut(seq=r.seq, hash=r.hash, prev_hash=r.prev_hash, record=r.entry.body(r.seq))

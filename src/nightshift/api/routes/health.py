@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+
+from nightshift.api.deps import ContainerDep
 
 router = APIRouter(tags=["health"])
 
@@ -14,10 +16,10 @@ def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-def readyz(request: Request) -> JSONResponse:
+def readyz(container: ContainerDep) -> JSONResponse:
     """Ready when started and the database answers and takes writes (a write
     rolled back, cached for a couple of seconds)."""
-    container = request.app.state.container
+    # The composition root's own state (database, start-up, leases), not one service's.
     db_ok = container.db.ping()
     problem = container.db.write_problem() if db_ok else "the database does not answer"
     ready = db_ok and problem is None and container.started

@@ -6,12 +6,21 @@ import asyncio
 import json
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, status
 from fastapi.responses import PlainTextResponse, StreamingResponse
+from pydantic import BaseModel
 
 from nightshift.api.auth import require
+from nightshift.api.deps import (
+    Admission,
+    AdmissionDep,
+    EventStreamDep,
+    InvestigationsDep,
+    WorkerLogsDep,
+)
 from nightshift.api.schemas import (
     AdmissionOut,
     CancelRequest,
@@ -38,41 +47,13 @@ MAX_SEQ = 2**63 - 1
 _DIGITS = re.compile(r"[0-9]+")
 
 
-def service(request: Request) -> InvestigationService:
-    svc: InvestigationService = request.app.state.container.investigations
-    return svc
-
-
-def to_out(view: InvestigationView, *, with_result: bool = True) -> InvestigationOut:
-    return InvestigationOut(
-        id=view.id,
-        agent=view.agent,
-        title=view.title,
-        scenario=view.scenario,
-        tier=view.tier,
-        priority=view.priority,
-        status=view.status,
-        reason=view.reason,
-        trust_phase=view.trust_phase,
-        chain_id=view.chain_id,
-        depth=view.depth,
-        created_at=view.created_at,
-        started_at=view.started_at,
-        finished_at=view.finished_at,
-        deadline_at=view.deadline_at,
-        event_count=view.event_count,
-        resources=dict(view.resources) if view.resources else None,
-        result=dict(view.result) if (with_result and view.result) else None,
-    )
-
-
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=InvestigationOut)
 def submit(
     body: InvestigationCreate,
-    request: Request,
+    svc: InvestigationsDep,
     who: Caller = Depends(require(Role.OPERATOR)),
-) -> InvestigationOut:
-    view = service(request).submit(
+) -> InvestigationView:
+    return svc.submit(
         SubmitRequest(
             agent=body.agent,
             title=body.title,
@@ -86,7 +67,6 @@ def submit(
         ),
         who,
     )
-    return to_out(view)
 
 
 def _visible(view: InvestigationView, who: Caller) -> InvestigationView:
@@ -96,7 +76,7 @@ def _visible(view: InvestigationView, who: Caller) -> InvestigationView:
 
 @router.get("", response_model=InvestigationPage)
 def list_investigations(
-    request: Request,
+    svc: InvestigationsDep,
     who: Caller = Depends(require(Role.VIEWER)),
     status_: Annotated[InvestigationStatus | None, Query(alias="status")] = None,
     agent: Annotated[str | None, Query(max_length=63)] = None,
@@ -104,29 +84,30 @@ def list_investigations(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=64, pattern=r"^[0-9a-f]+$")] = None,
 ) -> InvestigationPage:
-    page = service(request).search(
-        status=status_, agent=agent, tier=tier, limit=limit, cursor=cursor
-    )
+    page = svc.search(status=status_, agent=agent, tier=tier, limit=limit, cursor=cursor)
     return InvestigationPage(
-        items=[to_out(_visible(v, who), with_result=False) for v in page.items],
+        items=[replace(_visible(v, who), result=None) for v in page.items],  # lists: no result
         next_cursor=page.next_cursor,
     )
 
 
 @router.get("/{inv_id}", response_model=InvestigationOut)
 def get_investigation(
-    inv_id: str, request: Request, who: Caller = Depends(require(Role.VIEWER))
-) -> InvestigationOut:
-    view = service(request).get(inv_id)
-    out = to_out(_visible(view, who))
-    if view.status == InvestigationStatus.DISPATCHED:
-        out.admission = _admission(request, inv_id)
-    return out
+    inv_id: str,
+    svc: InvestigationsDep,
+    admission: AdmissionDep,
+    who: Caller = Depends(require(Role.VIEWER)),
+) -> BaseModel:
+    view = svc.get(inv_id)
+    out = InvestigationOut.model_validate(_visible(view, who))
+    if view.status != InvestigationStatus.DISPATCHED:
+        return out
+    return out.model_copy(update={"admission": _admission(admission, inv_id)})
 
 
-def _admission(request: Request, inv_id: str) -> AdmissionOut | None:
+def _admission(admission: Admission, inv_id: str) -> AdmissionOut | None:
     """A dispatched unit that has not started may be waiting in Kueue's queue."""
-    found = request.app.state.container.admission(inv_id)
+    found = admission(inv_id)
     if found is None:
         return None
     return AdmissionOut(
@@ -140,24 +121,25 @@ def _admission(request: Request, inv_id: str) -> AdmissionOut | None:
 @router.post("/{inv_id}/cancel", response_model=InvestigationOut)
 def cancel(
     inv_id: str,
-    request: Request,
+    svc: InvestigationsDep,
     body: CancelRequest | None = None,
     who: Caller = Depends(require(Role.OPERATOR)),
-) -> InvestigationOut:
-    return to_out(service(request).cancel(inv_id, who, body.reason if body else ""))
+) -> InvestigationView:
+    return svc.cancel(inv_id, who, body.reason if body else "")
 
 
 @router.get("/{inv_id}/logs", response_class=PlainTextResponse)
 def worker_log(
     inv_id: str,
-    request: Request,
+    svc: InvestigationsDep,
+    logs: WorkerLogsDep,
     who: Caller = Depends(require(Role.VIEWER)),
     tail_bytes: Annotated[int, Query(ge=1, le=10_000_000)] = 1_000_000,
 ) -> str:
-    view = service(request).get(inv_id)  # 404 for unknown ids
+    view = svc.get(inv_id)  # 404 for unknown ids
     if conceals(view.trust_phase, view.reviewed_at, who):
         raise Forbidden("this shadow-phase investigation's output awaits review")
-    text = request.app.state.container.executor.read_log(inv_id, tail_bytes)
+    text = logs(inv_id, tail_bytes)
     if text is None:
         raise NotFound(f"investigation {inv_id!r} has no worker log (yet)")
     return str(text)
@@ -167,17 +149,17 @@ def worker_log(
 async def events(
     inv_id: str,
     request: Request,
+    svc: InvestigationsDep,
+    bus: EventStreamDep,
     who: Caller = Depends(require(Role.VIEWER)),
     after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     follow: bool = True,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Server-sent events: the history after ``after`` (or Last-Event-ID), then live."""
-    svc = service(request)
     view = await asyncio.to_thread(svc.get, inv_id)  # 404 before the stream starts
     hide = conceals(view.trust_phase, view.reviewed_at, who)
     after = max(after, _resume_after(last_event_id))
-    bus = request.app.state.container.bus
     return StreamingResponse(
         _stream(svc, bus, request, inv_id, after, follow, hide),
         media_type="text/event-stream",

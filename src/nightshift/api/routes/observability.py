@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from nightshift.api.auth import require
+from nightshift.api.deps import SettingsDep, TelemetryDep
 from nightshift.api.schemas_observability import (
     AgentGatesOut,
     CostOut,
@@ -22,22 +23,16 @@ from nightshift.api.schemas_observability import (
 )
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import Role
-from nightshift.services.telemetry import Telemetry
 
 router = APIRouter(tags=["observability"])
 Viewer = Depends(require(Role.VIEWER))
 DEFAULT_PERIOD = timedelta(days=30)
 
 
-def _t(request: Request) -> Telemetry:
-    telemetry: Telemetry = request.app.state.container.telemetry
-    return telemetry
-
-
 @router.get("/metrics", include_in_schema=False)
-def metrics(request: Request) -> Response:
+def metrics(request: Request, telemetry: TelemetryDep, settings: SettingsDep) -> Response:
     """Prometheus exposition; open unless ``NIGHTSHIFT_METRICS_TOKEN`` is set."""
-    expected = request.app.state.container.settings.metrics_token.get_secret_value()
+    expected = settings.metrics_token.get_secret_value()
     if expected:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip(), expected):
@@ -46,7 +41,7 @@ def metrics(request: Request) -> Response:
                 "metrics need the bearer token NIGHTSHIFT_METRICS_TOKEN",
                 {"WWW-Authenticate": "Bearer"},
             )
-    return Response(_t(request).scrape(), media_type=CONTENT_TYPE_LATEST)
+    return Response(telemetry.scrape(), media_type=CONTENT_TYPE_LATEST)
 
 
 def _groups(raw: list[dict[str, Any]]) -> list[GroupCostOut]:
@@ -55,7 +50,7 @@ def _groups(raw: list[dict[str, Any]]) -> list[GroupCostOut]:
 
 @router.get("/v1/costs", response_model=CostReportOut)
 def cost_report(
-    request: Request,
+    telemetry: TelemetryDep,
     _: Caller = Viewer,
     since: datetime | None = None,
     until: datetime | None = None,
@@ -64,7 +59,7 @@ def cost_report(
     """Spend of the investigations that finished in [since, until) (default: 30 days)."""
     end = _aware(until) if until else datetime.now(UTC)
     start = _aware(since) if since else end - DEFAULT_PERIOD
-    raw = _t(request).costs.report(start, end, agent).to_dict()
+    raw = telemetry.costs.report(start, end, agent).to_dict()
     return CostReportOut(
         since=start,
         until=end,
@@ -79,8 +74,10 @@ def cost_report(
 
 
 @router.get("/v1/investigations/{inv_id}/cost", response_model=InvestigationCostOut)
-def investigation_cost(inv_id: str, request: Request, _: Caller = Viewer) -> InvestigationCostOut:
-    found = _t(request).costs.investigation(inv_id)
+def investigation_cost(
+    inv_id: str, telemetry: TelemetryDep, _: Caller = Viewer
+) -> InvestigationCostOut:
+    found = telemetry.costs.investigation(inv_id)
     return InvestigationCostOut(
         id=found.id,
         agent=found.agent,
@@ -92,9 +89,9 @@ def investigation_cost(inv_id: str, request: Request, _: Caller = Viewer) -> Inv
 
 
 @router.get("/v1/observability/gates", response_model=list[AgentGatesOut])
-def gate_progress(request: Request, _: Caller = Viewer) -> list[AgentGatesOut]:
+def gate_progress(telemetry: TelemetryDep, _: Caller = Viewer) -> list[AgentGatesOut]:
     """Every agent's promotion gates toward its next phase: value against threshold."""
-    view = _t(request).gates
+    view = telemetry.gates
     reports = view.reports(fresh=True) if view is not None else []
     return [
         AgentGatesOut(
@@ -110,9 +107,9 @@ def gate_progress(request: Request, _: Caller = Viewer) -> list[AgentGatesOut]:
 
 
 @router.get("/v1/observability/depth", response_model=list[DepthBoundOut])
-def depth_bounds(request: Request, _: Caller = Viewer) -> list[DepthBoundOut]:
+def depth_bounds(telemetry: TelemetryDep, _: Caller = Viewer) -> list[DepthBoundOut]:
     """The reasoning-depth bound each tier's next investigation gets, and why."""
-    return [DepthBoundOut(**b.to_dict()) for b in _t(request).depth.bounds()]
+    return [DepthBoundOut(**b.to_dict()) for b in telemetry.depth.bounds()]
 
 
 def _aware(moment: datetime) -> datetime:

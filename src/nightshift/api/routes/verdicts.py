@@ -3,83 +3,59 @@ a diagnosis, record the known outcome, and read the agent's proposals."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, status
 
 from nightshift.api.auth import require
-from nightshift.api.routes.approvals import proposal_out, proposals
+from nightshift.api.deps import InvestigationsDep, ProposalsDep, ReviewsDep, VerdictsDep
 from nightshift.api.schemas_workflow import OutcomeIn, ProposalOut, VerdictIn, VerdictOut
+from nightshift.api.view_models import many
 from nightshift.domain.access import Caller
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.verdicts import Claim, VerdictKind
 from nightshift.domain.vocabulary import Role
-from nightshift.services.proposals import sees_hidden
-from nightshift.services.reviews import ReviewService
-from nightshift.services.verdicts import VerdictService, VerdictView
+from nightshift.services.proposals import ProposalView, sees_hidden
+from nightshift.services.verdicts import VerdictView
 
 router = APIRouter(prefix="/v1/investigations/{inv_id}", tags=["verdicts"])
 
 
-def _verdicts(request: Request) -> VerdictService:
-    svc: VerdictService = request.app.state.container.verdicts
-    return svc
-
-
-def _out(v: VerdictView) -> VerdictOut:
-    return VerdictOut(
-        id=v.id,
-        investigation_id=v.investigation_id,
-        agent=v.agent,
-        kind=v.kind,
-        author=v.author,
-        minimal_edit=v.minimal_edit,
-        correct=v.correct,
-        phase=v.phase,
-        payload=v.payload,
-        created_at=v.created_at,
-    )
-
-
 @router.post("/verdicts", status_code=status.HTTP_201_CREATED, response_model=VerdictOut)
 def judge(
-    inv_id: str, body: VerdictIn, request: Request, who: Caller = Depends(require(Role.OPERATOR))
-) -> VerdictOut:
+    inv_id: str, body: VerdictIn, svc: VerdictsDep, who: Caller = Depends(require(Role.OPERATOR))
+) -> VerdictView:
     modified = Claim(**body.modified.model_dump()) if body.modified else None
-    view = _verdicts(request).judge(
-        inv_id, who, VerdictKind(body.kind), reason=body.reason, modified=modified
-    )
-    return _out(view)
+    return svc.judge(inv_id, who, VerdictKind(body.kind), reason=body.reason, modified=modified)
 
 
-@router.get("/verdicts", response_model=list[VerdictOut])
+@router.get("/verdicts", response_model=many(VerdictOut))
 def list_verdicts(
-    inv_id: str, request: Request, _: Caller = Depends(require(Role.VIEWER))
-) -> list[VerdictOut]:
-    return [_out(v) for v in _verdicts(request).list(inv_id)]
+    inv_id: str, svc: VerdictsDep, _: Caller = Depends(require(Role.VIEWER))
+) -> list[VerdictView]:
+    return svc.list(inv_id)
 
 
 @router.post("/outcome", status_code=status.HTTP_201_CREATED, response_model=VerdictOut)
 def outcome(
-    inv_id: str, body: OutcomeIn, request: Request, who: Caller = Depends(require(Role.OPERATOR))
-) -> VerdictOut:
-    view = _verdicts(request).record_outcome(
+    inv_id: str, body: OutcomeIn, svc: VerdictsDep, who: Caller = Depends(require(Role.OPERATOR))
+) -> VerdictView:
+    return svc.record_outcome(
         inv_id,
         who,
         Claim(**body.actual.model_dump()),
         resources=[ResourceRef(**r.model_dump()) for r in body.resources],
         note=body.note,
     )
-    return _out(view)
 
 
-@router.get("/proposals", response_model=list[ProposalOut])
+@router.get("/proposals", response_model=many(ProposalOut))
 def investigation_proposals(
-    inv_id: str, request: Request, who: Caller = Depends(require(Role.VIEWER))
-) -> list[ProposalOut]:
+    inv_id: str,
+    investigations: InvestigationsDep,
+    reviews: ReviewsDep,
+    proposals: ProposalsDep,
+    who: Caller = Depends(require(Role.VIEWER)),
+) -> list[ProposalView]:
     """Every proposal of the investigation; shadow ones only to admins until reviewed."""
-    request.app.state.container.investigations.get(inv_id)  # 404 for an unknown id
-    reviews: ReviewService = request.app.state.container.reviews
+    investigations.get(inv_id)  # 404 for an unknown id
     hidden_ok = sees_hidden(who) or not reviews.conceals(inv_id, who)
-    views = proposals(request).list(
-        status=None, investigation_id=inv_id, include_hidden=hidden_ok, limit=200
-    )
-    return [proposal_out(v) for v in views]
+    return proposals.list(status=None, investigation_id=inv_id, include_hidden=hidden_ok, limit=200)

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header
 
 from nightshift.api.auth import worker
-from nightshift.api.routes.approvals import proposal_out
-from nightshift.api.routes.investigations import service, to_out
+from nightshift.api.deps import (
+    CredentialsDep,
+    DelegationDep,
+    InvestigationsDep,
+    ProposalsDep,
+    StewardshipDep,
+)
 from nightshift.api.schemas import (
     Accepted,
     CredentialOut,
@@ -21,21 +26,26 @@ from nightshift.api.schemas import (
     WorkerResult,
 )
 from nightshift.api.schemas_workflow import ProposalOut, ProposalsIn
+from nightshift.api.view_models import many
 from nightshift.domain.access import Caller
 from nightshift.domain.agent_codec import identity_to
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.vocabulary import InvestigationStatus
-from nightshift.services.investigations import SubmitRequest
-from nightshift.services.proposals import ProposalInput
+from nightshift.services.investigations import InvestigationView, SubmitRequest
+from nightshift.services.proposals import ProposalInput, ProposalView
 from nightshift.worker_spec import WorkerBriefing, WorkerSpec
 
 router = APIRouter(prefix="/v1/investigations/{inv_id}/worker", tags=["worker"])
 
 
 @router.get("/spec", response_model=WorkerBriefing)
-def spec(inv_id: str, request: Request, who: Caller = Depends(worker)) -> WorkerBriefing:
-    view = service(request).spec_for_worker(inv_id, who)
-    stewardship = request.app.state.container.stewardship
+def spec(
+    inv_id: str,
+    svc: InvestigationsDep,
+    stewardship: StewardshipDep,
+    who: Caller = Depends(worker),
+) -> WorkerBriefing:
+    view = svc.spec_for_worker(inv_id, who)
     identity = stewardship.identity(view.agent)
     return WorkerBriefing(
         id=view.id,
@@ -50,38 +60,34 @@ def spec(inv_id: str, request: Request, who: Caller = Depends(worker)) -> Worker
 
 @router.post("/events", response_model=Accepted)
 def post_events(
-    inv_id: str, body: WorkerEvents, request: Request, who: Caller = Depends(worker)
+    inv_id: str, body: WorkerEvents, svc: InvestigationsDep, who: Caller = Depends(worker)
 ) -> Accepted:
-    count = service(request).append_events(inv_id, who, [(e.kind, e.data) for e in body.events])
+    count = svc.append_events(inv_id, who, [(e.kind, e.data) for e in body.events])
     return Accepted(event_count=count)
 
 
 @router.post("/result", response_model=Accepted)
 def post_result(
-    inv_id: str, body: WorkerResult, request: Request, who: Caller = Depends(worker)
+    inv_id: str, body: WorkerResult, svc: InvestigationsDep, who: Caller = Depends(worker)
 ) -> Accepted:
-    view = service(request).post_result(
-        inv_id, who, InvestigationStatus(body.status), body.reason, body.result
-    )
+    view = svc.post_result(inv_id, who, InvestigationStatus(body.status), body.reason, body.result)
     return Accepted(event_count=view.event_count)
 
 
 @router.post("/credentials/redeem", response_model=GrantOut)
 def redeem(
-    inv_id: str, body: RedeemRequest, request: Request, who: Caller = Depends(worker)
+    inv_id: str, body: RedeemRequest, credentials: CredentialsDep, who: Caller = Depends(worker)
 ) -> GrantOut:
     """Local broker: exchange the single-use hand-off for this investigation's grant."""
-    return GrantOut(grant=request.app.state.container.credentials.redeem(inv_id, who, body.code))
+    return GrantOut(grant=credentials.redeem(inv_id, who, body.code))
 
 
 @router.post("/credentials/read", response_model=CredentialOut)
 def read_credential(
-    inv_id: str, body: CredentialRead, request: Request, who: Caller = Depends(worker)
+    inv_id: str, body: CredentialRead, credentials: CredentialsDep, who: Caller = Depends(worker)
 ) -> CredentialOut:
     """Local broker: one domain's credential, within the grant's scope and deadline."""
-    values = request.app.state.container.credentials.read(
-        inv_id, who, body.grant, body.domain, body.source
-    )
+    values = credentials.read(inv_id, who, body.grant, body.domain, body.source)
     return CredentialOut(values=dict(values))
 
 
@@ -89,12 +95,12 @@ def read_credential(
 def delegate(
     inv_id: str,
     body: DelegateRequest,
-    request: Request,
+    delegation: DelegationDep,
     who: Caller = Depends(worker),
     nightshift_chain: Annotated[str | None, Header(max_length=1024)] = None,
-) -> InvestigationOut:
+) -> InvestigationView:
     """Agent -> agent: start a child investigation in this chain (breaker-checked)."""
-    view = request.app.state.container.delegation.delegate(
+    return delegation.delegate(
         inv_id,
         who,
         SubmitRequest(
@@ -107,13 +113,12 @@ def delegate(
         ),
         nightshift_chain,
     )
-    return to_out(view)
 
 
-@router.post("/proposals", status_code=201, response_model=list[ProposalOut])
+@router.post("/proposals", status_code=201, response_model=many(ProposalOut))
 def propose(
-    inv_id: str, body: ProposalsIn, request: Request, who: Caller = Depends(worker)
-) -> list[ProposalOut]:
+    inv_id: str, body: ProposalsIn, proposals: ProposalsDep, who: Caller = Depends(worker)
+) -> list[ProposalView]:
     """Propose remediation actions (before posting the result); policy decides each."""
     items = [
         ProposalInput(
@@ -127,6 +132,5 @@ def propose(
         )
         for p in body.proposals
     ]
-    views = request.app.state.container.proposals.propose(inv_id, who, items)
     # The worker learns only how each proposal was decided, not operator-side detail.
-    return [proposal_out(v) for v in views]
+    return proposals.propose(inv_id, who, items)
