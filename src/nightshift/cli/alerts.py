@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from nightshift.cli.client import Api, fail, resolve_token
+from nightshift.cli.client import Api, connect, fail, resolve_token
 from nightshift.cli.investigations import ApiOpt, TokenOpt
 from nightshift.cli.tables import JsonOpt, table
 from nightshift.settings import Settings
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
 def _client(api: str | None, token: str | None) -> Api:
     cfg = Settings()
-    return Api(api or cfg.public_url, resolve_token(cfg, token))
+    return connect(api or cfg.public_url, resolve_token(cfg, token))
 
 
 def _labels(labels: dict[str, Any]) -> str:

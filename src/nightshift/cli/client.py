@@ -48,12 +48,21 @@ def fail(message: str, code: int = EXIT_API) -> NoReturn:
     raise typer.Exit(code)
 
 
+def connect(base_url: str, token: str) -> Api:
+    """The CLI's client for the control plane at ``base_url``, signed in with ``token``."""
+    client = httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    )
+    return Api(client)
+
+
 class Api:
-    def __init__(self, base_url: str, token: str) -> None:
-        self._client = httpx.Client(
-            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
-        )
-        self.base_url = base_url
+    """Control-plane requests over ``client`` (``connect`` builds it; tests pass
+    one on an in-process transport), failing the command on any refusal."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+        self.base_url = str(client.base_url).rstrip("/")
 
     def close(self) -> None:
         self._client.close()
@@ -75,25 +84,24 @@ class Api:
         return resp.text
 
     def sse(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        """(event kind, payload) pairs from a server-sent event stream."""
+        """(event kind, payload) pairs from a server-sent event stream; an event
+        without data (a keep-alive) is skipped."""
         import json
+
+        from httpx_sse import EventSource, SSEError
 
         try:
             with self._client.stream("GET", path, timeout=None) as resp:
                 if resp.status_code >= 400:
                     resp.read()
                     fail(_error_message(resp))
-                kind, data = "message", ""
-                for line in resp.iter_lines():
-                    if line.startswith("event:"):
-                        kind = line[6:].strip()
-                    elif line.startswith("data:"):
-                        data += line[5:].strip()
-                    elif line == "" and data:
-                        yield kind, json.loads(data)
-                        kind, data = "message", ""
+                for event in EventSource(resp).iter_sse():
+                    if event.data:
+                        yield event.event, json.loads(event.data)
         except httpx.ConnectError:
             fail(f"cannot reach the control plane at {self.base_url}")
+        except SSEError as exc:  # answered, but not with an event stream
+            fail(f"{self.base_url}{path} sent no event stream: {exc}")
 
 
 def _error_message(resp: httpx.Response) -> str:

@@ -14,6 +14,7 @@ from nightshift.cli.client import (
     EXIT_OK,
     EXIT_USAGE,
     Api,
+    connect,
     fail,
     resolve_token,
 )
@@ -43,7 +44,7 @@ ApiOpt = Annotated[
 
 def _api(api: str | None, token: str | None) -> Api:
     cfg = Settings()
-    return Api(api or cfg.public_url, resolve_token(cfg, token))
+    return connect(api or cfg.public_url, resolve_token(cfg, token))
 
 
 def register(app: typer.Typer) -> None:

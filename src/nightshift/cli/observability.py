@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from nightshift.cli.client import Api, fail, resolve_token
+from nightshift.cli.client import connect, fail, resolve_token
 from nightshift.cli.tables import JsonOpt, table
 from nightshift.settings import Settings
 
@@ -35,7 +35,7 @@ def register(app: typer.Typer) -> None:
 
 def _get(api: str | None, token: str | None, path: str, **params: str) -> Any:
     cfg = Settings()
-    client = Api(api or cfg.public_url, resolve_token(cfg, token))
+    client = connect(api or cfg.public_url, resolve_token(cfg, token))
     try:
         return client.request("GET", path, params=params)
     finally:
