@@ -107,6 +107,8 @@ class ChangeIn(Strict):
         return value
 
 
+# Spelled out, not derived: it reshapes the domain Change rather than copying a view
+# (the target as its display text plus the object, the kind and domain as values).
 class ChangeOut(BaseModel):
     id: str
     ref: str

@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from nightshift.api.schemas import Strict
 from nightshift.api.timestamps import Timestamp
+from nightshift.api.view_models import view_model
 from nightshift.domain.vocabulary import Domain, PrincipalKind, Role, TrustPhase
+from nightshift.services.phases import PhaseChange
 
 
 class Reason(Strict):
@@ -60,13 +62,7 @@ class BoundariesIn(Strict):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-class PhaseChangeOut(BaseModel):
-    kind: str
-    from_phase: str | None
-    to_phase: str
-    actor: str
-    reason: str
-    at: Timestamp
+PhaseChangeOut = view_model(PhaseChange, "PhaseChangeOut", module=__name__)
 
 
 class SignOffIn(Strict):
@@ -117,6 +113,11 @@ class ReviewItemOut(BaseModel):
 
 
 class AuditVerifyOut(BaseModel):
+    # Spelled out, not derived from services.audit.AuditReport: the report's optional
+    # fields are always answered here (required in the schema), and its anchor count
+    # is not published.
+    model_config = ConfigDict(from_attributes=True)
+
     ok: bool
     checked: int
     head: str

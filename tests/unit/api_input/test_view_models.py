@@ -13,11 +13,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from nightshift.api.schemas import AgentOut, InvestigationOut
+from nightshift.api.schemas_governance import PhaseChangeOut
 from nightshift.api.schemas_workflow import EscalationOut, ProposalOut, ReviewOut, VerdictOut
 from nightshift.api.view_models import many, view_model
 from nightshift.services.agents import AgentView
 from nightshift.services.escalations import EscalationView
 from nightshift.services.investigations import InvestigationView
+from nightshift.services.phases import PhaseChange
 from nightshift.services.proposals import ProposalView
 from nightshift.services.reviews import ReviewView
 from nightshift.services.verdicts import VerdictView
@@ -86,6 +88,7 @@ def test_many_is_a_list_of_the_model() -> None:
         (ReviewOut, ReviewView, set(), {"proposals"}),
         (AgentOut, AgentView, {"boundaries"}, set()),
         (InvestigationOut, InvestigationView, {"spec", "reviewed_at"}, {"admission"}),
+        (PhaseChangeOut, PhaseChange, set(), set()),
     ],
 )
 def test_each_response_model_has_its_views_fields(
@@ -99,7 +102,7 @@ def test_each_response_model_has_its_views_fields(
 def test_derived_models_keep_their_public_schema_names(client: TestClient) -> None:
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     for name in ("ProposalOut", "VerdictOut", "EscalationOut", "ReviewOut", "AgentOut",
-                 "InvestigationOut", "AlertOut"):  # fmt: skip
+                 "InvestigationOut", "AlertOut", "PhaseChangeOut"):  # fmt: skip
         assert name in schemas, name
     assert "boundaries" not in schemas["AgentOut"]["properties"]
     assert {"spec", "reviewed_at"}.isdisjoint(schemas["InvestigationOut"]["properties"])

@@ -29,8 +29,10 @@ from nightshift.api.schemas_governance import (
     UserCreate,
     UserOut,
 )
+from nightshift.api.view_models import many
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import Role, TrustPhase
+from nightshift.services.phases import PhaseChange
 
 router = APIRouter(tags=["governance"])
 Admin = Depends(require(Role.ADMIN))
@@ -122,19 +124,9 @@ def set_llm(
     stewardship.set_llm(name, body or None, who)
 
 
-@router.get("/v1/agents/{name}/phases", response_model=list[PhaseChangeOut])
-def phase_history(name: str, phases: PhasesDep, _: Caller = Viewer) -> list[PhaseChangeOut]:
-    return [
-        PhaseChangeOut(
-            kind=c.kind,
-            from_phase=c.from_phase,
-            to_phase=c.to_phase,
-            actor=c.actor,
-            reason=c.reason,
-            at=c.at,
-        )
-        for c in phases.history(name)
-    ]
+@router.get("/v1/agents/{name}/phases", response_model=many(PhaseChangeOut))
+def phase_history(name: str, phases: PhasesDep, _: Caller = Viewer) -> list[PhaseChange]:
+    return phases.history(name)
 
 
 @router.get("/v1/agents/{name}/gates")
@@ -208,15 +200,7 @@ def reviews(
 
 @router.get("/v1/audit/verify", response_model=AuditVerifyOut)
 def audit_verify(audit: AuditDep, _: Caller = Viewer) -> AuditVerifyOut:
-    r = audit.verify()
-    return AuditVerifyOut(
-        ok=r.ok,
-        checked=r.checked,
-        head=r.head,
-        message=r.message,
-        first_broken_seq=r.first_broken_seq,
-        kind=r.kind,
-    )
+    return AuditVerifyOut.model_validate(audit.verify())
 
 
 @router.get("/v1/audit", response_model=list[AuditRecordOut])
