@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from nightshift.domain.ids import new_id
 from nightshift.observability.audit_chain import AuditEntry
+from nightshift.services import review_queue
 from nightshift.services.audit import AuditService
-from nightshift.store.tables import AgentRow, InvestigationRow, ReviewItemRow, UserRow
+from nightshift.services.review_queue import ReviewKind
+from nightshift.store.tables import AgentRow, InvestigationRow, UserRow
 
 POLICY_DECISION = "policy.decision"
 
@@ -42,20 +43,17 @@ class DecisionAuditor:
         for entry, data in zip(entries, decisions, strict=True):
             decision = data.get("decision") or {}
             if decision.get("follow_up") == "human_review" and agent is not None:
-                s.add(
-                    ReviewItemRow(
-                        id=new_id(),
-                        kind="scope_widening",
-                        agent_id=agent.id,
-                        investigation_id=inv.id,
-                        summary=f"{agent.name} asked beyond its boundaries: {entry.message}",
-                        payload={
-                            "tool": data.get("tool"),
-                            "params": data.get("params") or {},
-                            "intent": entry.intent,
-                        },
-                        status="open",
-                    )
+                review_queue.enqueue(
+                    s,
+                    ReviewKind.SCOPE_WIDENING,
+                    agent_id=agent.id,
+                    investigation_id=inv.id,
+                    summary=f"{agent.name} asked beyond its boundaries: {entry.message}",
+                    payload={
+                        "tool": data.get("tool"),
+                        "params": data.get("params") or {},
+                        "intent": entry.intent,
+                    },
                 )
 
 

@@ -34,12 +34,14 @@ from nightshift.domain.vocabulary import AuthorityClass, PrincipalKind, Role, Tr
 from nightshift.governance.containment import KillSwitch
 from nightshift.governance.decisions import Decision
 from nightshift.observability.audit_chain import AuditEntry, decision_entry
+from nightshift.services import review_queue
 from nightshift.services.audit import AuditService, human_entry
 from nightshift.services.errors import Invalid, NotFound
 from nightshift.services.identities import boundaries_from, load_agent
 from nightshift.services.kill_switch import GLOBAL, KillSwitchService
+from nightshift.services.review_queue import ReviewKind
 from nightshift.store.database import Database
-from nightshift.store.tables import AgentRow, KillSwitchRow, ReviewItemRow, UserRow
+from nightshift.store.tables import AgentRow, KillSwitchRow, UserRow
 
 GATEWAY_TOKEN_PREFIX = "nsg_"  # noqa: S105 - a public prefix
 _TOKENS_KEY = "gateway_tokens"
@@ -309,17 +311,14 @@ class GatewayService:
             agent_id = s.scalar(select(AgentRow.id).where(AgentRow.name == identity.name))
             if agent_id is None:
                 raise NotFound(f"no agent named {identity.name!r}")
-            s.add(
-                ReviewItemRow(
-                    id=item_id,
-                    kind="gateway_proposal",
-                    agent_id=agent_id,
-                    investigation_id=None,
-                    summary=f"{identity.name} proposed {request.get('tool')!r} ({status})",
-                    payload={**dict(request), "intent": entry.intent, "status": status,
-                             "visible": decision.visible_to_operators},
-                    status="open",
-                )
+            review_queue.enqueue(
+                s,
+                ReviewKind.GATEWAY_PROPOSAL,
+                agent_id=agent_id,
+                summary=f"{identity.name} proposed {request.get('tool')!r} ({status})",
+                payload={**dict(request), "intent": entry.intent, "status": status,
+                         "visible": decision.visible_to_operators},
+                item_id=item_id,
             )  # fmt: skip
             self._audit.append_in(s, [entry])
         return item_id

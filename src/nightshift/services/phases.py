@@ -36,6 +36,7 @@ from nightshift.governance.gates import (
     evaluate_promotion,
 )
 from nightshift.observability.audit_chain import AuditEntry
+from nightshift.services import review_queue
 from nightshift.services.audit import AuditService, human_entry
 from nightshift.services.errors import Conflict, Forbidden, Invalid
 from nightshift.services.escalations import EscalationService
@@ -47,11 +48,11 @@ from nightshift.services.ports import (
     NoEvidence,
     PhaseProposalGit,
 )
+from nightshift.services.review_queue import ReviewKind
 from nightshift.store.database import Database
 from nightshift.store.tables import (
     AgentRow,
     PhaseChangeRow,
-    ReviewItemRow,
     SignOffRow,
     UserRow,
 )
@@ -329,15 +330,12 @@ class PhaseService:
                 settings = dict(agent.settings or {})
                 settings["review_hold"] = _hold_to(found.hold)
                 agent.settings = settings
-                s.add(
-                    ReviewItemRow(
-                        id=new_id(),
-                        kind="demotion_review",
-                        agent_id=agent.id,
-                        summary=f"{name} demoted to {found.to_phase.value}: {why}",
-                        payload={"findings": [f.trigger.value for f in found.findings]},
-                        status="open",
-                    )
+                review_queue.enqueue(
+                    s,
+                    ReviewKind.DEMOTION_REVIEW,
+                    agent_id=agent.id,
+                    summary=f"{name} demoted to {found.to_phase.value}: {why}",
+                    payload={"findings": [f.trigger.value for f in found.findings]},
                 )
                 (record,) = self._audit.append_in(
                     s,
@@ -457,15 +455,10 @@ class PhaseService:
             settings = dict(agent.settings or {})
             settings["review_hold"] = _hold_to(done)
             agent.settings = settings
-            for item in s.scalars(
-                select(ReviewItemRow).where(
-                    ReviewItemRow.agent_id == agent.id,
-                    ReviewItemRow.kind == "demotion_review",
-                    ReviewItemRow.status == "open",
-                )
-            ):
-                item.status, item.decided_by, item.decision = "done", caller.user_id, note
-                item.decided_at = datetime.now(UTC)
+            review_queue.close_open(
+                s, ReviewKind.DEMOTION_REVIEW, agent.id, status="done", by=caller.user_id,
+                decision=note,
+            )  # fmt: skip
             self._audit.append_in(
                 s,
                 [

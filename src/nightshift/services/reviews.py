@@ -20,17 +20,18 @@ from typing import Any
 from sqlalchemy import select
 
 from nightshift.domain.access import Caller
-from nightshift.domain.ids import new_id
 from nightshift.domain.vocabulary import InvestigationStatus, Role, TrustPhase
 from nightshift.governance.permissions import output_visible
+from nightshift.services import review_queue
 from nightshift.services.audit import AuditService, human_entry
 from nightshift.services.errors import Conflict, NotFound
 from nightshift.services.investigations import InvestigationView
+from nightshift.services.review_queue import ReviewKind
 from nightshift.store.database import Database
 from nightshift.store.tables import AgentRow, InvestigationRow, ReviewItemRow
 
 log = logging.getLogger(__name__)
-SHADOW_REVIEW = "shadow_review"
+SHADOW_REVIEW = ReviewKind.SHADOW_REVIEW.value
 CONCEALED = "shadow output: hidden until reviewed"
 # Event kinds that carry the diagnosis; tool traffic and status stay visible.
 HIDDEN_EVENT_KINDS = frozenset(
@@ -112,24 +113,15 @@ class ReviewService:
             inv = s.get(InvestigationRow, investigation_id)
             if inv is None or inv.trust_phase != TrustPhase.SHADOW.value or inv.result is None:
                 return
-            exists = s.scalar(
-                select(ReviewItemRow.id).where(
-                    ReviewItemRow.investigation_id == investigation_id,
-                    ReviewItemRow.kind == SHADOW_REVIEW,
-                )
-            )
-            if exists:
+            if review_queue.queued(s, ReviewKind.SHADOW_REVIEW, investigation_id):
                 return
-            s.add(
-                ReviewItemRow(
-                    id=new_id(),
-                    kind=SHADOW_REVIEW,
-                    agent_id=inv.agent_id,
-                    investigation_id=investigation_id,
-                    summary=f"shadow investigation {inv.title[:200]!r} ended {status}",
-                    payload={"status": status},
-                    status="open",
-                )
+            review_queue.enqueue(
+                s,
+                ReviewKind.SHADOW_REVIEW,
+                agent_id=inv.agent_id,
+                investigation_id=investigation_id,
+                summary=f"shadow investigation {inv.title[:200]!r} ended {status}",
+                payload={"status": status},
             )
 
     def list(self, *, status: str | None = "open", limit: int = 50) -> list[ReviewView]:
@@ -164,8 +156,7 @@ class ReviewService:
                 raise NotFound(f"no shadow review item {item_id!r}")
             if item.status != "open":
                 raise Conflict(f"review item {item_id} is already {item.status}")
-            item.status, item.decided_at, item.decided_by = "reviewed", now, caller.user_id
-            item.decision = note or "reviewed"
+            review_queue.decide(item, "reviewed", caller.user_id, note or "reviewed")
             inv = s.get(InvestigationRow, item.investigation_id or "")
             if inv is not None:
                 inv.reviewed_at = now
