@@ -16,7 +16,7 @@ import logging
 import os
 import ssl
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,7 @@ from nightshift.runtime.model_accounting import charging_model_calls
 from nightshift.runtime.proposals import propose_remediations
 from nightshift.runtime.uplink import RedactingPoster, Uplink
 from nightshift.runtime.worker_policy import WorkerGovernance
+from nightshift.runtime.worker_secrets import DomainCredentials
 from nightshift.runtime.worker_secrets import obtain as obtain_credentials
 from nightshift.settings import WorkerSettings
 from nightshift.sources.bounds import declared_destinations
@@ -185,24 +186,9 @@ async def run_worker(
         if trace is not None:
             toolset = trace.wrap(toolset)  # outermost: denied calls are traced too
         diagnosis: Diagnosis | None = None
-        limits = build_limits(spec)
-        if llm_config or reasoner is not None:
-            # The model stack (SDK clients, JSON Schema) only for workers that use it.
-            from nightshift.agent.reasoners.llm.stream import stream_reasoned_investigation
-
-            if llm_config:
-                from nightshift.llm.factory import build_reasoner
-
-                model_reasoner = build_reasoner(
-                    llm_config, credentials.by_source.get(LLM_SOURCE, {}), tier=request.tier
-                )
-                close = getattr(model_reasoner.model, "close", None)
-                if close is not None:  # the SDK clients hold connection pools
-                    closers.append(close)
-                reasoner = model_reasoner
-            stream = stream_reasoned_investigation(request, toolset, reasoner, limits=limits)
-        else:
-            stream = stream_investigation(request, toolset, limits=limits)
+        stream = _agent_stream(
+            request, toolset, build_limits(spec), llm_config, credentials, reasoner, closers
+        )
         agent_log = AgentLog(logging.getLogger("nightshift.agent"))
         async for item in charging_model_calls(stream, governance):
             for decided in governance.drain():
@@ -241,6 +227,35 @@ async def run_worker(
     resp = await poster.post(f"/v1/investigations/{inv_id}/worker/result", body)
     resp.raise_for_status()
     return 0 if body["status"] != "failed" else 1
+
+
+def _agent_stream(
+    request: InvestigationRequest,
+    toolset: Toolset,
+    limits: Limits,
+    llm_config: dict[str, Any] | None,
+    credentials: DomainCredentials,
+    reasoner: Reasoner | None,
+    closers: list[Callable[[], Awaitable[None]]],
+) -> AsyncIterator[AgentEvent | Diagnosis]:
+    """The agent loop's stream: the briefing's model when it names one, else
+    ``reasoner`` (the offline reasoner if None). A model's close goes on ``closers``."""
+    if not llm_config and reasoner is None:
+        return stream_investigation(request, toolset, limits=limits)
+    # The model stack (SDK clients, JSON Schema) only for workers that use it.
+    from nightshift.agent.reasoners.llm.stream import stream_reasoned_investigation
+
+    if llm_config:
+        from nightshift.llm.factory import build_reasoner
+
+        model_reasoner = build_reasoner(
+            llm_config, credentials.by_source.get(LLM_SOURCE, {}), tier=request.tier
+        )
+        close = getattr(model_reasoner.model, "close", None)
+        if close is not None:  # the SDK clients hold connection pools
+            closers.append(close)
+        reasoner = model_reasoner
+    return stream_reasoned_investigation(request, toolset, reasoner, limits=limits)
 
 
 async def propose_remediations_to(
