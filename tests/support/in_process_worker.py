@@ -128,6 +128,8 @@ def run(
 
     exit_code = asyncio.run(work())
     assert exit_code == 0, recording.exchanges[-1]
+    if handoff:  # it redeemed its secrets hand-off, once, as a launched worker does
+        recording.answer_to("POST", "/worker/credentials/redeem")
     spec = WorkerSpec.model_validate(recording.answer_to("GET", "/worker/spec")["spec"])
     events = [
         AgentEvent(EventKind(e["kind"]), e["data"])
