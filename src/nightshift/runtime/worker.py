@@ -36,8 +36,7 @@ from nightshift.domain.vocabulary import Domain
 from nightshift.observability import jsonlog
 from nightshift.observability.redaction import Redactor
 from nightshift.runtime.agent_log import AgentLog
-from nightshift.runtime.executors.local import EXIT_OUT_OF_MEMORY
-from nightshift.runtime.executors.protocol import SECRETS_FD_ENV
+from nightshift.runtime.executors.protocol import EXIT_OUT_OF_MEMORY, SECRETS_FD_ENV
 from nightshift.runtime.model_accounting import charging_model_calls
 from nightshift.runtime.proposals import propose_remediations
 from nightshift.runtime.uplink import RedactingPoster, Uplink

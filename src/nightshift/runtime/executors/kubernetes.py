@@ -31,6 +31,7 @@ from nightshift.k8s.jobs import (
 from nightshift.k8s.names import credential_secret_name, job_name
 from nightshift.runtime.executors.kubernetes_kueue import Admission, admission_of
 from nightshift.runtime.executors.protocol import (
+    EXIT_OUT_OF_MEMORY,
     ExitHandler,
     ReportsAdmission,
     WorkerExit,
@@ -39,7 +40,6 @@ from nightshift.runtime.executors.protocol import (
 
 log = logging.getLogger(__name__)
 S = InvestigationStatus
-EXIT_OUT_OF_MEMORY = 3  # the worker's own code when it catches MemoryError
 _OOM_KILLED = 137
 # Investigations whose Job finished on its own, remembered so that the stop() the
 # control plane sends when the investigation ends keeps their pods (bounded: the Jobs

@@ -43,6 +43,7 @@ from nightshift.runtime.executors.local_template import (
     template_env,
 )
 from nightshift.runtime.executors.protocol import (
+    EXIT_OUT_OF_MEMORY,
     SECRETS_FD_ENV,
     ExitHandler,
     WorkerExit,
@@ -51,7 +52,6 @@ from nightshift.runtime.executors.protocol import (
 
 log = logging.getLogger("nightshift.executor")
 
-EXIT_OUT_OF_MEMORY = 3  # the worker's own code when it catches MemoryError
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
 _TERM_GRACE_SECONDS = 5.0
 _TEMPLATE_FIRST_READY_SECONDS = 15.0

@@ -12,6 +12,8 @@ from nightshift.domain.vocabulary import InvestigationStatus, Tier
 # A local worker reads its token and hand-off as JSON from this inherited file
 # descriptor (never from argv or the environment another process could read).
 SECRETS_FD_ENV = "NIGHTSHIFT_WORKER_SECRETS_FD"
+# The worker's own exit code when it catches MemoryError (both executors read it).
+EXIT_OUT_OF_MEMORY = 3
 
 log = logging.getLogger(__name__)
 
