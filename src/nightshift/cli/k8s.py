@@ -294,10 +294,11 @@ def _investigations() -> Any:
     from nightshift.cli.admin import _container
     from nightshift.gitops.attribution import investigation_lookup
     from nightshift.services.changes import ChangeService
+    from nightshift.services.concealment import UNCONCEALED
 
     container = _container()
     try:
-        executed = container.proposals.list(status="executed", include_hidden=True, limit=500)
+        executed = container.proposals.list(UNCONCEALED, status="executed", limit=500)
         # built at once, while the database is open
         return investigation_lookup(executed, ChangeService(container.db).get)
     finally:

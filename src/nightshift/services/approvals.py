@@ -26,6 +26,7 @@ from nightshift.governance.decisions import Outcome
 from nightshift.governance.permissions import may_approve
 from nightshift.governance.policy import ActionRequest, PolicyContext, decide
 from nightshift.services.audit import human_entry
+from nightshift.services.concealment import UNCONCEALED
 from nightshift.services.errors import Conflict, Forbidden, Invalid, NotFound
 from nightshift.services.escalations import system_entry
 from nightshift.services.gateway_holds import HELD_PREFIX, held_call_refusal, is_held_call
@@ -85,7 +86,7 @@ class ApprovalService:
         # A held gateway call is forwarded by the gateway process that holds it.
         if self._p.on_approved is not None and not held:
             self._p.on_approved(proposal_id)
-        return self._p.get(proposal_id, include_hidden=True)
+        return self._p.get(proposal_id, UNCONCEALED)
 
     def _approve(
         self,
@@ -236,7 +237,7 @@ class ApprovalService:
                     )
                 ],
             )
-        return self._p.get(proposal_id, include_hidden=True)
+        return self._p.get(proposal_id, UNCONCEALED)
 
     def expire_due(self, now: datetime | None = None) -> int:
         """For the reconciler: expire approval requests past their TTL (each one

@@ -21,6 +21,7 @@ from sqlalchemy import update
 
 from nightshift.domain.access import Caller
 from nightshift.services.audit import human_entry
+from nightshift.services.concealment import UNCONCEALED
 from nightshift.services.control_leases import db_now
 from nightshift.services.errors import Conflict, Invalid, NotFound
 from nightshift.services.escalations import system_entry
@@ -147,7 +148,7 @@ class ExecutionService:
             )
         if not step.ok:
             raise Conflict(f"rollback through {inverse} failed: {step.message}")
-        return self._p.get(proposal_id, include_hidden=True)
+        return self._p.get(proposal_id, UNCONCEALED)
 
     # -- internals ---------------------------------------------------------------
 
@@ -239,7 +240,7 @@ class ExecutionService:
                     extra={"execution": merged},
                 )
         self._p.escalations.deliver([escalation])
-        return self._p.get(proposal_id, include_hidden=True)
+        return self._p.get(proposal_id, UNCONCEALED)
 
     @staticmethod
     def job_of(s: Any, row: ActionProposalRow) -> RemediationJob:

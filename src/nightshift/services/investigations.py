@@ -22,7 +22,14 @@ from nightshift.domain.investigations import (
     InvalidTransition,
     check_transition,
 )
-from nightshift.domain.vocabulary import Domain, InvestigationStatus, Tier
+from nightshift.domain.vocabulary import Domain, InvestigationStatus, Tier, TrustPhase
+from nightshift.services.concealment import (
+    CONCEALED,
+    HIDDEN_EVENT_KINDS,
+    Reader,
+    conceal_event,
+    conceals,
+)
 from nightshift.services.errors import Conflict, Forbidden, Invalid, NotFound, QueueFull
 from nightshift.services.ports import EventNotifier, ScenarioCatalog, TerminationListener
 from nightshift.services.principals import revoke_worker_tokens
@@ -86,7 +93,7 @@ class InvestigationView:
     priority: int
     status: InvestigationStatus
     reason: str
-    trust_phase: str
+    trust_phase: TrustPhase  # the agent's phase at submission
     spec: Mapping[str, Any]
     result: Mapping[str, Any] | None
     chain_id: str
@@ -130,7 +137,7 @@ def _view(row: InvestigationRow, agent_name: str) -> InvestigationView:
         priority=row.priority,
         status=S(row.status),
         reason=row.reason,
-        trust_phase=row.trust_phase,
+        trust_phase=TrustPhase(row.trust_phase),
         spec=row.spec,
         result=row.result,
         chain_id=row.chain_id,
@@ -145,7 +152,21 @@ def _view(row: InvestigationRow, agent_name: str) -> InvestigationView:
     )
 
 
+def conceal_view(view: InvestigationView) -> InvestigationView:
+    """The view without its diagnosis: no result, and no reason once it has ended."""
+    return replace(view, result=None, reason=CONCEALED if view.status.terminal else view.reason)
+
+
+def as_seen_by(view: InvestigationView, caller: Reader) -> InvestigationView:
+    """The view as ``caller`` may see it: concealed while its shadow output awaits review."""
+    return conceal_view(view) if conceals(view.trust_phase, view.reviewed_at, caller) else view
+
+
 class InvestigationService:
+    """Every read (``get``, ``search``, ``events``, and ``cancel``'s answer) takes its
+    reader and answers what they may see: unreviewed shadow output is concealed
+    here, so no route or page has to remember to hide it (``concealment``)."""
+
     def __init__(
         self,
         db: Database,
@@ -266,7 +287,17 @@ class InvestigationService:
 
     # -- reads ------------------------------------------------------------
 
-    def get(self, inv_id: str) -> InvestigationView:
+    def get(self, inv_id: str, caller: Reader) -> InvestigationView:
+        """The investigation as ``caller`` may see it: while its shadow output awaits
+        review, without its result and its final reason (``conceal_view``)."""
+        return as_seen_by(self._read(inv_id), caller)
+
+    def conceals(self, inv_id: str, caller: Reader) -> bool:
+        """Is this investigation's output hidden from ``caller`` (its worker log, say)?"""
+        view = self._read(inv_id)
+        return conceals(view.trust_phase, view.reviewed_at, caller)
+
+    def _read(self, inv_id: str) -> InvestigationView:
         with self._db.read() as s:
             found = s.execute(
                 select(InvestigationRow, AgentRow.name)
@@ -279,6 +310,7 @@ class InvestigationService:
 
     def search(
         self,
+        caller: Reader,
         *,
         status: InvestigationStatus | None = None,
         agent: str | None = None,
@@ -286,7 +318,8 @@ class InvestigationService:
         limit: int = 50,
         cursor: str | None = None,
     ) -> Page:
-        """Newest first; ``cursor`` is the last id of the previous page."""
+        """Newest first, each as ``caller`` may see it; ``cursor`` is the last id of
+        the previous page."""
         q = select(InvestigationRow, AgentRow.name).join(
             AgentRow, AgentRow.id == InvestigationRow.agent_id
         )
@@ -301,40 +334,56 @@ class InvestigationService:
         q = q.order_by(InvestigationRow.id.desc()).limit(limit + 1)
         with self._db.read() as s:
             rows = s.execute(q).all()
-        items = [_view(r[0], r[1]) for r in rows[:limit]]
+        items = [as_seen_by(_view(r[0], r[1]), caller) for r in rows[:limit]]
         return Page(items=items, next_cursor=items[-1].id if len(rows) > limit else None)
 
     def events(
         self,
         inv_id: str,
+        caller: Reader,
         after: int = 0,
         limit: int = 500,
         kinds: Sequence[str] | None = None,
         newest: bool = False,
     ) -> list[EventView]:
         """Events after ``after`` in order, at most ``limit``: the first ones, or with
-        ``newest`` the last ones (still in order); only ``kinds`` when given."""
+        ``newest`` the last ones (still in order); only ``kinds`` when given.
+
+        While the investigation's shadow output is concealed from ``caller`` the
+        diagnosis events are left out (by the query, so that ``limit`` counts what
+        the caller sees and a follower's cursor always moves on) and a final
+        status loses its reason."""
         with self._db.read() as s:
-            # The id only: the row's result can be megabytes of JSON to decode.
-            if s.scalar(select(InvestigationRow.id).where(InvestigationRow.id == inv_id)) is None:
+            # Not the whole row: its result can be megabytes of JSON to decode.
+            found = s.execute(
+                select(InvestigationRow.trust_phase, InvestigationRow.reviewed_at).where(
+                    InvestigationRow.id == inv_id
+                )
+            ).first()
+            if found is None:
                 raise NotFound(f"no investigation {inv_id!r}")
+            hide = conceals(found[0], found[1], caller)
             q = select(InvestigationEventRow).where(
                 InvestigationEventRow.investigation_id == inv_id,
                 InvestigationEventRow.seq > after,
             )
             if kinds is not None:
                 q = q.where(InvestigationEventRow.kind.in_(list(kinds)))
+            if hide:
+                q = q.where(InvestigationEventRow.kind.not_in(sorted(HIDDEN_EVENT_KINDS)))
             order = InvestigationEventRow.seq.desc() if newest else InvestigationEventRow.seq
             rows = list(s.scalars(q.order_by(order).limit(limit)))
             if newest:
                 rows.reverse()
-            return [EventView(r.seq, r.kind, r.data, r.created_at) for r in rows]
+            views = [EventView(r.seq, r.kind, r.data, r.created_at) for r in rows]
+        return [_concealed(v) for v in views] if hide else views
 
     # -- operator actions ---------------------------------------------------
 
     def cancel(self, inv_id: str, caller: Caller, reason: str = "") -> InvestigationView:
+        """Cancel it; the answer is the ended investigation as ``caller`` may see it."""
         why = f"cancelled by {caller.name}" + (f": {reason}" if reason else "")
-        return self.terminate(inv_id, S.CANCELLED, why)
+        return as_seen_by(self.terminate(inv_id, S.CANCELLED, why), caller)
 
     # -- worker protocol ------------------------------------------------------
 
@@ -378,7 +427,7 @@ class InvestigationService:
 
     def spec_for_worker(self, inv_id: str, caller: Caller) -> InvestigationView:
         self._require_worker(caller, inv_id)
-        return self.get(inv_id)
+        return self._read(inv_id)
 
     # -- control-plane transitions -------------------------------------------
 
@@ -505,6 +554,12 @@ class InvestigationService:
     def _require_worker(caller: Caller, inv_id: str) -> None:
         if caller.investigation_id != inv_id:
             raise Forbidden("only this investigation's worker may use this endpoint")
+
+
+def _concealed(event: EventView) -> EventView:
+    """A kept event as a concealed caller sees it (only a final status changes)."""
+    data = conceal_event(event.kind, event.data)
+    return event if data is None or data is event.data else replace(event, data=data)
 
 
 def _hold_reason(agent: AgentRow, owner: UserRow | None) -> str:

@@ -26,19 +26,20 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from nightshift.domain.access import Caller
 from nightshift.domain.actions import ActionCatalog, ActionProposal
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.ids import new_id
-from nightshift.domain.vocabulary import InvestigationStatus, Role
+from nightshift.domain.vocabulary import InvestigationStatus, Role, TrustPhase
 from nightshift.governance.containment import KILL_SWITCH_OFF, KillSwitch, start_chain
 from nightshift.governance.decisions import Decision, ReasonCode
 from nightshift.governance.policy import ActionRequest, PolicyContext, decide, request_to_dict
 from nightshift.observability.audit_chain import decision_entry
 from nightshift.services.audit import AuditService
+from nightshift.services.concealment import UNCONCEALED, Reader, conceals
 from nightshift.services.errors import Conflict, Forbidden, Invalid, NotFound
 from nightshift.services.escalations import EscalationService
 from nightshift.services.identities import identity_of
@@ -100,7 +101,7 @@ class ProposalView:
     params: dict[str, Any]
     intent: dict[str, Any]
     confidence: float
-    phase: str
+    phase: TrustPhase  # the agent's phase when it proposed
     status: str
     decision: dict[str, Any]
     visible: bool
@@ -154,7 +155,7 @@ def proposal_view(row: ActionProposalRow, agent: str, decided_by: str | None) ->
         params=dict(row.params or {}),
         intent=dict(row.intent),
         confidence=row.confidence,
-        phase=row.phase,
+        phase=TrustPhase(row.phase),
         status=row.status,
         decision=dict(row.decision),
         visible=row.visible,
@@ -270,7 +271,7 @@ class ProposalService:
         for proposal_id in approved:
             if self.on_approved is not None:
                 self.on_approved(proposal_id)
-        return [self.get(v.id, include_hidden=True) for v in views]
+        return [self.get(v.id, UNCONCEALED) for v in views]
 
     def _record(
         self,
@@ -397,14 +398,17 @@ class ProposalService:
 
     # -- reads ------------------------------------------------------------------
 
-    def get(self, proposal_id: str, *, include_hidden: bool = False) -> ProposalView:
+    def get(self, proposal_id: str, caller: Reader) -> ProposalView:
+        """The proposal, if ``caller`` may see it: a shadow proposal (not ``visible``)
+        answers NotFound to all but admins until its investigation is reviewed."""
         with self.db.read() as s:
             found = s.execute(
-                select(ActionProposalRow, AgentRow.name)
+                select(ActionProposalRow, AgentRow.name, InvestigationRow.reviewed_at)
                 .join(AgentRow, AgentRow.id == ActionProposalRow.agent_id)
+                .join(InvestigationRow, InvestigationRow.id == ActionProposalRow.investigation_id)
                 .where(ActionProposalRow.id == proposal_id)
             ).first()
-            if found is None or not (found[0].visible or include_hidden):
+            if found is None or not _shown(found[0], found[2], caller):
                 raise NotFound(f"no approval request or proposal {proposal_id!r}")
             row = found[0]
             decider = s.get(UserRow, row.decided_by) if row.decided_by else None
@@ -412,13 +416,14 @@ class ProposalService:
 
     def list(
         self,
+        caller: Reader,
         *,
         status: str | None = PENDING,
         agent: str | None = None,
         investigation_id: str | None = None,
-        include_hidden: bool = False,
         limit: int = 50,
     ) -> list[ProposalView]:
+        """Newest first, only those ``caller`` may see (as ``get``)."""
         q = (
             select(ActionProposalRow, AgentRow.name, UserRow.name)
             .join(AgentRow, AgentRow.id == ActionProposalRow.agent_id)
@@ -430,11 +435,20 @@ class ProposalService:
             q = q.where(AgentRow.name == agent)
         if investigation_id:
             q = q.where(ActionProposalRow.investigation_id == investigation_id)
-        if not include_hidden:
-            q = q.where(ActionProposalRow.visible.is_(True))
+        if conceals(TrustPhase.SHADOW, None, caller):  # this caller waits for reviews
+            q = q.join(
+                InvestigationRow, InvestigationRow.id == ActionProposalRow.investigation_id
+            ).where(
+                or_(ActionProposalRow.visible.is_(True), InvestigationRow.reviewed_at.is_not(None))
+            )
         q = q.order_by(ActionProposalRow.created_at.desc(), ActionProposalRow.id).limit(limit)
         with self.db.read() as s:
             return [proposal_view(r, a, u) for r, a, u in s.execute(q).all()]
+
+
+def _shown(row: ActionProposalRow, reviewed_at: datetime | None, caller: Reader) -> bool:
+    """Hidden proposals are shadow output: concealed by the investigation's rule."""
+    return row.visible or not conceals(TrustPhase.SHADOW, reviewed_at, caller)
 
 
 def expired(row: ActionProposalRow, now: datetime) -> bool:

@@ -1,13 +1,12 @@
 """Console pages that read: sign-in, investigations (list, one, live), approvals, agents.
 
-Each reads through the API's services with the API's visibility rules:
-shadow output stays concealed exactly as in /v1 (``conceals``, ``sees_hidden``).
+Each reads through the API's services as the signed-in caller, so shadow output
+stays concealed exactly as in /v1: the services decide it (``services/concealment``).
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -20,8 +19,7 @@ from nightshift.api.routes.investigations import _resume_after, _stream
 from nightshift.domain.vocabulary import InvestigationStatus, Role
 from nightshift.services.changes import ChangeQuery, ChangeService
 from nightshift.services.errors import Invalid, ServiceError
-from nightshift.services.proposals import PENDING, sees_hidden
-from nightshift.services.reviews import conceal_event, conceal_view, conceals
+from nightshift.services.proposals import PENDING
 from nightshift.web import views
 from nightshift.web.links import local_path
 from nightshift.web.render import page, redirect, secure
@@ -91,10 +89,9 @@ def investigations(request: Request, status: Annotated[str, Query(max_length=32)
     found = signed_in(request)
     who = require(found, Role.VIEWER)
     wanted = InvestigationStatus(status) if status in set(InvestigationStatus) else None
-    items = service(request).search(status=wanted, agent=None, tier=None, limit=100, cursor=None)
+    items = service(request).search(who, status=wanted, agent=None, tier=None, limit=100)
     rows: list[dict[str, Any]] = []
-    for v in items.items:
-        v = conceal_view(v) if conceals(v.trust_phase, v.reviewed_at, who) else v
+    for v in items.items:  # each as `who` may see it
         diag = views.complete(views.diagnosis_of(v.result))
         top = (diag.get("root_causes") or [{}])[0]
         rows.append({"v": v, "top": top, "alerts": _alerts(v.spec)})
@@ -107,24 +104,17 @@ def investigation(request: Request, inv_id: str) -> Response:
     who = require(found, Role.VIEWER)
     svc = service(request)
     try:
-        view = svc.get(inv_id)
+        view = svc.get(inv_id, who)  # what `who` may see, as every read below
+        hide = svc.conceals(inv_id, who)
     except ServiceError as exc:
         return page(request, "error.html", found, status_code=404, problem=str(exc))
-    hide = conceals(view.trust_phase, view.reviewed_at, who)
-    if hide:
-        view = conceal_view(view)
     diag = views.complete(views.diagnosis_of(view.result))
     hyps = list(diag.get("hypotheses") or [])
     timeline = []
-    for ev in svc.events(inv_id, 0, limit=_STEPS_SHOWN, newest=True):
-        data = conceal_event(ev.kind, ev.data) if hide else ev.data
-        if data is not None:
-            timeline.append((ev, views.timeline_text(ev.kind, data)))
-    shown = []  # what the chronology reads of the whole run: cycles and status changes
-    for ev in svc.events(inv_id, 0, limit=2000, kinds=views.CHRONOLOGY_EVENTS):
-        data = conceal_event(ev.kind, ev.data) if hide else ev.data
-        if data is not None:
-            shown.append(replace(ev, data=data))
+    for ev in svc.events(inv_id, who, 0, limit=_STEPS_SHOWN, newest=True):
+        timeline.append((ev, views.timeline_text(ev.kind, ev.data)))
+    # What the chronology reads of the whole run: cycles and status changes.
+    shown = svc.events(inv_id, who, 0, limit=2000, kinds=views.CHRONOLOGY_EVENTS)
     c = request.app.state.container
     alerts = c.alert_reads.of_investigation(inv_id)  # as GET /v1/investigations/ID/alerts
     end = view.finished_at or datetime.now(UTC)
@@ -135,9 +125,7 @@ def investigation(request: Request, inv_id: str) -> Response:
         )
         if _aware(ch.at) <= _aware(end)
     ]
-    props = c.proposals.list(
-        status=None, agent=None, investigation_id=inv_id, include_hidden=sees_hidden(who), limit=50
-    )
+    props = c.proposals.list(who, status=None, agent=None, investigation_id=inv_id, limit=50)
     # The worker's own log, as GET /v1/investigations/ID/logs shows it (tail only).
     log = None if hide else c.executor.read_log(inv_id, _LOG_TAIL_BYTES)
     costs = c.telemetry.costs  # as GET /v1/investigations/ID/cost (viewer)
@@ -173,10 +161,12 @@ def evidence(request: Request, inv_id: str, evidence_id: str) -> Response:
     found = signed_in(request)
     who = require(found, Role.VIEWER)
     try:
-        view = service(request).get(inv_id)
+        svc = service(request)
+        view = svc.get(inv_id, who)
+        hidden = svc.conceals(inv_id, who)
     except ServiceError as exc:
         return secure(PlainTextResponse(str(exc), status_code=404))
-    if conceals(view.trust_phase, view.reviewed_at, who):
+    if hidden:
         return secure(PlainTextResponse("concealed until reviewed", status_code=404))
     diag = views.complete(views.diagnosis_of(view.result))
     for e in diag.get("evidence") or []:
@@ -199,10 +189,9 @@ async def live(
         return secure(Response("sign in first", status_code=401))
     who = require(found, Role.VIEWER)
     svc = service(request)
-    view = await asyncio.to_thread(svc.get, inv_id)
-    hide = conceals(view.trust_phase, view.reviewed_at, who)
+    await asyncio.to_thread(svc.get, inv_id, who)  # 404 before the stream starts
     after = max(after, _resume_after(last_event_id))  # EventSource reconnects with it
-    stream = _stream(svc, request.app.state.container.bus, request, inv_id, after, True, hide)
+    stream = _stream(svc, request.app.state.container.bus, request, who, inv_id, after, True)
     resp = StreamingResponse(
         stream,
         media_type="text/event-stream",
@@ -216,10 +205,10 @@ def approvals(request: Request, status: Annotated[str, Query(max_length=32)] = "
     found = signed_in(request)
     who = require(found, Role.VIEWER)
     items = request.app.state.container.proposals.list(
+        who,
         status=None if status == "any" else (status or PENDING),  # as the API's defaults
         agent=None,
         investigation_id=None,
-        include_hidden=sees_hidden(who),
         limit=100,
     )
     return page(request, "approvals.html", found, items=items, status=status)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from nightshift.domain.vocabulary import Role
+from nightshift.services.concealment import UNCONCEALED
 from nightshift.services.errors import Invalid, ServiceError
 from nightshift.services.escalations import EscalationView
 from nightshift.web.forms import Operator, OpsLead, Text
@@ -96,12 +97,8 @@ def review(request: Request, item_id: str) -> Response:
     except ServiceError as exc:
         return page(request, "error.html", found, status_code=404, problem=str(exc))
     props = (
-        c.proposals.list(
-            status=None,
-            agent=None,
-            investigation_id=item.investigation_id,
-            include_hidden=True,
-            limit=200,
+        c.proposals.list(  # the reviewer's read, as GET /v1/reviews/shadow/ID
+            UNCONCEALED, status=None, agent=None, investigation_id=item.investigation_id, limit=200
         )
         if item.investigation_id
         else []

@@ -18,6 +18,7 @@ from nightshift.domain.vocabulary import InvestigationStatus as S
 from nightshift.runtime.executors.fake import FakeExecutor
 from nightshift.runtime.executors.kubernetes import KubernetesExecutor
 from nightshift.runtime.executors.kubernetes_kueue import Admission, QueueState
+from nightshift.services.concealment import UNCONCEALED
 from nightshift.store.tables import InvestigationRow
 from tests.integration.k8s.conftest import Exits
 from tests.integration.k8s.waiting import eventually
@@ -99,7 +100,7 @@ def test_kueue_s_waiting_state_reaches_the_view_and_a_deadline_passed_waiting_sa
                     .values(deadline_at=datetime.now(UTC) - timedelta(minutes=5))
                 )
             assert world.container.reconciler.enforce_deadlines() == 1
-            ended = world.container.investigations.get(inv_id)
+            ended = world.container.investigations.get(inv_id, UNCONCEALED)
             assert ended.status == S.DEADLINE_EXCEEDED
             assert ended.reason.startswith(
                 "deadline exceeded while waiting for admission in Kueue (never admitted)"

@@ -28,6 +28,7 @@ from nightshift.api.app import create_app
 from nightshift.bootstrap import Container, build_container
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import PrincipalKind, Role, TrustPhase
+from nightshift.services.concealment import UNCONCEALED
 from nightshift.services.gateway import GatewayService
 from nightshift.settings import Settings
 from nightshift.store.tables import AgentRow, AuditRecordRow, ReviewItemRow
@@ -229,7 +230,8 @@ def approver(gateway: Gateway) -> Iterator[TestClient]:
 async def _held_request(c: Container, agent: str, tool: str) -> str:
     """The approval request a held call opened (it appears as soon as the call is held)."""
     for _ in range(200):
-        found = [v.id for v in c.proposals.list(agent=agent) if v.action == f"mcp:{tool}"]
+        listed = c.proposals.list(UNCONCEALED, agent=agent)
+        found = [v.id for v in listed if v.action == f"mcp:{tool}"]
         if found:
             return found[0]
         await anyio.sleep(0.05)
@@ -273,7 +275,7 @@ async def test_a_limited_remediation_write_waits_for_approval_then_runs_once(
     assert not result.is_error
     assert result.content[0].text == "restarted cart"
     assert _restarts(gateway, "cart") == 1  # forwarded once
-    done = gateway.container.proposals.get(request)
+    done = gateway.container.proposals.get(request, UNCONCEALED)
     assert (done.status, done.decided_by, done.result and done.result["verified"]) == (
         "executed", "ada", True,
     )  # fmt: skip
@@ -356,7 +358,8 @@ async def test_a_write_nobody_decides_expires_and_the_agent_is_told(gateway: Gat
     assert error.error.data["reason"] == "approval_expired"
     assert "expired" in error.error.message
     assert time.monotonic() - started >= HOLD_SECONDS - 0.5
-    assert gateway.container.proposals.get(error.error.data["proposal"]).status == "expired"
+    held = gateway.container.proposals.get(error.error.data["proposal"], UNCONCEALED)
+    assert held.status == "expired"
     assert _restarts(gateway, "search") == 0
 
 

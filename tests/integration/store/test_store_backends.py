@@ -12,6 +12,7 @@ from sqlalchemy import Engine, inspect, select
 
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import InvestigationStatus, PrincipalKind, Role, Tier
+from nightshift.services.concealment import UNCONCEALED
 from nightshift.services.errors import QueueFull
 from nightshift.services.investigations import SubmitRequest
 from nightshift.store import migrate
@@ -106,7 +107,7 @@ def test_concurrent_event_appends_get_distinct_contiguous_sequence_numbers(world
 def test_json_payloads_round_trip_unicode_and_nesting(world: World) -> None:
     svc = world.container.investigations
     inv = svc.submit(_request("Zeitüberschreitung \u2013 数据库 🔥"), OPERATOR)
-    got = svc.get(inv.id)
+    got = svc.get(inv.id, UNCONCEALED)
     assert got.title == "Zeitüberschreitung \u2013 数据库 🔥"
     assert got.spec["tier"] == "single-domain"
 
@@ -129,12 +130,12 @@ def test_terminate_is_exactly_once_under_racing_reporters(world: World) -> None:
         t.start()
     for t in threads:
         t.join()
-    final = svc.get(inv.id)
+    final = svc.get(inv.id, UNCONCEALED)
     assert final.status.terminal
     assert set(results) == {final.status.value}
     terminal_events = [
         e
-        for e in svc.events(inv.id)
+        for e in svc.events(inv.id, UNCONCEALED)
         if e.kind == "status" and e.data["status"] == final.status.value
     ]
     assert len(terminal_events) == 1

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from nightshift.domain.access import Caller
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.vocabulary import PrincipalKind, Role
+from nightshift.services.concealment import UNCONCEALED
 from nightshift.services.errors import Conflict
 from nightshift.services.investigations import SubmitRequest
 from nightshift.services.proposals import ProposalInput
@@ -69,7 +70,7 @@ def test_concurrent_approvals_of_one_request_have_exactly_one_winner(world: Worl
     with ThreadPoolExecutor(len(callers)) as pool:
         outcomes = list(pool.map(approve, callers))
     assert sorted(outcomes) == ["conflict"] * 5 + ["executed"]
-    final = world.container.proposals.get(pid)
+    final = world.container.proposals.get(pid, UNCONCEALED)
     assert final.status == "executed"
     assert final.result is not None and final.result["verified"] is True
     audit = world.container.audit.recent(500)
@@ -99,7 +100,7 @@ def test_approve_racing_reject_leaves_one_decision(world: World) -> None:
     with ThreadPoolExecutor(2) as pool:
         outcomes = sorted(f.result() for f in [pool.submit(approve), pool.submit(reject)])
     assert outcomes in (["conflict", "executed"], ["conflict", "rejected"])
-    assert world.container.proposals.get(pid).status in ("executed", "rejected")
+    assert world.container.proposals.get(pid, UNCONCEALED).status in ("executed", "rejected")
 
 
 def test_execution_is_claimed_once_however_often_it_is_triggered(world: World) -> None:
@@ -116,4 +117,4 @@ def test_execution_is_claimed_once_however_often_it_is_triggered(world: World) -
     with ThreadPoolExecutor(4) as pool:
         ran = list(pool.map(run, range(4)))
     assert ran.count(True) == 1
-    assert world.container.proposals.get(pid).status == "executed"
+    assert world.container.proposals.get(pid, UNCONCEALED).status == "executed"

@@ -13,6 +13,7 @@ from nightshift.api.app import create_app
 from nightshift.bootstrap import Container
 from nightshift.domain.vocabulary import InvestigationStatus as S
 from nightshift.observability.metrics import tier_label
+from nightshift.services.concealment import UNCONCEALED
 from tests.support.control_plane import World
 
 
@@ -40,7 +41,7 @@ def test_a_unit_exit_ends_the_investigation_and_is_counted(world: World) -> None
         got = client.get(f"/v1/investigations/{inv_id}", headers=world.auth("viewer")).json()
     assert (got["status"], got["reason"]) == ("failed", "worker killed by signal SIGKILL")
     registry = world.container.telemetry.metrics.registry
-    tier = tier_label(world.container.investigations.get(inv_id).tier)
+    tier = tier_label(world.container.investigations.get(inv_id, UNCONCEALED).tier)
     cpu = registry.get_sample_value("nightshift_worker_cpu_seconds_total", {"tier": tier})
     assert cpu == 0.1  # the fake executor's exit report
 

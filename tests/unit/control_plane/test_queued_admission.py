@@ -20,6 +20,7 @@ from nightshift.runtime.executors.fake import FakeExecutor
 from nightshift.runtime.executors.kubernetes import KubernetesExecutor
 from nightshift.runtime.executors.local import LocalExecutor
 from nightshift.runtime.executors.protocol import ReportsAdmission
+from nightshift.services.concealment import UNCONCEALED
 from nightshift.store.tables import InvestigationRow
 from tests.support import control_plane
 from tests.support.control_plane import World, make_world
@@ -70,7 +71,7 @@ def _dispatched(api: TestClient, world: World) -> str:
     assert resp.status_code == 201, resp.text
     inv_id = str(resp.json()["id"])
     world.container.dispatcher.dispatch_once()
-    assert world.container.investigations.get(inv_id).status == S.DISPATCHED
+    assert world.container.investigations.get(inv_id, UNCONCEALED).status == S.DISPATCHED
     return inv_id
 
 
@@ -137,7 +138,7 @@ def test_a_deadline_passed_in_the_queue_says_it_was_never_admitted(
     )
     _overdue(queued_world, inv_id)
     assert queued_world.container.reconciler.enforce_deadlines() == 1
-    view = queued_world.container.investigations.get(inv_id)
+    view = queued_world.container.investigations.get(inv_id, UNCONCEALED)
     assert view.status == S.DEADLINE_EXCEEDED
     assert view.reason.startswith(
         "deadline exceeded while waiting for admission in Kueue (never admitted)"
@@ -153,7 +154,7 @@ def test_a_deadline_passed_after_admission_keeps_the_plain_reason(
     _fake(queued_world).queue[inv_id] = Queued("admitted", "", "nightshift")
     _overdue(queued_world, inv_id)
     queued_world.container.reconciler.enforce_deadlines()
-    view = queued_world.container.investigations.get(inv_id)
+    view = queued_world.container.investigations.get(inv_id, UNCONCEALED)
     assert view.status == S.DEADLINE_EXCEEDED
     assert view.reason == "deadline exceeded (enforced by the reconciler)"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
+from nightshift.services.concealment import UNCONCEALED
 from tests.support.control_plane import World
 
 
@@ -103,7 +104,7 @@ def test_a_batch_of_decisions_is_audited_in_order_and_chained_with_its_events(
     assert seqs == list(range(seqs[0], seqs[0] + 3))
     assert [r["prev_hash"] for r in records[1:]] == [r["hash"] for r in records[:-1]]
     assert client.get("/v1/audit/verify", headers=world.auth("viewer")).json()["ok"] is True
-    events = world.container.investigations.events(inv)
+    events = world.container.investigations.events(inv, UNCONCEALED)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     posted = [e.kind for e in events if e.kind != "status"]  # status: queued, running...
     assert posted == [e["kind"] for e in (log, first, log, second, first)]

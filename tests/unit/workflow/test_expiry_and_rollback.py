@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.vocabulary import TrustPhase
+from nightshift.services.concealment import UNCONCEALED
 from nightshift.services.remediation_port import RemediationJob
 from nightshift.sources.config import SourceKind
 from nightshift.store.tables import ActionProposalRow
@@ -116,6 +117,6 @@ def test_an_approved_action_lost_before_execution_is_resumed_by_the_reconciler(
     assert approved.json()["status"] == "approved"
     world.container.proposals.on_approved = run
     world.container.approvals.expire_due()  # too recent: left alone
-    assert world.container.proposals.get(pid).status == "approved"
+    assert world.container.proposals.get(pid, UNCONCEALED).status == "approved"
     world.container.approvals.expire_due(datetime.now(UTC) + timedelta(minutes=1))
-    assert world.container.proposals.get(pid).status == "executed"
+    assert world.container.proposals.get(pid, UNCONCEALED).status == "executed"

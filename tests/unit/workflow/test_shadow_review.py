@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import InvestigationStatus, PrincipalKind, Role
-from nightshift.services.reviews import CONCEALED, conceal_event, conceal_view, conceals
+from nightshift.services.concealment import CONCEALED, conceal_event, conceals
 from tests.support.control_plane import World
 from tests.unit.workflow.flow import agent, finish, propose, start
 
@@ -44,13 +44,13 @@ def test_the_review_queue_holds_shadow_output_until_an_ops_lead_reviews_it(
     propose(client, inv_id, worker)
     finish(client, inv_id, worker)
     assert world.container.reviews.conceals(inv_id, OPERATOR)
-    view = world.container.investigations.get(inv_id)
-    hidden = conceal_view(view)
+    hidden = world.container.investigations.get(inv_id, OPERATOR)
     assert (hidden.result, hidden.reason, hidden.status) == (
         None,
         CONCEALED,
         InvestigationStatus.SUCCEEDED,
     )
+    assert world.container.investigations.get(inv_id, ADMIN).result is not None
     [item] = client.get("/v1/reviews/shadow", headers=world.auth("viewer")).json()
     assert item["result"] is None and item["investigation_id"] == inv_id
     assert (

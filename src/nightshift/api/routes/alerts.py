@@ -89,10 +89,10 @@ def investigation_alerts(
     inv_id: str,
     investigations: InvestigationsDep,
     reads: AlertReadsDep,
-    _: Caller = Depends(require(Role.VIEWER)),
+    who: Caller = Depends(require(Role.VIEWER)),
 ) -> list[AlertView]:
     """The alerts that started this investigation or that it absorbed."""
-    investigations.get(inv_id)  # 404 for an unknown id
+    investigations.get(inv_id, who)  # 404 for an unknown id
     return reads.of_investigation(inv_id)
 
 

@@ -14,7 +14,7 @@ from nightshift.api.view_models import many
 from nightshift.domain.access import Caller
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.vocabulary import Role
-from nightshift.services.proposals import PENDING, ProposalView, sees_hidden
+from nightshift.services.proposals import PENDING, ProposalView
 
 router = APIRouter(prefix="/v1/approvals", tags=["approvals"])
 
@@ -29,10 +29,10 @@ def list_approvals(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[ProposalView]:
     return svc.list(
+        who,
         status=None if status == "any" else status,
         agent=agent,
         investigation_id=investigation,
-        include_hidden=sees_hidden(who),
         limit=limit,
     )
 
@@ -41,7 +41,7 @@ def list_approvals(
 def show(
     proposal_id: str, svc: ProposalsDep, who: Caller = Depends(require(Role.VIEWER))
 ) -> ProposalView:
-    return svc.get(proposal_id, include_hidden=sees_hidden(who))
+    return svc.get(proposal_id, who)
 
 
 @router.post("/{proposal_id}/approve", response_model=ProposalOut)

@@ -38,7 +38,6 @@ from nightshift.services.investigations import (
     SubmitRequest,
 )
 from nightshift.services.ports import EventStream
-from nightshift.services.reviews import conceal_event, conceal_view, conceals
 
 router = APIRouter(prefix="/v1/investigations", tags=["investigations"])
 _HEARTBEAT_SECONDS = 15.0
@@ -69,11 +68,6 @@ def submit(
     )
 
 
-def _visible(view: InvestigationView, who: Caller) -> InvestigationView:
-    """Shadow-phase output stays hidden from operators until someone reviews it."""
-    return conceal_view(view) if conceals(view.trust_phase, view.reviewed_at, who) else view
-
-
 @router.get("", response_model=InvestigationPage)
 def list_investigations(
     svc: InvestigationsDep,
@@ -84,9 +78,9 @@ def list_investigations(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=64, pattern=r"^[0-9a-f]+$")] = None,
 ) -> InvestigationPage:
-    page = svc.search(status=status_, agent=agent, tier=tier, limit=limit, cursor=cursor)
+    page = svc.search(who, status=status_, agent=agent, tier=tier, limit=limit, cursor=cursor)
     return InvestigationPage(
-        items=[replace(_visible(v, who), result=None) for v in page.items],  # lists: no result
+        items=[replace(v, result=None) for v in page.items],  # lists: no result
         next_cursor=page.next_cursor,
     )
 
@@ -98,8 +92,8 @@ def get_investigation(
     admission: AdmissionDep,
     who: Caller = Depends(require(Role.VIEWER)),
 ) -> BaseModel:
-    view = svc.get(inv_id)
-    out = InvestigationOut.model_validate(_visible(view, who))
+    view = svc.get(inv_id, who)  # concealed while its shadow output awaits review
+    out = InvestigationOut.model_validate(view)
     if view.status != InvestigationStatus.DISPATCHED:
         return out
     return out.model_copy(update={"admission": _admission(admission, inv_id)})
@@ -136,8 +130,7 @@ def worker_log(
     who: Caller = Depends(require(Role.VIEWER)),
     tail_bytes: Annotated[int, Query(ge=1, le=10_000_000)] = 1_000_000,
 ) -> str:
-    view = svc.get(inv_id)  # 404 for unknown ids
-    if conceals(view.trust_phase, view.reviewed_at, who):
+    if svc.conceals(inv_id, who):  # NotFound for unknown ids
         raise Forbidden("this shadow-phase investigation's output awaits review")
     text = logs(inv_id, tail_bytes)
     if text is None:
@@ -157,11 +150,10 @@ async def events(
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> StreamingResponse:
     """Server-sent events: the history after ``after`` (or Last-Event-ID), then live."""
-    view = await asyncio.to_thread(svc.get, inv_id)  # 404 before the stream starts
-    hide = conceals(view.trust_phase, view.reviewed_at, who)
+    await asyncio.to_thread(svc.get, inv_id, who)  # 404 before the stream starts
     after = max(after, _resume_after(last_event_id))
     return StreamingResponse(
-        _stream(svc, bus, request, inv_id, after, follow, hide),
+        _stream(svc, bus, request, who, inv_id, after, follow),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
@@ -181,20 +173,18 @@ async def _stream(
     svc: InvestigationService,
     bus: EventStream,
     request: Request,
+    who: Caller,
     inv_id: str,
     after: int,
     follow: bool,
-    hide: bool,
 ) -> AsyncIterator[bytes]:
+    """Each batch is read as ``who`` may see it (the service conceals shadow output)."""
     while True:
-        batch = await asyncio.to_thread(svc.events, inv_id, after)
+        batch = await asyncio.to_thread(svc.events, inv_id, who, after)
         for ev in batch:
             after = ev.seq
-            data = conceal_event(ev.kind, ev.data) if hide else ev.data
-            if data is None:
-                continue
             at = as_utc(ev.created_at).isoformat()
-            payload = json.dumps({"seq": ev.seq, "kind": ev.kind, "at": at, "data": data})
+            payload = json.dumps({"seq": ev.seq, "kind": ev.kind, "at": at, "data": ev.data})
             yield f"id: {ev.seq}\nevent: {ev.kind}\ndata: {payload}\n\n".encode()
             if ev.kind == "status" and InvestigationStatus(ev.data["status"]).terminal:
                 return

@@ -17,6 +17,7 @@ from nightshift.api.schemas_workflow import ProposalOut, ReviewIn, ReviewOut
 from nightshift.api.view_models import many
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import Role
+from nightshift.services.concealment import UNCONCEALED
 from nightshift.services.reviews import ReviewView
 
 router = APIRouter(prefix="/v1/reviews/shadow", tags=["reviews"])
@@ -41,9 +42,8 @@ def show(
 ) -> BaseModel:
     view = svc.get(item_id)
     props = (
-        proposals.list(
-            status=None, investigation_id=view.investigation_id, include_hidden=True, limit=200
-        )
+        # The reviewer's read: reviewing shadow output means seeing it (ops leads only).
+        proposals.list(UNCONCEALED, status=None, investigation_id=view.investigation_id, limit=200)
         if view.investigation_id
         else []
     )

@@ -6,14 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, status
 
 from nightshift.api.auth import require
-from nightshift.api.deps import InvestigationsDep, ProposalsDep, ReviewsDep, VerdictsDep
+from nightshift.api.deps import InvestigationsDep, ProposalsDep, VerdictsDep
 from nightshift.api.schemas_workflow import OutcomeIn, ProposalOut, VerdictIn, VerdictOut
 from nightshift.api.view_models import many
 from nightshift.domain.access import Caller
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.verdicts import Claim, VerdictKind
 from nightshift.domain.vocabulary import Role
-from nightshift.services.proposals import ProposalView, sees_hidden
+from nightshift.services.proposals import ProposalView
 from nightshift.services.verdicts import VerdictView
 
 router = APIRouter(prefix="/v1/investigations/{inv_id}", tags=["verdicts"])
@@ -51,11 +51,9 @@ def outcome(
 def investigation_proposals(
     inv_id: str,
     investigations: InvestigationsDep,
-    reviews: ReviewsDep,
     proposals: ProposalsDep,
     who: Caller = Depends(require(Role.VIEWER)),
 ) -> list[ProposalView]:
     """Every proposal of the investigation; shadow ones only to admins until reviewed."""
-    investigations.get(inv_id)  # 404 for an unknown id
-    hidden_ok = sees_hidden(who) or not reviews.conceals(inv_id, who)
-    return proposals.list(status=None, investigation_id=inv_id, include_hidden=hidden_ok, limit=200)
+    investigations.get(inv_id, who)  # 404 for an unknown id
+    return proposals.list(who, status=None, investigation_id=inv_id, limit=200)
