@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from nightshift.domain.vocabulary import Domain, Tier
+from nightshift.domain.vocabulary import Domain, Tier, TrustPhase
 from nightshift.sources.config import SourceConfig, SourceKind
 
 
@@ -65,7 +65,7 @@ class WorkerBriefing(BaseModel):
 
     id: str
     agent: str
-    trust_phase: str
+    trust_phase: TrustPhase
     chain_id: str
     spec: WorkerSpec
     identity: dict[str, Any]  # the agent's identity and boundaries, for the policy wrapper

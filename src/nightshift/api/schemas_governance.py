@@ -62,7 +62,14 @@ class BoundariesIn(Strict):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-PhaseChangeOut = view_model(PhaseChange, "PhaseChangeOut", module=__name__)
+# The view spells phases as stored (phases.py); the API names the enum, like every
+# other phase field, so clients see the values a phase can take.
+PhaseChangeOut = view_model(
+    PhaseChange,
+    "PhaseChangeOut",
+    module=__name__,
+    fields={"from_phase": (TrustPhase | None, ...), "to_phase": (TrustPhase, ...)},
+)
 
 
 class SignOffIn(Strict):

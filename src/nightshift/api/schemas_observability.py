@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from nightshift.api.timestamps import Timestamp
+from nightshift.domain.vocabulary import TrustPhase
 
 
 class CostOut(BaseModel):
@@ -53,8 +54,8 @@ class GateOut(BaseModel):
 
 class AgentGatesOut(BaseModel):
     agent: str
-    current: str
-    target: str | None
+    current: TrustPhase
+    target: TrustPhase | None
     evidence_met: bool
     ready: bool
     gates: list[GateOut]

@@ -42,7 +42,7 @@ class EscalationView:
     kind: str
     summary: str
     status: str
-    phase: str
+    phase: TrustPhase  # the agent's phase when it escalated
     routed_to: list[str]
     payload: dict[str, Any]
     notifications: list[dict[str, Any]]
@@ -368,7 +368,7 @@ def _view(row: EscalationRow, agent: str) -> EscalationView:
         kind=row.kind,
         summary=row.summary,
         status=row.status,
-        phase=row.phase,
+        phase=TrustPhase(row.phase),
         routed_to=list(row.routed_to),
         payload=dict(row.payload),
         notifications=list(row.notifications),

@@ -38,7 +38,7 @@ class VerdictView:
     author: str | None
     minimal_edit: bool | None
     correct: bool | None
-    phase: str
+    phase: TrustPhase  # the agent's phase when it diagnosed
     payload: dict[str, Any]
     created_at: datetime
 
@@ -241,7 +241,7 @@ def _view(row: VerdictRow, agent: str, author: str | None) -> VerdictView:
         author=author,
         minimal_edit=row.minimal_edit,
         correct=row.correct,
-        phase=row.phase,
+        phase=TrustPhase(row.phase),
         payload=dict(row.payload),
         created_at=row.created_at,
     )

@@ -96,8 +96,8 @@ def gate_progress(telemetry: TelemetryDep, _: Caller = Viewer) -> list[AgentGate
     return [
         AgentGatesOut(
             agent=r.agent,
-            current=r.current.value,
-            target=r.target.value if r.target else None,
+            current=r.current,
+            target=r.target,
             evidence_met=r.evidence_met,
             ready=r.ready,
             gates=[GateOut(**g.to_dict()) for g in r.gates],
