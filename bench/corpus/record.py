@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 from bench.corpus.bundle import canonical
-from nightshift.agent.api import investigate
+from nightshift.agent.investigation import investigate
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolSpec, ToolStatus
 from nightshift.agent.tools.replay import RecordingToolset, _record

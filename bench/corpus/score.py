@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bench.corpus.bundle import Bundle, load_all
 from bench.publish import figure
-from nightshift.agent.api import investigate
+from nightshift.agent.investigation import investigate
 from nightshift.agent.request import InvestigationRequest
 from nightshift.domain.diagnosis import Diagnosis, RootCause
 

@@ -17,7 +17,7 @@ from bench.diagnosis import dev_corpus, scenario_corpus
 from bench.diagnosis.report import Row, accuracy, markdown, plot, share
 from bench.diagnosis.scenario_corpus import Score
 from bench.publish import RESULTS
-from nightshift.agent.api import investigate
+from nightshift.agent.investigation import investigate
 from nightshift.agent.limits import Limits
 from nightshift.agent.tools.holmes_fixtures import HolmesFixtureToolset
 from nightshift.domain.diagnosis import Diagnosis

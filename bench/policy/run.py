@@ -192,7 +192,7 @@ def bench_investigations(limit: int, rounds: int = 15) -> dict[str, float] | str
     governed. Depends on the agent loop and replay adapter; returns why when absent."""
     try:
         from bench.diagnosis import dev_corpus
-        from nightshift.agent.api import investigate
+        from nightshift.agent.investigation import investigate
         from nightshift.agent.tools.holmes_fixtures import HolmesFixtureToolset
     except Exception as exc:  # the loop and adapters are built in parallel
         return f"skipped: {exc!r}"

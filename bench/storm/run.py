@@ -36,7 +36,7 @@ _COUNTED = re.compile(r"^(?:at least )?(\d+) alerts firing", re.M)
 def one(factor: int) -> dict[str, Any]:
     """One size, in this process; the caller starts a fresh process per size."""
     from bench.diagnosis.scenario_corpus import _request, score
-    from nightshift.agent.api import investigate
+    from nightshift.agent.investigation import investigate
     from nightshift.agent.limits import Limits
     from nightshift.agent.loop import MAX_TEXT_CHARS
     from nightshift.agent.tools.protocol import ToolCall

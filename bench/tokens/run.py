@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bench.diagnosis.scenario_corpus import ScenarioCase, load_scenarios, score
 from bench.tokens.report import markdown, plot
-from nightshift.agent.api import investigate
+from nightshift.agent.investigation import investigate
 from nightshift.agent.reasoners.llm.accounting import estimate_request, estimate_tokens
 from nightshift.agent.reasoners.llm.answer import tool_defs
 from nightshift.agent.reasoners.llm.config import LLMConfig

@@ -1,6 +1,6 @@
 """The public Python API: run one investigation in-process, no server needed.
 
-    from nightshift.agent.api import investigate, stream_investigation
+    from nightshift.agent.investigation import investigate, stream_investigation
     diagnosis = await investigate("why is checkout slow?", my_toolset)
     async for item in stream_investigation(request, my_toolset):
         ...  # AgentEvent values, then the Diagnosis last

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from pydantic import SecretStr
 
-from nightshift.agent.api import stream_investigation
 from nightshift.agent.events import AgentEvent, EventKind
+from nightshift.agent.investigation import stream_investigation
 from nightshift.agent.limits import Limits
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import Toolset

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from nightshift.agent.api import investigate
+from nightshift.agent.investigation import investigate
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, Toolset, ToolSpec, ToolStatus
 from nightshift.domain.actions import load_action_catalog
 from nightshift.domain.agents import AgentIdentity, Boundaries, Principal

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nightshift.agent.api import investigate
+from nightshift.agent.investigation import investigate
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.holmes_fixtures import HolmesFixtureToolset
 from nightshift.agent.tools.protocol import ToolCall, ToolStatus

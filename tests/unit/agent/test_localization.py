@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nightshift.agent.api import investigate
+from nightshift.agent.investigation import investigate
 from nightshift.agent.reasoners.offline.analyzers import analyze
 from nightshift.agent.reasoners.offline.beliefs import Beliefs
 from nightshift.agent.reasoners.offline.changes import change_subject, parse_changes

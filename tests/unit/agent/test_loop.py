@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from nightshift.agent.api import investigate, stream_investigation
 from nightshift.agent.events import AgentEvent, EventKind
+from nightshift.agent.investigation import investigate, stream_investigation
 from nightshift.agent.limits import Limits
 from nightshift.agent.reasoners.protocol import HypothesisUpdate
 from nightshift.agent.reasoners.scripted import ScriptedReasoner

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nightshift.agent.api import investigate
+from nightshift.agent.investigation import investigate
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import ToolResult, ToolStatus
 from nightshift.agent.tools.static import StaticToolset

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from nightshift.agent.api import investigate
+from nightshift.agent.investigation import investigate
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import ToolCall, ToolStatus
 from nightshift.agent.tools.replay import RecordingToolset, ReplayToolset

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nightshift.agent.api import investigate
+from nightshift.agent.investigation import investigate
 from nightshift.agent.reasoners.offline.analyzers import analyze
 from nightshift.agent.reasoners.offline.findings import Analysis
 from nightshift.agent.reasoners.offline.topology import Topology

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from nightshift.agent.api import investigate
+from nightshift.agent.investigation import investigate
 from nightshift.agent.reasoners.offline.analyzers import analyze
 from nightshift.agent.reasoners.offline.matching import excerpt
 from nightshift.agent.reasoners.offline.sections import (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nightshift.agent.api import investigate
+from nightshift.agent.investigation import investigate
 from nightshift.agent.request import InvestigationRequest
 from nightshift.domain.diagnosis import ChainRole, Outcome
 from nightshift.domain.vocabulary import Tier

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from nightshift.agent.api import stream_investigation
+from nightshift.agent.investigation import stream_investigation
 from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import ToolResult, ToolStatus
 from nightshift.agent.tools.static import StaticToolset

@@ -19,7 +19,7 @@ import pytest
 
 from bench.corpus.bundle import Bundle, load_all
 from bench.corpus.score import request_for
-from nightshift.agent.api import investigate
+from nightshift.agent.investigation import investigate
 from nightshift.agent.tools.protocol import ToolCall, ToolStatus
 from nightshift.domain.diagnosis import Diagnosis
 from nightshift.domain.taxonomy import load_taxonomy

@@ -123,7 +123,7 @@ async def test_prompts_stay_compact_and_every_outside_text_is_fenced() -> None:
 
 
 async def test_a_reasoner_without_events_of_its_own_streams_unchanged() -> None:
-    from nightshift.agent.api import stream_investigation
+    from nightshift.agent.investigation import stream_investigation
     from nightshift.agent.reasoners.llm.stream import stream_reasoned_investigation
     from nightshift.domain.diagnosis import Diagnosis
 

@@ -7,8 +7,8 @@ import logging
 
 import pytest
 
-from nightshift.agent.api import stream_investigation
 from nightshift.agent.events import AgentEvent
+from nightshift.agent.investigation import stream_investigation
 from nightshift.agent.request import InvestigationRequest
 from nightshift.domain.vocabulary import Tier
 from nightshift.observability.jsonlog import JsonLineFormatter

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
-from nightshift.agent.api import stream_investigation
 from nightshift.agent.events import AgentEvent, EventKind
+from nightshift.agent.investigation import stream_investigation
 from nightshift.agent.limits import Limits
 from nightshift.agent.reasoners.protocol import Reasoner
 from nightshift.agent.request import InvestigationRequest
