@@ -1,18 +1,15 @@
-"""The shadow review queue, and what non-admins may see of unreviewed shadow output.
+"""The shadow review queue.
 
 In shadow the agent runs on real data but its output goes nowhere: when a
 shadow investigation ends, a ``shadow_review`` item is queued; until an ops
 lead marks it reviewed, the diagnosis (result, hypotheses, proposals, the
-summary in the final status) is hidden from everyone but admins.
-
-For the investigation routes: ``ReviewService.conceals(inv_id, caller)`` says
-whether to hide; ``conceal_view`` / ``conceal_event`` do the hiding.
+summary in the final status) is hidden from everyone but admins. What that
+hides is ``services/concealment.py``; the services' reads apply it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -20,60 +17,17 @@ from typing import Any
 from sqlalchemy import select
 
 from nightshift.domain.access import Caller
-from nightshift.domain.vocabulary import InvestigationStatus, Role, TrustPhase
-from nightshift.governance.permissions import output_visible
+from nightshift.domain.vocabulary import TrustPhase
 from nightshift.services import review_queue
 from nightshift.services.audit import AuditService, human_entry
+from nightshift.services.concealment import conceals
 from nightshift.services.errors import Conflict, NotFound
-from nightshift.services.investigations import InvestigationView
 from nightshift.services.review_queue import ReviewKind
 from nightshift.store.database import Database
 from nightshift.store.tables import AgentRow, InvestigationRow, ReviewItemRow
 
 log = logging.getLogger(__name__)
 SHADOW_REVIEW = ReviewKind.SHADOW_REVIEW.value
-CONCEALED = "shadow output: hidden until reviewed"
-# Event kinds that carry the diagnosis; tool traffic and status stay visible.
-HIDDEN_EVENT_KINDS = frozenset(
-    {
-        "result",
-        "hypothesis.created",
-        "hypothesis.updated",
-        "hypothesis.confirmed",
-        "hypothesis.rejected",
-        "cycle.finished",
-        "action.proposed",
-    }
-)
-
-
-def conceals(trust_phase: str, reviewed_at: datetime | None, caller: Caller) -> bool:
-    """Hide this investigation's output from this caller?"""
-    if caller.has(Role.ADMIN):
-        return False
-    try:
-        phase = TrustPhase(trust_phase)
-    except ValueError:
-        return True  # fail closed on an unknown phase
-    return not output_visible(phase, reviewed=reviewed_at is not None)
-
-
-def conceal_view(view: InvestigationView) -> InvestigationView:
-    return replace(view, result=None, reason=CONCEALED if view.status.terminal else view.reason)
-
-
-def conceal_event(kind: str, data: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The event as a concealed caller may see it, or ``None`` to drop it."""
-    if kind in HIDDEN_EVENT_KINDS:
-        return None
-    if kind == "status" and data.get("reason"):
-        try:
-            terminal = InvestigationStatus(str(data.get("status"))).terminal
-        except ValueError:
-            terminal = True
-        if terminal:
-            return {**data, "reason": CONCEALED}
-    return data
 
 
 @dataclass(frozen=True, slots=True)
