@@ -1,5 +1,10 @@
 """/v1/approvals: approval requests (and other proposals) -- list, show,
-approve (as asked or a modified target), reject, roll back."""
+approve (as asked or a modified target), reject, roll back.
+
+Every endpoint answers ``ProposalOut``, not an ``ApprovalOut``: an approval
+request is a proposal in ``pending_approval``, and each action here is a
+transition of that proposal, answered with the proposal as it now stands (see
+docs/workflow.md, "Endpoints")."""
 
 from __future__ import annotations
 
