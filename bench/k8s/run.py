@@ -33,7 +33,7 @@ from nightshift.domain.vocabulary import AuthorityClass, PrincipalKind, Tier, Tr
 from nightshift.k8s.apply import apply_objects
 from nightshift.k8s.client import KubeError
 from nightshift.k8s.jobs import ANNOTATION_INVESTIGATION, WORKER_SELECTOR, JobTemplate
-from nightshift.k8s.render import RenderConfig, render_all
+from nightshift.k8s.manifests import RenderConfig, render_all
 from nightshift.runtime.executors.kubernetes import KubernetesExecutor
 from nightshift.runtime.executors.protocol import UnitLimits, WorkerExit, WorkerLaunch
 from tests.integration.k8s.cluster import ControlPlane, running_control_plane

@@ -34,8 +34,8 @@ from nightshift.domain.vocabulary import Tier
 from nightshift.k8s.apply import apply_objects
 from nightshift.k8s.client import KubeApi, KubeError
 from nightshift.k8s.jobs import JobTemplate
+from nightshift.k8s.manifests import RenderConfig, render_all
 from nightshift.k8s.names import job_name
-from nightshift.k8s.render import RenderConfig, render_all
 from nightshift.runtime.executors.kubernetes import KubernetesExecutor
 from nightshift.runtime.executors.protocol import UnitLimits, WorkerExit, WorkerLaunch
 from tests.integration.k8s.cluster import running_control_plane

@@ -21,8 +21,8 @@ from nightshift.domain.agents import Boundaries, Principal, register_agent
 from nightshift.domain.vocabulary import AuthorityClass, Domain, PrincipalKind, TrustPhase
 from nightshift.k8s.apply import apply_objects
 from nightshift.k8s.client import KubeApi, resource_path
+from nightshift.k8s.manifests import RenderConfig, render_all
 from nightshift.k8s.names import service_account_name
-from nightshift.k8s.render import RenderConfig, render_all
 from tests.integration.k8s.cluster import ControlPlaneError, running_control_plane
 from tests.support import shop
 

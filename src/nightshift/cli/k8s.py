@@ -77,7 +77,7 @@ def _identities(agents_file: Path | None) -> list[AgentIdentity]:
 
 
 def _objects(agents_file: Path | None, namespace: str) -> list[dict[str, Any]]:
-    from nightshift.k8s.render import RenderConfig, render_all
+    from nightshift.k8s.manifests import RenderConfig, render_all
 
     return render_all(
         _identities(agents_file), load_action_catalog(), RenderConfig(agents_namespace=namespace)
@@ -88,7 +88,7 @@ def _render_values(
     agents: Path | None, namespace: str, environment: str | None, phase: TrustPhase | None
 ) -> None:
     from nightshift.k8s.helm_values import agents_values, phase_values
-    from nightshift.k8s.render import RenderConfig
+    from nightshift.k8s.manifests import RenderConfig
 
     cfg = RenderConfig(agents_namespace=namespace)
     identities = _identities(agents)
@@ -195,7 +195,7 @@ def drift(
     the cluster with Git: declared objects, and the phase each agent is declared at);
     exit 1 on drift."""
     from nightshift.k8s.drift import check_drift
-    from nightshift.k8s.render import RenderConfig
+    from nightshift.k8s.manifests import RenderConfig
 
     api = _api(kubeconfig, context)
     report = check_drift(

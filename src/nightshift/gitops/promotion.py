@@ -29,7 +29,7 @@ from nightshift.gitops.edit import REMOVE, rewrite_document
 from nightshift.gitops.vault_policy import agent_policy, policy_file
 from nightshift.gitops.working_copy import Commit, GitOpsRefused, WorkingCopy
 from nightshift.k8s.helm_values import ENVIRONMENTS, PHASES, agents_values, phase_values
-from nightshift.k8s.render import EgressTarget, RenderConfig
+from nightshift.k8s.manifests import EgressTarget, RenderConfig
 from nightshift.secrets.policies import VaultLayout
 
 PHASE_TRAILER = "Nightshift-Phase-Change"

@@ -22,9 +22,9 @@ from nightshift.domain.agents import ALL_NAMESPACES, AgentIdentity
 from nightshift.k8s.apply import apply_objects, object_path
 from nightshift.k8s.client import KubeApi, KubeError, resource_path
 from nightshift.k8s.jobs import MANAGED_BY
+from nightshift.k8s.manifests import RenderConfig, render_agent, role_name
 from nightshift.k8s.names import service_account_name
 from nightshift.k8s.permissions import declared_grants
-from nightshift.k8s.render import RenderConfig, render_agent, role_name
 
 _RBAC = "rbac.authorization.k8s.io/v1"
 # Granted to every authenticated identity by Kubernetes' own defaults; not drift.

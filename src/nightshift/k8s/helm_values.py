@@ -19,8 +19,8 @@ from nightshift.domain.agent_codec import identity_to
 from nightshift.domain.agents import AgentIdentity
 from nightshift.domain.vocabulary import TrustPhase
 from nightshift.k8s.admission import advisory_policy, ownership_policy
+from nightshift.k8s.manifests import RenderConfig, namespace, render_agent
 from nightshift.k8s.names import service_account_name
-from nightshift.k8s.render import RenderConfig, namespace, render_agent
 from nightshift.secrets.policies import phase_policy_name
 
 ENVIRONMENTS = ("dev", "staging", "production")

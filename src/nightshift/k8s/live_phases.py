@@ -1,5 +1,5 @@
 """The phase each agent runs at on the cluster: the labels of its phase
-ServiceAccounts (k8s.render), one per agent when the cluster is as declared."""
+ServiceAccounts (k8s.manifests), one per agent when the cluster is as declared."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from nightshift.domain.agents import Boundaries, Principal, register_agent
 from nightshift.domain.vocabulary import AuthorityClass, Domain, PrincipalKind, TrustPhase
 from nightshift.k8s.apply import apply_objects
 from nightshift.k8s.client import KubeApi, KubeError, resource_path
-from nightshift.k8s.render import RenderConfig, render_all
+from nightshift.k8s.manifests import RenderConfig, render_all
 from nightshift.runtime.executors.protocol import WorkerExit
 from tests.integration.k8s.cluster import ControlPlane, ControlPlaneError, running_control_plane
 

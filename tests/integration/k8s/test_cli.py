@@ -62,7 +62,7 @@ def _phase_repo(root: Path, declared: dict[str, str]) -> Path:
     from nightshift.domain.actions import load_action_catalog
     from nightshift.domain.vocabulary import TrustPhase
     from nightshift.k8s.helm_values import phase_values
-    from nightshift.k8s.render import RenderConfig
+    from nightshift.k8s.manifests import RenderConfig
 
     chart = root / "chart"
     chart.mkdir(parents=True, exist_ok=True)

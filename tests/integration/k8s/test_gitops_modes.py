@@ -26,7 +26,7 @@ from nightshift.gitops.record import GitRecorder
 from nightshift.gitops.working_copy import WorkingCopy
 from nightshift.k8s.apply import apply_objects
 from nightshift.k8s.client import KubeApi, resource_path
-from nightshift.k8s.render import RenderConfig, render_all
+from nightshift.k8s.manifests import RenderConfig, render_all
 from nightshift.runtime.remediation.fake import FakeChangeHistory
 from nightshift.runtime.remediation.gitops import GitOpsRemediator
 from nightshift.runtime.remediation.live_read import cluster_lister, live_reader

@@ -10,8 +10,8 @@ from nightshift.domain.diagnosis import ResourceRef
 from nightshift.k8s.apply import apply_objects
 from nightshift.k8s.client import KubeApi, KubeError, resource_path
 from nightshift.k8s.drift import check_drift
+from nightshift.k8s.manifests import RenderConfig, render_all, role_name
 from nightshift.k8s.names import service_account_name
-from nightshift.k8s.render import RenderConfig, render_all, role_name
 from nightshift.runtime.remediation.kubernetes import KubernetesRemediator
 from nightshift.services.remediation_port import RemediationJob
 from tests.integration.k8s.conftest import (

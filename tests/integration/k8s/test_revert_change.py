@@ -16,7 +16,7 @@ from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.vocabulary import AuthorityClass, Domain, TrustPhase
 from nightshift.k8s.apply import apply_objects
 from nightshift.k8s.client import KubeApi, KubeError, resource_path
-from nightshift.k8s.render import RenderConfig, render_all
+from nightshift.k8s.manifests import RenderConfig, render_all
 from nightshift.runtime.remediation.fake import FakeChangeHistory
 from nightshift.runtime.remediation.kubernetes import KubernetesRemediator
 from nightshift.services.remediation_port import RemediationJob

@@ -18,7 +18,7 @@ from nightshift.domain.actions import load_action_catalog
 from nightshift.k8s.apply import apply_objects
 from nightshift.k8s.client import KubeApi
 from nightshift.k8s.jobs import JobTemplate
-from nightshift.k8s.render import RenderConfig, render_all
+from nightshift.k8s.manifests import RenderConfig, render_all
 from nightshift.runtime.executors.kubernetes import KubernetesExecutor
 from tests.integration.k8s.cluster import ControlPlaneError, running_control_plane
 from tests.integration.k8s.conftest import AGENTS, AGENTS_NS, APP_NS, Exits, ensure_namespace

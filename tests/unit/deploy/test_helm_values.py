@@ -12,7 +12,7 @@ from nightshift.domain.actions import load_action_catalog
 from nightshift.domain.agent_codec import identity_from
 from nightshift.domain.vocabulary import TrustPhase
 from nightshift.k8s.helm_values import ENVIRONMENTS, phase_values
-from nightshift.k8s.render import RenderConfig
+from nightshift.k8s.manifests import RenderConfig
 
 CHART = Path(__file__).resolve().parents[3] / "deploy" / "helm" / "nightshift"
 WRITE_VERBS = {"create", "update", "patch", "delete", "deletecollection"}

@@ -18,7 +18,7 @@ from nightshift.domain.agent_codec import identity_from
 from nightshift.domain.vocabulary import TrustPhase
 from nightshift.gitops.working_copy import GitOpsRefused
 from nightshift.k8s.helm_values import phase_values
-from nightshift.k8s.render import RenderConfig
+from nightshift.k8s.manifests import RenderConfig
 from nightshift.runtime.demotion_git import GitDemotionRecorder
 from nightshift.services.ports import AgentRecords, AppliedDemotion
 from tests.support.control_plane import World

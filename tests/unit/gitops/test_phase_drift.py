@@ -19,7 +19,7 @@ from nightshift.gitops.promotion import declared_phases
 from nightshift.gitops.working_copy import GitOpsRefused
 from nightshift.k8s.helm_values import phase_values
 from nightshift.k8s.live_phases import live_phases
-from nightshift.k8s.render import RenderConfig, service_account
+from nightshift.k8s.manifests import RenderConfig, service_account
 from tests.unit.k8s.fake_kube import FakeKubeApi
 
 OWNER = {"id": "oncall", "name": "oncall", "kind": "human", "contact": "oncall@example.org"}

@@ -17,7 +17,7 @@ from nightshift.gitops.promotion import PhaseCommit, PhaseWriter
 from nightshift.gitops.vault_policy import agent_policy, policy_file
 from nightshift.gitops.working_copy import GitOpsRefused, WorkingCopy
 from nightshift.k8s.helm_values import phase_values
-from nightshift.k8s.render import RenderConfig
+from nightshift.k8s.manifests import RenderConfig
 from nightshift.secrets.policies import VaultLayout, domain_policy, phase_policy
 
 OWNER = {"id": "oncall", "name": "oncall", "kind": "human", "contact": "oncall@example.org"}

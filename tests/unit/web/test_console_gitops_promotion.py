@@ -20,7 +20,7 @@ from nightshift.domain.actions import load_action_catalog
 from nightshift.domain.agent_codec import identity_from
 from nightshift.domain.vocabulary import TrustPhase
 from nightshift.k8s.helm_values import phase_values
-from nightshift.k8s.render import RenderConfig
+from nightshift.k8s.manifests import RenderConfig
 from nightshift.services.ports import AgentRecords
 from tests.support.control_plane import World, make_world
 from tests.unit.governance_api.test_phases_and_gates import Recorded, _incidents

@@ -6,8 +6,8 @@ from nightshift.domain.actions import load_action_catalog
 from nightshift.domain.agents import Boundaries, Principal, register_agent
 from nightshift.domain.vocabulary import AuthorityClass, PrincipalKind, Tier, TrustPhase
 from nightshift.k8s.jobs import CLUSTER_IDENTITY_ENV, JobTemplate, render_job
+from nightshift.k8s.manifests import RenderConfig, render_all
 from nightshift.k8s.permissions import declared_grants
-from nightshift.k8s.render import RenderConfig, render_all
 
 OWNER = Principal("alice", "Alice", PrincipalKind.HUMAN, contact="alice@example.com")
 ACTIONS = frozenset({"restart-pod", "scale-deployment", "cordon-node", "clear-cache"})
