@@ -18,7 +18,7 @@ from nightshift.cli.client import (
     fail,
     resolve_token,
 )
-from nightshift.cli.render import EventPrinter, print_result
+from nightshift.cli.event_lines import EventPrinter, print_result
 from nightshift.cli.tables import JsonOpt, table
 from nightshift.settings import Settings
 

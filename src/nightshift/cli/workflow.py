@@ -399,7 +399,7 @@ def reviews_show(
     item_id: str, as_json: JsonOpt = False, api: ApiOpt = None, token: TokenOpt = None
 ) -> None:
     """The hidden shadow output (ops lead)."""
-    from nightshift.cli.render import print_result
+    from nightshift.cli.event_lines import print_result
 
     got = _client(api, token).request("GET", f"/v1/reviews/shadow/{item_id}")
 

@@ -13,7 +13,7 @@ from nightshift.agent.request import InvestigationRequest
 from nightshift.agent.tools.protocol import ToolResult, ToolStatus
 from nightshift.agent.tools.static import StaticToolset
 from nightshift.cli import workflow
-from nightshift.cli.render import LEGEND, EventPrinter
+from nightshift.cli.event_lines import LEGEND, EventPrinter
 from nightshift.domain.diagnosis import Diagnosis
 from nightshift.domain.vocabulary import Tier
 
