@@ -4,7 +4,9 @@ In shadow the agent runs on real data but its output goes nowhere: until an ops
 lead reviews a shadow investigation, its diagnosis (result, hypotheses,
 proposals, the reason in the final status) is hidden from everyone but admins.
 The services decide this in their caller-facing reads
-(``InvestigationService.get/search/events``, ``ProposalService.get/list``), so
+(``InvestigationService.get/search/events``, ``ProposalService.of_investigation``;
+the approvals queue, ``ProposalService.get/list``, keeps shadow records for
+admins even after review, as they are never anyone's to act on), so
 no route or page can forget it; this module holds the rule and the hiding of
 one event.
 

@@ -19,14 +19,15 @@ agent are rate limited (``suppressed``, with one escalation per hour).
 
 from __future__ import annotations
 
+import builtins
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from nightshift.domain.access import Caller
@@ -53,6 +54,9 @@ from nightshift.store.tables import (
     as_utc,
 )
 
+# A listing query: each proposal, its agent's name and its decider's (None while
+# undecided: an outer join, which the select's type does not say).
+_Listing: TypeAlias = Select[ActionProposalRow, str, str]
 MAX_PROPOSALS_PER_POST = 10
 MAX_PROPOSALS_PER_INVESTIGATION = 25
 
@@ -399,16 +403,17 @@ class ProposalService:
     # -- reads ------------------------------------------------------------------
 
     def get(self, proposal_id: str, caller: Reader) -> ProposalView:
-        """The proposal, if ``caller`` may see it: a shadow proposal (not ``visible``)
-        answers NotFound to all but admins until its investigation is reviewed."""
+        """A proposal of the approvals queue, if ``caller`` may see it there: a shadow
+        proposal (not ``visible``) answers NotFound to all but admins; it is never
+        anyone's to act on. Reviewed ones are read with the investigation
+        (``of_investigation``)."""
         with self.db.read() as s:
             found = s.execute(
-                select(ActionProposalRow, AgentRow.name, InvestigationRow.reviewed_at)
+                select(ActionProposalRow, AgentRow.name)
                 .join(AgentRow, AgentRow.id == ActionProposalRow.agent_id)
-                .join(InvestigationRow, InvestigationRow.id == ActionProposalRow.investigation_id)
                 .where(ActionProposalRow.id == proposal_id)
             ).first()
-            if found is None or not _shown(found[0], found[2], caller):
+            if found is None or not (found[0].visible or _sees_hidden(caller)):
                 raise NotFound(f"no approval request or proposal {proposal_id!r}")
             row = found[0]
             decider = s.get(UserRow, row.decided_by) if row.decided_by else None
@@ -423,7 +428,27 @@ class ProposalService:
         investigation_id: str | None = None,
         limit: int = 50,
     ) -> list[ProposalView]:
-        """Newest first, only those ``caller`` may see (as ``get``)."""
+        """The approvals queue, newest first: shadow proposals only for admins (as ``get``)."""
+        q = self._query(status=status, agent=agent, investigation_id=investigation_id)
+        if not _sees_hidden(caller):
+            q = q.where(ActionProposalRow.visible.is_(True))
+        return self._listed(q, limit)
+
+    def of_investigation(
+        self, inv_id: str, caller: Reader, *, limit: int = 200
+    ) -> builtins.list[ProposalView]:
+        """Every proposal of one investigation, newest first. Its shadow proposals are
+        its shadow output: concealed from all but admins until it is reviewed."""
+        q = self._query(status=None, agent=None, investigation_id=inv_id)
+        with self.db.read() as s:
+            inv = s.get(InvestigationRow, inv_id)
+            reviewed_at = inv.reviewed_at if inv is not None else None
+        if conceals(TrustPhase.SHADOW, reviewed_at, caller):
+            q = q.where(ActionProposalRow.visible.is_(True))
+        return self._listed(q, limit)
+
+    @staticmethod
+    def _query(*, status: str | None, agent: str | None, investigation_id: str | None) -> _Listing:
         q = (
             select(ActionProposalRow, AgentRow.name, UserRow.name)
             .join(AgentRow, AgentRow.id == ActionProposalRow.agent_id)
@@ -435,20 +460,17 @@ class ProposalService:
             q = q.where(AgentRow.name == agent)
         if investigation_id:
             q = q.where(ActionProposalRow.investigation_id == investigation_id)
-        if conceals(TrustPhase.SHADOW, None, caller):  # this caller waits for reviews
-            q = q.join(
-                InvestigationRow, InvestigationRow.id == ActionProposalRow.investigation_id
-            ).where(
-                or_(ActionProposalRow.visible.is_(True), InvestigationRow.reviewed_at.is_not(None))
-            )
+        return q
+
+    def _listed(self, q: _Listing, limit: int) -> builtins.list[ProposalView]:
         q = q.order_by(ActionProposalRow.created_at.desc(), ActionProposalRow.id).limit(limit)
         with self.db.read() as s:
             return [proposal_view(r, a, u) for r, a, u in s.execute(q).all()]
 
 
-def _shown(row: ActionProposalRow, reviewed_at: datetime | None, caller: Reader) -> bool:
-    """Hidden proposals are shadow output: concealed by the investigation's rule."""
-    return row.visible or not conceals(TrustPhase.SHADOW, reviewed_at, caller)
+def _sees_hidden(caller: Reader) -> bool:
+    """The control plane itself, or an admin (``sees_hidden``)."""
+    return caller is None or sees_hidden(caller)
 
 
 def expired(row: ActionProposalRow, now: datetime) -> bool:

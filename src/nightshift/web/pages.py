@@ -125,7 +125,7 @@ def investigation(request: Request, inv_id: str) -> Response:
         )
         if _aware(ch.at) <= _aware(end)
     ]
-    props = c.proposals.list(who, status=None, agent=None, investigation_id=inv_id, limit=50)
+    props = c.proposals.of_investigation(inv_id, who, limit=50)  # as GET .../ID/proposals
     # The worker's own log, as GET /v1/investigations/ID/logs shows it (tail only).
     log = None if hide else c.executor.read_log(inv_id, _LOG_TAIL_BYTES)
     costs = c.telemetry.costs  # as GET /v1/investigations/ID/cost (viewer)

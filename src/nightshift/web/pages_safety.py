@@ -97,9 +97,8 @@ def review(request: Request, item_id: str) -> Response:
     except ServiceError as exc:
         return page(request, "error.html", found, status_code=404, problem=str(exc))
     props = (
-        c.proposals.list(  # the reviewer's read, as GET /v1/reviews/shadow/ID
-            UNCONCEALED, status=None, agent=None, investigation_id=item.investigation_id, limit=200
-        )
+        # The reviewer's read, as GET /v1/reviews/shadow/ID.
+        c.proposals.of_investigation(item.investigation_id, UNCONCEALED)
         if item.investigation_id
         else []
     )

@@ -82,27 +82,37 @@ def test_an_event_read_leaves_out_the_diagnosis_and_the_final_reason(
     assert [e.seq for e in after] == [e.seq for e in seen[2:]]
 
 
-def test_shadow_proposals_answer_not_found_to_operators_until_reviewed(
+def test_shadow_proposals_show_with_their_investigation_once_it_is_reviewed(
     client: TestClient, world: World, shadow_run: tuple[str, str]
 ) -> None:
     inv_id, proposal_id = shadow_run
     proposals = world.container.proposals
-    assert proposals.list(OPERATOR, status=None, investigation_id=inv_id) == []
-    with pytest.raises(NotFound):
-        proposals.get(proposal_id, OPERATOR)
-    [mine] = proposals.list(ADMIN, status=None, investigation_id=inv_id)
+    assert proposals.of_investigation(inv_id, OPERATOR) == []
+    [mine] = proposals.of_investigation(inv_id, ADMIN)
     assert (mine.id, mine.phase, mine.visible) == (proposal_id, TrustPhase.SHADOW, False)
-    assert proposals.get(proposal_id, UNCONCEALED).id == proposal_id
+    assert [p.id for p in proposals.of_investigation(inv_id, UNCONCEALED)] == [proposal_id]
 
     _review(client, world, inv_id)
     svc = world.container.investigations
     assert not svc.conceals(inv_id, OPERATOR)
     assert svc.get(inv_id, OPERATOR).result is not None
     assert {e.kind for e in svc.events(inv_id, OPERATOR)} & HIDDEN_EVENT_KINDS
-    assert [p.id for p in proposals.list(OPERATOR, status=None, investigation_id=inv_id)] == [
-        proposal_id
-    ]
-    assert proposals.get(proposal_id, OPERATOR).status == "recorded"
+    assert [p.id for p in proposals.of_investigation(inv_id, OPERATOR)] == [proposal_id]
+
+
+def test_the_approvals_queue_keeps_shadow_records_for_admins_even_after_review(
+    client: TestClient, world: World, shadow_run: tuple[str, str]
+) -> None:
+    """A shadow record is never anyone's to act on, so it stays out of the queue."""
+    inv_id, proposal_id = shadow_run
+    proposals = world.container.proposals
+    _review(client, world, inv_id)
+    assert proposals.list(OPERATOR, status=None, investigation_id=inv_id) == []
+    with pytest.raises(NotFound):
+        proposals.get(proposal_id, OPERATOR)
+    assert [p.id for p in proposals.list(ADMIN, status=None)] == [proposal_id]
+    assert proposals.get(proposal_id, ADMIN).status == "recorded"
+    assert proposals.get(proposal_id, UNCONCEALED).id == proposal_id
 
 
 def test_an_assist_investigation_hides_nothing(client: TestClient, world: World) -> None:

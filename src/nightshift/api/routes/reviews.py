@@ -43,7 +43,7 @@ def show(
     view = svc.get(item_id)
     props = (
         # The reviewer's read: reviewing shadow output means seeing it (ops leads only).
-        proposals.list(UNCONCEALED, status=None, investigation_id=view.investigation_id, limit=200)
+        proposals.of_investigation(view.investigation_id, UNCONCEALED)
         if view.investigation_id
         else []
     )

@@ -56,4 +56,4 @@ def investigation_proposals(
 ) -> list[ProposalView]:
     """Every proposal of the investigation; shadow ones only to admins until reviewed."""
     investigations.get(inv_id, who)  # 404 for an unknown id
-    return proposals.list(who, status=None, investigation_id=inv_id, limit=200)
+    return proposals.of_investigation(inv_id, who)
