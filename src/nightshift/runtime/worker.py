@@ -245,7 +245,7 @@ def _agent_stream(
     from nightshift.agent.reasoners.llm.stream import stream_reasoned_investigation
 
     if llm_config:
-        from nightshift.llm.factory import build_reasoner
+        from nightshift.model_backends.factory import build_reasoner
 
         model_reasoner = build_reasoner(
             llm_config, credentials.by_source.get(LLM_SOURCE, {}), tier=request.tier

@@ -244,7 +244,7 @@ class StewardshipService:
 
     def set_llm(self, agent_name: str, config: dict[str, Any] | None, caller: Caller) -> None:
         """Set (or with None, remove) the agent's model configuration; keys stay in the broker."""
-        from nightshift.llm.factory import LLMConfigError, validate_config
+        from nightshift.model_backends.factory import LLMConfigError, validate_config
 
         if config is not None:
             try:

@@ -34,7 +34,7 @@ from nightshift.governance.policy import (
     SelfModificationRequest,
     decide,
 )
-from nightshift.llm.factory import build_reasoner
+from nightshift.model_backends.factory import build_reasoner
 from nightshift.runtime.worker_policy import WorkerGovernance
 from tests.support.fake_llm_server import FakeLLMServer, chat_responder
 from tests.unit.llm.worlds import world

@@ -9,7 +9,7 @@ import pytest
 
 from nightshift.agent.reasoners.llm.answer import AnswerInvalid
 from nightshift.agent.reasoners.llm.provider import RetryableModelError
-from nightshift.llm.anthropic_backend import AnthropicChatModel
+from nightshift.model_backends.anthropic_backend import AnthropicChatModel
 from tests.support.fake_llm_server import (
     FakeLLMServer,
     anthropic_reply,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from nightshift.domain.vocabulary import Tier
-from nightshift.llm.anthropic_backend import AnthropicChatModel
-from nightshift.llm.factory import LLMConfigError, build_reasoner
-from nightshift.llm.openai_backend import OpenAIChatModel
+from nightshift.model_backends.anthropic_backend import AnthropicChatModel
+from nightshift.model_backends.factory import LLMConfigError, build_reasoner
+from nightshift.model_backends.openai_backend import OpenAIChatModel
 from tests.support.fake_llm_server import FakeLLMServer, openai_reply
 from tests.unit.llm.calls import ASSESS_OK, FAULTS, REQUEST, TOOLS, caller
 from tests.unit.llm.conftest import Closer

@@ -7,7 +7,12 @@ import sys
 
 import pytest
 
-from nightshift.llm.factory import SDKS, LLMBackendUnavailable, LLMConfigError, build_reasoner
+from nightshift.model_backends.factory import (
+    SDKS,
+    LLMBackendUnavailable,
+    LLMConfigError,
+    build_reasoner,
+)
 from tests.unit.llm.conftest import Closer
 
 
@@ -15,7 +20,7 @@ def _uninstall(monkeypatch: pytest.MonkeyPatch, provider: str) -> None:
     """As if the SDK were not installed: a None in sys.modules makes its import fail
     with ModuleNotFoundError naming it, and the backend module must be imported anew."""
     monkeypatch.setitem(sys.modules, SDKS[provider], None)
-    monkeypatch.delitem(sys.modules, f"nightshift.llm.{provider}_backend", raising=False)
+    monkeypatch.delitem(sys.modules, f"nightshift.model_backends.{provider}_backend", raising=False)
 
 
 @pytest.mark.parametrize("provider", sorted(SDKS))

@@ -4,7 +4,7 @@ import openai
 import pytest
 
 from nightshift.agent.reasoners.llm.provider import ChatRequest, RetryableModelError
-from nightshift.llm.openai_backend import OpenAIChatModel
+from nightshift.model_backends.openai_backend import OpenAIChatModel
 from tests.support.network_guard import RealNetworkBlocked
 from tests.unit.llm.conftest import Closer
 

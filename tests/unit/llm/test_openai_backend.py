@@ -10,7 +10,7 @@ from nightshift.agent.reasoners.llm.accounting import TokenBudgetExhausted
 from nightshift.agent.reasoners.llm.answer import AnswerInvalid
 from nightshift.agent.reasoners.llm.calling import RetryPolicy
 from nightshift.agent.reasoners.llm.provider import ModelError, RetryableModelError
-from nightshift.llm.openai_backend import OpenAIChatModel
+from nightshift.model_backends.openai_backend import OpenAIChatModel
 from tests.support.fake_llm_server import (
     FakeLLMServer,
     error_reply,

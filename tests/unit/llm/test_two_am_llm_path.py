@@ -10,7 +10,7 @@ import pytest
 from nightshift.agent.events import EventKind
 from nightshift.agent.reasoners.llm.fake import AnalystModel
 from nightshift.agent.reasoners.llm.stream import investigate_reasoned
-from nightshift.llm.factory import build_reasoner
+from nightshift.model_backends.factory import build_reasoner
 from tests.support.fake_llm_server import FakeLLMServer, chat_responder, rate_limited
 from tests.unit.llm.calls import Sleeps
 from tests.unit.llm.conftest import Closer

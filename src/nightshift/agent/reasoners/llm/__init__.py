@@ -1,6 +1,6 @@
 """LLM reasoners: a provider-neutral model protocol, the hybrid session that
 plugs into the ordinary loop, token accounting and budgets. SDK adapters live
-in ``nightshift.llm``; see docs/llm.md."""
+in ``nightshift.model_backends``; see docs/llm.md."""
 
 from nightshift.agent.reasoners.llm.accounting import CallRecord, Price, PriceTable, TokenBudget
 from nightshift.agent.reasoners.llm.config import LLMConfig

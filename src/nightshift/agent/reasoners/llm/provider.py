@@ -1,7 +1,7 @@
 """The provider-neutral chat-model protocol the LLM reasoner talks to.
 
 The agent layer owns this contract and never imports an SDK; adapters in
-``nightshift.llm`` (OpenAI-compatible, Anthropic) implement it over the
+``nightshift.model_backends`` (OpenAI-compatible, Anthropic) implement it over the
 official SDKs. One request is one HTTP round trip: retries, validation
 retries, budgets and accounting live in the agent layer so they behave the
 same whatever the provider.

@@ -1,6 +1,6 @@
 """The LLM reasoner: a Reasoner whose sessions consult a chat model.
 
-Build one per investigation (``nightshift.llm.factory.build_reasoner`` does
+Build one per investigation (``nightshift.model_backends.factory.build_reasoner`` does
 that from an agent's configuration): it collects the session's accounting
 events for the stream and finalises the diagnosis with the bill and, when the
 token budget ran out, the escalation.

@@ -96,7 +96,7 @@ def build_model(config: Mapping[str, Any], secrets: Mapping[str, str]) -> ChatMo
     }
     if provider == "anthropic":
         try:
-            from nightshift.llm.anthropic_backend import AnthropicChatModel
+            from nightshift.model_backends.anthropic_backend import AnthropicChatModel
         except ModuleNotFoundError as exc:
             if _sdk_missing(provider, exc):
                 raise LLMBackendUnavailable(provider) from exc
@@ -106,7 +106,7 @@ def build_model(config: Mapping[str, Any], secrets: Mapping[str, str]) -> ChatMo
         t = config["temperature"]
         common["temperature"] = None if t is None else float(t)
     try:
-        from nightshift.llm.openai_backend import OpenAIChatModel
+        from nightshift.model_backends.openai_backend import OpenAIChatModel
     except ModuleNotFoundError as exc:
         if _sdk_missing(provider, exc):
             raise LLMBackendUnavailable(provider) from exc

@@ -25,7 +25,7 @@ from nightshift.agent.reasoners.llm.provider import (
     RetryableModelError,
     Usage,
 )
-from nightshift.llm.errors import from_status
+from nightshift.model_backends.errors import from_status
 
 
 class OpenAIChatModel:
