@@ -77,7 +77,7 @@ def test_concurrent_submissions_never_overfill_the_queue(world: World) -> None:
         list(pool.map(submit, range(40)))
     assert outcomes.count("accepted") == 20  # queue_capacity
     assert outcomes.count("refused") == 20
-    page = svc.search(status=InvestigationStatus.QUEUED, limit=200)
+    page = svc.search(UNCONCEALED, status=InvestigationStatus.QUEUED, limit=200)
     assert len(page.items) == 20
 
 
