@@ -38,7 +38,7 @@ from nightshift.observability.redaction import Redactor
 from nightshift.runtime.agent_log import AgentLog
 from nightshift.runtime.executors.protocol import EXIT_OUT_OF_MEMORY, SECRETS_FD_ENV
 from nightshift.runtime.model_accounting import charging_model_calls
-from nightshift.runtime.proposals import propose_remediations
+from nightshift.runtime.proposal_drafts import propose_remediations
 from nightshift.runtime.uplink import RedactingPoster, Uplink
 from nightshift.runtime.worker_policy import WorkerGovernance
 from nightshift.runtime.worker_secrets import DomainCredentials

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from nightshift.domain.actions import load_action_catalog
 from nightshift.domain.diagnosis import Diagnosis, Outcome, ResourceRef, RootCause
-from nightshift.runtime.proposals import propose_remediations
+from nightshift.runtime.proposal_drafts import propose_remediations
 from nightshift.runtime.remediation.simulated import SimulatedRemediator
 from nightshift.services.remediation_port import RemediationJob
 from nightshift.worker_spec import simulated_source

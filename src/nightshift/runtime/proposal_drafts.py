@@ -1,4 +1,4 @@
-"""From a diagnosis to remediation proposals (pure; the worker posts them).
+"""From a diagnosis to remediation proposal drafts (pure; the worker posts them).
 
 The agent proposes, policy decides: for its top root cause(s) the worker maps
 the taxonomy's remediation class and the named resource onto catalog actions.
