@@ -17,7 +17,7 @@ from nightshift.domain.vocabulary import Role, TrustPhase
 from nightshift.services.errors import Invalid, ServiceError
 from nightshift.services.proposals import ProposalView
 from nightshift.web.forms import Name, Operator, OpsLead, Text
-from nightshift.web.render import redirect
+from nightshift.web.responses import redirect
 
 router = APIRouter(include_in_schema=False)
 

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 from nightshift.web import actions, pages, pages_records, pages_safety
-from nightshift.web.render import HERE, redirect
+from nightshift.web.responses import HERE, redirect
 from nightshift.web.session import SignInRequired
 
 
@@ -16,7 +16,7 @@ class _Static(StaticFiles):
     """Static files with the console's headers (CSP, nosniff)."""
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        from nightshift.web.render import HEADERS
+        from nightshift.web.responses import HEADERS
 
         resp = await super().get_response(path, scope)
         resp.headers.update(HEADERS)

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import Role
 from nightshift.services.errors import ServiceError
-from nightshift.web.render import redirect
+from nightshift.web.responses import redirect
 from nightshift.web.session import check_csrf, require, signed_in
 
 Text = Annotated[str, Form(max_length=2000)]

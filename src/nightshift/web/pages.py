@@ -22,7 +22,7 @@ from nightshift.services.errors import Invalid, ServiceError
 from nightshift.services.proposals import PENDING
 from nightshift.web import views
 from nightshift.web.links import local_path
-from nightshift.web.render import page, redirect, secure
+from nightshift.web.responses import page, redirect, secure
 from nightshift.web.session import COOKIE, current, require, sessions, set_cookie, signed_in
 
 router = APIRouter(include_in_schema=False)

@@ -20,7 +20,7 @@ from nightshift.domain.alerts import AlertStatus
 from nightshift.domain.vocabulary import Role
 from nightshift.services.costs import Tokens
 from nightshift.services.errors import ServiceError
-from nightshift.web.render import page
+from nightshift.web.responses import page
 from nightshift.web.session import require, signed_in
 
 router = APIRouter(include_in_schema=False)

@@ -19,7 +19,7 @@ from nightshift.services.concealment import UNCONCEALED
 from nightshift.services.errors import Invalid, ServiceError
 from nightshift.services.escalations import EscalationView
 from nightshift.web.forms import Operator, OpsLead, Text
-from nightshift.web.render import page
+from nightshift.web.responses import page
 from nightshift.web.session import require, signed_in
 
 router = APIRouter(include_in_schema=False)

@@ -1,4 +1,4 @@
-"""Template rendering with the console's security headers on every response."""
+"""The console's responses: Jinja pages and redirects, each with the security headers."""
 
 from __future__ import annotations
 
