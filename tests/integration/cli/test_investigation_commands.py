@@ -128,6 +128,11 @@ def test_cancel_a_held_investigation(cli: Cli) -> None:
 
 def test_approvals_approve_rollback_and_reject(cli: Cli) -> None:
     _register(cli, "fixer", "limited-remediation", actions=True)
+    # One rollback in one execution would demote it on the next reconcile pass (the
+    # seed rule counts from the first execution); this flow is about approvals, so
+    # its owner asks for five executions before the rollback rate counts.
+    lenient = {"demotion": {"min_sample": 5}}
+    cli.lead("agents", "thresholds", "fixer", "--from-file", cli.file("lenient.json", lenient))
     first = _run(cli, "fixer")
     pending = cli("approvals", "list", "--investigation", first, "--json").json()
     assert [p["status"] for p in pending] == ["pending_approval"]
