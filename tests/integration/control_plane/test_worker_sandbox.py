@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,10 +144,19 @@ def test_investigation_completes_in_the_sandbox_and_hides_the_database(
             pid = worker_pid(plane.database_url, str(inv["id"]))
             inside_db, inside_ns = _worker_view(pid, outside_tmp / "data" / "nightshift.db")
             done = plane.wait_for(client, str(inv["id"]), TERMINAL, timeout=120)
+            for _ in range(100):  # the unit's exit (and its usage) follows the result
+                if done.get("resources"):
+                    break
+                time.sleep(0.1)
+                done = client.get(f"/v1/investigations/{inv['id']}").json()
     finally:
         plane.stop()
     assert done["status"] in {"succeeded", "escalated"}, done
     assert done["result"]["root_causes"], done  # type: ignore[index]
+    # Exact accounting either way: the worker's own usage, not bwrap's (a spawned
+    # unit's wait4 on bwrap read 0.002 CPU-seconds for a whole investigation).
+    resources = done["resources"]
+    assert resources["cpu_seconds"] > 0.05 and resources["max_rss_mb"] > 30, resources
     if inside_db is not None:
         assert inside_db in (b"", b"unreadable")
         assert inside_ns != os.readlink("/proc/self/ns/pid")

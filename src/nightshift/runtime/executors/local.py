@@ -52,6 +52,7 @@ from nightshift.runtime.executors.protocol import (
 
 log = logging.getLogger("nightshift.executor")
 
+RUSAGE_MODULE = "nightshift.runtime.executors.local_rusage"
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "TZ")
 _TERM_GRACE_SECONDS = 5.0
 _TEMPLATE_FIRST_READY_SECONDS = 15.0
@@ -69,6 +70,7 @@ class _Unit:
     stop_reason: str | None = None
     deadline_hit: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    usage_fd: int | None = None  # a sandboxed spawn's exact usage arrives here
 
 
 class LocalExecutor:
@@ -145,11 +147,12 @@ class LocalExecutor:
         # does not change what it shows.
         secrets_fd = _secrets_pipe(launch)
         proc: subprocess.Popen[bytes] | None = None
+        usage_fd: int | None = None
         try:
             with open(self.log_path(launch.investigation_id), "ab") as log_file:
                 pid = self._fork(launch, env, workdir, log_file.fileno(), secrets_fd)
                 if pid is None:
-                    proc = self._spawn(launch, env, workdir, log_file, secrets_fd)
+                    proc, usage_fd = self._spawn(launch, env, workdir, log_file, secrets_fd)
                     pid = proc.pid
         finally:
             os.close(secrets_fd)
@@ -163,6 +166,7 @@ class LocalExecutor:
             time.monotonic(),
             timer,
             self.log_path(launch.investigation_id),
+            usage_fd=usage_fd,
         )
         with self._lock:
             self._units[launch.investigation_id] = unit
@@ -209,7 +213,8 @@ class LocalExecutor:
         workdir: Path,
         log_file: Any,
         secrets_fd: int,
-    ) -> subprocess.Popen[bytes]:
+    ) -> tuple[subprocess.Popen[bytes], int | None]:
+        """The spawned unit, and where its exact usage will be reported (sandboxed)."""
         env = {**env, SECRETS_FD_ENV: str(secrets_fd)}
         argv = [
             self._python, "-m", "nightshift", "agent", "run",
@@ -222,8 +227,29 @@ class LocalExecutor:
             mem = launch.limits.memory_mb * 1024 * 1024
             cpu = launch.limits.cpu_seconds
             limits = ["prlimit", f"--as={mem}:{mem}", f"--cpu={cpu}:{cpu + 5}", "--"]
-            argv = self.sandbox.command([*limits, *argv], [workdir], workdir, env)
-        proc = subprocess.Popen(
+            # bwrap's PID namespace hides the worker's usage from wait4 on bwrap:
+            # the accountant inside reports it (runtime/executors/local_rusage.py).
+            usage_r, usage_w = os.pipe()
+            accountant = [self._python, "-m", RUSAGE_MODULE, str(usage_w), "--"]
+            sandboxed = self.sandbox.command([*accountant, *limits, *argv], [workdir], workdir, env)
+            argv = [self._python, "-m", RUSAGE_MODULE, "exec", "--", *sandboxed]
+            try:
+                proc = self._popen(argv, env, workdir, log_file, (secrets_fd, usage_w))
+            except BaseException:
+                os.close(usage_r)
+                raise
+            finally:
+                os.close(usage_w)
+            return proc, usage_r
+        proc = self._popen(argv, env, workdir, log_file, (secrets_fd,))
+        _apply_limits(proc.pid, launch)
+        return proc, None
+
+    @staticmethod
+    def _popen(
+        argv: list[str], env: dict[str, str], workdir: Path, log_file: Any, fds: tuple[int, ...]
+    ) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             argv,
             cwd=workdir,
             env=env,
@@ -232,11 +258,8 @@ class LocalExecutor:
             stderr=subprocess.STDOUT,
             start_new_session=True,
             close_fds=True,
-            pass_fds=(secrets_fd,),
+            pass_fds=fds,
         )
-        if self.sandbox is None:
-            _apply_limits(proc.pid, launch)
-        return proc
 
     def stop(self, investigation_id: str, reason: str) -> None:
         with self._lock:
@@ -317,7 +340,12 @@ class LocalExecutor:
 
     def _watch(self, unit: _Unit) -> None:
         _, status, usage = os.wait4(unit.pid, 0)
-        self._finish(unit, status, usage.ru_utime + usage.ru_stime, usage.ru_maxrss)
+        cpu, maxrss_kb = usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+        if unit.usage_fd is not None:
+            reported = _reported_usage(unit.usage_fd)
+            if reported is not None:  # none when the unit was SIGKILLed whole
+                cpu, maxrss_kb = reported
+        self._finish(unit, status, cpu, maxrss_kb)
 
     def _template_exit(self, done: ChildExit) -> None:
         with self._lock:
@@ -418,6 +446,19 @@ def _log_mentions_memory_error(unit: _Unit) -> bool:
             return b"MemoryError" in fh.read()
     except OSError:
         return False
+
+
+def _reported_usage(fd: int) -> tuple[float, int] | None:
+    """What the sandbox's accountant wrote (CPU-seconds, max RSS in KiB), if anything."""
+    try:
+        raw = os.read(fd, 4096)
+    finally:
+        os.close(fd)
+    try:
+        got = json.loads(raw)
+        return float(got["cpu"]), int(got["maxrss_kb"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _apply_limits(pid: int, launch: WorkerLaunch) -> None:
