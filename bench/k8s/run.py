@@ -158,6 +158,16 @@ def _measure(cp: ControlPlane, n: int, threads: int) -> dict[str, Any]:
             all_done.set()
 
     api = cp.admin()  # its own counter: only the executor's calls
+    # The executor's one shared watch reconnects when its stream ends (the server's
+    # timeout, a dropped connection): requests for all Jobs, not per investigation.
+    shared = {"watches": 0}
+    watch = api.watch
+
+    def counted_watch(*args: Any, **kwargs: Any) -> Any:
+        shared["watches"] += 1
+        return watch(*args, **kwargs)
+
+    api.watch = counted_watch  # type: ignore[method-assign]
     template = JobTemplate(namespace=NS, image="nightshift:bench", ttl_seconds_after_finished=600)
     executor = KubernetesExecutor(api, template, on_exit)
     assert executor.wait_synced()
@@ -176,7 +186,7 @@ def _measure(cp: ControlPlane, n: int, threads: int) -> dict[str, Any]:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     submitted: dict[str, float] = {}
-    calls_before = api.calls
+    calls_before, watches_before = api.calls, shared["watches"]
 
     def submit(i: int) -> None:
         inv = f"bench-{i:05d}"
@@ -208,6 +218,7 @@ def _measure(cp: ControlPlane, n: int, threads: int) -> dict[str, Any]:
     observer.stop()
     executor.shutdown()
     calls = api.calls - calls_before
+    watches = shared["watches"] - watches_before
     to_running = [
         (observer.running_at[i] - submitted[i]) * 1000
         for i in submitted
@@ -222,6 +233,8 @@ def _measure(cp: ControlPlane, n: int, threads: int) -> dict[str, Any]:
         "jobs_per_second": n / create_seconds,
         "start_calls_per_inv": start_calls / n,
         "calls_per_inv": calls / n,
+        "shared_watches": watches,
+        "own_calls_per_inv": (calls - watches) / n,
         "finished": len(done),
         "all_finished": finished,
         "total_seconds": total_seconds,
@@ -294,8 +307,9 @@ def checks(r: dict[str, Any]) -> list[Check]:
         Check(
             f"API calls per investigation constant, no polling "
             f"(<= {CALLS_PER_INVESTIGATION:.0f}: Secret, Job, owner link, credential delete)",
-            f"{r['calls_per_inv']:.2f}",
-            r["calls_per_inv"] <= CALLS_PER_INVESTIGATION,
+            f"{r['own_calls_per_inv']:.2f} (+ {r['shared_watches']} request(s) of the one "
+            "shared watch, for all Jobs)",
+            r["own_calls_per_inv"] <= CALLS_PER_INVESTIGATION,
         ),
         reference(f"Jobs created per second: {r['jobs_per_second']:,.1f}"),
         reference(f"submission -> Job running: {_ms(r['to_running_ms'])}"),

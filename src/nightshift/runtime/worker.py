@@ -11,6 +11,7 @@ touch its own investigation's worker endpoints.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -77,6 +78,13 @@ def prewarm() -> None:
     from nightshift.domain.taxonomy import load_taxonomy
 
     tls_context()
+    # httpx imports its transport (httpcore, h11, anyio) at the first client and
+    # anyio its asyncio backend at the first request: ~70 modules, 25 ms a child.
+    import importlib
+
+    for lazy in ("httpcore", "anyio._backends._asyncio", "anyio.streams.tls", "anyio.to_thread"):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(lazy)
     load_action_catalog()
     load_taxonomy()  # the offline reasoner's fault catalog, parsed at its start
     # One scenario parsed and dropped: what stays is the parsers' warmed caches
