@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Header, Query, Request
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi.responses import PlainTextResponse
 from starlette.responses import Response
 
 from nightshift.api.deps import investigations as service
-from nightshift.api.routes.investigations import _resume_after, _stream
+from nightshift.api.sse import MAX_SEQ, event_stream, resume_after
 from nightshift.domain.vocabulary import InvestigationStatus, Role
 from nightshift.services.changes import ChangeQuery, ChangeService
 from nightshift.services.errors import Invalid, ServiceError
@@ -179,7 +179,7 @@ def evidence(request: Request, inv_id: str, evidence_id: str) -> Response:
 async def live(
     request: Request,
     inv_id: str,
-    after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     last_event_id: Annotated[str | None, Header()] = None,
 ) -> Response:
     """The API's SSE stream, authenticated by the console cookie (EventSource
@@ -190,14 +190,9 @@ async def live(
     who = require(found, Role.VIEWER)
     svc = service(request)
     await asyncio.to_thread(svc.get, inv_id, who)  # 404 before the stream starts
-    after = max(after, _resume_after(last_event_id))  # EventSource reconnects with it
-    stream = _stream(svc, request.app.state.container.bus, request, who, inv_id, after, True)
-    resp = StreamingResponse(
-        stream,
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
-    return secure(resp)
+    after = max(after, resume_after(last_event_id))  # EventSource reconnects with it
+    bus = request.app.state.container.bus
+    return secure(event_stream(svc, bus, who, inv_id, after, follow=True))
 
 
 @router.get("/approvals")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import re
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, status
-from fastapi.responses import PlainTextResponse, StreamingResponse
+from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
+from sse_starlette import EventSourceResponse
 
 from nightshift.api.auth import require
 from nightshift.api.deps import (
@@ -28,22 +26,13 @@ from nightshift.api.schemas import (
     InvestigationOut,
     InvestigationPage,
 )
-from nightshift.api.timestamps import as_utc
+from nightshift.api.sse import MAX_SEQ, event_stream, resume_after
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import Domain, InvestigationStatus, Role, Tier
-from nightshift.services.errors import Forbidden, Invalid, NotFound
-from nightshift.services.investigations import (
-    InvestigationService,
-    InvestigationView,
-    SubmitRequest,
-)
-from nightshift.services.ports import EventStream
+from nightshift.services.errors import Forbidden, NotFound
+from nightshift.services.investigations import InvestigationView, SubmitRequest
 
 router = APIRouter(prefix="/v1/investigations", tags=["investigations"])
-_HEARTBEAT_SECONDS = 15.0
-# Event sequence numbers are 64-bit signed integers in every database.
-MAX_SEQ = 2**63 - 1
-_DIGITS = re.compile(r"[0-9]+")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=InvestigationOut)
@@ -141,56 +130,14 @@ def worker_log(
 @router.get("/{inv_id}/events")
 async def events(
     inv_id: str,
-    request: Request,
     svc: InvestigationsDep,
     bus: EventStreamDep,
     who: Caller = Depends(require(Role.VIEWER)),
     after: Annotated[int, Query(ge=0, le=MAX_SEQ)] = 0,
     follow: bool = True,
     last_event_id: Annotated[str | None, Header()] = None,
-) -> StreamingResponse:
+) -> EventSourceResponse:
     """Server-sent events: the history after ``after`` (or Last-Event-ID), then live."""
     await asyncio.to_thread(svc.get, inv_id, who)  # 404 before the stream starts
-    after = max(after, _resume_after(last_event_id))
-    return StreamingResponse(
-        _stream(svc, bus, request, who, inv_id, after, follow),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
-
-
-def _resume_after(last_event_id: str | None) -> int:
-    """The sequence a reconnecting client last saw; an id that is not ours is ignored."""
-    if last_event_id is None or not _DIGITS.fullmatch(last_event_id):
-        return 0
-    seq = int(last_event_id[:30])
-    if seq > MAX_SEQ:
-        raise Invalid(f"header Last-Event-ID: {last_event_id[:30]} is past the largest event id")
-    return seq
-
-
-async def _stream(
-    svc: InvestigationService,
-    bus: EventStream,
-    request: Request,
-    who: Caller,
-    inv_id: str,
-    after: int,
-    follow: bool,
-) -> AsyncIterator[bytes]:
-    """Each batch is read as ``who`` may see it (the service conceals shadow output)."""
-    while True:
-        batch = await asyncio.to_thread(svc.events, inv_id, who, after)
-        for ev in batch:
-            after = ev.seq
-            at = as_utc(ev.created_at).isoformat()
-            payload = json.dumps({"seq": ev.seq, "kind": ev.kind, "at": at, "data": ev.data})
-            yield f"id: {ev.seq}\nevent: {ev.kind}\ndata: {payload}\n\n".encode()
-            if ev.kind == "status" and InvestigationStatus(ev.data["status"]).terminal:
-                return
-        if batch:
-            continue
-        if not follow or await request.is_disconnected():
-            return
-        if not await bus.wait(inv_id, _HEARTBEAT_SECONDS):
-            yield b": keep-alive\n\n"
+    after = max(after, resume_after(last_event_id))
+    return event_stream(svc, bus, who, inv_id, after, follow=follow)
