@@ -22,6 +22,7 @@ from nightshift.services.alerts import AlertIntakeService
 from nightshift.services.approvals import ApprovalService
 from nightshift.services.audit import AuditService
 from nightshift.services.changes import ChangeService
+from nightshift.services.console_sessions import ConsoleSessionService
 from nightshift.services.credentials import CredentialService
 from nightshift.services.delegation import DelegationService
 from nightshift.services.escalations import EscalationService
@@ -72,6 +73,11 @@ def audit(request: Request) -> AuditService:
 def changes(request: Request) -> ChangeService:
     # Stateless over the database: one per request.
     return ChangeService(container(request).db)
+
+
+def console_sessions(request: Request) -> ConsoleSessionService:
+    """The web console's sign-ins (the API itself reads bearer tokens, auth.py)."""
+    return container(request).console_sessions
 
 
 def credentials(request: Request) -> CredentialService:
@@ -159,6 +165,7 @@ AlertRoutesDep = Annotated[AlertRouteService, Depends(alert_routes)]
 ApprovalsDep = Annotated[ApprovalService, Depends(approvals)]
 AuditDep = Annotated[AuditService, Depends(audit)]
 ChangesDep = Annotated[ChangeService, Depends(changes)]
+ConsoleSessionsDep = Annotated[ConsoleSessionService, Depends(console_sessions)]
 CredentialsDep = Annotated[CredentialService, Depends(credentials)]
 DelegationDep = Annotated[DelegationService, Depends(delegation)]
 EscalationsDep = Annotated[EscalationService, Depends(escalations)]

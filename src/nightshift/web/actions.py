@@ -1,7 +1,8 @@
 """Console forms that change state. Each one: the same role as the API route
 it mirrors (``Operator``/``OpsLead``, which also check the session and its
-CSRF token), then the same service call, so the audit trail and every
-server-side check are the API's own (see forms.py).
+CSRF token), then the same service call, through the same declared
+dependencies, so the audit trail and every server-side check are the API's
+own (see forms.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,13 @@ from urllib.parse import quote
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from nightshift.api.deps import (
+    ApprovalsDep,
+    ExecutionDep,
+    KillSwitchDep,
+    PhasesDep,
+    VerdictsDep,
+)
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.verdicts import Claim, VerdictKind
 from nightshift.domain.vocabulary import Role, TrustPhase
@@ -31,6 +39,7 @@ def _decided(v: ProposalView) -> str:
 def approve(
     pid: str,
     post: Operator,
+    approvals: ApprovalsDep,
     reason: Text = "",
     kind: Name = "",
     name: Name = "",
@@ -38,25 +47,21 @@ def approve(
 ) -> Response:
     def act() -> str:
         target = ResourceRef(kind, name, namespace or None) if kind and name else None
-        v = post.services.approvals.approve(
-            pid, post.caller, reason=reason, target=target, params=None
-        )
+        v = approvals.approve(pid, post.caller, reason=reason, target=target, params=None)
         return f"{v.action} on {v.target.get('kind')}/{v.target.get('name')}: {v.status}"
 
     return post.answer("/approvals", act)
 
 
 @router.post("/approvals/{pid}/reject")
-def reject(pid: str, post: Operator, reason: Text = "") -> Response:
-    approvals = post.services.approvals
+def reject(pid: str, post: Operator, approvals: ApprovalsDep, reason: Text = "") -> Response:
     return post.answer(
         "/approvals", lambda: _decided(approvals.reject(pid, post.caller, reason=reason))
     )
 
 
 @router.post("/approvals/{pid}/rollback")
-def rollback(pid: str, post: Operator, reason: Text = "") -> Response:
-    execution = post.services.execution
+def rollback(pid: str, post: Operator, execution: ExecutionDep, reason: Text = "") -> Response:
     return post.answer("/approvals", lambda: _decided(execution.rollback(pid, post.caller, reason)))
 
 
@@ -64,6 +69,7 @@ def rollback(pid: str, post: Operator, reason: Text = "") -> Response:
 def judge(
     inv_id: str,
     post: Operator,
+    verdicts: VerdictsDep,
     kind: Name = "",
     reason: Text = "",
     category: Name = "",
@@ -80,9 +86,7 @@ def judge(
             if verdict is VerdictKind.MODIFY
             else None
         )
-        v = post.services.verdicts.judge(
-            inv_id, post.caller, verdict, reason=reason, modified=modified
-        )
+        v = verdicts.judge(inv_id, post.caller, verdict, reason=reason, modified=modified)
         edit = "" if v.minimal_edit is None else (" (minimal edit)" if v.minimal_edit else "")
         return f"verdict {v.kind} recorded{edit}"
 
@@ -90,22 +94,25 @@ def judge(
 
 
 @router.post("/agents/{name}/signoff")
-def sign_off(name: str, post: Operator, target: Name = "", role: Name = "") -> Response:
+def sign_off(
+    name: str, post: Operator, phases: PhasesDep, target: Name = "", role: Name = ""
+) -> Response:
     def act() -> str:
         phase = _phase(target)
         try:
             signed = Role(role)
         except ValueError:
             raise Invalid(f"unknown role {role!r}") from None
-        post.services.phases.sign_off(name, phase, signed, post.caller)
+        phases.sign_off(name, phase, signed, post.caller)
         return f"signed {phase.value} for {name} as {signed.value}"
 
     return post.answer("/agents", act)
 
 
 @router.post("/agents/{name}/promote")
-def promote(name: str, post: OpsLead, target: Name = "", reason: Text = "") -> Response:
-    phases = post.services.phases
+def promote(
+    name: str, post: OpsLead, phases: PhasesDep, target: Name = "", reason: Text = ""
+) -> Response:
     if phases.proposals_git is not None:
         # GitOps: the reviewed merge is the promotion; nothing changes live here. The
         # page shows what `nightshift promote` prints, for opening the pull request.
@@ -126,9 +133,10 @@ def promote(name: str, post: OpsLead, target: Name = "", reason: Text = "") -> R
 
 
 @router.post("/kill-switch")
-def kill_switch(post: OpsLead, agent: Name = "", reason: Text = "", engage: Name = "") -> Response:
+def kill_switch(
+    post: OpsLead, ks: KillSwitchDep, agent: Name = "", reason: Text = "", engage: Name = ""
+) -> Response:
     def act() -> str:
-        ks = post.services.kill_switch
         who = agent or None
         if engage == "yes":
             stopped = ks.engage(who, post.caller, reason)

@@ -3,17 +3,17 @@
 A handler names who may post it (``Operator`` or ``OpsLead``, FastAPI
 dependencies) and gets a :class:`Posted`: the session is signed in, its CSRF
 token matches (checked before the role, so a forged post learns nothing) and
-the caller holds the role, the API's rule. The handler then makes the same
-service call as the API route it mirrors, through :meth:`Posted.answer`, so a
-refusal by the service comes back to the page as an escaped message and
-nothing is stored.
+the caller holds the role, the API's rule. The handler declares the services
+it calls as the API routes do (``api/deps.py``), makes the same call as the
+route it mirrors, through :meth:`Posted.answer`, so a refusal by the service
+comes back to the page as an escaped message and nothing is stored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, Form, Request
@@ -34,7 +34,6 @@ class Posted:
     """A form post whose session, CSRF token and role were checked."""
 
     caller: Caller
-    services: Any  # the composition root's container (the console may not import bootstrap)
 
     def answer(self, back: str, act: Callable[[], str]) -> Response:
         """Back to ``back`` with what ``act`` did, or with why the service refused it."""
@@ -50,7 +49,7 @@ def _posted_by(role: Role) -> Callable[[Request, str], Posted]:
         found = signed_in(request)
         check_csrf(found, csrf)
         require(found, role)
-        return Posted(found.caller, request.app.state.container)
+        return Posted(found.caller)
 
     return check
 

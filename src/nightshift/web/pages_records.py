@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from nightshift.api.deps import AlertReadsDep, AlertRoutesDep, AuditDep, TelemetryDep
 from nightshift.domain.alerts import AlertStatus
 from nightshift.domain.vocabulary import Role
 from nightshift.services.costs import Tokens
@@ -29,10 +30,9 @@ _ROWS = 200  # the page stays small; the API and CLI page through the rest
 
 
 @router.get("/audit")
-def audit(request: Request, investigation: Id = "", actor: Id = "") -> Response:
+def audit(request: Request, svc: AuditDep, investigation: Id = "", actor: Id = "") -> Response:
     found = signed_in(request)
     require(found, Role.VIEWER)
-    svc = request.app.state.container.audit
     report = svc.verify()  # every viewer may know whether the chain holds (GET /v1/audit/verify)
     may_read = found.caller.has(Role.OPS_LEAD)
     records: list[Any] = []
@@ -57,12 +57,13 @@ def audit(request: Request, investigation: Id = "", actor: Id = "") -> Response:
 @router.get("/costs")
 def costs(
     request: Request,
+    telemetry: TelemetryDep,
     days: Annotated[int, Query(ge=1, le=366)] = 30,
     agent: Annotated[str, Query(max_length=63)] = "",
 ) -> Response:
     found = signed_in(request)
     require(found, Role.VIEWER)
-    svc = request.app.state.container.telemetry.costs
+    svc = telemetry.costs
     until = datetime.now(UTC)
     since = until - timedelta(days=days)
     try:
@@ -95,16 +96,20 @@ def costs(
 
 
 @router.get("/alerts")
-def alerts(request: Request, status: Annotated[str, Query(max_length=16)] = "") -> Response:
+def alerts(
+    request: Request,
+    reads: AlertReadsDep,
+    routing: AlertRoutesDep,
+    status: Annotated[str, Query(max_length=16)] = "",
+) -> Response:
     found = signed_in(request)
     require(found, Role.VIEWER)
-    c = request.app.state.container
     wanted = AlertStatus(status) if status in set(AlertStatus) else None
     return page(
         request,
         "alerts.html",
         found,
-        items=c.alert_reads.search(status=wanted, limit=_ROWS),
-        routes=c.alert_routes.all(),
+        items=reads.search(status=wanted, limit=_ROWS),
+        routes=routing.all(),
         status=wanted.value if wanted else "",
     )

@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from nightshift.api.deps import EscalationsDep, ProposalsDep, ReviewsDep
 from nightshift.domain.vocabulary import Role
 from nightshift.services.concealment import UNCONCEALED
 from nightshift.services.errors import Invalid, ServiceError
@@ -29,11 +30,11 @@ REVIEW_STATUSES = ("open", "reviewed")
 
 
 @router.get("/escalations")
-def escalations(request: Request, status: Status = "") -> Response:
+def escalations(request: Request, svc: EscalationsDep, status: Status = "") -> Response:
     found = signed_in(request)
     require(found, Role.VIEWER)
     wanted = status if status in ESCALATION_STATUSES else None  # "" or junk: every status
-    items = request.app.state.container.escalations.list(status=wanted, agent=None, limit=200)
+    items = svc.list(status=wanted, agent=None, limit=200)
     return page(
         request,
         "escalations.html",
@@ -49,32 +50,37 @@ def _handled(v: EscalationView) -> str:
 
 
 @router.post("/escalations/{esc_id}/ack")
-def acknowledge(esc_id: str, post: Operator, note: Text = "") -> Response:
-    escalations = post.services.escalations
+def acknowledge(
+    esc_id: str, post: Operator, escalations: EscalationsDep, note: Text = ""
+) -> Response:
     return post.answer("/escalations", lambda: _handled(escalations.ack(esc_id, post.caller, note)))
 
 
 @router.post("/escalations/{esc_id}/resolve")
-def resolve(esc_id: str, post: Operator, resolution: Text = "", warranted: Text = "") -> Response:
+def resolve(
+    esc_id: str,
+    post: Operator,
+    escalations: EscalationsDep,
+    resolution: Text = "",
+    warranted: Text = "",
+) -> Response:
     def act() -> str:
         if not resolution.strip():  # the API's ResolveIn: min_length=1
             raise Invalid("say how it was resolved")
         was = {"yes": True, "no": False}.get(warranted)  # anything else: not judged
         return _handled(
-            post.services.escalations.resolve(
-                esc_id, post.caller, warranted=was, resolution=resolution
-            )
+            escalations.resolve(esc_id, post.caller, warranted=was, resolution=resolution)
         )
 
     return post.answer("/escalations", act)
 
 
 @router.get("/reviews")
-def reviews(request: Request, status: Status = "open") -> Response:
+def reviews(request: Request, svc: ReviewsDep, status: Status = "open") -> Response:
     found = signed_in(request)
     require(found, Role.VIEWER)
     wanted = status if status in REVIEW_STATUSES else None  # "any" as in the API
-    items = request.app.state.container.reviews.list(status=wanted, limit=200)
+    items = svc.list(status=wanted, limit=200)
     return page(
         request,
         "reviews.html",
@@ -87,18 +93,17 @@ def reviews(request: Request, status: Status = "open") -> Response:
 
 
 @router.get("/reviews/{item_id}")
-def review(request: Request, item_id: str) -> Response:
+def review(request: Request, item_id: str, svc: ReviewsDep, proposals: ProposalsDep) -> Response:
     """The hidden output itself: ops leads only (403 for others, as GET /v1/reviews/shadow/ID)."""
     found = signed_in(request)
     require(found, Role.OPS_LEAD)
-    c = request.app.state.container
     try:
-        item = c.reviews.get(item_id)
+        item = svc.get(item_id)
     except ServiceError as exc:
         return page(request, "error.html", found, status_code=404, problem=str(exc))
     props = (
         # The reviewer's read, as GET /v1/reviews/shadow/ID.
-        c.proposals.of_investigation(item.investigation_id, UNCONCEALED)
+        proposals.of_investigation(item.investigation_id, UNCONCEALED)
         if item.investigation_id
         else []
     )
@@ -110,9 +115,9 @@ def review(request: Request, item_id: str) -> Response:
 
 
 @router.post("/reviews/{item_id}/review")
-def mark_reviewed(item_id: str, post: OpsLead, note: Text = "") -> Response:
+def mark_reviewed(item_id: str, post: OpsLead, svc: ReviewsDep, note: Text = "") -> Response:
     def act() -> str:
-        v = post.services.reviews.mark_reviewed(item_id, post.caller, note)
+        v = svc.mark_reviewed(item_id, post.caller, note)
         return f"shadow output of {v.investigation_id or v.id} {v.status}"
 
     return post.answer("/reviews", act)

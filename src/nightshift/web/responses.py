@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from starlette.responses import Response
 
+from nightshift.api.deps import kill_switch
 from nightshift.services.console_sessions import Session
 from nightshift.web import views
 
@@ -49,7 +50,7 @@ def page(
     from nightshift.domain.vocabulary import Role
 
     caller = session.caller if session else None
-    ks = request.app.state.container.kill_switch.kill_switch() if session else None
+    ks = kill_switch(request).kill_switch() if session else None  # the banner on every page
     html = env.get_template(name).render(
         request=request,
         me=caller,

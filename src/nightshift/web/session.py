@@ -14,9 +14,10 @@ from datetime import datetime
 
 from fastapi import HTTPException, Request, status
 
+from nightshift.api.deps import console_sessions
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import Role
-from nightshift.services.console_sessions import ConsoleSessionService, Session
+from nightshift.services.console_sessions import Session
 from nightshift.settings import Settings
 
 COOKIE = "nightshift_console"
@@ -26,14 +27,9 @@ class SignInRequired(Exception):
     """Raised by pages when nobody is signed in; answered with a redirect."""
 
 
-def sessions(request: Request) -> ConsoleSessionService:
-    svc: ConsoleSessionService = request.app.state.container.console_sessions
-    return svc
-
-
 def current(request: Request) -> Session | None:
     secret = request.cookies.get(COOKIE, "")
-    return sessions(request).authenticate(secret) if secret else None
+    return console_sessions(request).authenticate(secret) if secret else None
 
 
 def signed_in(request: Request) -> Session:
