@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from nightshift.domain.vocabulary import Domain
+from nightshift.runtime import worker_post
 from nightshift.settings import WorkerSettings
 
 log = logging.getLogger("nightshift.worker")
@@ -78,7 +79,9 @@ async def _from_control_plane(
 
     async def read(domain: Domain, source: str) -> Mapping[str, str] | None:
         body = {"grant": grant, "domain": domain.value, "source": source}
-        got = await client.post(f"{base}/read", json=body)
+        # Reads go out together, and each may record a lease: on a busy store one
+        # can meet a 503 (nothing changed); it is sent again like any worker POST.
+        got = await worker_post.post(client, f"{base}/read", body)
         if got.status_code == 404:
             return None  # nothing stored: the toolset runs without
         got.raise_for_status()

@@ -65,7 +65,8 @@ def test_k8s_misses_when_an_investigation_costs_more_than_the_constant_calls() -
     from bench.k8s.run import checks
 
     r = {"own_calls_per_inv": 4.0, "shared_watches": 2, "jobs_per_second": 56.0,
-         "to_running_ms": [7900.0], "rss_peak": {"kube-apiserver": 386.0, "etcd": 236.0}}  # fmt: skip
+         "to_running_ms": [7900.0],
+         "rss_peak": {"kube-apiserver": 386.0, "etcd": 236.0}}  # fmt: skip
     assert _judged(checks(r)) == [True]  # the shared watch's reconnects are for all Jobs
     assert _judged(checks({**r, "own_calls_per_inv": 4.5})) == [False]
 
