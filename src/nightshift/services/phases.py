@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from nightshift.domain.access import Caller
@@ -55,7 +55,6 @@ from nightshift.store.tables import (
     PhaseChangeRow,
     SignOffRow,
     UserRow,
-    as_utc,
 )
 
 log = logging.getLogger(__name__)
@@ -306,10 +305,8 @@ class PhaseService:
                 hold = _hold(agent)
                 # Evidence a demotion already acted on does not demote again (the
                 # reconciler runs this every few seconds); after a review, the window
-                # starts at the review. Nor does evidence the last promotion weighed:
-                # its gates judged it (with the owner's thresholds) and a human signed.
-                acted = (hold.reviewed_at or hold.demoted_at) if hold else None
-                since = _latest(acted, self._promoted_at(s, agent))
+                # starts at the review.
+                since = (hold.reviewed_at or hold.demoted_at) if hold else None
                 found = check_demotion(
                     identity,
                     now=now,
@@ -473,15 +470,6 @@ class PhaseService:
                 ],
             )
 
-    @staticmethod
-    def _promoted_at(s: Session, agent: AgentRow) -> datetime | None:
-        at = s.scalar(
-            select(func.max(PhaseChangeRow.at)).where(
-                PhaseChangeRow.agent_id == agent.id, PhaseChangeRow.kind == "promoted"
-            )
-        )
-        return None if at is None else as_utc(at)
-
     def _phase_evidence(self, identity: AgentIdentity, hold: ReviewHold | None) -> PhaseEvidence:
         records = self.evidence.records(identity.name)
         since = hold.reviewed_at if hold is not None and not hold.blocking else None
@@ -569,8 +557,3 @@ def _system_entry(
 ) -> AuditEntry:
     """An entry for a decision the control plane took itself (automatic demotion)."""
     return human_entry(_SYSTEM, intent=intent, request=request, decision=decision, reason=reason)
-
-
-def _latest(*stamps: datetime | None) -> datetime | None:
-    given = [t for t in stamps if t is not None]
-    return max(given) if given else None

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from nightshift.domain.actions import load_action_catalog
 from tests.integration.cli.conftest import ALL_DOMAINS, NIGHTSHIFT, Cli
 from tests.support.postgres import free_port
 
@@ -160,6 +161,10 @@ def test_model_configuration_set_and_clear(cli: Cli) -> None:
 
 
 def test_phases_gates_sign_off_promote_and_demotion_review(cli: Cli) -> None:
+    # Every catalog action in its boundaries: its diagnosis' remediation proposal is then
+    # in scope, so the only demotion below is the one the wrong outcome causes (an
+    # out-of-scope request demotes on the next reconcile pass, promoted or not).
+    actions = [a for spec in load_action_catalog() for a in ("--action", spec.name)]
     cli(
         "agents",
         "register",
@@ -169,6 +174,7 @@ def test_phases_gates_sign_off_promote_and_demotion_review(cli: Cli) -> None:
         "--class",
         "supervised",
         *_domains(),
+        *actions,
         "--namespace",
         "*",
     )

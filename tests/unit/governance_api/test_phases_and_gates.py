@@ -121,38 +121,6 @@ def test_promotion_on_evidence_moves_one_phase_and_is_recorded(
     ]
 
 
-def test_evidence_the_promotion_weighed_does_not_demote_but_what_comes_after_does(
-    client: TestClient, world: World
-) -> None:
-    source = _evidence(world)
-    _register(world, "fresh", "autonomous", "shadow")
-    source.by_agent["fresh"] = AgentRecords(incidents=_incidents(120, 118, TrustPhase.SHADOW))
-    client.post(
-        "/v1/agents/fresh/signoffs",
-        json={"target": "assist", "role": "ops-lead"},
-        headers=world.auth("lead"),
-    )
-    before = datetime.now(UTC)
-    resp = client.post(
-        "/v1/agents/fresh/promote",
-        json={"target": "assist", "reason": "118/120 correct in shadow"},
-        headers=world.auth("lead"),
-    )
-    assert resp.status_code == 204, resp.text
-    after = datetime.now(UTC)
-    # An out-of-scope request from before the promotion: the gates had it in view.
-    weighed = AgentRecords(out_of_scope_actions=(before - timedelta(minutes=5),))
-    source.by_agent["fresh"] = weighed
-    assert world.container.phases.check_demotions(after + timedelta(seconds=1)) == []
-    assert world.container.stewardship.identity("fresh").phase is TrustPhase.ASSIST
-    # One after it is new evidence, and demotes at once.
-    source.by_agent["fresh"] = AgentRecords(
-        out_of_scope_actions=(*weighed.out_of_scope_actions, after + timedelta(seconds=1))
-    )
-    assert world.container.phases.check_demotions(after + timedelta(seconds=2)) == ["fresh"]
-    assert world.container.stewardship.identity("fresh").phase is TrustPhase.SHADOW
-
-
 def test_a_promotion_that_skips_a_phase_is_refused(client: TestClient, world: World) -> None:
     _register(world, "fresh", "autonomous", "shadow")
     _evidence(world).by_agent["fresh"] = AgentRecords(
