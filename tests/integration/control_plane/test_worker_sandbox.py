@@ -166,8 +166,21 @@ def _worker_view(pid: int, db: Path) -> tuple[bytes | None, str | None]:
     """The database file as the running worker sees it (through its root), and its
     PID namespace; (None, None) when it finished before we looked."""
     try:
-        # A spawned unit's reference is bwrap's pid (outside): descend to the worker.
-        while Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0].endswith(b"bwrap"):
+        # A spawned unit's reference is the accountant outside the sandbox, which
+        # becomes bwrap by exec (until then its root is ours: wait), and bwrap's
+        # pid is outside too: descend to the first process inside.
+        deadline = time.monotonic() + 10
+        while True:
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            if argv[0].endswith(b"bwrap"):
+                pass
+            elif argv[2:4] == [b"nightshift.runtime.executors.local_rusage", b"exec"]:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the accountant {pid} never became bwrap")
+                time.sleep(0.005)
+                continue
+            else:
+                break
             children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
             if not children:
                 return None, None
