@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, PositiveInt, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nightshift.domain.vocabulary import Tier
+from nightshift.worker_settings import WorkerSettings
 
 
 def _default_data_dir() -> Path:
@@ -231,40 +232,3 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
-
-
-class WorkerSettings(BaseSettings):
-    """The worker's own settings: read once from the environment the executor built
-    (``NIGHTSHIFT_`` prefix). The worker token itself is read separately and removed
-    from the environment at once (see ``runtime.worker``)."""
-
-    model_config = SettingsConfigDict(env_prefix="NIGHTSHIFT_", extra="ignore")
-
-    secrets_backend: Literal["local", "vault"] = "local"
-    secrets_handoff: SecretStr = SecretStr("")
-    vault_addr: str = ""
-    vault_cacert: str = ""
-    vault_namespace: str = ""
-    vault_kv_mount: str = "secret"
-    vault_prefix: str = "nightshift"
-    vault_database_mount: str = "database"
-    vault_dynamic_sources: str = ""
-
-    def env(self) -> dict[str, str]:
-        """As environment variables for the worker unit; the executor adds the backend
-        and the single-use hand-off itself."""
-        if self.secrets_backend != "vault":
-            return {}
-        env = {
-            "NIGHTSHIFT_VAULT_ADDR": self.vault_addr,
-            "NIGHTSHIFT_VAULT_KV_MOUNT": self.vault_kv_mount,
-            "NIGHTSHIFT_VAULT_PREFIX": self.vault_prefix,
-            "NIGHTSHIFT_VAULT_DATABASE_MOUNT": self.vault_database_mount,
-        }
-        optional = {
-            "NIGHTSHIFT_VAULT_CACERT": self.vault_cacert,
-            "NIGHTSHIFT_VAULT_NAMESPACE": self.vault_namespace,
-            "NIGHTSHIFT_VAULT_DYNAMIC_SOURCES": self.vault_dynamic_sources,
-        }
-        env.update({k: v for k, v in optional.items() if v})
-        return env

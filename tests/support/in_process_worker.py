@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from pydantic import SecretStr
 
 from nightshift.agent.events import AgentEvent, EventKind
 from nightshift.agent.reasoners.offline.reasoner import OfflineReasoner
@@ -28,7 +27,7 @@ from nightshift.observability.redaction import Redactor
 from nightshift.observability.worker_trace import WorkerTrace
 from nightshift.runtime.executors.protocol import WorkerLaunch
 from nightshift.runtime.worker import control_plane_client, run_worker
-from nightshift.settings import WorkerSettings
+from nightshift.worker_settings import WorkerSettings
 from nightshift.worker_spec import WorkerSpec
 from tests.support.control_plane import World
 
@@ -114,9 +113,8 @@ def run(
     """Dispatch ``inv_id`` and run its worker to the end, as the launched unit would."""
     launch = launch_of(world, inv_id)
     handoff = launch.secrets_handoff
-    secrets = WorkerSettings(
-        secrets_backend=launch.secrets_backend,
-        secrets_handoff=SecretStr(handoff),
+    secrets = WorkerSettings.from_env(
+        {}, secrets_backend=launch.secrets_backend, secrets_handoff=handoff
     )
     recording = _Recording(httpx.ASGITransport(app=client.app))
 

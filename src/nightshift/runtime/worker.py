@@ -23,7 +23,6 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from pydantic import SecretStr
 
 from nightshift.agent.events import AgentEvent, EventKind
 from nightshift.agent.investigation import stream_investigation
@@ -44,9 +43,9 @@ from nightshift.runtime.uplink import RedactingPoster, Uplink
 from nightshift.runtime.worker_policy import WorkerGovernance
 from nightshift.runtime.worker_secrets import DomainCredentials
 from nightshift.runtime.worker_secrets import obtain as obtain_credentials
-from nightshift.settings import WorkerSettings
 from nightshift.sources.bounds import declared_destinations
 from nightshift.sources.context import SourceContext
+from nightshift.worker_settings import WorkerSettings
 from nightshift.worker_spec import WorkerBriefing, WorkerSpec
 
 if TYPE_CHECKING:
@@ -300,17 +299,17 @@ def read_worker_secrets() -> tuple[str, WorkerSettings]:
             given = json.loads(pipe.read() or b"{}")
         os.environ.pop(TOKEN_ENV, None)
         os.environ.pop(HANDOFF_ENV, None)
-        handoff = SecretStr(str(given.get("handoff", "")))
-        return str(given.get("token", "")), WorkerSettings(secrets_handoff=handoff)
+        handoff = str(given.get("handoff", ""))
+        return str(given.get("token", "")), WorkerSettings.from_env(secrets_handoff=handoff)
     token = os.environ.pop(TOKEN_ENV, "")
-    secrets = WorkerSettings()
+    secrets = WorkerSettings.from_env()
     os.environ.pop(HANDOFF_ENV, None)  # read once; a child process must not inherit it
     return token, secrets
 
 
 def main(inv_id: str, api_url: str) -> int:
     token, secrets = read_worker_secrets()
-    redactor = Redactor([token, secrets.secrets_handoff.get_secret_value()])
+    redactor = Redactor([token, secrets.secrets_handoff])
     jsonlog.configure(inv_id, redactor)
     if not token:
         log.error("no worker token in %s", TOKEN_ENV)

@@ -18,7 +18,7 @@ import httpx
 
 from nightshift.domain.vocabulary import Domain
 from nightshift.runtime import worker_post
-from nightshift.settings import WorkerSettings
+from nightshift.worker_settings import WorkerSettings
 
 log = logging.getLogger("nightshift.worker")
 
@@ -57,7 +57,7 @@ async def obtain(
     sources: Sequence[Source] = (),
 ) -> DomainCredentials:
     """Each granted domain's default credential, plus the named ``sources``."""
-    if not config.secrets_handoff.get_secret_value():
+    if not config.secrets_handoff:
         return DomainCredentials()
     if config.secrets_backend == "vault":
         return await asyncio.to_thread(_from_vault, config, domains, sources)
@@ -72,7 +72,7 @@ async def _from_control_plane(
     sources: Sequence[Source],
 ) -> DomainCredentials:
     base = f"/v1/investigations/{inv_id}/worker/credentials"
-    handoff = config.secrets_handoff.get_secret_value()
+    handoff = config.secrets_handoff
     resp = await client.post(f"{base}/redeem", json={"code": handoff})
     resp.raise_for_status()
     grant = str(resp.json()["grant"])
@@ -117,7 +117,7 @@ def _from_vault(
         prefix=config.vault_prefix,
         database_mount=config.vault_database_mount,
     )
-    handoff = config.secrets_handoff.get_secret_value()
+    handoff = config.secrets_handoff
     session = VaultWorkerSession.from_handoff(endpoint, handoff, layout=layout)
     dynamic = set(parse_sources(config.vault_dynamic_sources))
     extra: list[str] = [session.token, handoff]

@@ -126,7 +126,7 @@ def test_the_unit_runs_in_its_own_group_with_a_clean_env_and_temp_dir(tmp_path: 
             "token, settings = read_worker_secrets()\n"
             "print(json.dumps({'pgid': os.getpgid(0), 'pid': os.getpid(), 'cwd': os.getcwd(),"
             " 'env': sorted(os.environ), 'argv': sys.argv, 'environ': environ,"
-            " 'token': token, 'handoff': settings.secrets_handoff.get_secret_value()}))\n"
+            " 'token': token, 'handoff': settings.secrets_handoff}))\n"
         )
         _, ex, inv = run(tmp_path, body)
     finally:
