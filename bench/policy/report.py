@@ -37,8 +37,9 @@ def checks(
     if isinstance(whole, str):  # a target nobody measured is not met
         out.append(Check(target, f"not measured: {whole}", False))
     else:
-        pct = whole["overhead_pct"]
-        out.append(Check(target, f"{pct:+.2f} %", pct < TARGET_GOVERNED_PCT))
+        pct = whole["attributed_pct"]
+        out.append(Check(target, f"{pct:.2f} % (spent inside the governed calls)",
+                         pct < TARGET_GOVERNED_PCT))  # fmt: skip
     out.append(
         reference(
             f"audit chain, {int(audit['records']):,} records: append {audit['append_per_s']:,.0f}"
@@ -110,18 +111,28 @@ def markdown(
     else:
         lines += [
             "Offline reasoner over the recorded HolmesGPT fixtures (replay toolset, "
-            f"no network), per case the fastest of {int(whole['rounds'])} interleaved runs "
-            f"each way; target: governed adds < {TARGET_GOVERNED_PCT:.0f} %. Replay answers in "
-            "microseconds, so this is a worst case; against live cluster reads the share is "
-            "far smaller.",
+            f"no network), {int(whole['rounds'])} interleaved rounds per case of four sides: "
+            "raw, raw again, governed, and governed with timers. Replay answers in "
+            "microseconds, so this is a worst case; against live cluster reads the share "
+            "is far smaller.",
             "",
-            "| cases | tool calls | raw s | governed s | measured added | "
-            "modelled (calls x overhead) | denied calls |",
-            "|---:|---:|---:|---:|---:|---:|---:|",
+            "- **Spent inside the governed calls**: each governed call timed from outside "
+            "the wrapper and its inner answer from inside; the difference (request, "
+            "decision, audit, and the timers' own frames) over the timed runs' wall "
+            "time. The target is held to this figure: it is what governance adds, measured "
+            "where it is spent.",
+            "- **Fastest runs, governed minus raw**: the sum over cases of each side's "
+            "fastest run. Beside it, the same difference between the two identical raw "
+            "sides: the noise floor of that difference on this machine at this load.",
+            "",
+            "| cases | tool calls | raw s | governed s | spent inside governed calls | "
+            "per call | fastest runs: governed - raw | same, raw again - raw (noise) "
+            "| denied calls |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
             f"| {int(whole['cases'])} | {int(whole['calls'])} | {whole['raw_s']:.3f} | "
-            f"{whole['governed_s']:.3f} | {whole['overhead_pct']:+.2f} % | "
-            f"{whole['calls'] * governed['overhead_us'] / 1e6 / whole['raw_s'] * 100:.2f} % | "
-            f"{int(whole['denied'])} |",
+            f"{whole['governed_s']:.3f} | {whole['attributed_pct']:.2f} % | "
+            f"{whole['attributed_us_per_call']:.1f} µs | {whole['overhead_pct']:+.2f} % | "
+            f"{whole['noise_pct']:+.2f} % | {int(whole['denied'])} |",
             "",
         ]
     lines += ["## Targets", "", *target_table(checks(decisions, audit, whole)), ""]
