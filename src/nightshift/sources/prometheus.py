@@ -28,7 +28,8 @@ from nightshift.sources.http_client import HttpEndpoint, HttpSettings, parse_set
 from nightshift.sources.json_stream import StreamCut
 from nightshift.sources.prometheus_api import PrometheusApi, PrometheusError
 from nightshift.sources.prometheus_render import SeriesSummary, render, summarize
-from nightshift.sources.prometheus_top import TopQueries, kubectl_top
+from nightshift.sources.prometheus_top import TopQueries, kubectl_top, namespace_matcher
+from nightshift.sources.promql_scope import PromQLScopeError, confine
 
 MARKER = "[truncated by nightshift: {what}; narrow the query with label matchers or aggregate it]"
 
@@ -102,6 +103,16 @@ class PrometheusToolset:
         query = str(params.get("query") or "").strip()
         if not query:
             return _error("prometheus_query needs a PromQL query")
+        # A query names no namespace policy could check: an agent confined to some
+        # namespaces has every selector held to them (sources/promql_scope.py).
+        scope = namespace_matcher(self._namespaces, None)
+        if scope:
+            try:
+                query = confine(query, scope.removeprefix(","))
+            except PromQLScopeError as exc:
+                return _error(
+                    f"refused: {exc}; the query could not be held to this agent's namespaces"
+                )
         try:
             minutes = int(params.get("range_minutes") or 60)
         except (TypeError, ValueError):

@@ -160,6 +160,30 @@ def test_kubectl_top_keeps_a_bounded_agent_in_its_namespaces(
     assert denied.status is ToolStatus.DENIED
 
 
+def test_a_confined_agents_promql_reaches_only_its_namespaces(
+    exporter: Exporter, prometheus_server: prometheus.PrometheusServer
+) -> None:
+    exporter.container("shop", "checkout-7d9f-abcde", "app", 0.25, 128 * MI)
+    exporter.container("db", "postgres-0", "postgres", 0.5, 2000 * MI)
+    prometheus_server.wait_for("container_memory_working_set_bytes", series=2)
+    confined = sources(prometheus_server.url, namespaces=frozenset({"shop"}))
+    everyone = sources(prometheus_server.url)
+
+    def series(toolset: Toolset, query: str) -> list[str]:
+        got = ask(toolset, "prometheus_query", query=query, range_minutes=5)
+        return [s["series"] for s in (got.data or {}).get("series", [])]
+
+    query = "sum by (namespace) (container_memory_working_set_bytes)"
+    assert len(series(everyone, query)) == 2  # the plain query sees both namespaces
+    assert series(confined, query) == ['{namespace="shop"}']
+    # Naming the other namespace, or every series by name, widens nothing.
+    other = ask(confined, "prometheus_query", query='{__name__=~".+", namespace="db"}')
+    assert other.status is ToolStatus.NO_DATA, other.text
+    assert 'namespace=~"shop"' in other.text  # the agent sees the query that ran
+    broken = ask(confined, "prometheus_query", query="up{job=")
+    assert broken.status is ToolStatus.ERROR and "refused" in broken.text
+
+
 def test_broker_credentials_reach_a_prometheus_that_requires_basic_auth(
     exporter: Exporter,
 ) -> None:
