@@ -25,7 +25,7 @@ from nightshift.domain.vocabulary import Role, TrustPhase
 from nightshift.services.errors import Invalid, ServiceError
 from nightshift.services.proposals import ProposalView
 from nightshift.web.forms import Name, Operator, OpsLead, Text
-from nightshift.web.responses import redirect
+from nightshift.web.responses import with_notice
 
 router = APIRouter(include_in_schema=False)
 
@@ -119,11 +119,11 @@ def promote(
         try:
             branch = phases.promote_in_git(name, _phase(target), post.caller, reason)
         except ServiceError as exc:
-            return redirect(f"/agents?error={quote(str(exc)[:400])}")
+            return with_notice("/agents", post.session, "error", str(exc))
         done = f"{name}: no live change; the promotion to {target} is a commit for review"
         # only the branch travels in the URL: the page reads the commit back from Git,
         # so a crafted link cannot show a reviewer text (or a command) of its own
-        return redirect(f"/agents?ok={quote(done)}&branch={quote(branch)}")
+        return with_notice("/agents", post.session, "ok", done, branch=branch)
 
     def act() -> str:
         phases.promote(name, _phase(target), post.caller, reason)

@@ -14,15 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import Depends, Form, Request
 from starlette.responses import Response
 
 from nightshift.domain.access import Caller
 from nightshift.domain.vocabulary import Role
+from nightshift.services.console_sessions import Session
 from nightshift.services.errors import ServiceError
-from nightshift.web.responses import redirect
+from nightshift.web.responses import with_notice
 from nightshift.web.session import check_csrf, require, signed_in
 
 Text = Annotated[str, Form(max_length=2000)]
@@ -34,14 +34,15 @@ class Posted:
     """A form post whose session, CSRF token and role were checked."""
 
     caller: Caller
+    session: Session
 
     def answer(self, back: str, act: Callable[[], str]) -> Response:
         """Back to ``back`` with what ``act`` did, or with why the service refused it."""
         try:
             done = act()
         except ServiceError as exc:
-            return redirect(f"{back}?error={quote(str(exc)[:400])}")
-        return redirect(f"{back}?ok={quote(done)}")
+            return with_notice(back, self.session, "error", str(exc))
+        return with_notice(back, self.session, "ok", done)
 
 
 def _posted_by(role: Role) -> Callable[[Request, str], Posted]:
@@ -49,7 +50,7 @@ def _posted_by(role: Role) -> Callable[[Request, str], Posted]:
         found = signed_in(request)
         check_csrf(found, csrf)
         require(found, role)
-        return Posted(found.caller)
+        return Posted(found.caller, found)
 
     return check
 

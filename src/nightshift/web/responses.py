@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -58,8 +61,8 @@ def page(
         can_operate=bool(caller and caller.has(Role.OPERATOR)),
         can_lead=bool(caller and caller.has(Role.OPS_LEAD)),
         kill=ks,
-        flash=request.query_params.get("error", "")[:500],
-        notice=request.query_params.get("ok", "")[:500],
+        flash=_notice(request, session, "error"),
+        notice=_notice(request, session, "ok"),
         **ctx,
     )
     return secure(HTMLResponse(html, status_code=status_code))
@@ -67,3 +70,29 @@ def page(
 
 def redirect(url: str) -> Response:
     return secure(RedirectResponse(url, status_code=303))
+
+
+NoticeKind = Literal["ok", "error"]
+_NOTICE_CHARS = 500
+
+
+def _signature(session: Session, kind: NoticeKind, text: str) -> str:
+    mac = hmac.new(session.csrf.encode(), f"{kind}\0{text}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:32]
+
+
+def with_notice(path: str, session: Session, kind: NoticeKind, text: str, **extra: str) -> Response:
+    """Back to ``path`` with a notice for this session only: it is signed with the
+    session's CSRF secret, so a crafted link cannot put words of its own (``your
+    session expired, sign in at ...``) on a reader's console."""
+    text = text[:_NOTICE_CHARS]
+    query = {kind: text, "sig": _signature(session, kind, text), **extra}
+    return redirect(f"{path}?{urlencode(query)}")
+
+
+def _notice(request: Request, session: Session | None, kind: NoticeKind) -> str:
+    text = request.query_params.get(kind, "")
+    if not text or session is None:
+        return ""
+    given = request.query_params.get("sig", "")
+    return text if hmac.compare_digest(given, _signature(session, kind, text)) else ""

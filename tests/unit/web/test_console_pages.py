@@ -207,3 +207,28 @@ def test_the_live_stream_needs_a_session_and_resumes_after_the_last_event(
         f"/investigations/{inv_id}/events", headers={"Last-Event-ID": str(ids[1])}
     ).text
     assert [int(x) for x in re.findall(r"^id: (\d+)$", resumed, re.M)] == ids[2:]
+
+
+def test_a_notice_shows_only_for_the_session_it_was_made_for(
+    client: TestClient, world: World
+) -> None:
+    """The console's notices travel in the redirect's URL, signed with the session's
+    CSRF secret: a crafted link cannot put text of its own on a reader's console."""
+    _, proposal = finished(client, world)
+    csrf = sign_in(client, world, "operator")
+    resp = client.post(
+        f"/approvals/{proposal['id']}/reject",
+        data={"csrf": csrf, "reason": "not this one"},
+        follow_redirects=False,
+    )
+    back = resp.headers["location"]
+    assert resp.status_code == 303 and "sig=" in back
+    shown = client.get(back).text
+    assert 'class="flash ok"' in shown and "reject" in shown.lower()
+    lure = "Your session expired: sign in again at evil.example"
+    for crafted in (f"/approvals?error={lure}", f"/approvals?ok={lure}&sig={'0' * 32}"):
+        page = client.get(crafted)
+        assert page.status_code == 200 and "evil.example" not in page.text
+    # A link signed for another session shows nothing here either.
+    sign_in(client, world, "operator")  # a new session, a new CSRF secret
+    assert 'class="flash ok"' not in client.get(back).text
