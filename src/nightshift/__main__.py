@@ -6,6 +6,7 @@ submission-to-running path: they skip importing the CLI framework.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -24,7 +25,11 @@ def worker_imports() -> Callable[[str, str], int]:
     """The worker's entry, imported without what it never uses: httpx's own
     command-line tool (click, rich, pygments) loads with httpx whenever those
     happen to be installed; a None in sys.modules makes httpx skip it."""
+    from nightshift.worker_settings import WORKER_ENV
+
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+    for name, value in WORKER_ENV.items():
+        os.environ.setdefault(name, value)
     from nightshift.runtime.worker import main as worker_main
 
     return worker_main

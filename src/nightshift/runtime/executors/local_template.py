@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from nightshift.runtime.executors.local_zygote import MAX_PACKET
+from nightshift.worker_settings import WORKER_ENV
 
 log = logging.getLogger("nightshift.executor.template")
 WORKER_ENTRY = "nightshift.runtime.worker:main"
@@ -270,7 +271,7 @@ def _sender_pid(ancillary: list[tuple[int, int, bytes]]) -> int | None:
 
 def template_env(base: Mapping[str, str]) -> dict[str, str]:
     """The template's own environment: the bare worker one, nothing per investigation."""
-    env = dict(base)
+    env = {**WORKER_ENV, **base}
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("NIGHTSHIFT_WORKER_SECRETS_FD", None)
     return env
