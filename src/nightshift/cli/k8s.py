@@ -20,6 +20,7 @@ from nightshift.cli.client import fail
 from nightshift.domain.actions import load_action_catalog
 from nightshift.domain.agent_codec import identity_from
 from nightshift.domain.agents import AgentIdentity, Boundaries, Principal
+from nightshift.domain.safe_yaml import safe_load
 from nightshift.domain.vocabulary import PrincipalKind, TrustPhase
 
 out = Console(stderr=True)
@@ -48,7 +49,7 @@ def register(app: typer.Typer) -> None:
 def _identities(agents_file: Path | None) -> list[AgentIdentity]:
     if agents_file is not None:
         try:
-            raw: Any = yaml.safe_load(agents_file.read_text())
+            raw: Any = safe_load(agents_file.read_text())
         except (OSError, yaml.YAMLError) as exc:
             fail(f"cannot read {agents_file}: {exc}", code=2)
         items = raw.get("agents", []) if isinstance(raw, dict) else raw

@@ -17,9 +17,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from nightshift.domain.diagnosis import ResourceRef
+from nightshift.domain.safe_yaml import safe_load
 from nightshift.domain.vocabulary import AuthorityClass, Domain, TrustPhase
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -222,4 +221,4 @@ def parse_action_catalog(document: Mapping[str, Any]) -> ActionCatalog:
 def load_action_catalog() -> ActionCatalog:
     """The built-in catalog shipped with the package (parsed once)."""
     text = resources.files("nightshift.domain").joinpath("actions.yaml").read_text("utf-8")
-    return parse_action_catalog(yaml.safe_load(text))
+    return parse_action_catalog(safe_load(text))

@@ -15,8 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from nightshift.domain.safe_yaml import safe_load
 from nightshift.domain.vocabulary import Domain
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -105,7 +104,4 @@ def parse_taxonomy(document: Mapping[str, Any]) -> Taxonomy:
 def load_taxonomy() -> Taxonomy:
     """The built-in catalog shipped with the package (parsed once)."""
     text = resources.files("nightshift.domain").joinpath("taxonomy.yaml").read_text("utf-8")
-    # libyaml's parser when built in: the pure-Python one takes ~100 ms here, on
-    # every worker's start-up path.
-    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return parse_taxonomy(yaml.load(text, Loader=loader))  # noqa: S506 - a safe loader class
+    return parse_taxonomy(safe_load(text))

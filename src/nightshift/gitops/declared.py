@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from nightshift.domain.safe_yaml import safe_load
 from nightshift.gitops.controllers import SyncedPath
 from nightshift.gitops.working_copy import GitOpsRefused
 
@@ -65,7 +66,7 @@ def _kustomize_namespaces(root: Path) -> dict[Path, str]:
     found = [p for name in _KUSTOMIZATION for p in root.rglob(name) if ".git" not in p.parts]
     for kfile in sorted(found, key=lambda p: len(p.parts)):
         try:
-            spec = yaml.safe_load(kfile.read_text()) or {}
+            spec = safe_load(kfile.read_text()) or {}
         except yaml.YAMLError as exc:
             raise GitOpsRefused(f"{kfile.relative_to(root)} cannot be parsed: {exc}") from exc
         namespace = spec.get("namespace")

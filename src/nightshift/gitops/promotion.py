@@ -24,6 +24,7 @@ import yaml
 from nightshift.domain.actions import ActionCatalog
 from nightshift.domain.agent_codec import identity_from
 from nightshift.domain.agents import AgentIdentity
+from nightshift.domain.safe_yaml import safe_load
 from nightshift.domain.vocabulary import Domain, TrustPhase
 from nightshift.gitops.edit import REMOVE, rewrite_document
 from nightshift.gitops.vault_policy import agent_policy, policy_file
@@ -159,7 +160,7 @@ def find_values_dir(root: Path, environment: str) -> Path:
 
 def _load(file: Path) -> dict[str, Any]:
     try:
-        doc = yaml.safe_load(file.read_text()) or {}
+        doc = safe_load(file.read_text()) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise GitOpsRefused(f"{file.name} cannot be read: {exc}") from exc
     if not isinstance(doc, dict):

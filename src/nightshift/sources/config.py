@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from nightshift.domain.safe_yaml import safe_load
 from nightshift.domain.vocabulary import Domain
 
 NAME_PATTERN = r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"
@@ -100,7 +101,7 @@ class SourcesFile(BaseModel):
 
 def parse_sources(text: str, origin: str = "<sources>") -> SourcesFile:
     try:
-        raw = yaml.safe_load(text) or {}
+        raw = safe_load(text) or {}
     except yaml.YAMLError as exc:
         raise SourcesError(f"{origin}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from nightshift.domain.safe_yaml import safe_load
 from nightshift.sources.config import SourceConfig, SourceKind, SourcesFile
 
 _PG_FILE_PARAMS = ("host", "sslrootcert", "sslcert", "sslkey", "sslcrl", "passfile")
@@ -65,7 +66,7 @@ def _postgres_files(url: str) -> Iterator[Path]:
 def _kubeconfig_files(path: Path, context: str | None) -> Iterator[Path]:
     yield path
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError, UnicodeDecodeError):
         return  # the source reports its unreadable kubeconfig itself
     if not isinstance(raw, dict):
