@@ -18,6 +18,7 @@ for the common case of a short string with nothing in it.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -35,6 +36,17 @@ _SENSITIVE_KEY = (
     r"|private[_-]?key|client[_-]?secret|credentials?|auth|authorization|cookie|session[_-]?id)"
 )
 _SENSITIVE_KEY_RE = re.compile(rf"(?i){_SENSITIVE_KEY}$")
+# Short strings whose redaction is remembered, and how many (then forgotten at once).
+_MEMO_CHARS = 256
+_MEMO_ENTRIES = 4096
+
+
+@functools.lru_cache(maxsize=1024)
+def _sensitive_key(key: str) -> bool:
+    """Mapping keys repeat (``kind``, ``seq``, ``data``): each is matched once."""
+    return _SENSITIVE_KEY_RE.search(key) is not None
+
+
 # First letters of the names above: a cheap lookahead rejects most positions
 # before the case-insensitive alternation is tried.
 _KEY_FIRST = "[PpSsTtAaCc]"
@@ -125,6 +137,8 @@ class Redactor:
         self._lock = threading.Lock()
         self._values: set[str] = set()
         self._known: re.Pattern[str] | None = None
+        self._ordered: tuple[str, ...] = ()
+        self._memo: dict[str, str] = {}
         self.add(*secrets)
 
     def add(self, *values: str) -> None:
@@ -143,15 +157,39 @@ class Redactor:
             # Longest first so a value containing another is removed whole.
             ordered = sorted(self._values, key=len, reverse=True)
             self._known = re.compile("|".join(re.escape(v) for v in ordered))
+            self._ordered = tuple(ordered)
+            # What was redacted before this value was known may hold it.
+            self._memo = {}
 
     def redact(self, text: str) -> str:
+        # Event bodies repeat the same short strings (tool names, namespaces, kinds,
+        # intents) thousands of times per investigation: each is redacted once.
+        if len(text) > _MEMO_CHARS:
+            return self._redact(text)
+        memo = self._memo
+        done = memo.get(text)
+        if done is None:
+            done = self._redact(text)
+            if len(memo) >= _MEMO_ENTRIES:
+                memo.clear()
+            memo[text] = done
+        return done
+
+    def _redact(self, text: str) -> str:
         known = self._known
         if known is not None:
-            text = known.sub(REDACTED, text)
+            # A substring test per spelling is C-speed; the alternation's scan is
+            # not, and almost every string holds none of them.
+            for value in self._ordered:
+                if value in text:
+                    text = known.sub(REDACTED, text)
+                    break
         lowered = text.lower()
         for hints, pattern, replacement in _SHAPES:
-            if any(hint in lowered for hint in hints):
-                text = pattern.sub(replacement, text)
+            for hint in hints:  # a loop, not any(...): no generator per shape
+                if hint in lowered:
+                    text = pattern.sub(replacement, text)
+                    break
         return text
 
     def redact_obj(self, obj: Any) -> Any:
@@ -163,7 +201,7 @@ class Redactor:
             for key, value in obj.items():
                 if (
                     isinstance(key, str)
-                    and _SENSITIVE_KEY_RE.search(key)
+                    and _sensitive_key(key)
                     and isinstance(value, str | int | float | bytes)
                     and not isinstance(value, bool)
                 ):

@@ -158,3 +158,16 @@ def test_values_may_be_added_while_other_threads_redact() -> None:
     thread.join()
     assert errors == []
     assert r.redact("value-0001 and value-0059") == f"{REDACTED} and {REDACTED}"
+
+
+def test_a_secret_learned_later_is_redacted_in_text_seen_before() -> None:
+    """Short strings' redactions are remembered; learning a value forgets them."""
+    from nightshift.observability.redaction import Redactor
+
+    r = Redactor()
+    line = "dsn uses hunter2-orders"
+    assert r.redact(line) == line  # remembered as clean
+    r.add("hunter2-orders")
+    assert r.redact(line) == "dsn uses [REDACTED]"
+    long_line = line + " " + "x" * 1000  # past the remembered length: redacted every time
+    assert r.redact(long_line).startswith("dsn uses [REDACTED] x")
