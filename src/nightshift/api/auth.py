@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from fastapi import Depends, HTTPException, Request, status
 
@@ -26,10 +26,10 @@ def caller(request: Request, principals: PrincipalsDep) -> Caller:
     return found
 
 
-def require(role: Role) -> Callable[[Caller], Caller]:
+def require(role: Role) -> Callable[[Caller], Awaitable[Caller]]:
     """A dependency that lets through humans/services holding ``role``."""
 
-    def check(who: Caller = Depends(caller)) -> Caller:
+    async def check(who: Caller = Depends(caller)) -> Caller:  # pure: no worker thread
         if who.is_worker:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN, "worker tokens may only use their worker endpoints"
@@ -41,7 +41,7 @@ def require(role: Role) -> Callable[[Caller], Caller]:
     return check
 
 
-def worker(request: Request, who: Caller = Depends(caller)) -> Caller:
+async def worker(request: Request, who: Caller = Depends(caller)) -> Caller:
     """A worker token, and for a path naming an investigation, that investigation's:
     checked before the body is read, so another worker learns nothing (not even
     a validation error) from an endpoint it may not use."""

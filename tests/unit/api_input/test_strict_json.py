@@ -91,3 +91,18 @@ def test_ordinary_json_passes_unchanged(client: TestClient, world: World) -> Non
 def test_the_checker_leaves_syntax_errors_to_fastapi() -> None:
     assert problems(b'{"a": ') is None
     assert problems(b'{"a": 1e308, "b": [-0.0, 12345678901234567890]}') == []
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["1.7976931348623157e308", "1.8e308", "1e309", "-1e309", "1E+0309", "1.5e99", "1e-999",
+     "9" * 199 + ".9e99", "9" * 200 + ".0", "9" * 309 + ".0", "9" * 308 + ".5",
+     "0." + "0" * 400 + "1"],
+)  # fmt: skip
+def test_a_float_is_refused_exactly_when_it_overflows_a_double(literal: str) -> None:
+    """Floats are only checked one by one when the body could hold an overflow: the
+    shortcut must not let one through, wherever the boundary falls."""
+    import math
+
+    found = problems(b'{"x": %s}' % literal.encode())
+    assert (found != []) is not math.isfinite(float(literal)), (literal, found)
