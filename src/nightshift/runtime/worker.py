@@ -89,10 +89,12 @@ def prewarm() -> None:
     # One scenario parsed and dropped: what stays is the parsers' warmed caches
     # (validators, compiled patterns), so a child's own load costs a third.
     from nightshift.scenarios import list_scenarios, load_installed
+    from nightshift.scenarios.loader import forget_loaded
 
     shipped = list_scenarios()
     if shipped:
         load_installed(shipped[0].name)
+        forget_loaded()  # the parse itself is dropped: children load their own
 
 
 def build_toolset(spec: WorkerSpec, context: SourceContext) -> tuple[Toolset, tuple[str, ...]]:

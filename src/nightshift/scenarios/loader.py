@@ -102,9 +102,25 @@ def installed_path(name: str) -> Path:
 
 def load_installed(name: str) -> Scenario:
     """Load an installed scenario by name only: the loader for names that come
-    from requests (the control plane and the worker use it)."""
+    from requests (the control plane and the worker use it).
+
+    The parse is remembered for the file as it is (path, mtime, size): a worker
+    reads its scenario twice, for its probe bounds and for its world, and each
+    parse cost ~4 % of a forked worker's CPU. Callers only read a loaded
+    scenario (a world copies its state before its first action)."""
     path = installed_path(name)
+    stat = path.stat()
+    return _parsed(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=2)
+def _parsed(path: Path, _mtime_ns: int, _size: int) -> Scenario:
     return parse_scenario(_read_yaml(path), path)
+
+
+def forget_loaded() -> None:
+    """Drop the remembered parses (the worker template does, before it forks)."""
+    _parsed.cache_clear()
 
 
 def resolve_path(name_or_path: str | Path) -> Path:

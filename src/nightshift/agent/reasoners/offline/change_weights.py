@@ -8,6 +8,7 @@ in the causal chain. A change after the onset explains little.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
@@ -197,6 +198,7 @@ def _touches(change: Change, ref: ResourceRef) -> bool:
     return any(_related(n, ref.name) for n in (change.target, *change.names))
 
 
+@functools.lru_cache(maxsize=8192)  # pure; every change is weighed against each name
 def _related(a: str, b: str) -> bool:
     if a in b or b in a:
         return True

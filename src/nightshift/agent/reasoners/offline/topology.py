@@ -8,6 +8,7 @@ dependency it names so the planner can ask about that dependency next.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -148,6 +149,7 @@ def parse_labels(text: str) -> dict[str, str]:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and asked about the same pods all along
 def workload_name(pod: str) -> str:
     for pattern in (_POD_HASH, _JOB_POD, _STS_POD):
         m = pattern.match(pod)
