@@ -21,6 +21,7 @@ from nightshift.domain.agents import (
 from nightshift.domain.ids import new_id
 from nightshift.domain.vocabulary import PrincipalKind, Role, TrustPhase
 from nightshift.governance.demotion import (
+    Demotion,
     DemotionTrigger,
     ReviewHold,
     ReviewRefusedError,
@@ -42,6 +43,7 @@ from nightshift.services.errors import Conflict, Forbidden, Invalid
 from nightshift.services.escalations import EscalationService
 from nightshift.services.identities import identity_of, load_agent, principal_of
 from nightshift.services.ports import (
+    AgentRecords,
     AppliedDemotion,
     DemotionGit,
     EvidenceSource,
@@ -83,6 +85,24 @@ class PhaseProposal:
     signoffs: list[dict[str, str]]  # {"name", "role"} of who signed (promotions)
     actor: str  # who asked for it
     audit_seq: int
+
+
+def _demotion_due(
+    agent: AgentRow, owner: UserRow, records: AgentRecords, now: datetime
+) -> Demotion | None:
+    """The seed demotion rules on an agent's evidence. Evidence a demotion already
+    acted on does not demote again (the reconciler runs this every few seconds);
+    after a review, the window starts at the review."""
+    hold = _hold(agent)
+    since = (hold.reviewed_at or hold.demoted_at) if hold else None
+    return check_demotion(
+        identity_of(agent, owner),
+        now=now,
+        incidents=records.incidents,
+        remediations=records.remediations,
+        out_of_scope_actions=records.out_of_scope_actions,
+        since=since,
+    )
 
 
 class PhaseService:
@@ -299,22 +319,19 @@ class PhaseService:
             )
         for name in names:
             records = self.evidence.records(name)
+            # Judged first without the write lock: this runs every few seconds for
+            # every agent, and almost always finds nothing, while an exclusive
+            # transaction per agent each pass held off every worker's writes (on
+            # SQLite, the whole database's). A demotion found is judged again
+            # under the lock, against the agent as it is then.
+            with self._db.read() as s:
+                agent, owner = load_agent(s, name)
+                if _demotion_due(agent, owner, records, now) is None:
+                    continue
             with self._db.transaction() as s:
                 agent, owner = load_agent(s, name, lock=True)
                 identity = identity_of(agent, owner)
-                hold = _hold(agent)
-                # Evidence a demotion already acted on does not demote again (the
-                # reconciler runs this every few seconds); after a review, the window
-                # starts at the review.
-                since = (hold.reviewed_at or hold.demoted_at) if hold else None
-                found = check_demotion(
-                    identity,
-                    now=now,
-                    incidents=records.incidents,
-                    remediations=records.remediations,
-                    out_of_scope_actions=records.out_of_scope_actions,
-                    since=since,
-                )
+                found = _demotion_due(agent, owner, records, now)
                 if found is None:
                     continue
                 why = "; ".join(f.message for f in found.findings)
