@@ -37,9 +37,15 @@ def checks(
     if isinstance(whole, str):  # a target nobody measured is not met
         out.append(Check(target, f"not measured: {whole}", False))
     else:
-        pct = whole["attributed_pct"]
-        out.append(Check(target, f"{pct:.2f} % (spent inside the governed calls)",
-                         pct < TARGET_GOVERNED_PCT))  # fmt: skip
+        # What the machine can tell apart: the governed-minus-raw difference plus
+        # the size of the same difference between identical sides. Met only when
+        # even that upper bound is under the target.
+        bound = whole["overhead_pct"] + abs(whole["noise_pct"])
+        value = (
+            f"at most {bound:.2f} % ({whole['overhead_pct']:+.2f} % measured, noise "
+            f"{abs(whole['noise_pct']):.2f} %)"
+        )
+        out.append(Check(target, value, bound < TARGET_GOVERNED_PCT))  # fmt: skip
     out.append(
         reference(
             f"audit chain, {int(audit['records']):,} records: append {audit['append_per_s']:,.0f}"
@@ -116,14 +122,15 @@ def markdown(
             "microseconds, so this is a worst case; against live cluster reads the share "
             "is far smaller.",
             "",
-            "- **Spent inside the governed calls**: each governed call timed from outside "
-            "the wrapper and its inner answer from inside; the difference (request, "
-            "decision, audit, and the timers' own frames) over the timed runs' wall "
-            "time. The target is held to this figure: it is what governance adds, measured "
-            "where it is spent.",
             "- **Fastest runs, governed minus raw**: the sum over cases of each side's "
             "fastest run. Beside it, the same difference between the two identical raw "
-            "sides: the noise floor of that difference on this machine at this load.",
+            "sides: the noise floor of that difference on this machine at this load. The "
+            "target is held to their sum, an upper bound of what governance adds.",
+            "- **Spent inside the governed calls**: each governed call timed from outside "
+            "the wrapper and its inner answer from inside; the difference (request, "
+            "decision, audit, and the timers' own frames and their cold caches) over the "
+            "timed runs' wall time. It errs high: the timers and the extra wrapper cost "
+            "more than the governance they surround.",
             "",
             "| cases | tool calls | raw s | governed s | spent inside governed calls | "
             "per call | fastest runs: governed - raw | same, raw again - raw (noise) "
