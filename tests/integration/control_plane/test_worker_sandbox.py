@@ -164,30 +164,45 @@ def test_investigation_completes_in_the_sandbox_and_hides_the_database(
 
 def _worker_view(pid: int, db: Path) -> tuple[bytes | None, str | None]:
     """The database file as the running worker sees it (through its root), and its
-    PID namespace; (None, None) when it finished before we looked."""
-    try:
-        # A spawned unit's reference is the accountant outside the sandbox, which
-        # becomes bwrap by exec (until then its root is ours: wait), and bwrap's
-        # pid is outside too: descend to the first process inside.
-        deadline = time.monotonic() + 10
-        while True:
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-            if argv[0].endswith(b"bwrap"):
-                pass
-            elif argv[2:4] == [b"nightshift.runtime.executors.local_rusage", b"exec"]:
-                if time.monotonic() > deadline:
-                    raise AssertionError(f"the accountant {pid} never became bwrap")
+    PID namespace; (None, None) when it finished before we looked.
+
+    The unit's reference is the worker itself when forked, and the accountant
+    outside the sandbox when spawned: it becomes bwrap, whose children set the
+    sandbox up before they run the worker. Only the worker's own view counts, so
+    the tree below the reference is searched for the process running the worker
+    (``agent run``); any process above it may still see the host's root."""
+    deadline = time.monotonic() + 20
+    ns: str | None = None
+    while time.monotonic() < deadline:
+        try:
+            worker = _find_worker(pid)
+            if worker is None:
                 time.sleep(0.005)
                 continue
-            else:
-                break
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            if not children:
-                return None, None
-            pid = int(children[0])
-        ns = os.readlink(f"/proc/{pid}/ns/pid")
-        return Path(f"/proc/{pid}/root{db}").read_bytes(), ns
-    except PermissionError:
-        return b"unreadable", ns
-    except OSError:
-        return None, None
+            ns = os.readlink(f"/proc/{worker}/ns/pid")
+            try:
+                return Path(f"/proc/{worker}/root{db}").read_bytes(), ns
+            except FileNotFoundError:
+                # Hidden (not there in its root), unless the worker itself is gone.
+                return (b"", ns) if Path(f"/proc/{worker}/ns/pid").exists() else (None, None)
+        except PermissionError:
+            return b"unreadable", ns
+        except OSError:
+            return None, None  # the unit ended before we looked
+    raise AssertionError(f"no worker process appeared below {pid}")
+
+
+def _find_worker(pid: int) -> int | None:
+    """The first process at or below ``pid`` running worker code: a spawned worker
+    (``python -m nightshift agent run``) or a child forked from the template (which
+    keeps the template's command line). bwrap, the accountant and prlimit are not."""
+    queue = [pid]
+    while queue:
+        current = queue.pop(0)
+        argv = Path(f"/proc/{current}/cmdline").read_bytes().split(b"\0")
+        spawned = argv[1:5] == [b"-m", b"nightshift", b"agent", b"run"]
+        if spawned or argv[1:3] == [b"-m", b"nightshift.runtime.executors.local_zygote"]:
+            return current
+        for task in Path(f"/proc/{current}/task").iterdir():
+            queue += [int(c) for c in (task / "children").read_text().split()]
+    return None
