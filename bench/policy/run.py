@@ -187,32 +187,19 @@ def bench_governed(calls: int) -> dict[str, float]:
     return {"raw_us": raw_us, "governed_us": gov_us, "overhead_us": gov_us - raw_us}
 
 
-class _Counting:
-    """Counts the calls that reach the inner toolset."""
+class _Timed:
+    """A toolset whose calls are counted and timed: ``ns`` sums their wall time."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.calls = 0
-
-    def specs(self) -> Sequence[ToolSpec]:
-        return self.inner.specs()  # type: ignore[no-any-return]
-
-    async def call(self, call: ToolCall) -> ToolResult:
-        self.calls += 1
-        return await self.inner.call(call)  # type: ignore[no-any-return]
-
-
-class _Timed:
-    """A toolset whose calls are timed: ``ns`` sums their wall time."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
         self.ns = 0
 
     def specs(self) -> Sequence[ToolSpec]:
         return self.inner.specs()  # type: ignore[no-any-return]
 
     async def call(self, call: ToolCall) -> ToolResult:
+        self.calls += 1
         t0 = time.perf_counter_ns()
         try:
             return await self.inner.call(call)  # type: ignore[no-any-return]
@@ -300,7 +287,7 @@ def bench_investigations(limit: int, rounds: int = 15) -> dict[str, float] | str
         fastest = {"raw": 0.0, "raw again": 0.0, "governed": 0.0, "governed, timed": 0.0}
         calls = 0
         for case in cases:
-            counting = _Counting(HolmesFixtureToolset(case.path))
+            counting = _Timed(HolmesFixtureToolset(case.path))
             await investigate(case.request, counting)  # warm, and count the calls
             calls += counting.calls
             runs: dict[str, list[float]] = {side: [] for side in fastest}

@@ -12,7 +12,6 @@ from typing import Any
 import yaml
 
 SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-YAMLError = yaml.YAMLError
 
 
 def safe_load(text: str) -> Any:

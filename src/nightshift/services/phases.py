@@ -88,7 +88,7 @@ class PhaseProposal:
 
 
 def _demotion_due(
-    agent: AgentRow, owner: UserRow, records: AgentRecords, now: datetime
+    agent: AgentRow, identity: AgentIdentity, records: AgentRecords, now: datetime
 ) -> Demotion | None:
     """The seed demotion rules on an agent's evidence. Evidence a demotion already
     acted on does not demote again (the reconciler runs this every few seconds);
@@ -96,7 +96,7 @@ def _demotion_due(
     hold = _hold(agent)
     since = (hold.reviewed_at or hold.demoted_at) if hold else None
     return check_demotion(
-        identity_of(agent, owner),
+        identity,
         now=now,
         incidents=records.incidents,
         remediations=records.remediations,
@@ -326,12 +326,12 @@ class PhaseService:
             # under the lock, against the agent as it is then.
             with self._db.read() as s:
                 agent, owner = load_agent(s, name)
-                if _demotion_due(agent, owner, records, now) is None:
+                if _demotion_due(agent, identity_of(agent, owner), records, now) is None:
                     continue
             with self._db.transaction() as s:
                 agent, owner = load_agent(s, name, lock=True)
                 identity = identity_of(agent, owner)
-                found = _demotion_due(agent, owner, records, now)
+                found = _demotion_due(agent, identity, records, now)
                 if found is None:
                     continue
                 why = "; ".join(f.message for f in found.findings)

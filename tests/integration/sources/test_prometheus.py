@@ -147,12 +147,19 @@ def test_kubectl_top_pods_and_nodes_from_cadvisor_and_node_exporter_series(
     assert 17 <= int(node[2].rstrip("%")) <= 33 and node[3:] == ["2048Mi", "25%"]
 
 
-def test_kubectl_top_keeps_a_bounded_agent_in_its_namespaces(
+def _pods_in_shop_and_db(
     exporter: Exporter, prometheus_server: prometheus.PrometheusServer
 ) -> None:
+    """One pod in each of two namespaces, scraped: what a bounded agent must split."""
     exporter.container("shop", "checkout-7d9f-abcde", "app", 0.25, 128 * MI)
     exporter.container("db", "postgres-0", "postgres", 0.5, 2000 * MI)
     prometheus_server.wait_for("container_memory_working_set_bytes", series=2)
+
+
+def test_kubectl_top_keeps_a_bounded_agent_in_its_namespaces(
+    exporter: Exporter, prometheus_server: prometheus.PrometheusServer
+) -> None:
+    _pods_in_shop_and_db(exporter, prometheus_server)
     toolset = sources(prometheus_server.url, namespaces=frozenset({"shop"}))
     everything = ask(toolset, "kubectl_top", kind="pods")
     assert "checkout-7d9f-abcde" in everything.text and "postgres-0" not in everything.text
@@ -163,9 +170,7 @@ def test_kubectl_top_keeps_a_bounded_agent_in_its_namespaces(
 def test_a_confined_agents_promql_reaches_only_its_namespaces(
     exporter: Exporter, prometheus_server: prometheus.PrometheusServer
 ) -> None:
-    exporter.container("shop", "checkout-7d9f-abcde", "app", 0.25, 128 * MI)
-    exporter.container("db", "postgres-0", "postgres", 0.5, 2000 * MI)
-    prometheus_server.wait_for("container_memory_working_set_bytes", series=2)
+    _pods_in_shop_and_db(exporter, prometheus_server)
     confined = sources(prometheus_server.url, namespaces=frozenset({"shop"}))
     everyone = sources(prometheus_server.url)
 
