@@ -215,14 +215,15 @@ def attributed(inner: Any, wrap: Callable[[Any], Any]) -> tuple[_Timed, _Timed]:
     return _Timed(wrap(inside)), inside
 
 
-def bench_investigations(limit: int, rounds: int = 15) -> dict[str, float] | str:
+def bench_investigations(limit: int, rounds: int = 30) -> dict[str, float] | str:
     """Whole investigations (offline reasoner over recorded HolmesGPT fixtures), raw vs
     governed. Depends on the agent loop and replay adapter; returns why when absent.
 
-    Two measures: the difference of the fastest runs each way, beside the same
-    difference between two identical raw sides (the machine's noise floor for it;
-    the target is held to their sum); and what the governed calls spent inside the
-    wrapper, as a share of the timed runs' wall time (it errs high)."""
+    Three measures: the paired difference (per case, the median over rounds of each
+    governed run against the raw run beside it), beside the same for two identical
+    raw sides (the machine's noise floor for it; the target is held to their sum);
+    the difference of the fastest runs each way; and what the governed calls spent
+    inside the wrapper, as a share of the timed runs' wall time (it errs high)."""
     try:
         from bench.diagnosis import dev_corpus
         from nightshift.agent.investigation import investigate
@@ -263,6 +264,7 @@ def bench_investigations(limit: int, rounds: int = 15) -> dict[str, float] | str
         return GovernedToolset(inner, bind(agent, lambda: ctx), audit=count)
 
     attributed_ns = governed_wall_ns = 0
+    paired = {"raw again": 0.0, "governed": 0.0, "weight": 0.0}
 
     async def one(case: Any, side: str) -> float:
         nonlocal attributed_ns, governed_wall_ns
@@ -297,6 +299,13 @@ def bench_investigations(limit: int, rounds: int = 15) -> dict[str, float] | str
                     runs[side].append(await one(case, side))
             for side, times in runs.items():
                 fastest[side] += min(times)
+            # Paired: each run against the raw run of its own round (the same
+            # moment's machine), the median over rounds, weighted by raw time.
+            weight = min(runs["raw"])
+            for side in ("raw again", "governed"):
+                ratios = [s / r for s, r in zip(runs[side], runs["raw"], strict=True)]
+                paired[side] += weight * (statistics.median(ratios) - 1.0)
+            paired["weight"] += weight
         return calls, fastest
 
     try:
@@ -312,6 +321,8 @@ def bench_investigations(limit: int, rounds: int = 15) -> dict[str, float] | str
         "governed_s": fastest["governed"],
         "overhead_pct": (fastest["governed"] - raw) / raw * 100.0,
         "noise_pct": (fastest["raw again"] - raw) / raw * 100.0,
+        "paired_overhead_pct": paired["governed"] / paired["weight"] * 100.0,
+        "paired_noise_pct": paired["raw again"] / paired["weight"] * 100.0,
         "attributed_pct": attributed_ns / governed_wall_ns * 100.0,
         "attributed_us_per_call": attributed_ns / 1e3 / (calls * rounds),
         "denied": float(denied),
