@@ -54,9 +54,9 @@ from nightshift.store.wakeups import PgWakeups
 
 class _FanOut:
     """Notifies several listeners of investigation changes. The investigation
-    service publishes through it and the dispatcher, one of its listeners, needs
-    that service: so the dispatcher (and the wake-ups that wake it) are added once
-    built, before anything publishes."""
+    service publishes through it and the PostgreSQL wake-ups, one of its
+    listeners, wake the dispatcher that needs that service: so they are added
+    once built, before anything publishes."""
 
     def __init__(self, *targets: EventNotifier) -> None:
         self._targets: list[EventNotifier] = list(targets)
@@ -145,7 +145,7 @@ def build_container(
         ),
         credentials,
     )
-    fan_out.add(dispatcher)
+    investigations.add_queue_listener(dispatcher)
     wakeups = None
     if db.engine.dialect.name == "postgresql":
 

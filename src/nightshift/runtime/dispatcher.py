@@ -63,8 +63,8 @@ class Dispatcher:
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    # EventNotifier-compatible: any change to an investigation may free a slot.
-    def publish(self, investigation_id: str) -> None:
+    # QueueListener: a submission to claim. (A slot frees only at an end, below.)
+    def investigation_queued(self, investigation_id: str) -> None:
         self.wake()
 
     def investigation_ended(self, investigation_id: str, status: str, reason: str) -> None:

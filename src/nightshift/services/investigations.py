@@ -31,7 +31,12 @@ from nightshift.services.concealment import (
     conceals,
 )
 from nightshift.services.errors import Conflict, Forbidden, Invalid, NotFound, QueueFull
-from nightshift.services.ports import EventNotifier, ScenarioCatalog, TerminationListener
+from nightshift.services.ports import (
+    EventNotifier,
+    QueueListener,
+    ScenarioCatalog,
+    TerminationListener,
+)
 from nightshift.services.principals import revoke_worker_tokens
 from nightshift.services.worker_specs import EvidenceSources, NoSources, spec_for
 from nightshift.store.database import Database
@@ -182,6 +187,7 @@ class InvestigationService:
         self._scenarios = scenarios
         self._sources: EvidenceSources = sources or NoSources()
         self._listeners: list[TerminationListener] = []
+        self._queue_listeners: list[QueueListener] = []
         self._admission_checks: list[Callable[[str], str | None]] = []
         self._event_observers: list[EventObserver] = []
         # Serializes the capacity check with the insert inside this process;
@@ -190,6 +196,10 @@ class InvestigationService:
 
     def add_termination_listener(self, listener: TerminationListener) -> None:
         self._listeners.append(listener)
+
+    def add_queue_listener(self, listener: QueueListener) -> None:
+        """Told after each submission that entered the queue (not one held)."""
+        self._queue_listeners.append(listener)
 
     def add_event_observer(self, observer: EventObserver) -> None:
         """Sees every worker batch inside the appending transaction (e.g. to audit it)."""
@@ -267,6 +277,9 @@ class InvestigationService:
             self._append(s, row, "status", {"status": status.value, "reason": held_reason})
             view = _view(row, agent.name)
         self._notifier.publish(inv_id)
+        if status is S.QUEUED:
+            for listener in self._queue_listeners:
+                listener.investigation_queued(inv_id)
         return view
 
     def _complete(self, req: SubmitRequest) -> SubmitRequest:

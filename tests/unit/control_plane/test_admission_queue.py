@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from nightshift.domain.vocabulary import InvestigationStatus as S
@@ -99,3 +100,25 @@ def test_an_inactive_owner_holds_the_agents_submissions(client: TestClient, worl
     assert "owner" in str(inv["reason"])
     world.container.dispatcher.dispatch_once()
     assert world.executor.launches == []
+
+
+def test_the_dispatcher_wakes_for_submissions_and_ends_not_for_each_worker_batch(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dispatcher = world.container.dispatcher
+    wakes: list[str] = []
+    monkeypatch.setattr(dispatcher, "wake", lambda: wakes.append("wake"))
+    inv = _submit(client, world)
+    assert wakes == ["wake"]  # a submission entered the queue
+    dispatcher.dispatch_once()
+    token = next(x for x in world.executor.launches if x.investigation_id == inv["id"]).token
+    worker = {"Authorization": f"Bearer {token}"}
+    events = [{"kind": "log", "data": {"message": f"step {i}"}} for i in range(3)]
+    for _ in range(5):  # a worker's batches free no slot and queue nothing
+        resp = client.post(
+            f"/v1/investigations/{inv['id']}/worker/events", json={"events": events}, headers=worker
+        )
+        assert resp.status_code == 200, resp.text
+    assert wakes == ["wake"]
+    world.executor.exit(inv["id"], S.FAILED, "test frees the slot")
+    assert wakes == ["wake", "wake"]  # the end freed a slot
