@@ -58,3 +58,16 @@ async def test_events_wait_for_a_cycle_boundary_and_go_in_one_post() -> None:
     assert [e["kind"] for e in body["events"]] == ["log", "log", "cycle.finished"]
     await uplink.flush()  # nothing left: no empty POST
     assert len(sent) == 1
+
+
+async def test_a_batch_goes_out_before_it_outgrows_the_body_cap() -> None:
+    sent: list[tuple[str, Any]] = []
+    uplink = Uplink(_poster(sent, Redactor([])), "inv-1")
+    big = "x" * 5000  # a long tool answer's summary
+    for i in range(40):  # 200 KB of events in one cycle: near the default 256 KiB cap
+        await uplink.add(AgentEvent(EventKind.TOOL_ANSWERED, {"n": i, "summary": big}))
+    await uplink.flush()
+    sizes = [len(json.dumps(body)) for _, body in sent]
+    assert len(sent) >= 3
+    assert max(sizes) < 80 * 1024
+    assert [e["data"]["n"] for _, body in sent for e in body["events"]] == list(range(40))
