@@ -139,14 +139,27 @@ class GrantOut(BaseModel):
     grant: str
 
 
-class CredentialRead(Strict):
-    grant: str = Field(min_length=8, max_length=512)
+class CredentialKey(Strict):
     domain: Domain
     source: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
-class CredentialOut(BaseModel):
-    values: dict[str, str]
+class CredentialReads(Strict):
+    """Every credential a worker needs, in one request (a request each was a round
+    trip, and a request's cost to the control plane, before its first event)."""
+
+    grant: str = Field(min_length=8, max_length=512)
+    reads: list[CredentialKey] = Field(min_length=1, max_length=32)
+
+
+class CredentialValues(BaseModel):
+    domain: Domain
+    source: str
+    values: dict[str, str] | None = Field(description="null: nothing is stored for it")
+
+
+class CredentialsOut(BaseModel):
+    credentials: list[CredentialValues]
 
 
 class DelegateRequest(Strict):

@@ -77,23 +77,22 @@ async def _from_control_plane(
     resp.raise_for_status()
     grant = str(resp.json()["grant"])
 
-    async def read(domain: Domain, source: str) -> Mapping[str, str] | None:
-        body = {"grant": grant, "domain": domain.value, "source": source}
-        # Reads go out together, and each may record a lease: on a busy store one
-        # can meet a 503 (nothing changed); it is sent again like any worker POST.
-        got = await worker_post.post(client, f"{base}/read", body)
-        if got.status_code == 404:
-            return None  # nothing stored: the toolset runs without
-        got.raise_for_status()
-        return dict(got.json()["values"])
-
-    # All reads at once: they are independent, and one after another they were a
-    # round trip each before the worker's first event.
+    # Every read in one request: one after another they were a round trip each
+    # before the worker's first event, and each a request's cost to the plane.
+    # On a busy store recording the leases can meet a 503 (nothing changed); it
+    # is sent again like any worker POST.
     wanted: list[Source] = [(d, "default") for d in domains] + list(sources)
-    values = await asyncio.gather(*(read(*key) for key in wanted))
-    got = dict(zip(wanted, values, strict=True))
-    found = {d: v for d in domains if (v := got[(d, "default")]) is not None}
-    named = {s: v for s in sources if (v := got[s]) is not None}
+    if not wanted:
+        return DomainCredentials(extra_secrets=(grant, handoff))
+    reads = [{"domain": d.value, "source": s} for d, s in wanted]
+    got_resp = await worker_post.post(client, f"{base}/read", {"grant": grant, "reads": reads})
+    got_resp.raise_for_status()
+    got: dict[Source, Mapping[str, str] | None] = {
+        (Domain(c["domain"]), str(c["source"])): c["values"] for c in got_resp.json()["credentials"]
+    }
+    # nothing stored for a source (null): the toolset runs without it
+    found = {d: dict(v) for d in domains if (v := got.get((d, "default"))) is not None}
+    named = {s: dict(v) for s in sources if (v := got.get(s)) is not None}
     return DomainCredentials(found, extra_secrets=(grant, handoff), by_source=named)
 
 

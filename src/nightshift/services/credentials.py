@@ -166,6 +166,23 @@ class CredentialService:
             credential = self.broker.read_with_grant(grant, domain, source=source)
         return dict(credential.secret)
 
+    def read_many(
+        self,
+        investigation_id: str,
+        caller: Caller,
+        grant: str,
+        keys: Sequence[tuple[Domain, str]],
+    ) -> list[Mapping[str, str] | None]:
+        """``read`` for each (domain, source), in order; None where nothing is stored.
+        Any other refusal (out of scope, past the deadline) refuses the whole request."""
+        found: list[Mapping[str, str] | None] = []
+        for domain, source in keys:
+            try:
+                found.append(self.read(investigation_id, caller, grant, domain, source))
+            except NotFound:
+                found.append(None)
+        return found
+
 
 @contextmanager
 def _translated() -> Iterator[None]:

@@ -80,3 +80,26 @@ def test_a_broker_without_the_capability_sends_the_worker_to_its_backend(db: Dat
         service.redeem("inv-1", WORKER, "code-1")
     with pytest.raises(Forbidden, match="read from Vault"):
         service.read("inv-1", WORKER, "grant-1", Domain.NETWORK, "default")
+
+
+def test_a_worker_reads_all_its_credentials_at_once_null_where_none_is_stored(
+    db: Database,
+) -> None:
+    secrets = {
+        (Domain.NETWORK, "default"): {"api_token": "relay-tok-5d2e"},
+        (Domain.DATABASE, "replica"): {"password": "relay-pw-91ab"},
+    }
+    service = CredentialService(db, RelayingFake(secrets, clock=ManualClock()), "fake")
+    keys = [(Domain.NETWORK, "default"), (Domain.DATABASE, "default"), (Domain.DATABASE, "replica")]
+    assert service.read_many("inv-1", WORKER, "grant-1", keys) == [
+        {"api_token": "relay-tok-5d2e"},
+        None,
+        {"password": "relay-pw-91ab"},
+    ]
+    # one refusal refuses them all: nothing is handed out beside it
+    with pytest.raises(Forbidden, match="out of scope"):
+        service.read_many("inv-1", WORKER, "grant-1", [*keys, (Domain.APPLICATION, "default")])
+    with pytest.raises(Forbidden, match="unknown grant"):
+        service.read_many("inv-1", WORKER, "grant-2", keys)
+    with pytest.raises(Forbidden, match="only this investigation's worker"):
+        service.read_many("inv-1", OTHER, "grant-1", keys)

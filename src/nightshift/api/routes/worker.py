@@ -16,8 +16,9 @@ from nightshift.api.deps import (
 )
 from nightshift.api.schemas import (
     Accepted,
-    CredentialOut,
-    CredentialRead,
+    CredentialReads,
+    CredentialsOut,
+    CredentialValues,
     DelegateRequest,
     GrantOut,
     InvestigationOut,
@@ -82,13 +83,20 @@ def redeem(
     return GrantOut(grant=credentials.redeem(inv_id, who, body.code))
 
 
-@router.post("/credentials/read", response_model=CredentialOut)
-def read_credential(
-    inv_id: str, body: CredentialRead, credentials: CredentialsDep, who: Caller = Depends(worker)
-) -> CredentialOut:
-    """Local broker: one domain's credential, within the grant's scope and deadline."""
-    values = credentials.read(inv_id, who, body.grant, body.domain, body.source)
-    return CredentialOut(values=dict(values))
+@router.post("/credentials/read", response_model=CredentialsOut)
+def read_credentials(
+    inv_id: str, body: CredentialReads, credentials: CredentialsDep, who: Caller = Depends(worker)
+) -> CredentialsOut:
+    """Local broker: the domains' credentials, within the grant's scope and deadline.
+    One read out of scope refuses them all; one with nothing stored comes back null."""
+    keys = [(r.domain, r.source) for r in body.reads]
+    found = credentials.read_many(inv_id, who, body.grant, keys)
+    return CredentialsOut(
+        credentials=[
+            CredentialValues(domain=d, source=s, values=None if v is None else dict(v))
+            for (d, s), v in zip(keys, found, strict=True)
+        ]
+    )
 
 
 @router.post("/delegate", status_code=201, response_model=InvestigationOut)
