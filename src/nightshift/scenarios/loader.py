@@ -113,14 +113,10 @@ def load_installed(name: str) -> Scenario:
     return _parsed(path, stat.st_mtime_ns, stat.st_size)
 
 
-@lru_cache(maxsize=2)
+# Room for every shipped scenario: the worker template keeps them all parsed.
+@lru_cache(maxsize=64)
 def _parsed(path: Path, _mtime_ns: int, _size: int) -> Scenario:
     return parse_scenario(_read_yaml(path), path)
-
-
-def forget_loaded() -> None:
-    """Drop the remembered parses (the worker template does, before it forks)."""
-    _parsed.cache_clear()
 
 
 def resolve_path(name_or_path: str | Path) -> Path:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import importlib
 import io
 import json
@@ -44,7 +45,8 @@ from collections.abc import Callable
 from typing import Any
 
 # Modules every worker imports sooner or later: loaded once here, shared
-# copy-on-write by every child. Code only; no scenario is loaded.
+# copy-on-write by every child. Code and package data (worker.prewarm), nothing
+# of any investigation.
 _PRELOAD = (
     "nightshift.runtime.worker",
     "nightshift.sources.registry",
@@ -211,6 +213,10 @@ def main(argv: list[str]) -> int:
     fd, entry = int(argv[0]), argv[1]
     sock = socket.socket(fileno=fd)
     target = _preload(entry)
+    # Everything imported so far lives as long as the template: frozen out of the
+    # collector, a child's collections never walk (and so never copy) those pages.
+    gc.collect()
+    gc.freeze()
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         serve(sock, target)
     return 0

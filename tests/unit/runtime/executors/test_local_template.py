@@ -21,11 +21,13 @@ import pytest
 from nightshift.domain.vocabulary import InvestigationStatus, Tier
 from nightshift.runtime.executors.local import LocalExecutor
 from nightshift.runtime.executors.protocol import UnitLimits, WorkerExit, WorkerLaunch
+from nightshift.scenarios import list_scenarios, load_installed
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[4]
 PROBE = "tests.unit.runtime.executors.zygote_probe:main"
 MB = 1024 * 1024
+_CASCADE = load_installed("two-am-cascade")
 
 
 class Exits:
@@ -239,6 +241,11 @@ def test_no_state_leaks_from_one_investigation_to_the_next(
     one, two = probe(executor, exits, tmp_path), probe(executor, exits, tmp_path)
     assert one["taint_seen"] is None and two["taint_seen"] is None
     assert one["random"] != two["random"]  # RNG re-seeded per child
+    # The scenarios the template parsed once (every shipped one): the first
+    # child spoiled its copy of one of them.
+    assert one["parsed_at_start"] == two["parsed_at_start"] == len(list_scenarios())
+    assert two["scenario_title"] == one["scenario_title"] == _CASCADE.metadata.title
+    assert two["scenario_pods"] == one["scenario_pods"] == len(_CASCADE.pods) > 0
 
 
 def test_a_dead_template_fails_its_running_workers_and_new_ones_are_spawned(

@@ -33,6 +33,9 @@ def main(inv_id: str, api_url: str) -> int:
             pass
     elif mode == "escape":
         return _escape()
+    from nightshift.scenarios import loader
+
+    parsed_at_start = loader._parsed.cache_info().currsize  # before this child loads any
     fds = {}
     for name in os.listdir("/proc/self/fd"):
         # the listing's own directory descriptor is closed by now
@@ -57,12 +60,26 @@ def main(inv_id: str, api_url: str) -> int:
         "secrets": secrets,
         "random": random.random(),
         "taint_seen": TAINT,
+        "parsed_at_start": parsed_at_start,
+        "scenario_title": _shipped_scenario().metadata.title,
+        "scenario_pods": len(_shipped_scenario().pods),
     }
     TAINT = inv_id  # a leak would show in the next child's "taint_seen"
+    # The template hands every child the shipped scenarios already parsed: this
+    # child spoils its copy, and the next must still see the file's.
+    spoiled = _shipped_scenario()
+    spoiled.metadata.title = f"tainted by {inv_id}"
+    spoiled.pods.clear()
     with open(os.environ["PROBE_OUT"], "w") as out:
         json.dump(report, out)
     print("probe done")
     return 0
+
+
+def _shipped_scenario():  # type: ignore[no-untyped-def]
+    from nightshift.scenarios import load_installed
+
+    return load_installed("two-am-cascade")
 
 
 def _escape() -> int:
