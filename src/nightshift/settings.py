@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # Local executor: fork workers from a template that has imported the worker
     # (docs/control-plane.md, "Worker start-up"); off: spawn each one.
     worker_template: bool = True
+    # Local executor: start the template with `nightshift up`, so the first
+    # investigation is forked too; off: with the first unit (which waits ~1 s).
+    worker_template_at_start: bool = True
     # Local executor: confine workers (and the template) with bubblewrap
     # (docs/control-plane.md, "Worker sandbox"); auto: where bwrap runs, else a loud
     # warning; bwrap: required (startup fails without it); off: never.

@@ -21,6 +21,11 @@ from nightshift.settings import Settings
 from tests.support.postgres import free_port
 
 TERMINAL = {"succeeded", "escalated", "failed", "cancelled", "deadline_exceeded"}
+# For a test that freezes or kills a worker right after its dispatch: the worker
+# template starts with the first unit, which waits for its imports, rather than
+# with `nightshift up`. A worker forked from a template warmed at start can
+# finish a whole investigation before the test's first look.
+TEMPLATE_WITH_FIRST_UNIT = {"NIGHTSHIFT_WORKER_TEMPLATE_AT_START": "false"}
 
 
 @dataclass

@@ -117,7 +117,20 @@ def up(
             f"  try: [green]nightshift investigate --scenario two-am-cascade --agent {DEMO_AGENT}"
             " --follow[/green]"
         )
+    if cfg.worker_template_at_start:
+        _warm_worker_template(container.executor)
     uvicorn.run(create_app(container), host=cfg.host, port=cfg.port, log_level="warning")
+
+
+def _warm_worker_template(executor: object) -> None:
+    """A served control plane starts its worker template now, in the background:
+    otherwise the first investigation after ``up`` waits ~1 s for its imports. (An
+    executor built in-process, as tests build it, starts it with its first unit,
+    as ``NIGHTSHIFT_WORKER_TEMPLATE_AT_START=false`` does.)"""
+    from nightshift.runtime.executors.local import LocalExecutor
+
+    if isinstance(executor, LocalExecutor) and executor.template is not None:
+        executor.template.start()
 
 
 @agent_app.command("run")

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.server import TERMINAL, ControlPlane, worker_pid
+from tests.support.server import TEMPLATE_WITH_FIRST_UNIT, TERMINAL, ControlPlane, worker_pid
 
 pytestmark = pytest.mark.slow
 SCENARIO = "two-am-cascade"
@@ -53,7 +53,7 @@ def test_an_investigation_runs_in_its_own_process_from_queued_to_a_diagnosis(
 
 
 def test_sigkill_of_one_worker_fails_only_that_investigation(make_plane: MakePlane) -> None:
-    plane = make_plane(NIGHTSHIFT_MAX_RUNNING_PER_AGENT="2")
+    plane = make_plane(NIGHTSHIFT_MAX_RUNNING_PER_AGENT="2", **TEMPLATE_WITH_FIRST_UNIT)
     plane.start()
     with plane.client() as client:
         victim = _submit_scenario(plane, client)
@@ -67,7 +67,7 @@ def test_sigkill_of_one_worker_fails_only_that_investigation(make_plane: MakePla
 
 
 def test_a_hanging_worker_is_killed_at_its_deadline(make_plane: MakePlane) -> None:
-    plane = make_plane()
+    plane = make_plane(**TEMPLATE_WITH_FIRST_UNIT)
     plane.start()
     with plane.client() as client:
         inv_id = _submit_scenario(plane, client, deadline_seconds=10)
@@ -96,7 +96,9 @@ def _catch_running(plane: ControlPlane, client: httpx.Client) -> tuple[str, int]
 
 
 def test_sigkill_of_the_control_plane_mid_run_loses_nothing(make_plane: MakePlane) -> None:
-    plane = make_plane(NIGHTSHIFT_MAX_RUNNING="2", NIGHTSHIFT_MAX_RUNNING_PER_AGENT="2")
+    plane = make_plane(
+        NIGHTSHIFT_MAX_RUNNING="2", NIGHTSHIFT_MAX_RUNNING_PER_AGENT="2", **TEMPLATE_WITH_FIRST_UNIT
+    )
     plane.start()
     with plane.client() as client:
         never_started = _submit_scenario(plane, client)

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 
 from tests.support.postgres import PostgresServer
-from tests.support.server import TERMINAL, ControlPlane
+from tests.support.server import TEMPLATE_WITH_FIRST_UNIT, TERMINAL, ControlPlane
 
 pytestmark = pytest.mark.slow
 SCENARIO = "cart-errors-after-release"
@@ -41,6 +41,7 @@ def pair(pg_server: PostgresServer, tmp_path: Path) -> Iterator[tuple[ControlPla
                     # Global caps, counted over both replicas: some work stays queued.
                     "NIGHTSHIFT_MAX_RUNNING": "3",
                     "NIGHTSHIFT_MAX_RUNNING_PER_AGENT": "3",
+                    **TEMPLATE_WITH_FIRST_UNIT,  # the tests freeze workers right after dispatch
                 },
             )
         )

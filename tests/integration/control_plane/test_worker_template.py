@@ -6,6 +6,7 @@ case through the worker sandbox where bubblewrap runs)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -88,3 +89,46 @@ def test_with_the_template_off_the_control_plane_spawns_each_worker(
     assert done["status"] in {"succeeded", "escalated"}, done
     assert parent in (plane.proc.pid, None)
     assert not (plane.data_dir / "logs" / "worker-template.txt").exists()
+
+
+def _templates_below(pid: int) -> list[int]:
+    """The worker templates among ``pid``'s descendants (through the sandbox)."""
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for child in Path(f"/proc/{parent}/task/{parent}/children").read_text().split():
+            todo.append(int(child))
+            if "nightshift.runtime.executors.local_zygote" in _cmdline(int(child)):
+                found.append(int(child))
+    return found
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_up_starts_the_template_with_the_server_so_the_first_investigation_is_forked(
+    make_plane: MakePlane,
+) -> None:
+    plane = make_plane()
+    plane.start()
+    assert plane.proc is not None
+    # Before any investigation: the template is already there, started by `up`.
+    deadline = time.monotonic() + 30
+    while not _templates_below(plane.proc.pid):
+        assert time.monotonic() < deadline, plane.log_text()
+        time.sleep(0.05)
+    done, parent = _run(plane)  # submitted at once: it waits for the imports, if need be
+    assert done["status"] in {"succeeded", "escalated"}, done
+    assert "spawning the worker" not in plane.log_text()
+    if parent is not None:  # None: it finished before we looked
+        assert "nightshift.runtime.executors.local_zygote" in _cmdline(parent)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_with_at_start_off_the_first_unit_starts_the_template(make_plane: MakePlane) -> None:
+    plane = make_plane(NIGHTSHIFT_WORKER_TEMPLATE_AT_START="false")
+    plane.start()
+    assert plane.proc is not None
+    time.sleep(2)  # as long as `up` needs to start one
+    assert _templates_below(plane.proc.pid) == []
+    done, _ = _run(plane)
+    assert done["status"] in {"succeeded", "escalated"}, done
+    assert "spawning the worker" not in plane.log_text()  # it waited for the template

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from nightshift.store.database import Database
 from nightshift.store.tables import InvestigationRow
-from tests.support.server import TERMINAL, ControlPlane, worker_pid
+from tests.support.server import TEMPLATE_WITH_FIRST_UNIT, TERMINAL, ControlPlane, worker_pid
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ def _row(url: str, inv_id: str) -> InvestigationRow:
 
 def test_a_sigstopped_worker_cancelled_is_killed_and_its_usage_recorded(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'nightshift.db'}"
-    plane = ControlPlane(tmp_path, url)
+    plane = ControlPlane(tmp_path, url, env_overrides=dict(TEMPLATE_WITH_FIRST_UNIT))
     plane.provision()
     plane.start()
     try:

@@ -20,7 +20,7 @@ import psycopg
 import pytest
 
 from tests.support.postgres import PostgresServer
-from tests.support.server import TERMINAL, ControlPlane, worker_pid
+from tests.support.server import TEMPLATE_WITH_FIRST_UNIT, TERMINAL, ControlPlane, worker_pid
 
 pytestmark = pytest.mark.slow
 DB = "exit_retry"
@@ -68,7 +68,9 @@ def _running(plane: ControlPlane, client: httpx.Client, inv_id: str) -> int:
 def test_an_exit_refused_by_a_read_only_database_is_recorded_when_it_recovers(
     tmp_path: Path, pg_server: PostgresServer
 ) -> None:
-    plane = ControlPlane(tmp_path, pg_server.create_database(DB))
+    plane = ControlPlane(
+        tmp_path, pg_server.create_database(DB), env_overrides=dict(TEMPLATE_WITH_FIRST_UNIT)
+    )
     plane.provision()
     plane.start()
     try:

@@ -196,10 +196,13 @@ class LocalExecutor:
             launch.limits.cpu_seconds,
         )
         if not self.template.started:
-            # Started with the first unit, not with the executor: a control plane
-            # that never runs a local worker (tests, Jobs) never pays its imports.
+            # Started by `nightshift up`, else with the first unit, not with the
+            # executor: a control plane built in-process (tests) never pays its
+            # imports unless it runs a local unit.
             self.template.start()
-            self.template.wait_ready(_TEMPLATE_FIRST_READY_SECONDS)
+        # A unit that meets the template still importing (just started, or
+        # restarted) waits for it rather than spawn: a spawn takes as long.
+        self.template.wait_while_starting(_TEMPLATE_FIRST_READY_SECONDS)
         try:
             return self.template.fork(req, log_fd, secrets_fd)
         except TemplateUnavailable as exc:

@@ -130,6 +130,16 @@ class WorkerTemplate:
         with self._state:
             return self._state.wait_for(lambda: self._ready, timeout)
 
+    def wait_while_starting(self, limit: float) -> bool:
+        """Wait for a template still importing, until ``limit`` seconds after its
+        start at most (its imports take ~1 s; a spawn would take as long). Returns
+        at once when it is ready, has died, or has been starting for longer."""
+        with self._state:
+            remaining = self._last_start + limit - time.monotonic()
+            if self._ready or remaining <= 0:
+                return self._ready
+            return self._state.wait_for(lambda: self._ready or self._sock is None, remaining)
+
     @property
     def started(self) -> bool:
         return self._proc is not None
