@@ -12,7 +12,8 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import load_only
 
 from nightshift.domain.verdicts import Verdict, VerdictKind
 from nightshift.domain.vocabulary import Domain, InvestigationStatus, TrustPhase
@@ -40,6 +41,14 @@ from nightshift.store.tables import (
 
 _DIAGNOSED = (InvestigationStatus.SUCCEEDED.value, InvestigationStatus.ESCALATED.value)
 _OUT_OF_SCOPE = "out_of_scope"
+# What an incident record reads of its investigation (not its result).
+_INCIDENT_COLUMNS = (
+    InvestigationRow.id,
+    InvestigationRow.created_at,
+    InvestigationRow.finished_at,
+    InvestigationRow.trust_phase,
+    InvestigationRow.spec,
+)
 
 
 class EvidenceService:
@@ -52,30 +61,53 @@ class EvidenceService:
         r = self.records(agent_name)
         return tally(phase, r.incidents, r.remediations, r.escalations, since=since)
 
-    def records(self, agent: str) -> AgentRecords:
+    def records(self, agent: str, since: datetime | None = None) -> AgentRecords:
+        """The agent's records; with ``since``, only those at or after it (what a
+        window judges), read without the investigations' results: the demotion
+        check reads every agent every few seconds, and the whole history of a
+        busy agent is thousands of rows of tens of kilobytes each."""
         with self._db.read() as s:
             agent_id = s.scalar(select(AgentRow.id).where(AgentRow.name == agent))
             if agent_id is None:
                 raise NotFound(f"no agent named {agent!r}")
+            diagnosed: list[ColumnElement[bool]] = [
+                InvestigationRow.agent_id == agent_id,
+                InvestigationRow.status.in_(_DIAGNOSED),
+            ]
+            if since is not None:  # an incident is at its end (or, unended, its start)
+                ended = func.coalesce(InvestigationRow.finished_at, InvestigationRow.created_at)
+                diagnosed.append(ended >= since)
+            in_window = select(InvestigationRow.id).where(*diagnosed)
             invs = list(
                 s.scalars(
-                    select(InvestigationRow).where(
-                        InvestigationRow.agent_id == agent_id,
-                        InvestigationRow.status.in_(_DIAGNOSED),
-                    )
+                    select(InvestigationRow)
+                    .options(load_only(*_INCIDENT_COLUMNS))
+                    .where(*diagnosed)
                 )
             )
-            verdicts = list(s.scalars(select(VerdictRow).where(VerdictRow.agent_id == agent_id)))
-            proposals = list(
-                s.scalars(select(ActionProposalRow).where(ActionProposalRow.agent_id == agent_id))
+            verdicts_of = select(VerdictRow).where(VerdictRow.agent_id == agent_id)
+            proposals_of = select(ActionProposalRow).where(ActionProposalRow.agent_id == agent_id)
+            escalations_of = select(EscalationRow).where(
+                EscalationRow.agent_id == agent_id, EscalationRow.correct.is_not(None)
             )
-            escalations = list(
-                s.scalars(
-                    select(EscalationRow).where(
-                        EscalationRow.agent_id == agent_id, EscalationRow.correct.is_not(None)
-                    )
+            if since is not None:
+                # A verdict counts through its investigation; a proposal through its
+                # investigation (unsafe and out-of-scope attempts) or its own latest
+                # time (executed, decided, requested: a remediation's or a refusal's).
+                verdicts_of = verdicts_of.where(VerdictRow.investigation_id.in_(in_window))
+                latest = func.coalesce(
+                    ActionProposalRow.executed_at,
+                    ActionProposalRow.decided_at,
+                    ActionProposalRow.created_at,
                 )
-            )
+                proposals_of = proposals_of.where(
+                    or_(ActionProposalRow.investigation_id.in_(in_window), latest >= since)
+                )
+                resolved = func.coalesce(EscalationRow.resolved_at, EscalationRow.created_at)
+                escalations_of = escalations_of.where(resolved >= since)
+            verdicts = list(s.scalars(verdicts_of))
+            proposals = list(s.scalars(proposals_of))
+            escalations = list(s.scalars(escalations_of))
             names = dict(s.execute(select(UserRow.id, UserRow.name)).all())
         return AgentRecords(
             incidents=tuple(_incidents(invs, verdicts, proposals, names)),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -318,16 +318,19 @@ class PhaseService:
                 )
             )
         for name in names:
-            records = self.evidence.records(name)
             # Judged first without the write lock: this runs every few seconds for
             # every agent, and almost always finds nothing, while an exclusive
             # transaction per agent each pass held off every worker's writes (on
             # SQLite, the whole database's). A demotion found is judged again
-            # under the lock, against the agent as it is then.
+            # under the lock, against the agent as it is then. Only the window's
+            # records are read: a busy agent's whole history grows without end.
             with self._db.read() as s:
                 agent, owner = load_agent(s, name)
-                if _demotion_due(agent, identity_of(agent, owner), records, now) is None:
-                    continue
+            seen = identity_of(agent, owner)
+            window = timedelta(days=seen.thresholds.demotion.window_days)
+            records = self.evidence.records(name, since=now - window)
+            if _demotion_due(agent, seen, records, now) is None:
+                continue
             with self._db.transaction() as s:
                 agent, owner = load_agent(s, name, lock=True)
                 identity = identity_of(agent, owner)

@@ -67,13 +67,15 @@ class AgentRecords:
 
 
 class EvidenceSource(Protocol):
-    def records(self, agent: str) -> AgentRecords: ...
+    def records(self, agent: str, since: datetime | None = None) -> AgentRecords:
+        """The agent's records; with ``since``, at least those at or after it."""
+        ...
 
 
 class NoEvidence:
     """Until verdicts and outcomes are recorded, there is nothing to count."""
 
-    def records(self, agent: str) -> AgentRecords:
+    def records(self, agent: str, since: datetime | None = None) -> AgentRecords:
         return AgentRecords()
 
 

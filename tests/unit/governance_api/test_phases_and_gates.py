@@ -22,8 +22,8 @@ class Recorded:
     def __init__(self) -> None:
         self.by_agent: dict[str, AgentRecords] = {}
 
-    def records(self, agent: str) -> AgentRecords:
-        return self.by_agent.get(agent, AgentRecords())
+    def records(self, agent: str, since: datetime | None = None) -> AgentRecords:
+        return self.by_agent.get(agent, AgentRecords())  # all of them: "at least" since
 
 
 def _incidents(n: int, correct: int, phase: TrustPhase) -> tuple[IncidentRecord, ...]:

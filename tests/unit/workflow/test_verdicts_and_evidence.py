@@ -3,11 +3,14 @@ against the top-1, and the evidence the phase gates read."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from nightshift.domain.vocabulary import TrustPhase
+from nightshift.store.tables import ActionProposalRow, InvestigationRow
 from tests.support.control_plane import World
 from tests.unit.workflow.flow import agent, finish, start
 
@@ -173,3 +176,44 @@ def test_the_promotion_gates_read_the_recorded_outcomes(client: TestClient, worl
     assert values["domains_covered"] == 4
     assert values["unsafe_action_attempts"] == 0
     assert not report.evidence_met  # far below the seed sample of 100
+
+
+def test_records_since_a_time_are_those_at_or_after_it(client: TestClient, world: World) -> None:
+    """What the demotion check reads each pass: the window, not the whole history."""
+    agent(world, "fixer", "limited-remediation")
+    out_of_scope = {
+        "action": "restart-pod",
+        "confidence": 0.9,
+        "target": {"kind": "Pod", "name": "x", "namespace": "finance"},
+    }
+    ids = []
+    for _ in range(2):
+        inv_id, worker = start(client, world, "fixer")
+        client.post(
+            f"/v1/investigations/{inv_id}/worker/proposals",
+            json={"proposals": [out_of_scope]},
+            headers=worker,
+        )
+        finish(client, inv_id, worker)
+        _verdict(client, world, inv_id, kind="accept")
+        ids.append(inv_id)
+    # The first one happened forty days ago.
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    with world.container.db.transaction() as s:
+        old = s.get(InvestigationRow, ids[0])
+        assert old is not None
+        old.created_at = old.finished_at = long_ago
+        for p in s.scalars(
+            select(ActionProposalRow).where(ActionProposalRow.investigation_id == ids[0])
+        ):
+            p.created_at = p.decided_at = long_ago
+    evidence = world.container.evidence
+    whole = evidence.records("fixer")
+    window = evidence.records("fixer", since=datetime.now(UTC) - timedelta(days=30))
+    assert (len(whole.incidents), len(whole.out_of_scope_actions)) == (2, 2)
+    assert (len(window.incidents), len(window.out_of_scope_actions)) == (1, 1)
+    [recent] = window.incidents
+    assert recent.verdict is not None and recent.out_of_scope_requests == 1
+    assert window.incidents == tuple(
+        r for r in whole.incidents if r.at >= long_ago + timedelta(days=1)
+    )
