@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from nightshift.domain.actions import ActionCatalog
 from nightshift.runtime.dispatcher import Dispatcher
 from nightshift.runtime.event_bus import EventBus
-from nightshift.runtime.executors.protocol import Executor, QueuedUnit, reported_admission
+from nightshift.runtime.executors.protocol import (
+    Executor,
+    QueuedUnit,
+    WarmsUp,
+    reported_admission,
+)
 from nightshift.runtime.reconciler import Reconciler
 from nightshift.runtime.replicas import ReplicaWatch
 from nightshift.services.agents import AgentService
@@ -86,6 +91,10 @@ class Container:
     # PostgreSQL only: LISTEN/NOTIFY carries wake-ups between replicas.
     wakeups: PgWakeups | None
     started: bool = False
+
+    def warming_up(self) -> bool:
+        """The executor still prepares its start path (readiness waits for it)."""
+        return isinstance(self.executor, WarmsUp) and self.executor.warming
 
     def admission(self, investigation_id: str) -> QueuedUnit | None:
         """Where a dispatched unit waits in the cluster's queue (Kueue), if the

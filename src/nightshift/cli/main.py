@@ -94,6 +94,7 @@ def up(
 
     from nightshift.api.app import create_app
     from nightshift.bootstrap import build_container
+    from nightshift.runtime.executors.protocol import WarmsUp
     from nightshift.services.demo_identities import DEMO_AGENT, ensure_demo
 
     overrides: dict[str, object] = {}
@@ -117,20 +118,11 @@ def up(
             f"  try: [green]nightshift investigate --scenario two-am-cascade --agent {DEMO_AGENT}"
             " --follow[/green]"
         )
-    if cfg.worker_template_at_start:
-        _warm_worker_template(container.executor)
+    # The worker template starts with the server (not with the first unit, which
+    # would wait ~1 s for its imports); /readyz says ready once it is up.
+    if cfg.worker_template_at_start and isinstance(container.executor, WarmsUp):
+        container.executor.warm_up()
     uvicorn.run(create_app(container), host=cfg.host, port=cfg.port, log_level="warning")
-
-
-def _warm_worker_template(executor: object) -> None:
-    """A served control plane starts its worker template now, in the background:
-    otherwise the first investigation after ``up`` waits ~1 s for its imports. (An
-    executor built in-process, as tests build it, starts it with its first unit,
-    as ``NIGHTSHIFT_WORKER_TEMPLATE_AT_START=false`` does.)"""
-    from nightshift.runtime.executors.local import LocalExecutor
-
-    if isinstance(executor, LocalExecutor) and executor.template is not None:
-        executor.template.start()
 
 
 @agent_app.command("run")

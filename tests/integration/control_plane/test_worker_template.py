@@ -110,12 +110,12 @@ def test_up_starts_the_template_with_the_server_so_the_first_investigation_is_fo
     plane = make_plane()
     plane.start()
     assert plane.proc is not None
-    # Before any investigation: the template is already there, started by `up`.
-    deadline = time.monotonic() + 30
-    while not _templates_below(plane.proc.pid):
-        assert time.monotonic() < deadline, plane.log_text()
-        time.sleep(0.05)
-    done, parent = _run(plane)  # submitted at once: it waits for the imports, if need be
+    # Ready (plane.start waits for /readyz) only once `up` has the template up,
+    # before any investigation.
+    assert _templates_below(plane.proc.pid), plane.log_text()
+    with plane.client() as client:
+        assert client.get("/readyz").json()["executor_warming_up"] is False
+    done, parent = _run(plane)
     assert done["status"] in {"succeeded", "escalated"}, done
     assert "spawning the worker" not in plane.log_text()
     if parent is not None:  # None: it finished before we looked

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -110,3 +112,18 @@ def test_the_token_is_never_in_the_launch_repr(client: TestClient, world: World)
     _, worker = _dispatched_worker(client, world)
     token = worker["Authorization"].split()[1]
     assert token not in repr(world.executor.launches[0])
+
+
+def test_not_ready_while_the_executor_warms_up(client: TestClient, world: World) -> None:
+    """A local executor's worker template, started with the server, still importing:
+    an investigation now would wait for it, so the instance is not ready yet."""
+    executor: Any = world.executor
+    executor.warm_up = lambda: None
+    executor.warming = True
+    warming = client.get("/readyz")
+    assert warming.status_code == 503
+    assert warming.json()["executor_warming_up"] is True
+    executor.warming = False
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["executor_warming_up"] is False

@@ -113,6 +113,15 @@ class LocalExecutor:
                 wrap=None if sandbox is None else self._wrap_template,
             )
 
+    # WarmsUp: `nightshift up` starts the template with the server.
+    def warm_up(self) -> None:
+        if self.template is not None:
+            self.template.start()
+
+    @property
+    def warming(self) -> bool:
+        return self.template is not None and self.template.starting(_TEMPLATE_FIRST_READY_SECONDS)
+
     def _wrap_template(self, argv: list[str]) -> list[str]:
         assert self.sandbox is not None
         root = self._scratch()

@@ -130,6 +130,13 @@ class WorkerTemplate:
         with self._state:
             return self._state.wait_for(lambda: self._ready, timeout)
 
+    def starting(self, limit: float) -> bool:
+        """Still importing, and started less than ``limit`` seconds ago."""
+        with self._state:
+            alive = self._proc is not None and self._proc.poll() is None
+            recent = time.monotonic() - self._last_start < limit
+            return alive and self._sock is not None and not self._ready and recent
+
     def wait_while_starting(self, limit: float) -> bool:
         """Wait for a template still importing, until ``limit`` seconds after its
         start at most (its imports take ~1 s; a spawn would take as long). Returns

@@ -115,6 +115,22 @@ class ReportsAdmission(Protocol):
         ...
 
 
+@runtime_checkable
+class WarmsUp(Protocol):
+    """An executor that prepares its start path ahead of the first unit (the local
+    worker template): started with the server, it is not ready until that is done,
+    so the first investigation runs as fast as the rest."""
+
+    def warm_up(self) -> None:
+        """Start preparing, in the background."""
+        ...
+
+    @property
+    def warming(self) -> bool:
+        """Still preparing: a unit started now would wait for it."""
+        ...
+
+
 def reported_admission(executor: Executor, investigation_id: str) -> QueuedUnit | None:
     """The executor's admission report, or None: an executor without the capability,
     or one that cannot read the queue right now (the investigation view and deadline
