@@ -114,8 +114,9 @@ def build_container(
         deadline_seconds={t: lim.deadline_seconds for t, lim in limits.items()},
     )
     fan_out = _FanOut(bus)
+    scenarios = ShippedScenarios()
     investigations = InvestigationService(
-        db, admission, fan_out, scenarios=ShippedScenarios(), sources=sources
+        db, admission, fan_out, scenarios=scenarios, sources=sources
     )
     exits = UnitExits(investigations, leases.replica)
 
@@ -215,4 +216,5 @@ def build_container(
         leases=leases,
         replicas=ReplicaWatch(replica_units, investigations, executor),
         wakeups=wakeups,
+        scenarios=scenarios,
     )

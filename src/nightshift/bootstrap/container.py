@@ -32,6 +32,7 @@ from nightshift.services.gateway_holds import GatewayHolds
 from nightshift.services.investigations import InvestigationService
 from nightshift.services.kill_switch import KillSwitchService
 from nightshift.services.phases import PhaseService
+from nightshift.services.ports import ScenarioCatalog
 from nightshift.services.principals import PrincipalService
 from nightshift.services.proposals import ProposalService
 from nightshift.services.reviews import ReviewService
@@ -90,6 +91,8 @@ class Container:
     replicas: ReplicaWatch
     # PostgreSQL only: LISTEN/NOTIFY carries wake-ups between replicas.
     wakeups: PgWakeups | None
+    # The shipped scenarios' briefs for submissions (`nightshift up` warms them).
+    scenarios: ScenarioCatalog
     started: bool = False
 
     def warming_up(self) -> bool:

@@ -122,6 +122,7 @@ def up(
     # would wait ~1 s for its imports); /readyz says ready once it is up.
     if cfg.worker_template_at_start and isinstance(container.executor, WarmsUp):
         container.executor.warm_up()
+    container.scenarios.warm()  # before serving: the first submission is not the slow one
     uvicorn.run(create_app(container), host=cfg.host, port=cfg.port, log_level="warning")
 
 

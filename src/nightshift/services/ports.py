@@ -55,6 +55,10 @@ class ScenarioBrief:
 class ScenarioCatalog(Protocol):
     def describe(self, name: str) -> ScenarioBrief | None: ...
 
+    def warm(self) -> None:
+        """Describe every scenario now, before the first submission needs one."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class AgentRecords:
