@@ -126,26 +126,27 @@ class WorkerTemplate:
             target=self._read, args=(ours, proc), name="worker-template", daemon=True
         ).start()
 
-    def wait_ready(self, timeout: float) -> bool:
-        with self._state:
-            return self._state.wait_for(lambda: self._ready, timeout)
+    def _starting(self, limit: float) -> bool:
+        """Connected but not yet ready, started less than ``limit`` seconds ago (the
+        reader drops the socket when the template dies). Called with the lock held."""
+        recent = time.monotonic() - self._last_start < limit
+        return self._sock is not None and not self._ready and recent
 
     def starting(self, limit: float) -> bool:
         """Still importing, and started less than ``limit`` seconds ago."""
         with self._state:
-            alive = self._proc is not None and self._proc.poll() is None
-            recent = time.monotonic() - self._last_start < limit
-            return alive and self._sock is not None and not self._ready and recent
+            return self._starting(limit)
 
     def wait_while_starting(self, limit: float) -> bool:
         """Wait for a template still importing, until ``limit`` seconds after its
         start at most (its imports take ~1 s; a spawn would take as long). Returns
-        at once when it is ready, has died, or has been starting for longer."""
+        whether it is ready: at once when it is, has died, or has been starting for
+        longer."""
         with self._state:
             remaining = self._last_start + limit - time.monotonic()
-            if self._ready or remaining <= 0:
-                return self._ready
-            return self._state.wait_for(lambda: self._ready or self._sock is None, remaining)
+            if remaining > 0:
+                self._state.wait_for(lambda: not self._starting(limit), remaining)
+            return self._ready
 
     @property
     def started(self) -> bool:

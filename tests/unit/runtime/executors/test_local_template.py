@@ -59,7 +59,7 @@ def _executor(logs: Path, exits: Exits) -> Iterator[LocalExecutor]:
         ex = LocalExecutor(logs, exits, template=True, template_entry=PROBE)
     assert ex.template is not None
     ex.template.start()
-    assert ex.template.wait_ready(60), "template never came up"
+    assert ex.template.wait_while_starting(60), "template never came up"
     yield ex
     ex.shutdown()
 
