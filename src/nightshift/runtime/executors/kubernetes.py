@@ -307,6 +307,10 @@ class KubernetesExecutor:
                 backoff = min(backoff * 2, 10.0)
 
     def _relist(self) -> None:
+        # Only Jobs created before the list was asked for can be missing from it: one that
+        # start() creates while the answer is on its way is absent without being deleted.
+        with self._lock:
+            known = {i: t.uid for i, t in self._tracked.items() if t.uid}
         listing = self._api.get(self._jobs, {"labelSelector": WORKER_SELECTOR})
         present = set()
         for job in listing.get("items", []):
@@ -314,8 +318,12 @@ class KubernetesExecutor:
             self._observe(job, deleted=False)
         # A Job we started that vanished while the watch was down was deleted behind our back.
         with self._lock:
-            gone = [(i, t) for i, t in self._tracked.items() if t.uid and t.name not in present]
-        for inv, _ in gone:
+            gone = [
+                i
+                for i, t in self._tracked.items()
+                if t.uid and known.get(i) == t.uid and t.name not in present
+            ]
+        for inv in gone:
             self._report_deleted(inv)
         self._rv = str(listing["metadata"]["resourceVersion"])
 
