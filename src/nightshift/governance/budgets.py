@@ -13,6 +13,8 @@ from enum import StrEnum
 
 from nightshift.domain.agents import Boundaries
 
+_INF = math.inf
+
 
 class BudgetDimension(StrEnum):
     TOKENS = "tokens"
@@ -43,6 +45,15 @@ class Budget:
     tool_calls: int
 
     def __post_init__(self) -> None:
+        # A budget is rebuilt on every governed tool call: the common case is one
+        # chained comparison per field (NaN and infinity fail it), the loop only on refusal.
+        if (
+            0 <= self.tokens < _INF
+            and 0 <= self.cost_usd < _INF
+            and 0 <= self.wall_seconds < _INF
+            and 0 <= self.tool_calls < _INF
+        ):
+            return
         for name, value in (
             ("tokens", self.tokens),
             ("cost_usd", self.cost_usd),
@@ -99,6 +110,23 @@ class Budget:
         tool_calls: int = 0,
     ) -> Budget:
         """The remainder after spending; raises ``BudgetExhaustedError`` if any goes negative."""
+        left_tokens = self.tokens - tokens
+        left_cost = self.cost_usd - cost_usd
+        left_wall = self.wall_seconds - wall_seconds
+        left_calls = self.tool_calls - tool_calls
+        # The common case (every governed tool call spends one) is decided by these
+        # comparisons alone; NaN and infinity fail them and are named below.
+        if (
+            0 <= tokens < _INF
+            and 0 <= cost_usd < _INF
+            and 0 <= wall_seconds < _INF
+            and 0 <= tool_calls < _INF
+            and left_tokens >= 0
+            and left_cost >= 0
+            and left_wall >= 0
+            and left_calls >= 0
+        ):
+            return Budget(left_tokens, left_cost, left_wall, left_calls)
         amounts = (
             (BudgetDimension.TOKENS, tokens),
             (BudgetDimension.COST, cost_usd),
@@ -121,12 +149,7 @@ class Budget:
                     f"{dimension.value} budget exhausted: {before:g} left, "
                     f"{before - remainder:g} requested",
                 )
-        return Budget(
-            tokens=self.tokens - tokens,
-            cost_usd=self.cost_usd - cost_usd,
-            wall_seconds=self.wall_seconds - wall_seconds,
-            tool_calls=self.tool_calls - tool_calls,
-        )
+        raise AssertionError("unreachable: a refused spend names its dimension")
 
     def share(self, part: Budget) -> tuple[Budget, Budget]:
         """Carve ``part`` out for a child hop: ``(child, parent_remainder)``."""

@@ -72,7 +72,8 @@ class ChainContext:
         remaining = self.remaining.spend(
             tokens=tokens, cost_usd=cost_usd, wall_seconds=wall_seconds, tool_calls=tool_calls
         )
-        return replace(self, remaining=remaining)
+        # Built directly, not with replace(): this runs on every governed tool call.
+        return ChainContext(self.chain_id, self.path, remaining, self.max_depth)
 
 
 def start_chain(chain_id: str, agent: str, boundaries: Boundaries) -> ChainContext:

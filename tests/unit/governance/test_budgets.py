@@ -41,7 +41,14 @@ def test_overspending_raises_a_named_error(kwargs: dict[str, float], dimension: 
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"tokens": -1}, {"cost_usd": -0.5}, {"wall_seconds": float("inf")}]
+    "kwargs",
+    [
+        {"tokens": -1},
+        {"cost_usd": -0.5},
+        {"wall_seconds": float("inf")},
+        {"cost_usd": float("nan")},
+        {"tool_calls": float("nan")},
+    ],
 )
 def test_budget_never_grows(kwargs: dict[str, float]) -> None:
     with pytest.raises(BudgetError):
@@ -53,6 +60,8 @@ def test_negative_or_infinite_budgets_are_refused() -> None:
         Budget(-1, 1.0, 1.0, 1)
     with pytest.raises(BudgetError):
         Budget(1, float("inf"), 1.0, 1)
+    with pytest.raises(BudgetError):
+        Budget(1, 1.0, float("nan"), 1)
 
 
 def test_spending_to_exactly_zero_marks_the_dimension_exhausted() -> None:
