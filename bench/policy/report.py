@@ -24,19 +24,32 @@ class Latency:
         return data[min(len(data) - 1, int(q * len(data)))]
 
 
+Whole = dict[str, float] | str  # a workload's figures, or why it was not measured
+WORKLOADS = {
+    "live": "live API reads (a real kube-apiserver)",
+    "replay": "replayed answers (worst case)",
+}
+
+
 def checks(
-    decisions: list[Latency], audit: dict[str, float], whole: dict[str, float] | str
+    decisions: list[Latency], audit: dict[str, float], wholes: dict[str, Whole]
 ) -> list[Check]:
-    """Issue 4's two targets; the audit chain's throughput is asked for without one."""
+    """Issue 4's two targets, the second on each workload; the audit chain's throughput
+    is asked for without one."""
     out = [
         Check(f"decide() p99 < {TARGET_P99_US:.0f} µs: {lat.name}", f"{lat.pct(0.99):.2f} µs",
               lat.pct(0.99) < TARGET_P99_US)
         for lat in decisions
     ]  # fmt: skip
-    target = f"governed tool calls add < {TARGET_GOVERNED_PCT:.0f} % to whole investigations"
-    if isinstance(whole, str):  # a target nobody measured is not met
-        out.append(Check(target, f"not measured: {whole}", False))
-    else:
+    for key, label in WORKLOADS.items():
+        whole = wholes[key]
+        target = (
+            f"governed tool calls add < {TARGET_GOVERNED_PCT:.0f} % to whole investigations: "
+            f"{label}"
+        )
+        if isinstance(whole, str):  # a target nobody measured is not met
+            out.append(Check(target, f"not measured: {whole}", False))
+            continue
         # What the machine can tell apart: the paired governed-minus-raw difference
         # plus the size of the same difference between identical sides. Met only
         # when even that upper bound is under the target.
@@ -55,12 +68,23 @@ def checks(
     return out
 
 
+def _whole_row(label: str, whole: dict[str, float]) -> str:
+    return (
+        f"| {label} | {int(whole['cases'])} | {int(whole['rounds'])} | {int(whole['calls'])} | "
+        f"{whole['raw_s']:.3f} | {whole['governed_s']:.3f} | "
+        f"{whole['paired_overhead_pct']:+.2f} % | {whole['paired_noise_pct']:+.2f} % | "
+        f"{whole['attributed_pct']:.2f} % | {whole['attributed_us_per_call']:.1f} µs | "
+        f"{whole['overhead_pct']:+.2f} % | {whole['noise_pct']:+.2f} % | "
+        f"{int(whole['denied'])} |"
+    )
+
+
 def markdown(
     decisions: list[Latency],
     floor_us: float,
     audit: dict[str, float],
     governed: dict[str, float],
-    whole: dict[str, float] | str,
+    wholes: dict[str, Whole],
 ) -> str:
     lines = [
         "# Governance benchmark",
@@ -102,53 +126,56 @@ def markdown(
         "| path | µs per call |",
         "|---|---:|",
         f"| raw toolset (answers instantly) | {governed['raw_us']:.2f} |",
-        f"| GovernedToolset + decide | {governed['governed_us']:.2f} |",
+        f"| governed as a worker runs it | {governed['governed_us']:.2f} |",
         f"| overhead | {governed['overhead_us']:.2f} |",
         "",
+        "Governed as a worker runs it: `WorkerGovernance` (the policy decision, the chain's "
+        "budget and call-rate window, an audit record of every decision, drained). "
         f"Against a 1 ms tool call (a fast local API read) the overhead is "
         f"{governed['overhead_us'] / 1000:.2%}; an investigation of 30 tool calls pays "
         f"{governed['overhead_us'] * 30 / 1000:.2f} ms in total for policy.",
         "",
         "## Whole investigations, raw vs governed toolset",
         "",
+        "The offline reasoner on two workloads, each case in interleaved rounds of four "
+        "sides: raw, raw again, governed (as a worker runs it), and governed with timers.",
+        "",
+        "- **Live**: faults of bench.corpus (one per namespaced fault type) staged on a real "
+        "kube-apiserver with controller-manager, scheduler and KWOK; every answer is an "
+        "API read through the Kubernetes toolset, as in a worker investigating a cluster.",
+        "- **Replay**: the recorded HolmesGPT fixtures; answers come back in microseconds, "
+        "so governance's share is as large as it gets: a worst case.",
+        "",
+        "Measures:",
+        "- **Paired, governed minus raw** (the target's measure): in each round the "
+        "four sides run back to back, so each governed run is set against the raw run "
+        "beside it; per case the median of those ratios, weighted by the case's raw "
+        "time. Beside it, the same for the two identical raw sides: the noise floor of "
+        "that difference on this machine at this load. The target is held to their "
+        "sum, an upper bound of what governance adds.",
+        "- **Spent inside the governed calls**: each governed call timed from outside "
+        "the wrapper and its inner answer from inside; the difference (request, "
+        "decision, budget, audit, and the timers' own frames and their cold caches) over "
+        "the timed runs' wall time. It errs high: the timers and the extra wrapper cost "
+        "more than the governance they surround.",
+        "- **Fastest runs, governed minus raw**: the sum over cases of each side's "
+        "fastest run, and the same between the raw sides (a second view; the fastest "
+        "of a few runs moves by a few per cent from run to run).",
+        "",
+        "| workload | cases | rounds | tool calls | raw s | governed s | "
+        "paired: governed - raw | paired: raw again - raw (noise) | "
+        "spent inside governed calls | per call | fastest runs: governed - raw | "
+        "fastest: raw again - raw | denied calls |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    if isinstance(whole, str):
-        lines += [f"Not measured: {whole}", ""]
-    else:
-        lines += [
-            "Offline reasoner over the recorded HolmesGPT fixtures (replay toolset, "
-            f"no network), {int(whole['rounds'])} interleaved rounds per case of four sides: "
-            "raw, raw again, governed, and governed with timers. Replay answers in "
-            "microseconds, so this is a worst case; against live cluster reads the share "
-            "is far smaller.",
-            "",
-            "- **Paired, governed minus raw** (the target's measure): in each round the "
-            "four sides run back to back, so each governed run is set against the raw run "
-            "beside it; per case the median of those ratios, weighted by the case's raw "
-            "time. Beside it, the same for the two identical raw sides: the noise floor of "
-            "that difference on this machine at this load. The target is held to their "
-            "sum, an upper bound of what governance adds.",
-            "- **Fastest runs, governed minus raw**: the sum over cases of each side's "
-            "fastest run, and the same between the raw sides (a second view; the fastest "
-            "of a few runs of ~10 ms moves by a few per cent from run to run).",
-            "- **Spent inside the governed calls**: each governed call timed from outside "
-            "the wrapper and its inner answer from inside; the difference (request, "
-            "decision, audit, and the timers' own frames and their cold caches) over the "
-            "timed runs' wall time. It errs high: the timers and the extra wrapper cost "
-            "more than the governance they surround.",
-            "",
-            "| cases | tool calls | raw s | governed s | paired: governed - raw | "
-            "paired: raw again - raw (noise) | spent inside governed calls | per call | "
-            "fastest runs: governed - raw | fastest: raw again - raw | denied calls |",
-            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-            f"| {int(whole['cases'])} | {int(whole['calls'])} | {whole['raw_s']:.3f} | "
-            f"{whole['governed_s']:.3f} | {whole['paired_overhead_pct']:+.2f} % | "
-            f"{whole['paired_noise_pct']:+.2f} % | {whole['attributed_pct']:.2f} % | "
-            f"{whole['attributed_us_per_call']:.1f} µs | {whole['overhead_pct']:+.2f} % | "
-            f"{whole['noise_pct']:+.2f} % | {int(whole['denied'])} |",
-            "",
-        ]
-    lines += ["## Targets", "", *target_table(checks(decisions, audit, whole)), ""]
+    for key, label in WORKLOADS.items():
+        whole = wholes[key]
+        if isinstance(whole, str):
+            lines.append(f"| {label} | not measured: {whole} |" + " |" * 11)
+        else:
+            lines.append(_whole_row(label, whole))
+    lines.append("")
+    lines += ["## Targets", "", *target_table(checks(decisions, audit, wholes)), ""]
     return "\n".join(lines)
 
 

@@ -19,26 +19,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench.policy import whole
 from bench.policy.report import TARGET_P99_US, Latency, markdown, plot
 from nightshift.agent.tools.catalog import KUBECTL_GET
-from nightshift.agent.tools.governed import GovernedToolset
 from nightshift.agent.tools.protocol import ToolCall, ToolResult, ToolSpec, ToolStatus
 from nightshift.domain.actions import ActionProposal, load_action_catalog
 from nightshift.domain.agents import AgentIdentity, Boundaries, Principal
 from nightshift.domain.diagnosis import ResourceRef
 from nightshift.domain.vocabulary import AuthorityClass, Domain, PrincipalKind, Role, TrustPhase
 from nightshift.governance.containment import start_chain
-from nightshift.governance.decisions import Decision
 from nightshift.governance.policy import (
     ActionRequest,
     DelegationRequest,
     PolicyContext,
     Request,
     ToolRequest,
-    bind,
     decide,
 )
 from nightshift.observability.audit_chain import AuditChain, AuditEntry, verify
+from nightshift.runtime.worker_policy import WorkerGovernance
 
 
 def _identity() -> AgentIdentity:
@@ -55,6 +54,25 @@ def _identity() -> AgentIdentity:
             namespaces=frozenset({"shop", "payments"}),
             domains=frozenset(Domain),
             action_types=frozenset(a.name for a in catalog),
+        ),
+    )
+
+
+def _bench_agent() -> AgentIdentity:
+    """The benchmark identity with every namespace and limits no run reaches: the
+    investigations measure governance's cost, not its refusals."""
+    base = _identity()
+    return AgentIdentity(
+        name=base.name,
+        owner=base.owner,
+        authority_class=base.authority_class,
+        phase=base.phase,
+        boundaries=Boundaries(
+            namespaces=frozenset({"*"}),
+            domains=frozenset(Domain),
+            action_types=base.boundaries.action_types,
+            max_tool_calls=10_000_000,
+            max_calls_per_minute=10_000_000,
         ),
     )
 
@@ -163,23 +181,28 @@ class _Instant:
         return ToolResult(ToolStatus.OK, "NAME READY\ncheckout-7d9f 1/1")
 
 
+def _worker_governance(agent: AgentIdentity) -> WorkerGovernance:
+    """Governance as a worker runs it: decide, the chain's budget and call-rate window,
+    and an audit record of every decision."""
+    return WorkerGovernance(agent, "bench-chain-1", load_action_catalog())
+
+
 def bench_governed(calls: int) -> dict[str, float]:
-    agent = _identity()
-    ctx = PolicyContext(
-        chain=start_chain("bench-chain-1", agent.name, agent.boundaries),
-        catalog=load_action_catalog(),
-    )
+    agent = _bench_agent()
     raw = _Instant()
-    governed = GovernedToolset(raw, bind(agent, lambda: ctx))
+    governance = _worker_governance(agent)
+    governed = governance.wrap(raw)
     call = ToolCall("kubectl_get", {"kind": "pods", "namespace": "shop"})
 
     async def run(target: Callable[[ToolCall], object]) -> float:
         for _ in range(1000):
             await target(call)  # type: ignore[misc]
+        governance.drain()
         gc.collect()
         t0 = time.perf_counter()
         for _ in range(calls):
             await target(call)  # type: ignore[misc]
+        governance.drain()  # the worker hands every record to its uplink
         return (time.perf_counter() - t0) / calls * 1e6
 
     raw_us = min(asyncio.run(run(raw.call)) for _ in range(3))
@@ -216,117 +239,28 @@ def attributed(inner: Any, wrap: Callable[[Any], Any]) -> tuple[_Timed, _Timed]:
 
 
 def bench_investigations(limit: int, rounds: int = 30) -> dict[str, float] | str:
-    """Whole investigations (offline reasoner over recorded HolmesGPT fixtures), raw vs
-    governed. Depends on the agent loop and replay adapter; returns why when absent.
-
-    Three measures: the paired difference (per case, the median over rounds of each
-    governed run against the raw run beside it), beside the same for two identical
-    raw sides (the machine's noise floor for it; the target is held to their sum);
-    the difference of the fastest runs each way; and what the governed calls spent
-    inside the wrapper, as a share of the timed runs' wall time (it errs high)."""
+    """Whole replayed investigations, raw against governed (bench/policy/whole.py);
+    returns why when they cannot run."""
+    cases = whole.replay_cases(limit)
+    if isinstance(cases, str):
+        return cases
+    agent = _bench_agent()
     try:
-        from bench.diagnosis import dev_corpus
-        from nightshift.agent.investigation import investigate
-        from nightshift.agent.tools.holmes_fixtures import HolmesFixtureToolset
-    except Exception as exc:  # the loop and adapters are built in parallel
-        return f"skipped: {exc!r}"
-    corpus = dev_corpus.DEFAULT_CORPUS
-    if not corpus.exists():
-        return f"skipped: no corpus at {corpus}"
-    cases = dev_corpus.load_cases(corpus)[0][:limit]
-    if not cases:
-        return "skipped: no runnable cases"
-    base = _identity()
-    agent = AgentIdentity(
-        name=base.name,
-        owner=base.owner,
-        authority_class=base.authority_class,
-        phase=base.phase,
-        boundaries=Boundaries(
-            namespaces=frozenset({"*"}),
-            domains=frozenset(Domain),
-            action_types=base.boundaries.action_types,
-            max_tool_calls=10_000,
-            max_calls_per_minute=1_000_000,
-        ),
-    )
-    ctx = PolicyContext(
-        chain=start_chain("bench-chain-1", agent.name, agent.boundaries),
-        catalog=load_action_catalog(),
-    )
-    denied = 0
-
-    def count(_c: ToolCall, _r: ToolRequest, _d: Decision) -> None:
-        nonlocal denied
-        denied += 1
-
-    def governed(inner: Any) -> GovernedToolset:
-        return GovernedToolset(inner, bind(agent, lambda: ctx), audit=count)
-
-    attributed_ns = governed_wall_ns = 0
-    paired = {"raw again": 0.0, "governed": 0.0, "weight": 0.0}
-
-    async def one(case: Any, side: str) -> float:
-        nonlocal attributed_ns, governed_wall_ns
-        toolset: Any = HolmesFixtureToolset(case.path)
-        inside: _Timed | None = None
-        if side == "governed":
-            toolset = governed(toolset)
-        elif side == "governed, timed":
-            toolset, inside = attributed(toolset, governed)
-        gc.collect()  # neither side pays for the other's garbage
-        t0 = time.perf_counter_ns()
-        await investigate(case.request, toolset)
-        wall = time.perf_counter_ns() - t0
-        if inside is not None:
-            attributed_ns += toolset.ns - inside.ns
-            governed_wall_ns += wall
-        return wall / 1e9
-
-    async def run_all() -> tuple[int, dict[str, float]]:
-        # The timed side is apart so that the difference of fastest runs compares
-        # the governed toolset as it runs in a worker, without the timers.
-        fastest = {"raw": 0.0, "raw again": 0.0, "governed": 0.0, "governed, timed": 0.0}
-        calls = 0
-        for case in cases:
-            counting = _Timed(HolmesFixtureToolset(case.path))
-            await investigate(case.request, counting)  # warm, and count the calls
-            calls += counting.calls
-            runs: dict[str, list[float]] = {side: [] for side in fastest}
-            order = list(fastest)
-            for i in range(rounds):
-                for side in order[i % 4 :] + order[: i % 4]:  # rotate who runs first
-                    runs[side].append(await one(case, side))
-            for side, times in runs.items():
-                fastest[side] += min(times)
-            # Paired: each run against the raw run of its own round (the same
-            # moment's machine), the median over rounds, weighted by raw time.
-            weight = min(runs["raw"])
-            for side in ("raw again", "governed"):
-                ratios = [s / r for s, r in zip(runs[side], runs["raw"], strict=True)]
-                paired[side] += weight * (statistics.median(ratios) - 1.0)
-            paired["weight"] += weight
-        return calls, fastest
-
-    try:
-        calls, fastest = asyncio.run(run_all())
+        return whole.compare(cases, rounds, lambda: _worker_governance(agent), attributed, _Timed)
     except Exception as exc:
         return f"skipped: investigation failed: {exc!r}"
-    raw = fastest["raw"]
-    return {
-        "cases": float(len(cases)),
-        "rounds": float(rounds),
-        "calls": float(calls),
-        "raw_s": raw,
-        "governed_s": fastest["governed"],
-        "overhead_pct": (fastest["governed"] - raw) / raw * 100.0,
-        "noise_pct": (fastest["raw again"] - raw) / raw * 100.0,
-        "paired_overhead_pct": paired["governed"] / paired["weight"] * 100.0,
-        "paired_noise_pct": paired["raw again"] / paired["weight"] * 100.0,
-        "attributed_pct": attributed_ns / governed_wall_ns * 100.0,
-        "attributed_us_per_call": attributed_ns / 1e3 / (calls * rounds),
-        "denied": float(denied),
-    }
+
+
+def bench_live(limit: int, rounds: int = 30) -> dict[str, float] | str:
+    """Whole investigations against a real API server, raw against governed."""
+    agent = _bench_agent()
+    try:
+        with whole.live_cases(limit) as cases:
+            return whole.compare(
+                cases, rounds, lambda: _worker_governance(agent), attributed, _Timed
+            )
+    except Exception as exc:  # no control plane on this machine, or it failed
+        return f"skipped: {exc!r}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -334,16 +268,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--samples", type=int, default=100_000, help="decide() calls per scenario")
     parser.add_argument("--records", type=int, default=100_000, help="audit records")
     parser.add_argument("--calls", type=int, default=50_000, help="governed tool calls")
-    parser.add_argument("--cases", type=int, default=1000, help="max investigations end to end")
+    parser.add_argument("--cases", type=int, default=1000, help="max replayed investigations")
+    parser.add_argument(
+        "--live-cases", type=int, default=8, help="faults staged on the real API server"
+    )
+    parser.add_argument("--live-rounds", type=int, default=30, help="rounds per live case and side")
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     args = parser.parse_args(argv)
     decisions = bench_decide(args.samples)
     floor = bench_timer_floor(args.samples)
     audit = bench_audit(args.records)
     governed = bench_governed(args.calls)
-    whole = bench_investigations(args.cases)
+    wholes = {
+        "live": bench_live(args.live_cases, args.live_rounds),
+        "replay": bench_investigations(args.cases),
+    }
     args.out.mkdir(parents=True, exist_ok=True)
-    report = markdown(decisions, floor, audit, governed, whole)
+    report = markdown(decisions, floor, audit, governed, wholes)
     (args.out / "policy.md").write_text(report, encoding="utf-8")
     plot(decisions, audit, args.out / "policy.png")
     sys.stdout.write(report)

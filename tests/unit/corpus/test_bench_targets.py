@@ -173,7 +173,9 @@ def test_metrics_marks_a_governed_call_over_five_microseconds() -> None:
     assert got[1].value == "5.48 µs"
 
 
-def test_policy_judges_each_request_and_counts_an_unmeasured_share_as_missed() -> None:
+def test_policy_judges_each_request_and_each_workload_and_counts_an_unmeasured_one_as_missed() -> (
+    None
+):
     from bench.policy.report import Latency, checks
 
     audit = {"records": 100_000.0, "append_per_s": 69_000.0, "verify_per_s": 107_000.0}
@@ -185,12 +187,18 @@ def test_policy_judges_each_request_and_counts_an_unmeasured_share_as_missed() -
         "attributed_pct": 2.1, "paired_overhead_pct": 0.4, "paired_noise_pct": -0.9,
         "overhead_pct": 5.0, "noise_pct": 3.0,
     }  # fmt: skip
-    got = checks(decisions, audit, whole)
-    assert _judged(got) == [True, False, True]
+    worst = {**whole, "paired_overhead_pct": 3.9, "paired_noise_pct": 0.2}
+    got = checks(decisions, audit, {"live": whole, "replay": worst})
+    assert _judged(got) == [True, False, True, False]
+    assert "live API reads" in got[2].target
     assert got[2].value.startswith("at most 1.30 %")
-    assert _judged(checks(decisions, audit, {**whole, "paired_noise_pct": 1.7}))[2] is False
-    assert _judged(checks(decisions, audit, {**whole, "paired_overhead_pct": 2.2}))[2] is False
-    assert _judged(checks(decisions, audit, "no fixtures"))[-1] is False
+    assert "worst case" in got[3].target
+    assert got[3].value.startswith("at most 4.10 %")
+    noisy = {"live": {**whole, "paired_noise_pct": 1.7}, "replay": whole}
+    assert _judged(checks(decisions, audit, noisy))[2:4] == [False, True]
+    unmeasured = checks(decisions, audit, {"live": "no control plane", "replay": whole})
+    assert _judged(unmeasured)[2:4] == [False, True]
+    assert unmeasured[2].value == "not measured: no control plane"
     assert got[-1].target == NO_TARGET
 
 
@@ -212,7 +220,13 @@ def test_the_in_process_reports_end_with_their_target_table() -> None:
     seed = {"single-domain": {"tokens": (15_000, 25_000), "calls": (4, 8)}}
     for text in (
         metrics_md(m, spans, [3.0], 300),
-        policy_md([Latency("read", [1.0])], 0.06, audit, governed, "no fixtures"),
+        policy_md(
+            [Latency("read", [1.0])],
+            0.06,
+            audit,
+            governed,
+            {"live": "no control plane", "replay": "no fixtures"},
+        ),
         tokens_md([row], [], seed, "1 scenario"),
     ):
         assert "| target | value | |" in text
