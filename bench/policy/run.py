@@ -270,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=50_000, help="governed tool calls")
     parser.add_argument("--cases", type=int, default=1000, help="max replayed investigations")
     parser.add_argument(
-        "--live-cases", type=int, default=8, help="faults staged on the real API server"
+        "--live-cases", type=int, default=24, help="faults staged on the real API server"
     )
     parser.add_argument("--live-rounds", type=int, default=30, help="rounds per live case and side")
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
