@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
 from nightshift.domain.access import Caller
@@ -43,6 +43,9 @@ from nightshift.store.database import Database
 from nightshift.store.tables import AgentRow, InvestigationEventRow, InvestigationRow, UserRow
 
 log = logging.getLogger(__name__)
+# Session.info key: investigations re-queued in the session's transaction, told to
+# the queue listeners when it commits.
+_REQUEUED = "nightshift.requeued"
 
 S = InvestigationStatus
 Events = Sequence[tuple[str, Mapping[str, Any]]]
@@ -198,7 +201,8 @@ class InvestigationService:
         self._listeners.append(listener)
 
     def add_queue_listener(self, listener: QueueListener) -> None:
-        """Told after each submission that entered the queue (not one held)."""
+        """Told after each submission that entered the queue (not one held), and
+        after each re-queue (a released hold, a lapsed replica's unit) commits."""
         self._queue_listeners.append(listener)
 
     def add_event_observer(self, observer: EventObserver) -> None:
@@ -527,6 +531,26 @@ class InvestigationService:
             row.dispatched_at = datetime.now(UTC)
             row.attempts += 1
         self._append(s, row, "status", {"status": status.value, "reason": reason})
+        if status is S.QUEUED:
+            self._tell_queued_after_commit(s, row.id)
+
+    def _tell_queued_after_commit(self, s: Session, inv_id: str) -> None:
+        """A re-queue (a released hold, a lapsed replica's unit) tells the queue
+        listeners once its transaction commits, as a submission does: without it
+        the dispatcher found the work only at its safety timer, a second later."""
+        queued: list[str] | None = s.info.get(_REQUEUED)
+        if queued is None:
+            queued = s.info[_REQUEUED] = []
+
+            def committed(session: Session) -> None:
+                for inv in session.info.pop(_REQUEUED, []):
+                    for listener in self._queue_listeners:
+                        listener.investigation_queued(inv)
+
+            event.listen(s, "after_commit", committed, once=True)
+            # Rolled back, nothing entered the queue.
+            event.listen(s, "after_rollback", lambda session: session.info.pop(_REQUEUED, None))
+        queued.append(inv_id)
 
     # -- internals --------------------------------------------------------
 

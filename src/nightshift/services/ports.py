@@ -27,10 +27,11 @@ class TerminationListener(Protocol):
 
 
 class QueueListener(Protocol):
-    """Told (after commit) that a submission entered the queue: the dispatcher
-    wakes for it. Worker event batches are not told: they never free a slot or
-    queue work, and waking the dispatcher for each one cost a claim transaction
-    per batch (about a tenth of the control plane's CPU per investigation)."""
+    """Told (after commit) that a submission entered the queue, or that held or
+    recovered work re-entered it: the dispatcher wakes for it. Worker event
+    batches are not told: they never free a slot or queue work, and waking the
+    dispatcher for each one cost a claim transaction per batch (about a tenth of
+    the control plane's CPU per investigation)."""
 
     def investigation_queued(self, investigation_id: str) -> None: ...
 

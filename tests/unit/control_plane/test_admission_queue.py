@@ -122,3 +122,53 @@ def test_the_dispatcher_wakes_for_submissions_and_ends_not_for_each_worker_batch
     assert wakes == ["wake"]
     world.executor.exit(inv["id"], S.FAILED, "test frees the slot")
     assert wakes == ["wake", "wake"]  # the end freed a slot
+
+
+def _suspend(client: TestClient, world: World) -> None:
+    resp = client.post(
+        "/v1/agents/triage/suspend", json={"reason": "maintenance"}, headers=world.auth("lead")
+    )
+    assert resp.status_code == 204, resp.text
+
+
+def test_a_released_hold_wakes_the_dispatcher_once_it_is_committed(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dispatcher = world.container.dispatcher
+    wakes: list[str] = []
+    monkeypatch.setattr(dispatcher, "wake", lambda: wakes.append("wake"))
+    _suspend(client, world)
+    held = [_submit(client, world), _submit(client, world)]
+    assert [h["status"] for h in held] == ["held", "held"]
+    assert wakes == []  # held work is not in the queue
+    resp = client.post("/v1/agents/triage/resume", headers=world.auth("lead"))
+    assert resp.status_code == 204, resp.text
+    # Both re-queued in one transaction, each told once it committed: the
+    # dispatcher need not wait for its safety timer.
+    assert wakes == ["wake", "wake"]
+    assert dispatcher.dispatch_once() == 1  # the per-agent cap: one runs
+
+
+def test_a_requeue_rolled_back_tells_no_one(
+    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nightshift.store.tables import InvestigationRow
+
+    dispatcher = world.container.dispatcher
+    wakes: list[str] = []
+    monkeypatch.setattr(dispatcher, "wake", lambda: wakes.append("wake"))
+    _suspend(client, world)
+    inv = _submit(client, world)
+
+    def requeue_then_fail() -> None:
+        with world.container.db.transaction() as s:
+            row = s.get(InvestigationRow, inv["id"])
+            assert row is not None
+            world.container.investigations.transition(s, row, S.QUEUED, "released")
+            raise RuntimeError("the transaction fails after the re-queue")
+
+    with pytest.raises(RuntimeError):
+        requeue_then_fail()
+    assert wakes == []
+    got = client.get(f"/v1/investigations/{inv['id']}", headers=world.auth("viewer")).json()
+    assert got["status"] == "held"
