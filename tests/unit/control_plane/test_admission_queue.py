@@ -10,6 +10,14 @@ from nightshift.services.demo_identities import DEMO_BOUNDARIES
 from tests.support.control_plane import World
 
 
+@pytest.fixture
+def wakes(world: World, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each time the dispatcher is woken (it then claims what the queue holds)."""
+    woken: list[str] = []
+    monkeypatch.setattr(world.container.dispatcher, "wake", lambda: woken.append("wake"))
+    return woken
+
+
 def _submit(client: TestClient, world: World, **extra: object) -> dict[str, object]:
     body = {"agent": "triage", "title": "disk pressure on node-3", **extra}
     resp = client.post("/v1/investigations", json=body, headers=world.auth("operator"))
@@ -103,11 +111,9 @@ def test_an_inactive_owner_holds_the_agents_submissions(client: TestClient, worl
 
 
 def test_the_dispatcher_wakes_for_submissions_and_ends_not_for_each_worker_batch(
-    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, world: World, wakes: list[str]
 ) -> None:
     dispatcher = world.container.dispatcher
-    wakes: list[str] = []
-    monkeypatch.setattr(dispatcher, "wake", lambda: wakes.append("wake"))
     inv = _submit(client, world)
     assert wakes == ["wake"]  # a submission entered the queue
     dispatcher.dispatch_once()
@@ -132,11 +138,9 @@ def _suspend(client: TestClient, world: World) -> None:
 
 
 def test_a_released_hold_wakes_the_dispatcher_once_it_is_committed(
-    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, world: World, wakes: list[str]
 ) -> None:
     dispatcher = world.container.dispatcher
-    wakes: list[str] = []
-    monkeypatch.setattr(dispatcher, "wake", lambda: wakes.append("wake"))
     _suspend(client, world)
     held = [_submit(client, world), _submit(client, world)]
     assert [h["status"] for h in held] == ["held", "held"]
@@ -150,13 +154,10 @@ def test_a_released_hold_wakes_the_dispatcher_once_it_is_committed(
 
 
 def test_a_requeue_rolled_back_tells_no_one(
-    client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, world: World, wakes: list[str]
 ) -> None:
     from nightshift.store.tables import InvestigationRow
 
-    dispatcher = world.container.dispatcher
-    wakes: list[str] = []
-    monkeypatch.setattr(dispatcher, "wake", lambda: wakes.append("wake"))
     _suspend(client, world)
     inv = _submit(client, world)
 
