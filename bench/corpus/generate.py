@@ -22,10 +22,10 @@ from bench.corpus.model import Case, FaultType, variants
 from bench.corpus.record import record
 from bench.corpus.stage import (
     CAPACITY,
-    apply_after,
     control_plane,
     create_case,
     post_events,
+    stage_namespaced,
 )
 from nightshift.k8s.client import KubeApi, KubeError, resource_path
 
@@ -236,14 +236,8 @@ def generate(out: Path, only: str | None = None, settle: float = 25.0, log: Any 
     ):
         api = cp.admin()
         shared = [c for c in cases if c.built.plan.node_fault is None]
-        refused = {c.id: create_case(api, c) for c in shared}
+        refused = stage_namespaced(api, shared, settle)
         log(f"staged {len(shared)} namespaced cases in {time.monotonic() - started:.0f}s")
-        time.sleep(settle)
-        for c in shared:
-            apply_after(api, c)
-        time.sleep(settle / 2)
-        for c in shared:
-            post_events(api, c)
         time.sleep(1)
         for i, c in enumerate(shared):
             _save(out, api, c, refused[c.id])

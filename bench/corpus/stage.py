@@ -265,6 +265,20 @@ def _post(api: KubeApi, ns: str, involved: Obj, e: Obj, now: datetime) -> None:
     api.create(resource_path("v1", "events", ns), body)
 
 
+def stage_namespaced(api: KubeApi, cases: list[Case], settle: float) -> dict[str, list[str]]:
+    """Namespaced cases side by side: create them, let the controllers react for
+    ``settle`` seconds, apply each case's later changes, wait half as long again, then
+    post the kubelet's events. Returns each case's refusals at creation, by case id."""
+    refused = {c.id: create_case(api, c) for c in cases}
+    time.sleep(settle)
+    for c in cases:
+        apply_after(api, c)
+    time.sleep(settle / 2)
+    for c in cases:
+        post_events(api, c)
+    return refused
+
+
 def post_events(api: KubeApi, case: Case) -> None:
     """Kubelet events about each matching pod, and the planned history events."""
     plan, ns, now = case.built.plan, case.variant.ns, datetime.now(UTC)

@@ -156,7 +156,7 @@ def live_cases(limit: int, settle: float = 20.0) -> Iterator[list[Case]]:
     """Namespaced faults of bench.corpus, one per fault type, staged on a real control
     plane and left to settle; each case reads it through the Kubernetes toolset."""
     from bench.corpus.generate import plan_cases
-    from bench.corpus.stage import apply_after, control_plane, create_case, post_events
+    from bench.corpus.stage import control_plane, stage_namespaced
     from nightshift.agent.request import InvestigationRequest
     from nightshift.k8s.toolset import KubernetesToolset
 
@@ -171,14 +171,7 @@ def live_cases(limit: int, settle: float = 20.0) -> Iterator[list[Case]]:
         control_plane(Path(tmp), staged) as cp,
     ):
         api = cp.admin()
-        for case in staged:
-            create_case(api, case)
-        time.sleep(settle)
-        for case in staged:
-            apply_after(api, case)
-        time.sleep(settle / 2)
-        for case in staged:
-            post_events(api, case)
+        stage_namespaced(api, staged, settle)
         yield [
             Case(
                 InvestigationRequest(question=c.built.question, namespace=c.variant.ns),
